@@ -1,0 +1,36 @@
+/* error.c -- result codes, their texts, and the error record helper. */
+#include "internal.h"
+
+#include <stdio.h>
+
+int lre_version_number(void) { return LRE_VERSION_NUMBER; }
+
+const char *lre_strerror(int code)
+{
+    switch (code) {
+    case LRE_OK: return "success";
+    case LRE_EINVAL: return "invalid argument";
+    case LRE_ENOMEM: return "out of memory";
+    case LRE_ENONFINITE: return "non-finite value";
+    case LRE_EIO: return "read or write failed";
+    case LRE_ETRUNCATED: return "truncated state";
+    case LRE_ECORRUPT: return "corrupt state";
+    case LRE_EFORMAT: return "not an lrengine state of this version and machine";
+    case LRE_EMISMATCH: return "state of another configuration";
+    case LRE_ECALLBACK: return "custom schedule failed";
+    case LRE_ERANGE: return "scheduled value out of range";
+    default: return "unknown error";
+    }
+}
+
+int lre__fail(lre_error *err, int code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        err->code = code;
+    }
+    return code;
+}

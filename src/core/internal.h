@@ -1,0 +1,115 @@
+/* internal.h -- shared by the core's files; not installed. */
+#ifndef LRE_INTERNAL_H
+#define LRE_INTERNAL_H
+
+#include "lrengine.h"
+
+#include <stdarg.h>
+
+#if defined(__GNUC__)
+#define LRE_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define LRE_PRINTF(f, a)
+#endif
+
+#define LRE_PI 3.14159265358979323846
+
+/* Sets err (when not NULL) and returns code. */
+int lre__fail(lre_error *err, int code, const char *fmt, ...) LRE_PRINTF(3, 4);
+
+/* ---- parameter specifications (params.c) ---- */
+
+enum {
+    LRE_P_LO_OPEN = 1 << 0,  /* lo itself is not allowed */
+    LRE_P_HI_OPEN = 1 << 1,  /* hi itself is not allowed */
+    LRE_P_INT = 1 << 2,      /* a whole number */
+    LRE_P_BOOL = 1 << 3,     /* 0 or 1 */
+    LRE_P_CHOICE = 1 << 4,   /* one of `choices` ("a|b|c"), stored as its index */
+    LRE_P_LIST = 1 << 5,     /* a list of numbers, each in [lo, hi] */
+    LRE_P_REQUIRED = 1 << 6, /* no default */
+    LRE_P_PAIR = 1 << 7,     /* first of two specs named "x[1]", "x[2]" given together as "x" */
+    LRE_P_FIXED = 1 << 8     /* can not be driven by a schedule */
+};
+
+typedef struct lre_pspec {
+    const char *name;
+    double def;
+    double lo, hi;
+    unsigned flags;
+    const char *choices;
+} lre_pspec;
+
+/* A parsed list argument: borrowed from the caller until copied. */
+typedef struct lre_plist {
+    const double *v;
+    size_t n;
+} lre_plist;
+
+/* Parses params against spec (nspec entries): values into out[i], lists into
+ * lists[i] (lists may be NULL when the spec has none). Unknown names,
+ * duplicates, missing required parameters and out-of-range values fail with a
+ * message "who: name ...". */
+int lre__parse_params(const char *who, const lre_pspec *spec, size_t nspec, const lre_param *in, size_t nin,
+                      double *out, lre_plist *lists, lre_error *err);
+
+/* Checks one value against one spec entry. */
+int lre__check_value(const char *who, const lre_pspec *ps, double v, lre_error *err);
+
+/* Index of name in spec, or -1. */
+int lre__spec_index(const lre_pspec *spec, size_t nspec, const char *name);
+
+/* ---- byte streams (stream.c) ---- */
+
+typedef struct lre_buf {
+    unsigned char *data;
+    size_t len, cap;
+    int failed; /* an allocation failed; further writes are dropped */
+} lre_buf;
+
+void lre__buf_put(lre_buf *b, const void *p, size_t n);
+void lre__buf_u32(lre_buf *b, uint32_t v);
+void lre__buf_u64(lre_buf *b, uint64_t v);
+void lre__buf_f64(lre_buf *b, double v);
+void lre__buf_free(lre_buf *b);
+
+/* A bounds-checked cursor over a payload. Reads past the end set `bad`. */
+typedef struct lre_cur {
+    const unsigned char *p, *end;
+    int bad;
+} lre_cur;
+
+const void *lre__cur_take(lre_cur *c, size_t n);
+uint32_t lre__cur_u32(lre_cur *c);
+uint64_t lre__cur_u64(lre_cur *c);
+double lre__cur_f64(lre_cur *c);
+
+/* Stream kinds (the tag after the magic). */
+#define LRE_TAG_SCHEDULE 0x44484353u /* "SCHD" */
+#define LRE_TAG_OPTIM 0x4D54504Fu    /* "OPTM" */
+
+/* Writes header, payload and CRC through write. */
+int lre__stream_write(uint32_t tag, const lre_buf *payload, lre_write_fn write, void *ud, lre_error *err);
+/* Reads and verifies a whole stream; on success *payload is malloc'd. */
+int lre__stream_read(uint32_t tag, lre_read_fn read, void *ud, unsigned char **payload, size_t *len,
+                     lre_error *err);
+
+/* 64-bit FNV-1a, for configuration fingerprints. */
+uint64_t lre__fnv(uint64_t h, const void *p, size_t n);
+#define LRE_FNV_INIT 0xcbf29ce484222325ull
+
+/* ---- schedules, seen by the optimizer (schedule.c) ---- */
+
+uint64_t lre__schedule_fingerprint(const lre_schedule *s);
+/* Appends the tree's state to b. */
+int lre__schedule_save_state(lre_schedule *s, lre_buf *b, lre_error *err);
+/* Two-phase load of the tree's state from c: prepare validates and stages
+ * everything, then commit or abort. */
+int lre__schedule_prepare_load(lre_schedule *s, lre_cur *c, lre_error *err);
+void lre__schedule_finish_load(lre_schedule *s, int commit);
+
+/* ---- counter-based random numbers (rng.c) ---- */
+
+/* A uniform double in [0, 1) that depends only on (seed, counter). */
+double lre__uniform(uint64_t seed, uint64_t counter);
+
+#endif

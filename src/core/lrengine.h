@@ -1,0 +1,224 @@
+/*
+ * lrengine.h -- the lrengine core: optimizers and learning-rate schedules.
+ *
+ * This header is the whole public C interface of the core library
+ * (liblrengine). The core needs no Lua: it is plain C11 plus zlib (for CRC32).
+ * It never exits, aborts or prints; every failure is a return code, and the
+ * detail is kept as a message (in an lre_error, or per handle).
+ *
+ * Objects are opaque handles. Schedules are reference counted because they
+ * compose: a warmup holds its inner schedule, an optimizer holds the
+ * schedules that drive its hyper-parameters.
+ */
+#ifndef LRENGINE_H
+#define LRENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LRE_VERSION_MAJOR 0
+#define LRE_VERSION_MINOR 1
+#define LRE_VERSION_PATCH 0
+#define LRE_VERSION_NUMBER (LRE_VERSION_MAJOR * 10000 + LRE_VERSION_MINOR * 100 + LRE_VERSION_PATCH)
+#define LRE_VERSION_STRING "0.1.0"
+
+/* Run-time version, to compare with LRE_VERSION_NUMBER. */
+int lre_version_number(void);
+
+/* Result codes. Numbered explicitly; a number is never reused. */
+enum {
+    LRE_OK = 0,
+    LRE_EINVAL = 1,     /* an invalid argument or hyper-parameter */
+    LRE_ENOMEM = 2,     /* an allocation failed */
+    LRE_ENONFINITE = 3, /* a NaN or infinity in a gradient or a scheduled value */
+    LRE_EIO = 4,        /* a reader or writer callback failed */
+    LRE_ETRUNCATED = 5, /* a state stream ended early */
+    LRE_ECORRUPT = 6,   /* a state stream failed its checksum or is malformed */
+    LRE_EFORMAT = 7,    /* not an lrengine stream, another version, or another machine */
+    LRE_EMISMATCH = 8,  /* a state stream that belongs to another configuration */
+    LRE_ECALLBACK = 9,  /* a custom schedule reported an error */
+    LRE_ERANGE = 10     /* a scheduled value outside its parameter's range */
+};
+
+/* Generic text of a result code ("invalid argument", ...). Never NULL. */
+const char *lre_strerror(int code);
+
+/* Caller-owned error record filled by constructors, which have no handle yet
+ * to keep a message in. Any lre_error * argument may be NULL. */
+#define LRE_ERRMSG_SIZE 512
+typedef struct lre_error {
+    int code;
+    char msg[LRE_ERRMSG_SIZE];
+} lre_error;
+
+typedef struct lre_schedule lre_schedule;
+
+/* A named argument. Set exactly one of: value (numbers and booleans 0/1),
+ * list/len (a list of numbers: milestones, betas, ...), str (a choice such as
+ * mode = "triangular2"), or, for an optimizer's hyper-parameters, schedule
+ * (the hyper-parameter follows it; it is retained). Names are PyTorch's, in
+ * snake_case. */
+typedef struct lre_param {
+    const char *name;
+    double value;
+    const double *list;
+    size_t len;
+    const char *str;
+    lre_schedule *schedule;
+} lre_param;
+
+/* Byte-stream callbacks for save and load. Both return 0 on success. A reader
+ * must deliver exactly n bytes or fail. */
+typedef int (*lre_write_fn)(void *ud, const void *buf, size_t n);
+typedef int (*lre_read_fn)(void *ud, void *buf, size_t n);
+
+/* ------------------------------------------------------------------------ */
+/* Schedules                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* What a custom schedule sees at each evaluation. */
+typedef struct lre_sched_ctx {
+    int64_t step;            /* 0-based: the step about to be taken */
+    int64_t steps_per_epoch; /* 0 when unknown */
+    int64_t total_steps;     /* 0 when unknown */
+    double last_value;       /* the value returned at the previous evaluation; NaN at first */
+    double metric;           /* the last observed metric; NaN before any */
+} lre_sched_ctx;
+
+/* A schedule implemented outside the core (the Lua binding uses this for
+ * script and function schedules). Every callback but `at` may be NULL.
+ * Callbacks return LRE_OK or an error code with a message in err. Loading is
+ * two-phase so that a failed load changes nothing: prepare_load parses and
+ * keeps the result in *token; then exactly one of commit_load/abort_load. */
+typedef struct lre_custom_vtable {
+    int (*at)(void *ud, const lre_sched_ctx *ctx, double *out, lre_error *err);
+    int (*observe)(void *ud, double metric, const lre_sched_ctx *ctx, lre_error *err);
+    int (*save)(void *ud, lre_write_fn write, void *wud, lre_error *err);
+    int (*prepare_load)(void *ud, const void *data, size_t len, void **token, lre_error *err);
+    void (*commit_load)(void *ud, void *token);
+    void (*abort_load)(void *ud, void *token);
+    void (*release)(void *ud);
+} lre_custom_vtable;
+
+/* Builds a built-in schedule of the given kind ("cosine", "warmup", ...; see
+ * lre_schedule_kinds). Combinators take their inner schedules in children and
+ * retain them. On success *out holds one reference owned by the caller. */
+int lre_schedule_new(lre_schedule **out, const char *kind, const lre_param *params, size_t nparams,
+                     lre_schedule *const *children, size_t nchildren, lre_error *err);
+
+/* Wraps a custom schedule. `name` (copied) identifies it in messages and in
+ * saved-state fingerprints. On failure vt->release(ud) has been called. */
+int lre_schedule_custom(lre_schedule **out, const char *name, const lre_custom_vtable *vt, void *ud,
+                        lre_error *err);
+
+lre_schedule *lre_schedule_retain(lre_schedule *s);
+void lre_schedule_release(lre_schedule *s); /* accepts NULL */
+
+/* NULL-terminated list of built-in kind names. */
+const char *const *lre_schedule_kinds(void);
+const char *lre_schedule_kind(const lre_schedule *s);
+
+/* The value used by optimizer step t (t >= 0). */
+int lre_schedule_eval(lre_schedule *s, int64_t t, double *out, lre_error *err);
+
+/* Reports a metric (for plateau nodes and custom observers) after step t-1,
+ * that is before step t is evaluated. */
+int lre_schedule_observe(lre_schedule *s, double metric, int64_t t, lre_error *err);
+
+/* Tells every node of the tree the length of an epoch and of the run (0 when
+ * unknown), for custom schedules' context. */
+void lre_schedule_set_horizon(lre_schedule *s, int64_t steps_per_epoch, int64_t total_steps);
+
+/* Fills out[0..n-1] with the curve of steps 0..n-1. With metrics (nmetrics of
+ * them), metric i is observed after step i. This evaluates the schedule in
+ * place: plateau and custom state advance as in a run. */
+int lre_schedule_curve(lre_schedule *s, double *out, size_t n, const double *metrics, size_t nmetrics,
+                       lre_error *err);
+
+/* Resets observed state (plateau counters) to the state after construction.
+ * Custom schedules keep theirs. */
+void lre_schedule_reset(lre_schedule *s);
+
+/* Saves and loads the mutable state of the tree (plateau counters, custom
+ * state) in the checksummed lrengine stream format. Load refuses a stream of
+ * another schedule and changes nothing on any failure. */
+int lre_schedule_save(lre_schedule *s, lre_write_fn write, void *ud, lre_error *err);
+int lre_schedule_load(lre_schedule *s, lre_read_fn read, void *ud, lre_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Optimizers                                                                */
+/* ------------------------------------------------------------------------ */
+
+typedef struct lre_optim lre_optim;
+
+typedef enum lre_dtype { LRE_F32 = 0, LRE_F64 = 1 } lre_dtype;
+
+/* What to do with a non-finite gradient: refuse the step with
+ * LRE_ENONFINITE (the default), or skip it and count it. */
+typedef enum lre_nonfinite { LRE_NONFINITE_ERROR = 0, LRE_NONFINITE_SKIP = 1 } lre_nonfinite;
+
+/* Creates an optimizer ("sgd", "adam", ...; see lre_optim_kinds). params are
+ * the defaults of every group; they are validated here. */
+int lre_optim_new(lre_optim **out, const char *kind, const lre_param *params, size_t nparams, lre_error *err);
+void lre_optim_free(lre_optim *o); /* accepts NULL; releases held schedules */
+
+const char *const *lre_optim_kinds(void);
+const char *lre_optim_kind(const lre_optim *o);
+
+/* Adds a parameter group: n parameters and gradients of one dtype, owned by
+ * the caller and alive as long as the optimizer. `params` override the
+ * defaults for this group. Allocates the group's state, once. Returns the
+ * group index (>= 0) or a negative error code. */
+int lre_optim_add_group(lre_optim *o, lre_dtype dtype, void *params, const void *grads, size_t n,
+                        const lre_param *overrides, size_t noverrides);
+
+/* Points a group at other buffers of the same size and dtype. */
+int lre_optim_rebind(lre_optim *o, int group, void *params, const void *grads);
+
+/* Drives a hyper-parameter ("lr", "momentum", "betas[1]", ...) of one group,
+ * or of every group when group < 0, by a schedule (retained). NULL removes it. */
+int lre_optim_schedule(lre_optim *o, int group, const char *hparam, lre_schedule *s);
+
+/* Sets a constant hyper-parameter, validated; or reads its current value (the
+ * value used by the last step when it is scheduled). */
+int lre_optim_set(lre_optim *o, int group, const char *hparam, double value);
+int lre_optim_get(const lre_optim *o, int group, const char *hparam, double *value);
+
+/* Names of the numeric hyper-parameters of this optimizer (NULL-terminated)
+ * and the schedule driving one, or NULL. */
+const char *const *lre_optim_hparams(const lre_optim *o);
+lre_schedule *lre_optim_get_schedule(const lre_optim *o, int group, const char *hparam);
+
+void lre_optim_set_nonfinite(lre_optim *o, lre_nonfinite policy);
+/* Threads for the update of large groups (default 1; 0 = all cores). */
+void lre_optim_set_threads(lre_optim *o, int threads);
+void lre_optim_set_horizon(lre_optim *o, int64_t steps_per_epoch, int64_t total_steps);
+
+/* One update of every group. Schedules are evaluated at the current step
+ * count first; on any error (a schedule failing or giving a value outside its
+ * range, a non-finite gradient) nothing is changed. A skipped step (policy
+ * LRE_NONFINITE_SKIP) returns LRE_OK, leaves the step count and counts it. */
+int lre_optim_step(lre_optim *o);
+int lre_optim_observe(lre_optim *o, double metric);
+
+int64_t lre_optim_step_count(const lre_optim *o);
+int64_t lre_optim_skipped(const lre_optim *o);
+int lre_optim_ngroups(const lre_optim *o);
+
+/* Saves and loads the whole optimizer: step counts, hyper-parameters, state
+ * buffers and the state of its schedules. Load refuses a stream from another
+ * configuration and changes nothing on any failure. */
+int lre_optim_save(lre_optim *o, lre_write_fn write, void *ud);
+int lre_optim_load(lre_optim *o, lre_read_fn read, void *ud);
+
+/* The message of the last failure on this handle ("" when none). */
+const char *lre_optim_errmsg(const lre_optim *o);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,537 @@
+/* optim.c -- optimizers with PyTorch 1.13's semantics (torch.optim, the
+ * single-tensor code paths): construction and validation, parameter groups,
+ * hyper-parameters driven by schedules, and the step. The per-element math is
+ * in optim_kernels.h; the per-step scalars (bias corrections and the like) are
+ * computed here once, in double. */
+#include "optim_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define INF INFINITY
+#define BOOL(name, hp) {hp, {name, 0, 0, 1, LRE_P_BOOL | LRE_P_FIXED, NULL}}
+#define NONNEG(name, hp, def) {hp, {name, def, 0, INF, 0, NULL}}
+#define UNIT(name, hp, def) {hp, {name, def, 0, 1, LRE_P_HI_OPEN, NULL}}
+#define BETAS(b1, b2) {HP_BETA1, {"betas[1]", b1, 0, 1, LRE_P_HI_OPEN | LRE_P_PAIR, NULL}}, {HP_BETA2, {"betas[2]", b2, 0, 1, LRE_P_HI_OPEN, NULL}}
+#define LR(def) NONNEG("lr", HP_LR, def)
+#define WD(def) NONNEG("weight_decay", HP_WEIGHT_DECAY, def)
+#define EPS(def) NONNEG("eps", HP_EPS, def)
+#define MAXIMIZE BOOL("maximize", HP_MAXIMIZE)
+
+typedef struct hp_spec {
+    int hp;
+    lre_pspec spec;
+} hp_spec;
+
+/* PyTorch 1.13's parameters and defaults for each optimizer. */
+static const hp_spec sgd_hp[] = {
+    {HP_LR, {"lr", NAN, 0, INF, LRE_P_REQUIRED, NULL}}, NONNEG("momentum", HP_MOMENTUM, 0),
+    NONNEG("dampening", HP_DAMPENING, 0), WD(0), BOOL("nesterov", HP_NESTEROV), MAXIMIZE};
+static const hp_spec adam_hp[] = {LR(1e-3), BETAS(0.9, 0.999), EPS(1e-8), WD(0), BOOL("amsgrad", HP_AMSGRAD),
+                                  MAXIMIZE, BOOL("epsilon_hat", HP_EPSILON_HAT)};
+static const hp_spec adamw_hp[] = {LR(1e-3), BETAS(0.9, 0.999), EPS(1e-8), WD(1e-2), BOOL("amsgrad", HP_AMSGRAD),
+                                   MAXIMIZE};
+static const hp_spec adagrad_hp[] = {LR(1e-2), NONNEG("lr_decay", HP_LR_DECAY, 0), WD(0),
+                                     {HP_INITIAL_ACC, {"initial_accumulator_value", 0, 0, INF, LRE_P_FIXED, NULL}},
+                                     EPS(1e-10), MAXIMIZE};
+static const hp_spec rmsprop_hp[] = {LR(1e-2), {HP_ALPHA, {"alpha", 0.99, 0, 1, 0, NULL}}, EPS(1e-8), WD(0),
+                                     NONNEG("momentum", HP_MOMENTUM, 0), BOOL("centered", HP_CENTERED), MAXIMIZE};
+static const hp_spec adadelta_hp[] = {LR(1.0), {HP_RHO, {"rho", 0.9, 0, 1, 0, NULL}}, EPS(1e-6), WD(0), MAXIMIZE};
+static const hp_spec adamax_hp[] = {LR(2e-3), BETAS(0.9, 0.999), EPS(1e-8), WD(0), MAXIMIZE};
+static const hp_spec nadam_hp[] = {LR(2e-3), BETAS(0.9, 0.999), EPS(1e-8), WD(0),
+                                   NONNEG("momentum_decay", HP_MOMENTUM_DECAY, 4e-3), MAXIMIZE};
+static const hp_spec radam_hp[] = {LR(1e-3), BETAS(0.9, 0.999), EPS(1e-8), WD(0), MAXIMIZE};
+static const hp_spec rprop_hp[] = {LR(1e-2),
+                                   {HP_ETA_MINUS, {"etas[1]", 0.5, 0, 1, LRE_P_LO_OPEN | LRE_P_HI_OPEN | LRE_P_PAIR, NULL}},
+                                   {HP_ETA_PLUS, {"etas[2]", 1.2, 1, INF, LRE_P_LO_OPEN, NULL}},
+                                   {HP_STEP_MIN, {"step_sizes[1]", 1e-6, 0, INF, LRE_P_PAIR, NULL}},
+                                   {HP_STEP_MAX, {"step_sizes[2]", 50, 0, INF, 0, NULL}},
+                                   MAXIMIZE};
+static const hp_spec asgd_hp[] = {LR(1e-2), NONNEG("lambd", HP_LAMBD, 1e-4), NONNEG("alpha", HP_ALPHA, 0.75),
+                                  NONNEG("t0", HP_T0, 1e6), WD(0), MAXIMIZE};
+static const hp_spec lion_hp[] = {LR(1e-4), BETAS(0.9, 0.99), WD(0), MAXIMIZE};
+
+typedef struct optim_def {
+    const char *name;
+    const hp_spec *hp;
+    size_t nhp;
+} optim_def;
+
+#define DEF(name, t) {name, t, sizeof(t) / sizeof((t)[0])}
+static const optim_def defs[O_COUNT] = {
+    [O_SGD] = DEF("sgd", sgd_hp),           [O_ADAM] = DEF("adam", adam_hp),
+    [O_ADAMW] = DEF("adamw", adamw_hp),     [O_ADAGRAD] = DEF("adagrad", adagrad_hp),
+    [O_RMSPROP] = DEF("rmsprop", rmsprop_hp), [O_ADADELTA] = DEF("adadelta", adadelta_hp),
+    [O_ADAMAX] = DEF("adamax", adamax_hp),  [O_NADAM] = DEF("nadam", nadam_hp),
+    [O_RADAM] = DEF("radam", radam_hp),     [O_RPROP] = DEF("rprop", rprop_hp),
+    [O_ASGD] = DEF("asgd", asgd_hp),        [O_LION] = DEF("lion", lion_hp),
+};
+
+static const char *const optim_names[] = {"sgd", "adam", "adamw", "adagrad", "rmsprop", "adadelta", "adamax",
+                                          "nadam", "radam", "rprop", "asgd", "lion", NULL};
+
+const char *const *lre_optim_kinds(void) { return optim_names; }
+const char *lre__optim_name(int kind) { return defs[kind].name; }
+const char *lre_optim_kind(const lre_optim *o) { return defs[o->kind].name; }
+size_t lre__dtype_size(lre_dtype d) { return d == LRE_F64 ? sizeof(double) : sizeof(float); }
+
+/* The names of the schedulable hyper-parameters, per optimizer. */
+static const char *hp_names[O_COUNT][HP_COUNT + 1];
+
+const char *const *lre_optim_hparams(const lre_optim *o)
+{
+    const char **names = hp_names[o->kind];
+    if (!names[0]) {
+        size_t k = 0;
+        for (size_t i = 0; i < defs[o->kind].nhp; i++)
+            if (!(defs[o->kind].hp[i].spec.flags & LRE_P_FIXED)) names[k++] = defs[o->kind].hp[i].spec.name;
+        names[k] = NULL;
+    }
+    return names;
+}
+
+static const hp_spec *find_hp(int kind, const char *name)
+{
+    for (size_t i = 0; i < defs[kind].nhp; i++)
+        if (strcmp(defs[kind].hp[i].spec.name, name) == 0) return &defs[kind].hp[i];
+    return NULL;
+}
+
+static const hp_spec *find_hp_id(int kind, int hp)
+{
+    for (size_t i = 0; i < defs[kind].nhp; i++)
+        if (defs[kind].hp[i].hp == hp) return &defs[kind].hp[i];
+    return NULL;
+}
+
+/* Parses params over base values (the optimizer's defaults, or the spec's).
+ * Parameters given as schedules go to sched[] (retained, replacing what is
+ * there) and stand in the values with their default. */
+static int parse_hps(int kind, const double *base, const lre_param *params, size_t nparams, double *hp,
+                     lre_schedule **sched, lre_error *err)
+{
+    const optim_def *d = &defs[kind];
+    lre_pspec spec[HP_COUNT];
+    double vals[HP_COUNT];
+    lre_param plain[HP_COUNT + 8];
+    size_t nplain = 0;
+    lre_schedule *given[HP_COUNT] = {0};
+    for (size_t i = 0; i < d->nhp; i++) {
+        spec[i] = d->hp[i].spec;
+        if (base) {
+            spec[i].def = base[d->hp[i].hp];
+            spec[i].flags &= ~(unsigned)LRE_P_REQUIRED;
+        }
+    }
+    for (size_t k = 0; k < nparams; k++) {
+        if (!params[k].schedule) {
+            if (nplain == sizeof plain / sizeof plain[0]) return lre__fail(err, LRE_EINVAL, "%s: too many parameters", d->name);
+            plain[nplain++] = params[k];
+            continue;
+        }
+        const hp_spec *hs = params[k].name ? find_hp(kind, params[k].name) : NULL;
+        if (!hs) return lre__fail(err, LRE_EINVAL, "%s: unknown parameter '%s'", d->name, params[k].name ? params[k].name : "(null)");
+        if (hs->spec.flags & LRE_P_FIXED)
+            return lre__fail(err, LRE_EINVAL, "%s: %s is a switch and can not be scheduled", d->name, hs->spec.name);
+        given[hs->hp] = params[k].schedule;
+        size_t i = (size_t)(hs - d->hp);
+        spec[i].flags &= ~(unsigned)LRE_P_REQUIRED;
+        if (isnan(spec[i].def)) spec[i].def = 0;
+    }
+    int rc = lre__parse_params(d->name, spec, d->nhp, plain, nplain, vals, NULL, err);
+    if (rc) return rc;
+    for (int i = 0; i < HP_COUNT; i++) hp[i] = 0;
+    for (size_t i = 0; i < d->nhp; i++) hp[d->hp[i].hp] = vals[i];
+    /* PyTorch SGD: "Nesterov momentum requires a momentum and zero dampening". */
+    int momentum = hp[HP_MOMENTUM] > 0 || given[HP_MOMENTUM] || (sched && sched[HP_MOMENTUM]);
+    if (kind == O_SGD && hp[HP_NESTEROV] && (!momentum || hp[HP_DAMPENING] != 0))
+        return lre__fail(err, LRE_EINVAL, "sgd: nesterov requires momentum > 0 and dampening = 0");
+    if (kind == O_RPROP && hp[HP_STEP_MAX] < hp[HP_STEP_MIN])
+        return lre__fail(err, LRE_EINVAL, "rprop: step_sizes[2] must be >= step_sizes[1]");
+    for (int h = 0; h < HP_COUNT; h++) {
+        if (!given[h]) continue;
+        lre_schedule_retain(given[h]);
+        lre_schedule_release(sched[h]);
+        sched[h] = given[h];
+    }
+    return LRE_OK;
+}
+
+int lre_optim_new(lre_optim **out, const char *kind, const lre_param *params, size_t nparams, lre_error *err)
+{
+    *out = NULL;
+    int id = -1;
+    for (int k = 0; k < O_COUNT; k++)
+        if (kind && strcmp(defs[k].name, kind) == 0) id = k;
+    if (id < 0) return lre__fail(err, LRE_EINVAL, "unknown optimizer '%s'", kind ? kind : "(null)");
+    lre_optim *o = calloc(1, sizeof *o);
+    if (!o) return lre__fail(err, LRE_ENOMEM, "%s: out of memory", defs[id].name);
+    o->kind = id;
+    o->threads = 1;
+    int rc = parse_hps(id, NULL, params, nparams, o->defaults, o->default_sched, err);
+    if (rc) {
+        lre_optim_free(o);
+        return rc;
+    }
+    *out = o;
+    return LRE_OK;
+}
+
+static void group_free(lre_group *g)
+{
+    for (int h = 0; h < HP_COUNT; h++) lre_schedule_release(g->sched[h]);
+    for (int s = 0; s < LRE_MAX_STATE; s++) free(g->state[s]);
+}
+
+void lre_optim_free(lre_optim *o)
+{
+    if (!o) return;
+    for (int i = 0; i < o->ngroups; i++) group_free(&o->groups[i]);
+    for (int h = 0; h < HP_COUNT; h++) lre_schedule_release(o->default_sched[h]);
+    free(o->groups);
+    free(o);
+}
+
+const char *lre_optim_errmsg(const lre_optim *o) { return o->err.code ? o->err.msg : ""; }
+int64_t lre_optim_step_count(const lre_optim *o) { return o->step; }
+int64_t lre_optim_skipped(const lre_optim *o) { return o->skipped; }
+int lre_optim_ngroups(const lre_optim *o) { return o->ngroups; }
+void lre_optim_set_nonfinite(lre_optim *o, lre_nonfinite policy) { o->nonfinite = policy; }
+void lre_optim_set_threads(lre_optim *o, int threads) { o->threads = threads < 0 ? 1 : threads; }
+
+static int fail(lre_optim *o, int code, const char *fmt, const char *a, const char *b)
+{
+    return lre__fail(&o->err, code, fmt, a, b);
+}
+
+/* Which state arrays a group needs, given its hyper-parameters (a scheduled
+ * momentum counts as on). Slots: see the kernels. */
+static int state_needed(const lre_optim *o, const lre_group *g, int slot)
+{
+    const double *hp = g->hp;
+    int momentum = hp[HP_MOMENTUM] != 0 || g->sched[HP_MOMENTUM] != NULL;
+    switch (o->kind) {
+    case O_SGD: return slot == 0 && momentum;
+    case O_ADAM:
+    case O_ADAMW: return slot < 2 || hp[HP_AMSGRAD];
+    case O_ADAGRAD:
+    case O_ASGD:
+    case O_LION: return slot == 0;
+    case O_RMSPROP: return slot == 0 || (slot == 1 && momentum) || (slot == 2 && hp[HP_CENTERED]);
+    default: return slot < 2; /* adadelta, adamax, nadam, radam, rprop */
+    }
+}
+
+/* Allocates what the group needs and lacks, with PyTorch's initial values. */
+static int ensure_state(lre_optim *o, lre_group *g)
+{
+    size_t es = lre__dtype_size(g->dtype);
+    for (int s = 0; s < LRE_MAX_STATE; s++) {
+        if (g->state[s] || !state_needed(o, g, s)) continue;
+        void *buf = calloc(g->n ? g->n : 1, es);
+        if (!buf) return lre__fail(&o->err, LRE_ENOMEM, "%s: out of memory for optimizer state", defs[o->kind].name);
+        double init = 0;
+        if (o->kind == O_ADAGRAD) init = g->hp[HP_INITIAL_ACC];
+        if (o->kind == O_RPROP && s == 1) init = g->hp[HP_LR];
+        for (size_t i = 0; init != 0 && i < g->n; i++) {
+            if (g->dtype == LRE_F32) ((float *)buf)[i] = (float)init;
+            else ((double *)buf)[i] = init;
+        }
+        g->state[s] = buf;
+    }
+    return LRE_OK;
+}
+
+int lre_optim_add_group(lre_optim *o, lre_dtype dtype, void *params, const void *grads, size_t n,
+                        const lre_param *overrides, size_t noverrides)
+{
+    o->err.code = 0;
+    const char *name = defs[o->kind].name;
+    if (dtype != LRE_F32 && dtype != LRE_F64) return -fail(o, LRE_EINVAL, "%s: unknown dtype%s", name, "");
+    if (n > 0 && (!params || !grads)) return -fail(o, LRE_EINVAL, "%s: params and grads must not be NULL%s", name, "");
+    if (o->ngroups == o->cap) {
+        int cap = o->cap ? 2 * o->cap : 4;
+        lre_group *gs = realloc(o->groups, (size_t)cap * sizeof *gs);
+        if (!gs) return -fail(o, LRE_ENOMEM, "%s: out of memory%s", name, "");
+        o->groups = gs;
+        o->cap = cap;
+    }
+    lre_group *g = &o->groups[o->ngroups];
+    memset(g, 0, sizeof *g);
+    g->dtype = dtype;
+    g->params = params;
+    g->grads = grads;
+    g->n = n;
+    g->scalar[1] = 1; /* ASGD's mu */
+    for (int h = 0; h < HP_COUNT; h++) {
+        g->sched[h] = lre_schedule_retain(o->default_sched[h]);
+        if (g->sched[h]) lre_schedule_set_horizon(g->sched[h], o->steps_per_epoch, o->total_steps);
+    }
+    int rc = parse_hps(o->kind, o->defaults, overrides, noverrides, g->hp, g->sched, &o->err);
+    for (int h = 0; h < HP_COUNT && !rc; h++)
+        if (g->sched[h]) lre_schedule_set_horizon(g->sched[h], o->steps_per_epoch, o->total_steps);
+    if (!rc) rc = ensure_state(o, g);
+    if (rc) {
+        group_free(g);
+        return -rc;
+    }
+    return o->ngroups++;
+}
+
+int lre_optim_rebind(lre_optim *o, int group, void *params, const void *grads)
+{
+    if (group < 0 || group >= o->ngroups)
+        return lre__fail(&o->err, LRE_EINVAL, "%s: no group %d", defs[o->kind].name, group);
+    o->groups[group].params = params;
+    o->groups[group].grads = grads;
+    return LRE_OK;
+}
+
+/* Resolves (group, name) to the groups it covers and the hyper-parameter. */
+static int resolve(lre_optim *o, int group, const char *hparam, int *lo, int *hi, const hp_spec **hs)
+{
+    const char *name = defs[o->kind].name;
+    *hs = hparam ? find_hp(o->kind, hparam) : NULL;
+    if (!*hs) return fail(o, LRE_EINVAL, "%s: unknown hyper-parameter '%s'", name, hparam ? hparam : "(null)");
+    if (group >= o->ngroups) return lre__fail(&o->err, LRE_EINVAL, "%s: no group %d", name, group);
+    *lo = group < 0 ? 0 : group;
+    *hi = group < 0 ? o->ngroups : group + 1;
+    return LRE_OK;
+}
+
+int lre_optim_schedule(lre_optim *o, int group, const char *hparam, lre_schedule *s)
+{
+    int lo, hi;
+    const hp_spec *hs;
+    int rc = resolve(o, group, hparam, &lo, &hi, &hs);
+    if (rc) return rc;
+    if (hs->spec.flags & LRE_P_FIXED)
+        return fail(o, LRE_EINVAL, "%s: %s is a switch and can not be scheduled", defs[o->kind].name, hs->spec.name);
+    if (group < 0) {
+        lre_schedule_release(o->default_sched[hs->hp]);
+        o->default_sched[hs->hp] = lre_schedule_retain(s);
+    }
+    for (int i = lo; i < hi; i++) {
+        lre_group *g = &o->groups[i];
+        lre_schedule_release(g->sched[hs->hp]);
+        g->sched[hs->hp] = lre_schedule_retain(s);
+        if (s) lre_schedule_set_horizon(s, o->steps_per_epoch, o->total_steps);
+        rc = ensure_state(o, g);
+        if (rc) return rc;
+    }
+    return LRE_OK;
+}
+
+int lre_optim_set(lre_optim *o, int group, const char *hparam, double value)
+{
+    int lo, hi;
+    const hp_spec *hs;
+    int rc = resolve(o, group, hparam, &lo, &hi, &hs);
+    if (!rc) rc = lre__check_value(defs[o->kind].name, &hs->spec, value, &o->err);
+    if (rc) return rc;
+    if (hs->spec.flags & LRE_P_FIXED)
+        return fail(o, LRE_EINVAL, "%s: %s is fixed at construction", defs[o->kind].name, hs->spec.name);
+    if (group < 0) {
+        o->defaults[hs->hp] = value;
+        lre_schedule_release(o->default_sched[hs->hp]);
+        o->default_sched[hs->hp] = NULL;
+    }
+    for (int i = lo; i < hi; i++) {
+        o->groups[i].hp[hs->hp] = value;
+        lre_schedule_release(o->groups[i].sched[hs->hp]);
+        o->groups[i].sched[hs->hp] = NULL;
+        rc = ensure_state(o, &o->groups[i]);
+        if (rc) return rc;
+    }
+    return LRE_OK;
+}
+
+int lre_optim_get(const lre_optim *o, int group, const char *hparam, double *value)
+{
+    const hp_spec *hs = hparam ? find_hp(o->kind, hparam) : NULL;
+    if (!hs) return LRE_EINVAL;
+    if (group < 0) *value = o->ngroups ? o->groups[0].hp[hs->hp] : o->defaults[hs->hp];
+    else if (group < o->ngroups) *value = o->groups[group].hp[hs->hp];
+    else return LRE_EINVAL;
+    return LRE_OK;
+}
+
+lre_schedule *lre_optim_get_schedule(const lre_optim *o, int group, const char *hparam)
+{
+    const hp_spec *hs = hparam ? find_hp(o->kind, hparam) : NULL;
+    if (!hs || group < 0 || group >= o->ngroups) return NULL;
+    return o->groups[group].sched[hs->hp];
+}
+
+void lre_optim_set_horizon(lre_optim *o, int64_t steps_per_epoch, int64_t total_steps)
+{
+    o->steps_per_epoch = steps_per_epoch;
+    o->total_steps = total_steps;
+    for (int i = 0; i < o->ngroups; i++)
+        for (int h = 0; h < HP_COUNT; h++)
+            if (o->groups[i].sched[h]) lre_schedule_set_horizon(o->groups[i].sched[h], steps_per_epoch, total_steps);
+}
+
+/* ---- the step ---- */
+
+/* The scalars of one update of group g at its update count t (1-based),
+ * following each optimizer's PyTorch code. */
+static void prepare(const lre_optim *o, const lre_group *g, lre_step_scalars *k)
+{
+    const double *hp = k->hp;
+    double t = (double)(g->t + 1);
+    k->first = g->t == 0;
+    k->a = k->b = k->c = k->d = 0;
+    switch (o->kind) {
+    case O_ADAM:
+    case O_ADAMW: {
+        double bc1 = 1 - pow(hp[HP_BETA1], t), bc2 = 1 - pow(hp[HP_BETA2], t);
+        /* epsilon_hat: Kingma & Ba, end of section 2, as TensorFlow does it. */
+        k->a = hp[HP_EPSILON_HAT] ? hp[HP_LR] * sqrt(bc2) / bc1 : hp[HP_LR] / bc1; /* step size */
+        k->b = sqrt(bc2);
+        k->c = 1 - hp[HP_LR] * hp[HP_WEIGHT_DECAY]; /* AdamW's decoupled decay */
+        break;
+    }
+    case O_ADAGRAD: k->a = hp[HP_LR] / (1 + (t - 1) * hp[HP_LR_DECAY]); break;
+    case O_ADAMAX: k->a = hp[HP_LR] / (1 - pow(hp[HP_BETA1], t)); break;
+    case O_NADAM: { /* Dozat 2016, with PyTorch's momentum schedule 0.96^(t*psi) */
+        double b1 = hp[HP_BETA1], md = hp[HP_MOMENTUM_DECAY];
+        double mu = b1 * (1 - 0.5 * pow(0.96, t * md));
+        double mu_next = b1 * (1 - 0.5 * pow(0.96, (t + 1) * md));
+        double mu_product = (k->first ? 1 : g->scalar[0]) * mu;
+        k->a = hp[HP_LR] * (1 - mu) / (1 - mu_product);
+        /* PyTorch 1.13 computes mu_product_next = mu_product * mu * mu_next
+         * (mu counted twice); the reference traces pin that behaviour. */
+        k->b = hp[HP_LR] * mu_next / (1 - mu_product * mu * mu_next);
+        k->c = 1 - pow(hp[HP_BETA2], t);
+        k->d = mu_product;
+        break;
+    }
+    case O_RADAM: { /* Liu et al. 2020, variance rectification */
+        double b2 = hp[HP_BETA2];
+        double bc1 = 1 - pow(hp[HP_BETA1], t), bc2 = 1 - pow(b2, t);
+        double rho_inf = 2 / (1 - b2) - 1;
+        double rho_t = rho_inf - 2 * t * pow(b2, t) / bc2;
+        k->a = bc1;
+        k->b = sqrt(bc2);
+        k->c = rho_t > 5 ? sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) : 0;
+        break;
+    }
+    case O_ASGD: /* the averaging rate and step of Polyak & Juditsky, as PyTorch keeps them */
+        k->a = k->first ? hp[HP_LR] : g->scalar[0]; /* eta */
+        k->b = k->first ? 1 : g->scalar[1];         /* mu */
+        break;
+    default: break;
+    }
+}
+
+/* Per-group scalar state after an update. */
+static void commit_scalars(const lre_optim *o, lre_group *g, const lre_step_scalars *k)
+{
+    double t = (double)g->t; /* already advanced */
+    if (o->kind == O_NADAM) g->scalar[0] = k->d;
+    if (o->kind == O_ASGD) {
+        g->scalar[0] = k->hp[HP_LR] / pow(1 + k->hp[HP_LAMBD] * k->hp[HP_LR] * t, k->hp[HP_ALPHA]);
+        g->scalar[1] = 1 / fmax(1, t - k->hp[HP_T0]);
+    }
+    if (o->kind == O_SGD && k->hp[HP_MOMENTUM] != 0) g->momentum_started = 1;
+}
+
+static int grads_finite(const lre_group *g)
+{
+    return g->dtype == LRE_F32 ? lre__all_finite_f32(g->grads, g->n) : lre__all_finite_f64(g->grads, g->n);
+}
+
+/* Elements per parallel chunk, and the size below which one thread does all. */
+#define LRE_CHUNK ((size_t)1 << 16)
+
+static void update_group(const lre_optim *o, lre_group *g, const lre_step_scalars *k)
+{
+    void (*update)(int, lre_group *, const lre_step_scalars *, size_t, size_t) =
+        g->dtype == LRE_F32 ? lre__update_f32 : lre__update_f64;
+#ifdef _OPENMP
+    int threads = o->threads == 0 ? omp_get_num_procs() : o->threads;
+    if (threads > 1 && g->n >= 4 * LRE_CHUNK) {
+        long nchunks = (long)((g->n + LRE_CHUNK - 1) / LRE_CHUNK);
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (long c = 0; c < nchunks; c++) {
+            size_t lo = (size_t)c * LRE_CHUNK, hi = lo + LRE_CHUNK < g->n ? lo + LRE_CHUNK : g->n;
+            update(o->kind, g, k, lo, hi);
+        }
+        return;
+    }
+#endif
+    update(o->kind, g, k, 0, g->n);
+}
+
+int lre_optim_step(lre_optim *o)
+{
+    o->err.code = 0;
+    const char *name = defs[o->kind].name;
+    if (o->ngroups == 0) return fail(o, LRE_EINVAL, "%s: step: no parameter groups%s", name, "");
+
+    /* 1. Evaluate every schedule and check its value; nothing is written yet. */
+    for (int i = 0; i < o->ngroups; i++) {
+        lre_group *g = &o->groups[i];
+        memcpy(g->next.hp, g->hp, sizeof g->hp);
+        for (int h = 0; h < HP_COUNT; h++) {
+            if (!g->sched[h]) continue;
+            const hp_spec *hs = find_hp_id(o->kind, h);
+            lre_error e;
+            double v;
+            int rc = lre_schedule_eval(g->sched[h], o->step, &v, &e);
+            if (rc) return lre__fail(&o->err, rc, "%s: schedule of %s: %s", name, hs->spec.name, e.msg);
+            rc = lre__check_value(name, &hs->spec, v, &e);
+            if (rc)
+                return lre__fail(&o->err, LRE_ERANGE, "%s (from its schedule, group %d, step %lld)", e.msg, i + 1,
+                                 (long long)o->step);
+            g->next.hp[h] = v;
+        }
+    }
+    /* 2. Refuse or skip a step with a non-finite gradient. */
+    for (int i = 0; i < o->ngroups; i++) {
+        if (grads_finite(&o->groups[i])) continue;
+        if (o->nonfinite == LRE_NONFINITE_SKIP) {
+            o->skipped++;
+            return LRE_OK;
+        }
+        return lre__fail(&o->err, LRE_ENONFINITE,
+                         "%s: non-finite gradient in group %d at step %lld; parameters left unchanged", name, i + 1,
+                         (long long)o->step);
+    }
+    /* 3. Update: cannot fail. */
+    for (int i = 0; i < o->ngroups; i++) {
+        lre_group *g = &o->groups[i];
+        prepare(o, g, &g->next);
+        update_group(o, g, &g->next);
+        g->t++;
+        commit_scalars(o, g, &g->next);
+        memcpy(g->hp, g->next.hp, sizeof g->hp);
+    }
+    o->step++;
+    return LRE_OK;
+}
+
+int lre_optim_observe(lre_optim *o, double metric)
+{
+    o->err.code = 0;
+    for (int i = 0; i < o->ngroups; i++) {
+        for (int h = 0; h < HP_COUNT; h++) {
+            lre_schedule *s = o->groups[i].sched[h];
+            if (!s) continue;
+            /* a schedule shared by several groups or parameters hears each metric once */
+            int seen = 0;
+            for (int j = 0; j <= i && !seen; j++)
+                for (int k = 0; k < (j == i ? h : HP_COUNT) && !seen; k++) seen = o->groups[j].sched[k] == s;
+            if (seen) continue;
+            lre_error e;
+            int rc = lre_schedule_observe(s, metric, o->step, &e);
+            if (rc) return lre__fail(&o->err, rc, "%s: observe: %s", defs[o->kind].name, e.msg);
+        }
+    }
+    return LRE_OK;
+}

@@ -1,0 +1,14 @@
+/* optim_f32.c -- the update kernels for float32 groups. */
+#include "optim_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define T float
+#define SQRT sqrtf
+#define FABS fabsf
+#define UINT uint32_t
+#define EXP_MASK 0x7f800000u
+#define UPDATE_FN lre__update_f32
+#define FINITE_FN lre__all_finite_f32
+#include "optim_kernels.h"

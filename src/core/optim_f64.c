@@ -1,0 +1,14 @@
+/* optim_f64.c -- the update kernels for float64 groups. */
+#include "optim_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define T double
+#define SQRT sqrt
+#define FABS fabs
+#define UINT uint64_t
+#define EXP_MASK 0x7ff0000000000000ull
+#define UPDATE_FN lre__update_f64
+#define FINITE_FN lre__all_finite_f64
+#include "optim_kernels.h"

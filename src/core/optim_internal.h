@@ -1,0 +1,71 @@
+/* optim_internal.h -- the optimizer object, shared by optim.c (construction,
+ * hyper-parameters, the step), optim_state.c (save and load) and the update
+ * kernels (optim_kernels.h, instantiated for float and double). */
+#ifndef LRE_OPTIM_INTERNAL_H
+#define LRE_OPTIM_INTERNAL_H
+
+#include "internal.h"
+
+/* Every hyper-parameter any optimizer has; each optimizer uses some. */
+enum lre_hp {
+    HP_LR, HP_MOMENTUM, HP_DAMPENING, HP_WEIGHT_DECAY, HP_NESTEROV, HP_MAXIMIZE, HP_BETA1, HP_BETA2, HP_EPS,
+    HP_AMSGRAD, HP_EPSILON_HAT, HP_LR_DECAY, HP_INITIAL_ACC, HP_ALPHA, HP_CENTERED, HP_RHO, HP_MOMENTUM_DECAY,
+    HP_ETA_MINUS, HP_ETA_PLUS, HP_STEP_MIN, HP_STEP_MAX, HP_LAMBD, HP_T0,
+    HP_COUNT
+};
+
+enum lre_optim_id {
+    O_SGD, O_ADAM, O_ADAMW, O_ADAGRAD, O_RMSPROP, O_ADADELTA, O_ADAMAX, O_NADAM, O_RADAM, O_RPROP, O_ASGD, O_LION,
+    O_COUNT
+};
+
+#define LRE_MAX_STATE 3
+
+/* Scalars computed once per step (in double) and read by a kernel. */
+typedef struct lre_step_scalars {
+    double hp[HP_COUNT];
+    double a, b, c, d; /* meaning per optimizer; see optim.c's prepare() */
+    int first;          /* the group's first update */
+} lre_step_scalars;
+
+
+typedef struct lre_group {
+    lre_dtype dtype;
+    void *params;
+    const void *grads;
+    size_t n;
+    double hp[HP_COUNT];  /* constant values, or the last scheduled ones */
+    lre_schedule *sched[HP_COUNT];
+    void *state[LRE_MAX_STATE]; /* n elements of dtype each, or NULL */
+    int64_t t;            /* updates applied to this group */
+    double scalar[3];     /* per-group scalar state (NAdam's mu product, ASGD's eta and mu) */
+    int momentum_started; /* SGD: the buffer holds a value (PyTorch clones d_p at first) */
+    lre_step_scalars next; /* the step being prepared: checked before anything is written */
+} lre_group;
+
+struct lre_optim {
+    int kind;
+    double defaults[HP_COUNT];
+    lre_schedule *default_sched[HP_COUNT]; /* given to lre_optim_new: drive every group */
+    lre_group *groups;
+    int ngroups, cap;
+    int64_t step, skipped;
+    lre_nonfinite nonfinite;
+    int threads;
+    int64_t steps_per_epoch, total_steps;
+    lre_error err;
+};
+
+/* One fused pass of the update over elements [lo, hi) of a group. */
+void lre__update_f32(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi);
+void lre__update_f64(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi);
+
+/* Does buffer [0, n) hold only finite numbers? */
+int lre__all_finite_f32(const float *x, size_t n);
+int lre__all_finite_f64(const double *x, size_t n);
+
+/* Names: the optimizer's and its state arrays' counts. */
+const char *lre__optim_name(int kind);
+size_t lre__dtype_size(lre_dtype d);
+
+#endif

@@ -1,0 +1,148 @@
+/* params.c -- named arguments checked against a specification table, so that
+ * every optimizer and schedule refuses bad input with the same kind of
+ * message: "adam: betas[2] must be in [0, 1), got 1.5". */
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+int lre__spec_index(const lre_pspec *spec, size_t nspec, const char *name)
+{
+    for (size_t i = 0; i < nspec; i++)
+        if (strcmp(spec[i].name, name) == 0) return (int)i;
+    return -1;
+}
+
+/* "in [0, 1)", ">= 0", "> 0", "in (0, inf)" style description of the range. */
+static void describe_range(const lre_pspec *ps, char *buf, size_t size)
+{
+    const char *kind = (ps->flags & LRE_P_INT) ? "a whole number " : "";
+    if (isinf(ps->hi))
+        snprintf(buf, size, "%s%s %.17g", kind, (ps->flags & LRE_P_LO_OPEN) ? ">" : ">=", ps->lo);
+    else if (isinf(ps->lo))
+        snprintf(buf, size, "%s%s %.17g", kind, (ps->flags & LRE_P_HI_OPEN) ? "<" : "<=", ps->hi);
+    else
+        snprintf(buf, size, "%sin %c%.17g, %.17g%c", kind, (ps->flags & LRE_P_LO_OPEN) ? '(' : '[', ps->lo,
+                 ps->hi, (ps->flags & LRE_P_HI_OPEN) ? ')' : ']');
+}
+
+int lre__check_value(const char *who, const lre_pspec *ps, double v, lre_error *err)
+{
+    if (ps->flags & LRE_P_BOOL) {
+        if (v != 0 && v != 1) return lre__fail(err, LRE_EINVAL, "%s: %s must be a boolean, got %.17g", who, ps->name, v);
+        return LRE_OK;
+    }
+    int ok = !isnan(v);
+    if (ok && (ps->flags & LRE_P_INT) && (isinf(v) || v != floor(v))) ok = 0;
+    if (ok) ok = (ps->flags & LRE_P_LO_OPEN) ? v > ps->lo : v >= ps->lo;
+    if (ok) ok = (ps->flags & LRE_P_HI_OPEN) ? v < ps->hi : v <= ps->hi;
+    if (!ok) {
+        char range[96];
+        describe_range(ps, range, sizeof range);
+        return lre__fail(err, isfinite(v) ? LRE_EINVAL : LRE_ENONFINITE, "%s: %s must be %s, got %.17g", who,
+                         ps->name, range, v);
+    }
+    return LRE_OK;
+}
+
+/* Index of str among "a|b|c", or -1. */
+static int choice_index(const char *choices, const char *str)
+{
+    size_t len = strlen(str);
+    int idx = 0;
+    for (const char *p = choices;; idx++) {
+        const char *bar = strchr(p, '|');
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        if (n == len && strncmp(p, str, n) == 0) return idx;
+        if (!bar) return -1;
+        p = bar + 1;
+    }
+}
+
+/* Length of the base name of a pair spec: "betas[1]" -> 5. */
+static size_t pair_base_len(const char *name)
+{
+    const char *b = strchr(name, '[');
+    return b ? (size_t)(b - name) : strlen(name);
+}
+
+static int parse_one(const char *who, const lre_pspec *spec, size_t nspec, const lre_param *p, double *out,
+                     lre_plist *lists, unsigned char *seen, lre_error *err)
+{
+    int i = lre__spec_index(spec, nspec, p->name);
+    if (i < 0) { /* "betas" given as a pair */
+        for (size_t k = 0; k < nspec; k++) {
+            size_t bl = pair_base_len(spec[k].name);
+            if ((spec[k].flags & LRE_P_PAIR) && strlen(p->name) == bl && strncmp(spec[k].name, p->name, bl) == 0) {
+                if (!p->list || p->len != 2)
+                    return lre__fail(err, LRE_EINVAL, "%s: %s must be a list of two numbers", who, p->name);
+                for (int j = 0; j < 2; j++) {
+                    if (seen[k + j]) return lre__fail(err, LRE_EINVAL, "%s: %s given twice", who, spec[k + j].name);
+                    int rc = lre__check_value(who, &spec[k + j], p->list[j], err);
+                    if (rc) return rc;
+                    out[k + j] = p->list[j];
+                    seen[k + j] = 1;
+                }
+                return LRE_OK;
+            }
+        }
+        return lre__fail(err, LRE_EINVAL, "%s: unknown parameter '%s'", who, p->name);
+    }
+    const lre_pspec *ps = &spec[i];
+    if (p->schedule) return lre__fail(err, LRE_EINVAL, "%s: %s can not be a schedule", who, ps->name);
+    if (seen[i]) return lre__fail(err, LRE_EINVAL, "%s: %s given twice", who, ps->name);
+    seen[i] = 1;
+    if (ps->flags & LRE_P_LIST) {
+        if (!p->list && p->len == 0 && !p->str) { /* an empty list */
+            lists[i].v = NULL;
+            lists[i].n = 0;
+            return LRE_OK;
+        }
+        if (!p->list) return lre__fail(err, LRE_EINVAL, "%s: %s must be a list of numbers", who, ps->name);
+        for (size_t k = 0; k < p->len; k++) {
+            lre_pspec item = *ps;
+            char name[64];
+            snprintf(name, sizeof name, "%s[%zu]", ps->name, k + 1);
+            item.name = name;
+            int rc = lre__check_value(who, &item, p->list[k], err);
+            if (rc) return rc;
+        }
+        lists[i].v = p->list;
+        lists[i].n = p->len;
+        return LRE_OK;
+    }
+    if (ps->flags & LRE_P_CHOICE) {
+        if (!p->str) return lre__fail(err, LRE_EINVAL, "%s: %s must be one of %s", who, ps->name, ps->choices);
+        int c = choice_index(ps->choices, p->str);
+        if (c < 0)
+            return lre__fail(err, LRE_EINVAL, "%s: %s must be one of %s, got '%s'", who, ps->name, ps->choices, p->str);
+        out[i] = c;
+        return LRE_OK;
+    }
+    if (p->str || p->list) return lre__fail(err, LRE_EINVAL, "%s: %s must be a number", who, ps->name);
+    int rc = lre__check_value(who, ps, p->value, err);
+    if (rc) return rc;
+    out[i] = p->value;
+    return LRE_OK;
+}
+
+int lre__parse_params(const char *who, const lre_pspec *spec, size_t nspec, const lre_param *in, size_t nin,
+                      double *out, lre_plist *lists, lre_error *err)
+{
+    unsigned char seen[64] = {0};
+    if (nspec > sizeof seen) return lre__fail(err, LRE_EINVAL, "%s: too many parameters", who);
+    for (size_t i = 0; i < nspec; i++) {
+        out[i] = spec[i].def;
+        if (lists) lists[i].v = NULL, lists[i].n = 0;
+    }
+    for (size_t k = 0; k < nin; k++) {
+        if (!in[k].name) return lre__fail(err, LRE_EINVAL, "%s: parameter %zu has no name", who, k + 1);
+        int rc = parse_one(who, spec, nspec, &in[k], out, lists, seen, err);
+        if (rc) return rc;
+    }
+    for (size_t i = 0; i < nspec; i++)
+        if ((spec[i].flags & LRE_P_REQUIRED) && !seen[i])
+            return lre__fail(err, LRE_EINVAL, "%s: missing required parameter '%s'", who, spec[i].name);
+    return LRE_OK;
+}

@@ -1,0 +1,443 @@
+/* schedule.c -- the schedule tree: construction, evaluation of combinators,
+ * ReduceLROnPlateau, custom (script) nodes, and the tree's saved state.
+ * The built-in kinds' formulas are in schedule_kinds.c. */
+#include "schedule_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kind_names[] = {
+    "constant", "step", "multistep", "exponential", "inverse_time", "linear", "polynomial", "piecewise",
+    "cosine", "cosine_restarts", "cyclic", "one_cycle", "one_cycle_momentum", "wsd", "random",
+    "noise", "warmup", "sequence", "product", "scale", "clamp", "min", "max", "plateau", NULL};
+
+const char *const *lre_schedule_kinds(void) { return kind_names; }
+
+const char *lre_schedule_kind(const lre_schedule *s)
+{
+    return s->kind == K_CUSTOM ? s->name : lre__kinds[s->kind].name;
+}
+
+static lre_schedule *node_alloc(int kind)
+{
+    lre_schedule *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->refs = 1;
+    s->kind = kind;
+    s->ctx.last_value = NAN;
+    s->ctx.metric = NAN;
+    return s;
+}
+
+static void plateau_reset(lre_schedule *s)
+{
+    s->plateau.scale = 1;
+    s->plateau.best = s->p[PL_MODE] == 0 ? INFINITY : -INFINITY;
+    s->plateau.num_bad_epochs = 0;
+    s->plateau.cooldown_counter = 0;
+}
+
+int lre_schedule_new(lre_schedule **out, const char *kind, const lre_param *params, size_t nparams,
+                     lre_schedule *const *children, size_t nchildren, lre_error *err)
+{
+    *out = NULL;
+    int id = -1;
+    for (int k = 0; k < K_COUNT; k++)
+        if (kind && strcmp(lre__kinds[k].name, kind) == 0) id = k;
+    if (id < 0) return lre__fail(err, LRE_EINVAL, "unknown schedule kind '%s'", kind ? kind : "(null)");
+    const lre_kind_def *def = &lre__kinds[id];
+    if (nchildren < def->min_children || nchildren > def->max_children) {
+        if (def->max_children == 0) return lre__fail(err, LRE_EINVAL, "%s: takes no inner schedule", def->name);
+        if (def->max_children == 1)
+            return lre__fail(err, LRE_EINVAL, "%s: takes %sone inner schedule, got %zu", def->name,
+                             def->min_children ? "" : "at most ", nchildren);
+        return lre__fail(err, LRE_EINVAL, "%s: needs at least one inner schedule", def->name);
+    }
+    for (size_t i = 0; i < nchildren; i++)
+        if (!children[i]) return lre__fail(err, LRE_EINVAL, "%s: inner schedule %zu is NULL", def->name, i + 1);
+
+    lre_schedule *s = node_alloc(id);
+    if (!s) return lre__fail(err, LRE_ENOMEM, "%s: out of memory", def->name);
+    lre_plist lists[LRE_SCHED_MAXP];
+    size_t nspec = def->spec[0].name[0] ? def->nspec : 0;
+    int rc = lre__parse_params(def->name, def->spec, nspec, params, nparams, s->p, lists, err);
+    if (rc) goto fail;
+    for (size_t i = 0, l = 0; i < nspec; i++) {
+        if (!(def->spec[i].flags & LRE_P_LIST)) continue;
+        s->nlist[l] = lists[i].n;
+        s->list[l] = malloc((lists[i].n ? lists[i].n : 1) * sizeof(double));
+        if (!s->list[l]) goto nomem;
+        if (lists[i].n) memcpy(s->list[l], lists[i].v, lists[i].n * sizeof(double));
+        l++;
+    }
+    if (nchildren) {
+        s->child = malloc(nchildren * sizeof *s->child);
+        if (!s->child) goto nomem;
+        for (size_t i = 0; i < nchildren; i++) s->child[i] = lre_schedule_retain(children[i]);
+        s->nchild = nchildren;
+    }
+    rc = lre__kind_check(s, err);
+    if (rc) goto fail;
+    if (id == K_PLATEAU) plateau_reset(s);
+    *out = s;
+    return LRE_OK;
+nomem:
+    rc = lre__fail(err, LRE_ENOMEM, "%s: out of memory", def->name);
+fail:
+    lre_schedule_release(s);
+    return rc;
+}
+
+int lre_schedule_custom(lre_schedule **out, const char *name, const lre_custom_vtable *vt, void *ud,
+                        lre_error *err)
+{
+    *out = NULL;
+    if (!vt || !vt->at) {
+        if (vt && vt->release) vt->release(ud);
+        return lre__fail(err, LRE_EINVAL, "custom schedule: an 'at' callback is required");
+    }
+    lre_schedule *s = node_alloc(K_CUSTOM);
+    size_t len = strlen(name ? name : "custom");
+    char *copy = malloc(len + 1);
+    if (!s || !copy) {
+        free(s);
+        free(copy);
+        if (vt->release) vt->release(ud);
+        return lre__fail(err, LRE_ENOMEM, "custom schedule: out of memory");
+    }
+    memcpy(copy, name ? name : "custom", len + 1);
+    s->name = copy;
+    s->vt = vt;
+    s->ud = ud;
+    *out = s;
+    return LRE_OK;
+}
+
+lre_schedule *lre_schedule_retain(lre_schedule *s)
+{
+    if (s) s->refs++;
+    return s;
+}
+
+void lre_schedule_release(lre_schedule *s)
+{
+    if (!s || --s->refs > 0) return;
+    for (size_t i = 0; i < s->nchild; i++) lre_schedule_release(s->child[i]);
+    free(s->child);
+    free(s->list[0]);
+    free(s->list[1]);
+    if (s->kind == K_CUSTOM && s->vt->release) s->vt->release(s->ud);
+    free(s->name);
+    free(s);
+}
+
+/* ---- evaluation ---- */
+
+static int eval(lre_schedule *s, int64_t t, double *out, lre_error *err);
+
+/* Reduces children by op: 0 product, 1 min, 2 max. */
+static int fold(lre_schedule *s, int64_t t, int op, double *out, lre_error *err)
+{
+    double acc = op == 0 ? 1 : op == 1 ? INFINITY : -INFINITY;
+    for (size_t i = 0; i < s->nchild; i++) {
+        double v;
+        int rc = eval(s->child[i], t, &v, err);
+        if (rc) return rc;
+        acc = op == 0 ? acc * v : op == 1 ? fmin(acc, v) : fmax(acc, v);
+    }
+    *out = acc;
+    return LRE_OK;
+}
+
+/* A plateau's value: the wrapped rate times the reductions so far, never cut
+ * below min_lr by a reduction (but never raised above the wrapped rate). */
+static int plateau_value(lre_schedule *s, int64_t t, double *out, lre_error *err)
+{
+    double base = s->p[PL_LR];
+    if (s->nchild) {
+        int rc = eval(s->child[0], t, &base, err);
+        if (rc) return rc;
+    }
+    double v = base * s->plateau.scale;
+    if (s->plateau.scale < 1) v = fmax(v, fmin(s->p[PL_MIN_LR], base));
+    *out = v;
+    return LRE_OK;
+}
+
+static int custom_value(lre_schedule *s, int64_t t, double *out, lre_error *err)
+{
+    s->ctx.step = t;
+    double v = NAN;
+    int rc = s->vt->at(s->ud, &s->ctx, &v, err);
+    if (rc) return rc;
+    if (!isfinite(v))
+        return lre__fail(err, LRE_ENONFINITE, "%s: step %lld: returned %g", s->name, (long long)t, v);
+    s->ctx.last_value = v;
+    *out = v;
+    return LRE_OK;
+}
+
+static int eval(lre_schedule *s, int64_t t, double *out, lre_error *err)
+{
+    switch (s->kind) {
+    case K_NOISE: {
+        int rc = eval(s->child[0], t, out, err);
+        if (!rc) *out *= lre__noise_factor(s, t);
+        return rc;
+    }
+    case K_WARMUP: {
+        int64_t inner;
+        double f = lre__warmup(s, t, &inner);
+        int rc = eval(s->child[0], inner, out, err);
+        if (!rc) *out *= f;
+        return rc;
+    }
+    /* PyTorch SequentialLR: each part starts at its own step 0 at its milestone. */
+    case K_SEQUENCE: {
+        size_t k = 0;
+        while (k < s->nlist[0] && (double)t >= s->list[0][k]) k++;
+        return eval(s->child[k], k ? t - (int64_t)s->list[0][k - 1] : t, out, err);
+    }
+    case K_PRODUCT: return fold(s, t, 0, out, err);
+    case K_MIN: return fold(s, t, 1, out, err);
+    case K_MAX: return fold(s, t, 2, out, err);
+    case K_SCALE: {
+        int rc = eval(s->child[0], t, out, err);
+        if (!rc) *out *= s->p[SCALE_FACTOR];
+        return rc;
+    }
+    case K_CLAMP: {
+        int rc = eval(s->child[0], t, out, err);
+        if (!rc) *out = fmin(fmax(*out, s->p[CLAMP_MIN]), s->p[CLAMP_MAX]);
+        return rc;
+    }
+    case K_PLATEAU: return plateau_value(s, t, out, err);
+    case K_CUSTOM: return custom_value(s, t, out, err);
+    default: *out = lre__leaf_value(s, t); return LRE_OK;
+    }
+}
+
+int lre_schedule_eval(lre_schedule *s, int64_t t, double *out, lre_error *err)
+{
+    if (t < 0) return lre__fail(err, LRE_EINVAL, "%s: step must be >= 0, got %lld", lre_schedule_kind(s), (long long)t);
+    return eval(s, t, out, err);
+}
+
+/* ---- metrics ---- */
+
+/* PyTorch ReduceLROnPlateau.is_better. */
+static int plateau_is_better(const lre_schedule *s, double a, double best)
+{
+    double th = s->p[PL_THRESHOLD];
+    int rel = s->p[PL_THRESHOLD_MODE] == 0;
+    if (s->p[PL_MODE] == 0) return rel ? a < best * (1 - th) : a < best - th;
+    return rel ? a > best * (th + 1) : a > best + th;
+}
+
+/* PyTorch ReduceLROnPlateau.step, with the rate read from the wrapped schedule. */
+static int plateau_observe(lre_schedule *s, double metric, int64_t t, lre_error *err)
+{
+    lre_plateau_state *st = &s->plateau;
+    if (plateau_is_better(s, metric, st->best)) {
+        st->best = metric;
+        st->num_bad_epochs = 0;
+    } else {
+        st->num_bad_epochs++;
+    }
+    if (st->cooldown_counter > 0) {
+        st->cooldown_counter--;
+        st->num_bad_epochs = 0;
+    }
+    if (st->num_bad_epochs > (int64_t)s->p[PL_PATIENCE]) {
+        double old;
+        int rc = plateau_value(s, t, &old, err);
+        if (rc) return rc;
+        double reduced = fmax(old * s->p[PL_FACTOR], s->p[PL_MIN_LR]);
+        if (old - reduced > s->p[PL_EPS]) st->scale *= s->p[PL_FACTOR];
+        st->cooldown_counter = (int64_t)s->p[PL_COOLDOWN];
+        st->num_bad_epochs = 0;
+    }
+    return LRE_OK;
+}
+
+static int observe(lre_schedule *s, double metric, int64_t t, lre_error *err)
+{
+    for (size_t i = 0; i < s->nchild; i++) {
+        int rc = observe(s->child[i], metric, t, err);
+        if (rc) return rc;
+    }
+    if (s->kind == K_PLATEAU) return plateau_observe(s, metric, t, err);
+    if (s->kind == K_CUSTOM) {
+        s->ctx.metric = metric;
+        s->ctx.step = t;
+        if (s->vt->observe) return s->vt->observe(s->ud, metric, &s->ctx, err);
+    }
+    return LRE_OK;
+}
+
+int lre_schedule_observe(lre_schedule *s, double metric, int64_t t, lre_error *err)
+{
+    if (!isfinite(metric))
+        return lre__fail(err, LRE_ENONFINITE, "observe: metric must be a finite number, got %g", metric);
+    return observe(s, metric, t, err);
+}
+
+void lre_schedule_set_horizon(lre_schedule *s, int64_t steps_per_epoch, int64_t total_steps)
+{
+    s->ctx.steps_per_epoch = steps_per_epoch;
+    s->ctx.total_steps = total_steps;
+    for (size_t i = 0; i < s->nchild; i++) lre_schedule_set_horizon(s->child[i], steps_per_epoch, total_steps);
+}
+
+void lre_schedule_reset(lre_schedule *s)
+{
+    for (size_t i = 0; i < s->nchild; i++) lre_schedule_reset(s->child[i]);
+    if (s->kind == K_PLATEAU) plateau_reset(s);
+}
+
+int lre_schedule_curve(lre_schedule *s, double *out, size_t n, const double *metrics, size_t nmetrics,
+                       lre_error *err)
+{
+    for (size_t t = 0; t < n; t++) {
+        int rc = eval(s, (int64_t)t, &out[t], err);
+        if (rc) return rc;
+        if (t < nmetrics) {
+            rc = lre_schedule_observe(s, metrics[t], (int64_t)t + 1, err);
+            if (rc) return rc;
+        }
+    }
+    return LRE_OK;
+}
+
+/* ---- state ---- */
+
+uint64_t lre__schedule_fingerprint(const lre_schedule *s)
+{
+    uint64_t h = lre__fnv(LRE_FNV_INIT, &s->kind, sizeof s->kind);
+    if (s->kind == K_CUSTOM) return lre__fnv(h, s->name, strlen(s->name));
+    h = lre__fnv(h, s->p, sizeof s->p);
+    for (int l = 0; l < 2; l++)
+        if (s->nlist[l]) h = lre__fnv(h, s->list[l], s->nlist[l] * sizeof(double));
+    for (size_t i = 0; i < s->nchild; i++) {
+        uint64_t c = lre__schedule_fingerprint(s->child[i]);
+        h = lre__fnv(h, &c, sizeof c);
+    }
+    return h;
+}
+
+static int buf_writer(void *ud, const void *p, size_t n)
+{
+    lre_buf *b = ud;
+    lre__buf_put(b, p, n);
+    return b->failed;
+}
+
+int lre__schedule_save_state(lre_schedule *s, lre_buf *b, lre_error *err)
+{
+    for (size_t i = 0; i < s->nchild; i++) {
+        int rc = lre__schedule_save_state(s->child[i], b, err);
+        if (rc) return rc;
+    }
+    if (s->kind == K_PLATEAU) {
+        lre__buf_f64(b, s->plateau.scale);
+        lre__buf_f64(b, s->plateau.best);
+        lre__buf_u64(b, (uint64_t)s->plateau.num_bad_epochs);
+        lre__buf_u64(b, (uint64_t)s->plateau.cooldown_counter);
+    } else if (s->kind == K_CUSTOM) {
+        /* length, then the blob: the length slot is filled in afterwards */
+        lre__buf_f64(b, s->ctx.last_value);
+        lre__buf_f64(b, s->ctx.metric);
+        size_t at = b->len;
+        lre__buf_u64(b, 0);
+        if (s->vt->save) {
+            int rc = s->vt->save(s->ud, buf_writer, b, err);
+            if (rc) return rc;
+        }
+        if (!b->failed) {
+            uint64_t len = b->len - at - sizeof(uint64_t);
+            memcpy(b->data + at, &len, sizeof len);
+        }
+    }
+    return b->failed ? lre__fail(err, LRE_ENOMEM, "out of memory while saving schedule state") : LRE_OK;
+}
+
+int lre__schedule_prepare_load(lre_schedule *s, lre_cur *c, lre_error *err)
+{
+    for (size_t i = 0; i < s->nchild; i++) {
+        int rc = lre__schedule_prepare_load(s->child[i], c, err);
+        if (rc) return rc;
+    }
+    if (s->kind == K_PLATEAU) {
+        lre_plateau_state *st = &s->plateau_staged;
+        st->scale = lre__cur_f64(c);
+        st->best = lre__cur_f64(c);
+        st->num_bad_epochs = (int64_t)lre__cur_u64(c);
+        st->cooldown_counter = (int64_t)lre__cur_u64(c);
+        if (c->bad) return lre__fail(err, LRE_ECORRUPT, "schedule state is corrupt: plateau state cut short");
+        if (!(st->scale >= 0 && st->scale <= 1) || st->num_bad_epochs < 0 || st->cooldown_counter < 0)
+            return lre__fail(err, LRE_ECORRUPT, "schedule state is corrupt: invalid plateau counters");
+        s->staged = 1;
+    } else if (s->kind == K_CUSTOM) {
+        double last = lre__cur_f64(c), metric = lre__cur_f64(c);
+        uint64_t len = lre__cur_u64(c);
+        const void *blob = lre__cur_take(c, (size_t)len);
+        if (c->bad || len > SIZE_MAX) return lre__fail(err, LRE_ECORRUPT, "schedule state is corrupt: %s state cut short", s->name);
+        s->token = NULL;
+        if (s->vt->prepare_load) {
+            int rc = s->vt->prepare_load(s->ud, blob, (size_t)len, &s->token, err);
+            if (rc) return rc;
+        }
+        s->ctx_staged.last_value = last;
+        s->ctx_staged.metric = metric;
+        s->staged = 1;
+    }
+    return LRE_OK;
+}
+
+void lre__schedule_finish_load(lre_schedule *s, int commit)
+{
+    for (size_t i = 0; i < s->nchild; i++) lre__schedule_finish_load(s->child[i], commit);
+    if (!s->staged) return;
+    s->staged = 0;
+    if (s->kind == K_PLATEAU) {
+        if (commit) s->plateau = s->plateau_staged;
+    } else if (s->kind == K_CUSTOM) {
+        if (commit) {
+            s->ctx.last_value = s->ctx_staged.last_value;
+            s->ctx.metric = s->ctx_staged.metric;
+            if (s->vt->commit_load) s->vt->commit_load(s->ud, s->token);
+        } else if (s->vt->abort_load) {
+            s->vt->abort_load(s->ud, s->token);
+        }
+        s->token = NULL;
+    }
+}
+
+int lre_schedule_save(lre_schedule *s, lre_write_fn write, void *ud, lre_error *err)
+{
+    lre_buf b = {0};
+    lre__buf_u64(&b, lre__schedule_fingerprint(s));
+    int rc = lre__schedule_save_state(s, &b, err);
+    if (!rc) rc = lre__stream_write(LRE_TAG_SCHEDULE, &b, write, ud, err);
+    lre__buf_free(&b);
+    return rc;
+}
+
+int lre_schedule_load(lre_schedule *s, lre_read_fn read, void *ud, lre_error *err)
+{
+    unsigned char *data;
+    size_t len;
+    int rc = lre__stream_read(LRE_TAG_SCHEDULE, read, ud, &data, &len, err);
+    if (rc) return rc;
+    lre_cur c = {data, data + len, 0};
+    if (lre__cur_u64(&c) != lre__schedule_fingerprint(s)) {
+        rc = lre__fail(err, LRE_EMISMATCH, "schedule state belongs to another schedule (kinds or parameters differ)");
+    } else {
+        rc = lre__schedule_prepare_load(s, &c, err);
+        if (!rc && c.p != c.end) rc = lre__fail(err, LRE_ECORRUPT, "schedule state is corrupt: trailing bytes");
+    }
+    lre__schedule_finish_load(s, rc == LRE_OK);
+    free(data);
+    return rc;
+}

@@ -1,0 +1,437 @@
+/* schedule_kinds.c -- the built-in schedules: their parameters and closed
+ * forms. Every value is a direct function of the step t (0-based: the value
+ * used by optimizer step t), never a recurrence over earlier steps, so any
+ * step can be evaluated directly and a resumed run needs no replay.
+ *
+ * Where PyTorch and Keras disagree on a boundary, the kind follows the library
+ * it is named after and says so; see ../shared/golden/README.md. */
+#include "schedule_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#define REQ LRE_P_REQUIRED
+#define INT LRE_P_INT
+#define BOOL LRE_P_BOOL
+#define CHOICE LRE_P_CHOICE
+#define LIST LRE_P_LIST
+#define LO_OPEN LRE_P_LO_OPEN
+#define INF INFINITY
+#define RATE(name) {name, NAN, 0, INF, REQ, NULL}
+
+/* Slots of each kind's parameters, in the order of its spec. */
+enum { CONST_LR, CONST_FACTOR, CONST_TOTAL };
+static const lre_pspec constant_spec[] = {
+    RATE("lr"), {"factor", 1, 0, INF, 0, NULL}, {"total_iters", 0, 0, INF, INT, NULL}};
+
+enum { STEP_LR, STEP_SIZE, STEP_GAMMA };
+static const lre_pspec step_spec[] = {
+    RATE("lr"), {"step_size", NAN, 1, INF, REQ | INT, NULL}, {"gamma", 0.1, 0, INF, 0, NULL}};
+
+enum { MS_LR, MS_MILESTONES, MS_GAMMA };
+static const lre_pspec multistep_spec[] = {
+    RATE("lr"), {"milestones", NAN, 0, INF, REQ | LIST | INT, NULL}, {"gamma", 0.1, 0, INF, 0, NULL}};
+
+enum { EXP_LR, EXP_GAMMA, EXP_DECAY_STEPS, EXP_STAIRCASE };
+static const lre_pspec exponential_spec[] = {RATE("lr"),
+                                             {"gamma", NAN, 0, INF, REQ | LO_OPEN, NULL},
+                                             {"decay_steps", 1, 0, INF, LO_OPEN, NULL},
+                                             {"staircase", 0, 0, 1, BOOL, NULL}};
+
+enum { INV_LR, INV_RATE, INV_DECAY_STEPS, INV_STAIRCASE };
+static const lre_pspec inverse_time_spec[] = {RATE("lr"),
+                                              {"decay_rate", NAN, 0, INF, REQ, NULL},
+                                              {"decay_steps", 1, 0, INF, LO_OPEN, NULL},
+                                              {"staircase", 0, 0, 1, BOOL, NULL}};
+
+/* PyTorch LinearLR's defaults. */
+enum { LIN_LR, LIN_START, LIN_END, LIN_TOTAL };
+static const lre_pspec linear_spec[] = {RATE("lr"),
+                                        {"start_factor", 1.0 / 3, 0, INF, 0, NULL},
+                                        {"end_factor", 1, 0, INF, 0, NULL},
+                                        {"total_iters", 5, 0, INF, LO_OPEN, NULL}};
+
+enum { POLY_LR, POLY_TOTAL, POLY_POWER, POLY_END, POLY_CYCLE };
+static const lre_pspec polynomial_spec[] = {RATE("lr"),
+                                            {"total_iters", NAN, 0, INF, REQ | LO_OPEN, NULL},
+                                            {"power", 1, 0, INF, 0, NULL},
+                                            {"end_lr", 0, 0, INF, 0, NULL},
+                                            {"cycle", 0, 0, 1, BOOL, NULL}};
+
+enum { PW_BOUNDARIES, PW_VALUES };
+static const lre_pspec piecewise_spec[] = {{"boundaries", NAN, -INF, INF, REQ | LIST, NULL},
+                                           {"values", NAN, 0, INF, REQ | LIST, NULL}};
+
+enum { COS_LR, COS_T_MAX, COS_ETA_MIN, COS_HOLD };
+static const lre_pspec cosine_spec[] = {RATE("lr"),
+                                        {"t_max", NAN, 0, INF, REQ | LO_OPEN, NULL},
+                                        {"eta_min", 0, 0, INF, 0, NULL},
+                                        {"hold", 0, 0, 1, BOOL, NULL}};
+
+enum { CR_LR, CR_T0, CR_T_MULT, CR_ETA_MIN, CR_M_MUL };
+static const lre_pspec cosine_restarts_spec[] = {RATE("lr"),
+                                                 {"t_0", NAN, 0, INF, REQ | LO_OPEN, NULL},
+                                                 {"t_mult", 1, 1, INF, 0, NULL},
+                                                 {"eta_min", 0, 0, INF, 0, NULL},
+                                                 {"m_mul", 1, 0, INF, LO_OPEN, NULL}};
+
+enum { CYC_BASE, CYC_MAX, CYC_UP, CYC_DOWN, CYC_MODE, CYC_GAMMA };
+enum { MODE_TRIANGULAR, MODE_TRIANGULAR2, MODE_EXP_RANGE };
+static const lre_pspec cyclic_spec[] = {{"base_lr", NAN, 0, INF, REQ, NULL},
+                                        {"max_lr", NAN, 0, INF, REQ, NULL},
+                                        {"step_size_up", 2000, 0, INF, LO_OPEN, NULL},
+                                        {"step_size_down", NAN, 0, INF, LO_OPEN, NULL},
+                                        {"mode", MODE_TRIANGULAR, 0, 2, CHOICE, "triangular|triangular2|exp_range"},
+                                        {"gamma", 1, 0, INF, LO_OPEN, NULL}};
+
+enum { OC_MAX_LR, OC_TOTAL, OC_PCT, OC_ANNEAL, OC_DIV, OC_FINAL_DIV, OC_THREE, OC_BASE_MOM, OC_MAX_MOM };
+enum { ANNEAL_COS, ANNEAL_LINEAR };
+static const lre_pspec one_cycle_spec[] = {{"max_lr", NAN, 0, INF, REQ, NULL},
+                                           {"total_steps", NAN, 1, INF, REQ | INT, NULL},
+                                           {"pct_start", 0.3, 0, 1, LO_OPEN | LRE_P_HI_OPEN, NULL},
+                                           {"anneal_strategy", ANNEAL_COS, 0, 1, CHOICE, "cos|linear"},
+                                           {"div_factor", 25, 0, INF, LO_OPEN, NULL},
+                                           {"final_div_factor", 1e4, 0, INF, LO_OPEN, NULL},
+                                           {"three_phase", 0, 0, 1, BOOL, NULL},
+                                           {"base_momentum", 0.85, 0, 1, 0, NULL},
+                                           {"max_momentum", 0.95, 0, 1, 0, NULL}};
+
+enum { WSD_LR, WSD_WARMUP, WSD_STABLE, WSD_DECAY_STEPS, WSD_DECAY, WSD_MIN_LR };
+enum { DECAY_LINEAR, DECAY_COSINE, DECAY_SQRT };
+static const lre_pspec wsd_spec[] = {RATE("lr"),
+                                     {"warmup_steps", 0, 0, INF, INT, NULL},
+                                     {"stable_steps", 0, 0, INF, INT, NULL},
+                                     {"decay_steps", NAN, 1, INF, REQ | INT, NULL},
+                                     {"decay", DECAY_LINEAR, 0, 2, CHOICE, "linear|cosine|sqrt"},
+                                     {"min_lr", 0, 0, INF, 0, NULL}};
+
+enum { RND_MIN, RND_MAX, RND_PERIOD, RND_SEED };
+static const lre_pspec random_spec[] = {{"min_lr", NAN, 0, INF, REQ, NULL},
+                                        {"max_lr", NAN, 0, INF, REQ, NULL},
+                                        {"period", 1, 1, INF, INT, NULL},
+                                        {"seed", 0, 0, 9007199254740992.0, INT, NULL}};
+
+enum { NOISE_AMP, NOISE_PERIOD, NOISE_SEED, NOISE_DIST };
+static const lre_pspec noise_spec[] = {{"amplitude", 0.1, 0, INF, 0, NULL},
+                                       {"period", 1, 1, INF, INT, NULL},
+                                       {"seed", 0, 0, 9007199254740992.0, INT, NULL},
+                                       {"distribution", 0, 0, 1, CHOICE, "uniform|normal"}};
+
+enum { WU_STEPS, WU_START, WU_MODE, WU_SHIFT };
+enum { WU_LINEAR, WU_EXPONENTIAL, WU_CONSTANT };
+static const lre_pspec warmup_spec[] = {{"steps", NAN, 0, INF, REQ | INT, NULL},
+                                        {"start_factor", 0, 0, INF, 0, NULL},
+                                        {"mode", WU_LINEAR, 0, 2, CHOICE, "linear|exponential|constant"},
+                                        {"shift", 1, 0, 1, BOOL, NULL}};
+
+enum { SEQ_MILESTONES };
+static const lre_pspec sequence_spec[] = {{"milestones", NAN, 0, INF, REQ | LIST | INT, NULL}};
+
+static const lre_pspec scale_spec[] = {{"factor", NAN, 0, INF, REQ, NULL}};
+
+static const lre_pspec clamp_spec[] = {{"min", 0, 0, INF, 0, NULL}, {"max", INF, 0, INF, 0, NULL}};
+
+static const lre_pspec none_spec[] = {{"", 0, 0, 0, 0, NULL}};
+
+/* PyTorch ReduceLROnPlateau's parameters and defaults; `lr` when it wraps no schedule. */
+static const lre_pspec plateau_spec[] = {{"lr", NAN, 0, INF, 0, NULL},
+                                         {"mode", 0, 0, 1, CHOICE, "min|max"},
+                                         {"factor", 0.1, 0, 1, LRE_P_HI_OPEN, NULL},
+                                         {"patience", 10, 0, INF, INT, NULL},
+                                         {"threshold", 1e-4, 0, INF, 0, NULL},
+                                         {"threshold_mode", 0, 0, 1, CHOICE, "rel|abs"},
+                                         {"cooldown", 0, 0, INF, INT, NULL},
+                                         {"min_lr", 0, 0, INF, 0, NULL},
+                                         {"eps", 1e-8, 0, INF, 0, NULL}};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define KIND(name, spec, lo, hi) {name, spec, N(spec), lo, hi}
+#define MANY ((size_t)-1)
+
+const lre_kind_def lre__kinds[K_COUNT] = {
+    [K_CONSTANT] = KIND("constant", constant_spec, 0, 0),
+    [K_STEP] = KIND("step", step_spec, 0, 0),
+    [K_MULTISTEP] = KIND("multistep", multistep_spec, 0, 0),
+    [K_EXPONENTIAL] = KIND("exponential", exponential_spec, 0, 0),
+    [K_INVERSE_TIME] = KIND("inverse_time", inverse_time_spec, 0, 0),
+    [K_LINEAR] = KIND("linear", linear_spec, 0, 0),
+    [K_POLYNOMIAL] = KIND("polynomial", polynomial_spec, 0, 0),
+    [K_PIECEWISE] = KIND("piecewise", piecewise_spec, 0, 0),
+    [K_COSINE] = KIND("cosine", cosine_spec, 0, 0),
+    [K_COSINE_RESTARTS] = KIND("cosine_restarts", cosine_restarts_spec, 0, 0),
+    [K_CYCLIC] = KIND("cyclic", cyclic_spec, 0, 0),
+    [K_ONE_CYCLE] = KIND("one_cycle", one_cycle_spec, 0, 0),
+    [K_ONE_CYCLE_MOMENTUM] = KIND("one_cycle_momentum", one_cycle_spec, 0, 0),
+    [K_WSD] = KIND("wsd", wsd_spec, 0, 0),
+    [K_RANDOM] = KIND("random", random_spec, 0, 0),
+    [K_NOISE] = KIND("noise", noise_spec, 1, 1),
+    [K_WARMUP] = KIND("warmup", warmup_spec, 1, 1),
+    [K_SEQUENCE] = KIND("sequence", sequence_spec, 1, MANY),
+    [K_PRODUCT] = {"product", none_spec, 0, 1, MANY},
+    [K_SCALE] = KIND("scale", scale_spec, 1, 1),
+    [K_CLAMP] = KIND("clamp", clamp_spec, 1, 1),
+    [K_MIN] = {"min", none_spec, 0, 1, MANY},
+    [K_MAX] = {"max", none_spec, 0, 1, MANY},
+    [K_PLATEAU] = KIND("plateau", plateau_spec, 0, 1),
+};
+
+static int non_decreasing(const double *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (v[i] < v[i - 1]) return 0;
+    return 1;
+}
+
+int lre__kind_check(const lre_schedule *s, lre_error *err)
+{
+    const char *who = lre__kinds[s->kind].name;
+    const double *p = s->p;
+    switch (s->kind) {
+    case K_MULTISTEP:
+        if (!non_decreasing(s->list[0], s->nlist[0]))
+            return lre__fail(err, LRE_EINVAL, "%s: milestones must be in increasing order", who);
+        break;
+    case K_PIECEWISE:
+        if (s->nlist[1] != s->nlist[0] + 1)
+            return lre__fail(err, LRE_EINVAL, "%s: values must have one more entry than boundaries (%zu), got %zu",
+                             who, s->nlist[0], s->nlist[1]);
+        if (!non_decreasing(s->list[0], s->nlist[0]))
+            return lre__fail(err, LRE_EINVAL, "%s: boundaries must be in increasing order", who);
+        break;
+    case K_SEQUENCE:
+        if (s->nlist[0] + 1 != s->nchild)
+            return lre__fail(err, LRE_EINVAL, "%s: %zu schedules need %zu milestones, got %zu", who, s->nchild,
+                             s->nchild - 1, s->nlist[0]);
+        if (!non_decreasing(s->list[0], s->nlist[0]))
+            return lre__fail(err, LRE_EINVAL, "%s: milestones must be in increasing order", who);
+        break;
+    case K_CYCLIC:
+        if (p[CYC_MAX] < p[CYC_BASE])
+            return lre__fail(err, LRE_EINVAL, "%s: max_lr (%.17g) must be >= base_lr (%.17g)", who, p[CYC_MAX],
+                             p[CYC_BASE]);
+        break;
+    case K_RANDOM:
+        if (p[RND_MAX] < p[RND_MIN])
+            return lre__fail(err, LRE_EINVAL, "%s: max_lr (%.17g) must be >= min_lr (%.17g)", who, p[RND_MAX],
+                             p[RND_MIN]);
+        break;
+    case K_CLAMP:
+        if (p[CLAMP_MAX] < p[CLAMP_MIN])
+            return lre__fail(err, LRE_EINVAL, "%s: max (%.17g) must be >= min (%.17g)", who, p[CLAMP_MAX], p[CLAMP_MIN]);
+        break;
+    case K_WARMUP:
+        if (p[WU_MODE] == WU_EXPONENTIAL && !(p[WU_START] > 0))
+            return lre__fail(err, LRE_EINVAL, "%s: start_factor must be > 0 for mode 'exponential', got %.17g", who,
+                             p[WU_START]);
+        break;
+    case K_PLATEAU:
+        if (s->nchild == 0 && isnan(p[PL_LR]))
+            return lre__fail(err, LRE_EINVAL, "%s: give either lr or a schedule to wrap", who);
+        if (s->nchild == 1 && !isnan(p[PL_LR]))
+            return lre__fail(err, LRE_EINVAL, "%s: give either lr or a schedule to wrap, not both", who);
+        break;
+    case K_ONE_CYCLE:
+    case K_ONE_CYCLE_MOMENTUM:
+        if (p[OC_PCT] * p[OC_TOTAL] < 2)
+            return lre__fail(err, LRE_EINVAL, "%s: pct_start * total_steps must be >= 2, got %.17g", who,
+                             p[OC_PCT] * p[OC_TOTAL]);
+        break;
+    default:
+        break;
+    }
+    return LRE_OK;
+}
+
+/* Number of entries of the sorted list v[0..n) that are <= x. */
+static size_t count_le(const double *v, size_t n, double x)
+{
+    size_t k = 0;
+    while (k < n && v[k] <= x) k++;
+    return k;
+}
+
+static double cosine_between(double hi, double lo, double frac)
+{
+    return lo + (hi - lo) * (1 + cos(LRE_PI * frac)) / 2;
+}
+
+/* PyTorch CosineAnnealingWarmRestarts (eta_min absolute) and Keras
+ * CosineDecayRestarts (m_mul: each restart's peak is m_mul times the last).
+ * The period containing t is found by walking the periods: exact for whole
+ * t_mult, unlike a logarithm at the boundaries. */
+static double cosine_restarts(const double *p, double t)
+{
+    double period = p[CR_T0], m_fac = 1;
+    if (p[CR_T_MULT] == 1) {
+        double k = floor(t / period);
+        t -= k * period;
+        m_fac = pow(p[CR_M_MUL], k);
+    } else {
+        while (t >= period) {
+            t -= period;
+            period *= p[CR_T_MULT];
+            m_fac *= p[CR_M_MUL];
+        }
+    }
+    double eta_min = p[CR_ETA_MIN];
+    return eta_min + (p[CR_LR] - eta_min) * m_fac * (1 + cos(LRE_PI * t / period)) / 2;
+}
+
+/* PyTorch CyclicLR (Smith 2017), in its own arithmetic. */
+static double cyclic(const double *p, double t)
+{
+    double up = p[CYC_UP], down = isnan(p[CYC_DOWN]) ? up : p[CYC_DOWN];
+    double total = up + down, ratio = up / total;
+    double cycle = floor(1 + t / total);
+    double x = 1 + t / total - cycle;
+    double scale = x <= ratio ? x / ratio : (x - 1) / (ratio - 1);
+    double height = (p[CYC_MAX] - p[CYC_BASE]) * scale;
+    switch ((int)p[CYC_MODE]) {
+    case MODE_TRIANGULAR2: return p[CYC_BASE] + height / pow(2, cycle - 1);
+    case MODE_EXP_RANGE: return p[CYC_BASE] + height * pow(p[CYC_GAMMA], t);
+    default: return p[CYC_BASE] + height;
+    }
+}
+
+/* PyTorch OneCycleLR (Smith & Topin 2018): phases end at pct_start*total - 1
+ * (and 2*pct_start*total - 2 with three phases) and total - 1; the rate and
+ * the momentum are annealed between each phase's ends. Past the last step the
+ * final value holds. */
+static double one_cycle(const double *p, double t, int momentum)
+{
+    double total = p[OC_TOTAL], pct = p[OC_PCT];
+    double max_lr = p[OC_MAX_LR], initial = max_lr / p[OC_DIV], min_lr = initial / p[OC_FINAL_DIV];
+    double lo_m = p[OC_BASE_MOM], hi_m = p[OC_MAX_MOM];
+    double end[3], from[3], to[3];
+    int nphase;
+    if (p[OC_THREE]) {
+        nphase = 3;
+        end[0] = pct * total - 1, end[1] = 2 * pct * total - 2, end[2] = total - 1;
+        if (momentum) from[0] = hi_m, to[0] = lo_m, from[1] = lo_m, to[1] = hi_m, from[2] = hi_m, to[2] = hi_m;
+        else from[0] = initial, to[0] = max_lr, from[1] = max_lr, to[1] = initial, from[2] = initial, to[2] = min_lr;
+    } else {
+        nphase = 2;
+        end[0] = pct * total - 1, end[1] = total - 1;
+        if (momentum) from[0] = hi_m, to[0] = lo_m, from[1] = lo_m, to[1] = hi_m;
+        else from[0] = initial, to[0] = max_lr, from[1] = max_lr, to[1] = min_lr;
+    }
+    if (t > total - 1) t = total - 1;
+    double start = 0;
+    for (int i = 0; i < nphase; i++) {
+        if (t <= end[i] || i == nphase - 1) {
+            double frac = end[i] > start ? (t - start) / (end[i] - start) : 1;
+            if (p[OC_ANNEAL] == ANNEAL_LINEAR) return (to[i] - from[i]) * frac + from[i];
+            return cosine_between(from[i], to[i], frac);
+        }
+        start = end[i];
+    }
+    return NAN; /* unreachable */
+}
+
+/* Warmup-stable-decay (Hu et al. 2024, MiniCPM): linear warmup from 0, a
+ * plateau at lr, then a decay to min_lr; "sqrt" is their 1 - sqrt(x) form. */
+static double wsd(const double *p, double t)
+{
+    double lr = p[WSD_LR], min_lr = p[WSD_MIN_LR];
+    double w = p[WSD_WARMUP], s = p[WSD_STABLE];
+    if (t < w) return lr * t / w;
+    if (t < w + s) return lr;
+    double x = (t - w - s) / p[WSD_DECAY_STEPS];
+    if (x > 1) x = 1;
+    switch ((int)p[WSD_DECAY]) {
+    case DECAY_COSINE: return cosine_between(lr, min_lr, x);
+    case DECAY_SQRT: return min_lr + (lr - min_lr) * (1 - sqrt(x));
+    default: return lr - (lr - min_lr) * x;
+    }
+}
+
+double lre__leaf_value(const lre_schedule *s, int64_t step)
+{
+    const double *p = s->p;
+    double t = (double)step;
+    switch (s->kind) {
+    case K_CONSTANT: return t < p[CONST_TOTAL] ? p[CONST_LR] * p[CONST_FACTOR] : p[CONST_LR];
+    case K_STEP: return p[STEP_LR] * pow(p[STEP_GAMMA], floor(t / p[STEP_SIZE]));
+    /* PyTorch MultiStepLR: the rate changes at t >= milestone. */
+    case K_MULTISTEP: return p[MS_LR] * pow(p[MS_GAMMA], (double)count_le(s->list[0], s->nlist[0], t));
+    case K_EXPONENTIAL: {
+        double e = t / p[EXP_DECAY_STEPS];
+        return p[EXP_LR] * pow(p[EXP_GAMMA], p[EXP_STAIRCASE] ? floor(e) : e);
+    }
+    case K_INVERSE_TIME: {
+        double e = t / p[INV_DECAY_STEPS];
+        return p[INV_LR] / (1 + p[INV_RATE] * (p[INV_STAIRCASE] ? floor(e) : e));
+    }
+    case K_LINEAR: {
+        double f = t < p[LIN_TOTAL] ? t / p[LIN_TOTAL] : 1;
+        return p[LIN_LR] * (p[LIN_START] + (p[LIN_END] - p[LIN_START]) * f);
+    }
+    /* PyTorch PolynomialLR (end_lr 0) and Keras PolynomialDecay (cycle: the
+     * horizon grows to the next multiple of total_iters). */
+    case K_POLYNOMIAL: {
+        double horizon = p[POLY_TOTAL];
+        if (p[POLY_CYCLE]) {
+            double m = ceil(t / horizon);
+            horizon *= m > 1 ? m : 1;
+        } else if (t > horizon) {
+            t = horizon;
+        }
+        return (p[POLY_LR] - p[POLY_END]) * pow(1 - t / horizon, p[POLY_POWER]) + p[POLY_END];
+    }
+    /* Keras PiecewiseConstantDecay: values[i+1] applies after t > boundaries[i]. */
+    case K_PIECEWISE: {
+        size_t k = 0;
+        while (k < s->nlist[0] && t > s->list[0][k]) k++;
+        return s->list[1][k];
+    }
+    /* PyTorch CosineAnnealingLR follows the cosine past t_max; Keras
+     * CosineDecay (hold = true) stays at the floor. */
+    case K_COSINE: {
+        if (p[COS_HOLD] && t > p[COS_T_MAX]) t = p[COS_T_MAX];
+        return cosine_between(p[COS_LR], p[COS_ETA_MIN], t / p[COS_T_MAX]);
+    }
+    case K_COSINE_RESTARTS: return cosine_restarts(p, t);
+    case K_CYCLIC: return cyclic(p, t);
+    case K_ONE_CYCLE: return one_cycle(p, t, 0);
+    case K_ONE_CYCLE_MOMENTUM: return one_cycle(p, t, 1);
+    case K_WSD: return wsd(p, t);
+    case K_RANDOM: {
+        double u = lre__uniform((uint64_t)p[RND_SEED], (uint64_t)(step / (int64_t)p[RND_PERIOD]));
+        return p[RND_MIN] + (p[RND_MAX] - p[RND_MIN]) * u;
+    }
+    default: return NAN;
+    }
+}
+
+/* Box-Muller over two counter-based uniforms for the normal distribution. */
+double lre__noise_factor(const lre_schedule *s, int64_t step)
+{
+    const double *p = s->p;
+    uint64_t seed = (uint64_t)p[NOISE_SEED], k = (uint64_t)(step / (int64_t)p[NOISE_PERIOD]);
+    double z;
+    if (p[NOISE_DIST] == 1) {
+        double u1 = lre__uniform(seed, 2 * k), u2 = lre__uniform(seed, 2 * k + 1);
+        z = sqrt(-2 * log(1 - u1)) * cos(2 * LRE_PI * u2);
+    } else {
+        z = 2 * lre__uniform(seed, k) - 1;
+    }
+    double f = 1 + p[NOISE_AMP] * z;
+    return f > 0 ? f : 0;
+}
+
+double lre__warmup(const lre_schedule *s, int64_t step, int64_t *inner_step)
+{
+    const double *p = s->p;
+    double steps = p[WU_STEPS];
+    if ((double)step >= steps) {
+        *inner_step = p[WU_SHIFT] ? step - (int64_t)steps : step;
+        return 1;
+    }
+    *inner_step = p[WU_SHIFT] ? 0 : step;
+    double frac = (double)step / steps, s0 = p[WU_START];
+    switch ((int)p[WU_MODE]) {
+    case WU_EXPONENTIAL: return pow(s0, 1 - frac);
+    case WU_CONSTANT: return s0;
+    default: return s0 + (1 - s0) * frac;
+    }
+}

@@ -1,0 +1,343 @@
+/* optim_lua.c -- lre.optim.*: one constructor per optimizer and the optimizer
+ * object's methods.
+ *
+ *   lre.optim.adam{params = p, grads = g, lr = 1e-3, betas = {0.9, 0.999}}
+ *   lre.optim.sgd{{params = p1, grads = g1}, {params = p2, grads = g2, lr = 0.01},
+ *                 lr = lre.schedule.cosine{lr = 0.1, t_max = 1000}, momentum = 0.9}
+ *
+ * Any hyper-parameter may be a number or a schedule (a schedule object, a
+ * function or a table with `at`). Options beside the hyper-parameters:
+ * nonfinite = "error" | "skip", threads, steps_per_epoch, total_steps. */
+#include "lrengine_lua.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct lua_optim {
+    lre_optim *o;
+} lua_optim;
+
+#define MAX_PARAMS 32
+
+static lua_optim *checkopt(lua_State *L, int idx)
+{
+    lua_optim *u = luaL_checkudata(L, idx, LRE_OPTIM_MT);
+    luaL_argcheck(L, u->o != NULL, idx, "optimizer is closed");
+    return u;
+}
+
+static int is_option(const char *k)
+{
+    return !strcmp(k, "params") || !strcmp(k, "grads") || !strcmp(k, "nonfinite") || !strcmp(k, "threads") ||
+           !strcmp(k, "steps_per_epoch") || !strcmp(k, "total_steps");
+}
+
+static int is_schedule_value(lua_State *L, int idx)
+{
+    int t = lua_type(L, idx);
+    if (t == LUA_TFUNCTION || luaL_testudata(L, idx, LRE_SCHEDULE_MT)) return 1;
+    if (t != LUA_TTABLE) return 0;
+    int has_at = lua_getfield(L, idx, "at") == LUA_TFUNCTION;
+    lua_pop(L, 1);
+    return has_at;
+}
+
+/* Reads the hyper-parameters of table t into params. Lists and schedules are
+ * anchored in the table `anchor` (an absolute index) until the call is over. */
+static size_t read_hps(lua_State *L, int t, lre_param *params, int anchor)
+{
+    size_t np = 0;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            lua_pop(L, 1);
+            continue; /* groups, in the array part */
+        }
+        const char *key = lua_tostring(L, -2);
+        int v = lua_gettop(L);
+        if (is_option(key)) {
+            lua_pop(L, 1);
+            continue;
+        }
+        if (np >= MAX_PARAMS) luaL_error(L, "too many parameters");
+        lre_param *p = &params[np++];
+        memset(p, 0, sizeof *p);
+        p->name = key;
+        if (is_schedule_value(L, v)) {
+            lre_schedule *s = lre_lua_toschedule(L, v, NULL);
+            lre_lua_pushschedule(L, s);
+            p->schedule = s;
+        } else if (lua_type(L, v) == LUA_TNUMBER) {
+            p->value = lua_tonumber(L, v);
+            lua_pushnil(L);
+        } else if (lua_type(L, v) == LUA_TBOOLEAN) {
+            p->value = lua_toboolean(L, v);
+            lua_pushnil(L);
+        } else if (lua_type(L, v) == LUA_TTABLE) {
+            lua_Integer n = luaL_len(L, v);
+            double *list = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof(double), 0);
+            for (lua_Integer i = 1; i <= n; i++) {
+                int isnum;
+                list[i - 1] = (lua_geti(L, v, i), lua_tonumberx(L, -1, &isnum));
+                if (!isnum) luaL_error(L, "%s[%d] is not a number", key, (int)i);
+                lua_pop(L, 1);
+            }
+            p->list = list;
+            p->len = (size_t)n;
+        } else {
+            luaL_error(L, "%s must be a number, a boolean, a list or a schedule, got %s", key, luaL_typename(L, v));
+        }
+        lua_rawseti(L, anchor, (lua_Integer)luaL_len(L, anchor) + 1);
+        lua_pop(L, 1);
+    }
+    return np;
+}
+
+/* params and grads of table t: two tensors of one size and dtype, kept alive
+ * in the optimizer's uservalue table `keep`. */
+static int add_group(lua_State *L, lre_optim *o, int t, int keep, int anchor, int which)
+{
+    lua_getfield(L, t, "params");
+    lre_tensor *p = luaL_testudata(L, -1, LRE_TENSOR_MT);
+    lua_getfield(L, t, "grads");
+    lre_tensor *g = luaL_testudata(L, -1, LRE_TENSOR_MT);
+    if (!p || !g) return luaL_error(L, "group %d: params and grads must be tensors", which);
+    if (p->n != g->n || p->dtype != g->dtype)
+        return luaL_error(L, "group %d: params and grads must have the same size and dtype", which);
+    lua_rawseti(L, keep, (lua_Integer)luaL_len(L, keep) + 1);
+    lua_rawseti(L, keep, (lua_Integer)luaL_len(L, keep) + 1);
+    lre_param params[MAX_PARAMS];
+    size_t np = read_hps(L, t, params, anchor);
+    int gi = lre_optim_add_group(o, p->dtype, p->data, g->data, p->n, params, np);
+    if (gi < 0) return luaL_error(L, "group %d: %s", which, lre_optim_errmsg(o));
+    return gi;
+}
+
+static int optim_close(lua_State *L)
+{
+    lua_optim *u = luaL_checkudata(L, 1, LRE_OPTIM_MT);
+    LRE_LUA_ENTER(L);
+    lre_optim_free(u->o);
+    u->o = NULL;
+    return 0;
+}
+
+/* The constructor of every optimizer; its upvalue is the optimizer's name. */
+static int construct(lua_State *L)
+{
+    const char *kind = lua_tostring(L, lua_upvalueindex(1));
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    LRE_LUA_ENTER(L);
+    lua_newtable(L); /* 2: anchors for this call */
+    lua_optim *u = lua_newuserdatauv(L, sizeof *u, 1); /* 3: the object, closed until made */
+    u->o = NULL;
+    luaL_setmetatable(L, LRE_OPTIM_MT);
+    lua_newtable(L); /* 4: tensors kept alive */
+    lua_pushvalue(L, 4);
+    lua_setiuservalue(L, 3, 1);
+
+    lre_param params[MAX_PARAMS];
+    size_t np = read_hps(L, 1, params, 2);
+    lre_error err;
+    if (lre_optim_new(&u->o, kind, params, np, &err)) {
+        const char *msg = err.msg;
+        size_t kl = strlen(kind);
+        if (!strncmp(msg, kind, kl) && msg[kl] == ':') msg += kl + 2;
+        return luaL_argerror(L, 1, msg);
+    }
+    lua_getfield(L, 1, "nonfinite");
+    if (!lua_isnil(L, -1)) {
+        static const char *const policies[] = {"error", "skip", NULL};
+        lre_optim_set_nonfinite(u->o, luaL_checkoption(L, -1, NULL, policies) == 1 ? LRE_NONFINITE_SKIP
+                                                                                    : LRE_NONFINITE_ERROR);
+    }
+    lua_getfield(L, 1, "threads");
+    if (!lua_isnil(L, -1)) lre_optim_set_threads(u->o, (int)luaL_checkinteger(L, -1));
+    lua_getfield(L, 1, "steps_per_epoch");
+    lua_getfield(L, 1, "total_steps");
+    lre_optim_set_horizon(u->o, luaL_optinteger(L, -2, 0), luaL_optinteger(L, -1, 0));
+    lua_settop(L, 4);
+
+    lua_getfield(L, 1, "params");
+    int single = !lua_isnil(L, -1);
+    lua_pop(L, 1);
+    if (single) {
+        add_group(L, u->o, 1, 4, 2, 1);
+    } else {
+        lua_Integer n = luaL_len(L, 1);
+        if (n == 0) return luaL_argerror(L, 1, "params and grads, or a list of groups, expected");
+        for (lua_Integer i = 1; i <= n; i++) {
+            lua_geti(L, 1, i);
+            if (!lua_istable(L, -1)) return luaL_argerror(L, 1, lua_pushfstring(L, "group %d is not a table", (int)i));
+            add_group(L, u->o, lua_gettop(L), 4, 2, (int)i);
+            lua_settop(L, 4);
+        }
+    }
+    lua_pushvalue(L, 3);
+    return 1;
+}
+
+/* opt:step() -> true, or false when a non-finite gradient was skipped. */
+static int optim_step(lua_State *L)
+{
+    lua_optim *u = checkopt(L, 1);
+    LRE_LUA_ENTER(L);
+    int64_t skipped = lre_optim_skipped(u->o);
+    if (lre_optim_step(u->o)) return luaL_error(L, "%s", lre_optim_errmsg(u->o));
+    lua_pushboolean(L, lre_optim_skipped(u->o) == skipped);
+    return 1;
+}
+
+static int optim_observe(lua_State *L)
+{
+    lua_optim *u = checkopt(L, 1);
+    double m = luaL_checknumber(L, 2);
+    LRE_LUA_ENTER(L);
+    if (lre_optim_observe(u->o, m)) return luaL_error(L, "%s", lre_optim_errmsg(u->o));
+    return 0;
+}
+
+static int checkgroup(lua_State *L, lre_optim *o, int idx)
+{
+    if (lua_isnoneornil(L, idx)) return -1;
+    lua_Integer g = luaL_checkinteger(L, idx);
+    luaL_argcheck(L, g >= 1 && g <= lre_optim_ngroups(o), idx, "no such group");
+    return (int)g - 1;
+}
+
+/* opt:get(name [, group]) -> the value used by the last step */
+static int optim_get(lua_State *L)
+{
+    lua_optim *u = checkopt(L, 1);
+    const char *name = luaL_checkstring(L, 2);
+    double v;
+    if (lre_optim_get(u->o, checkgroup(L, u->o, 3), name, &v))
+        return luaL_argerror(L, 2, lua_pushfstring(L, "unknown hyper-parameter '%s'", name));
+    lua_pushnumber(L, v);
+    return 1;
+}
+
+/* opt:set(name, number_or_schedule [, group]) */
+static int optim_set(lua_State *L)
+{
+    lua_optim *u = checkopt(L, 1);
+    const char *name = luaL_checkstring(L, 2);
+    int group = checkgroup(L, u->o, 4);
+    int rc;
+    if (lua_type(L, 3) == LUA_TNUMBER) {
+        rc = lre_optim_set(u->o, group, name, lua_tonumber(L, 3));
+    } else {
+        luaL_argcheck(L, is_schedule_value(L, 3), 3, "a number or a schedule expected");
+        lre_schedule *s = lre_lua_toschedule(L, 3, NULL);
+        lre_lua_pushschedule(L, s);
+        rc = lre_optim_schedule(u->o, group, name, s);
+    }
+    if (rc) return luaL_error(L, "%s", lre_optim_errmsg(u->o));
+    return 0;
+}
+
+/* opt:schedule(name [, group]) -> the schedule driving it, or nil */
+static int optim_schedule(lua_State *L)
+{
+    lua_optim *u = checkopt(L, 1);
+    int group = checkgroup(L, u->o, 3);
+    lre_schedule *s = lre_optim_get_schedule(u->o, group < 0 ? 0 : group, luaL_checkstring(L, 2));
+    if (!s) return 0;
+    lre_lua_pushschedule(L, lre_schedule_retain(s));
+    return 1;
+}
+
+static int optim_hparams(lua_State *L)
+{
+    lua_optim *u = checkopt(L, 1);
+    lua_newtable(L);
+    int i = 0;
+    for (const char *const *n = lre_optim_hparams(u->o); *n; n++) {
+        lua_pushstring(L, *n);
+        lua_rawseti(L, -2, ++i);
+    }
+    return 1;
+}
+
+static int optim_step_count(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)lre_optim_step_count(checkopt(L, 1)->o));
+    return 1;
+}
+
+static int optim_skipped(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)lre_optim_skipped(checkopt(L, 1)->o));
+    return 1;
+}
+
+static int optim_kind(lua_State *L)
+{
+    lua_pushstring(L, lre_optim_kind(checkopt(L, 1)->o));
+    return 1;
+}
+
+static int optim_save(lua_State *L)
+{
+    lua_optim *u = checkopt(L, 1);
+    LRE_LUA_ENTER(L);
+    lre_membuf b = {0};
+    if (lre_optim_save(u->o, lre_lua_membuf_write, &b)) {
+        free(b.data);
+        return luaL_error(L, "%s", lre_optim_errmsg(u->o));
+    }
+    lua_pushlstring(L, b.data, b.len);
+    free(b.data);
+    return 1;
+}
+
+/* opt:load(bytes) -> true, or nil, message, code (nothing changed) */
+static int optim_load(lua_State *L)
+{
+    lua_optim *u = checkopt(L, 1);
+    lre_memreader r = {0};
+    r.data = luaL_checklstring(L, 2, &r.len);
+    LRE_LUA_ENTER(L);
+    int rc = lre_optim_load(u->o, lre_lua_memreader_read, &r);
+    if (rc) {
+        luaL_pushfail(L);
+        lua_pushstring(L, lre_optim_errmsg(u->o));
+        lua_pushinteger(L, rc);
+        return 3;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int optim_tostring(lua_State *L)
+{
+    lua_optim *u = luaL_checkudata(L, 1, LRE_OPTIM_MT);
+    if (!u->o) lua_pushliteral(L, "lrengine.optim (closed)");
+    else lua_pushfstring(L, "lrengine.optim(%s): %p", lre_optim_kind(u->o), (void *)u);
+    return 1;
+}
+
+void lre_lua_open_optim(lua_State *L)
+{
+    static const luaL_Reg meta[] = {{"__gc", optim_close}, {"__close", optim_close}, {"__tostring", optim_tostring},
+                                    {NULL, NULL}};
+    static const luaL_Reg methods[] = {
+        {"step", optim_step},         {"observe", optim_observe},       {"get", optim_get},
+        {"set", optim_set},           {"schedule", optim_schedule},     {"hparams", optim_hparams},
+        {"step_count", optim_step_count}, {"skipped", optim_skipped},   {"kind", optim_kind},
+        {"save", optim_save},         {"load", optim_load},             {"close", optim_close},
+        {NULL, NULL}};
+    luaL_newmetatable(L, LRE_OPTIM_MT);
+    luaL_setfuncs(L, meta, 0);
+    luaL_newlib(L, methods);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    lua_newtable(L);
+    for (const char *const *k = lre_optim_kinds(); *k; k++) {
+        lua_pushstring(L, *k);
+        lua_pushcclosure(L, construct, 1);
+        lua_setfield(L, -2, *k);
+    }
+    lua_setfield(L, -2, "optim");
+}
