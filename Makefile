@@ -39,7 +39,7 @@ BIN_LIBS = $(LUA_LIBS) -lopenblas $(CORE_LIBS)
 LIB = $(B)/liblrengine.a
 SCRIPT_LIB = $(B)/liblrengine-script.a
 MODULE = $(B)/lrengine/core.so
-BIN = $(B)/lrengine
+BIN = $(B)/bin/lrengine
 CTESTS = $(B)/tests/test_core
 CTRAINER = $(B)/examples/c_trainer
 BENCH = $(B)/bench/bench_core $(B)/bench/bench_script
@@ -47,7 +47,7 @@ BENCH = $(B)/bench/bench_core $(B)/bench/bench_script
 all: $(LIB) $(SCRIPT_LIB) $(MODULE) $(BIN) $(CTESTS) $(CTRAINER)
 
 $(B)/src/core/optim_f32.o $(B)/src/core/optim_f64.o: BASE_CFLAGS += $(KERNEL_CFLAGS)
-$(B)/src/lua/%.o $(B)/src/host/%.o $(B)/src/cli/%.o $(B)/src/train/%.o $(B)/gen/%.o: BASE_CFLAGS += $(LUA_CFLAGS)
+$(B)/src/lua/%.o $(B)/src/host/%.o $(B)/src/cli/%.o $(B)/src/train/%.o $(B)/gen/%.o: BASE_CFLAGS += $(LUA_CFLAGS) -Isrc/core -Isrc/host -Isrc/cli -Isrc/train
 $(B)/src/cli/main.o: BASE_CFLAGS += -DLRE_PROGNAME='"lrengine"'
 
 $(B)/%.o: %.c $(wildcard src/*/*.h) | $(B)
@@ -74,6 +74,7 @@ $(MODULE): $(LUA_OBJ) $(CORE_OBJ)
 	$(CC) -shared -o $@ $^ $(CORE_LIBS)
 
 $(BIN): $(CLI_OBJ) $(TRAIN_OBJ) $(SCRIPT_LIB) $(LIB)
+	@mkdir -p $(dir $@)
 	$(CC) -o $@ $(CLI_OBJ) $(TRAIN_OBJ) $(SCRIPT_LIB) $(LIB) $(BIN_LIBS)
 
 $(CTESTS): tests/c/test_core.c tests/c/test.h $(LIB)
@@ -82,7 +83,7 @@ $(CTESTS): tests/c/test_core.c tests/c/test.h $(LIB)
 
 $(CTRAINER): examples/c/trainer.c $(SCRIPT_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Isrc -o $@ $< $(SCRIPT_LIB) $(LIB) $(LUA_LIBS) $(CORE_LIBS)
+	$(CC) $(BASE_CFLAGS) -Isrc/core -Isrc/host -o $@ $< $(SCRIPT_LIB) $(LIB) $(LUA_LIBS) $(CORE_LIBS)
 
 # The C tests again, under AddressSanitizer and UndefinedBehaviorSanitizer.
 $(B)/asan/test_core: tests/c/test_core.c tests/c/test.h $(CORE_SRC)
@@ -94,7 +95,7 @@ $(B)/bench/bench_core: bench/bench_core.c $(LIB)
 	$(CC) $(BASE_CFLAGS) -O3 -Isrc/core -o $@ $< $(LIB) $(CORE_LIBS)
 $(B)/bench/bench_script: bench/bench_script.c $(SCRIPT_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -O3 -Isrc -o $@ $< $(SCRIPT_LIB) $(LIB) $(LUA_LIBS) $(CORE_LIBS)
+	$(CC) $(BASE_CFLAGS) -O3 -Isrc/core -Isrc/host -o $@ $< $(SCRIPT_LIB) $(LIB) $(LUA_LIBS) $(CORE_LIBS)
 
 test: all $(B)/asan/test_core
 	@bash tools/run-tests.sh

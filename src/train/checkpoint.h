@@ -1,0 +1,29 @@
+/* checkpoint.h -- a training run's checkpoint: counters, model parameters
+ * and the optimizer's state (its schedules' and scripts' state included),
+ * written atomically (temporary file, fsync, rename) so a killed process
+ * never leaves a torn file, and holding no timestamps or paths so that equal
+ * runs write equal bytes. */
+#ifndef LRE_CHECKPOINT_H
+#define LRE_CHECKPOINT_H
+
+#include "lrengine.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ckpt_counters {
+    uint64_t fingerprint; /* of the config: model, data, batch size, seed, optimizer */
+    uint64_t epoch;       /* completed epochs */
+    uint64_t batch;       /* batches done in the current epoch */
+    double loss_sum;      /* of the current epoch so far */
+    uint64_t loss_count;
+} ckpt_counters;
+
+/* 0, or -1 with a message. */
+int ckpt_write(const char *path, const ckpt_counters *c, const float *params, size_t nparams, lre_optim *opt,
+               char *msg, size_t size);
+/* Checks everything before changing params or opt. */
+int ckpt_read(const char *path, ckpt_counters *c, float *params, size_t nparams, lre_optim *opt, char *msg,
+              size_t size);
+
+#endif

@@ -1,0 +1,24 @@
+/* data.h -- labelled examples as float32 rows: Fashion-MNIST from IDX files
+ * (gzip through zlib) and CSV files (label column first). No Lua here. */
+#ifndef LRE_DATA_H
+#define LRE_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct dataset {
+    size_t n, dim, classes;
+    float *x;      /* n rows of dim features */
+    int32_t *y;    /* n labels in [0, classes) */
+} dataset;
+
+/* Each returns 0, or -1 with a message naming the file and what is wrong. */
+int data_load_idx(dataset *d, const char *images_path, const char *labels_path, char *msg, size_t msgsize);
+int data_load_csv(dataset *d, const char *path, char *msg, size_t msgsize);
+/* Splits off the last `count` rows into `tail` (copies), keeping the first in d. */
+int data_split(dataset *d, dataset *tail, size_t count);
+/* Keeps the first n rows. */
+void data_truncate(dataset *d, size_t n);
+void data_free(dataset *d);
+
+#endif
