@@ -290,15 +290,13 @@ lre_schedule *lre_lua_custom_schedule(lua_State *L, int idx, const char *name)
     c->env = lre_lua_env_get(L);
     c->env->L = L;
     c->is_table = is_table;
-    if (name) {
-        snprintf(c->where, sizeof c->where, "%s", name);
-    } else {
-        lua_Debug ar;
-        lua_pushvalue(L, idx);
-        if (is_table) lua_getfield(L, -1, "at"), lua_remove(L, -2);
-        lua_getinfo(L, ">S", &ar);
-        snprintf(c->where, sizeof c->where, "%s:%d", ar.short_src, ar.linedefined);
-    }
+    /* "script.lua:12": the given name (or the source) and where the function starts */
+    lua_Debug ar;
+    lua_pushvalue(L, idx);
+    if (is_table) lua_getfield(L, -1, "at"), lua_remove(L, -2);
+    lua_getinfo(L, ">S", &ar);
+    if (ar.linedefined > 0) snprintf(c->where, sizeof c->where, "%s:%d", name ? name : ar.short_src, ar.linedefined);
+    else snprintf(c->where, sizeof c->where, "%s", name ? name : ar.short_src);
     c->ctx_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     c->state_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushvalue(L, idx);

@@ -144,7 +144,7 @@ static int construct(lua_State *L)
         const char *msg = err.msg;
         size_t kl = strlen(kind);
         if (!strncmp(msg, kind, kl) && msg[kl] == ':') msg += kl + 2;
-        return luaL_argerror(L, 1, msg);
+        return luaL_error(L, "bad argument #1 to '%s' (%s)", kind, msg);
     }
     lua_getfield(L, 1, "nonfinite");
     if (!lua_isnil(L, -1)) {

@@ -36,7 +36,8 @@ static int core_argerror(lua_State *L, int arg, const char *kind, const char *ms
 {
     size_t kl = strlen(kind);
     if (strncmp(msg, kind, kl) == 0 && msg[kl] == ':' && msg[kl + 1] == ' ') msg += kl + 2;
-    return luaL_argerror(L, arg, msg);
+    /* named explicitly: the called expression (lre.schedule[k]) may have no name */
+    return luaL_error(L, "bad argument #%d to '%s' (%s)", arg, kind, msg);
 }
 
 /* Adds the schedule value at idx as a child: wraps it into a schedule object

@@ -1,0 +1,134 @@
+-- The Lua module: tensors, schedules, optimizers, misuse and state.
+local lre = require "lrengine"
+local S = lre.schedule
+
+describe("lrengine", function()
+  it("exposes its version", function()
+    assert.matches("^lrengine %d+%.%d+%.%d+$", lre._VERSION)
+  end)
+end)
+
+describe("lre.tensor", function()
+  it("indexes from 1, has a length, fills, copies and converts", function()
+    local t = lre.tensor({1, 2, 3}, "f32")
+    assert.are.equal(3, #t)
+    assert.are.equal(2, t[2])
+    t[2] = 5
+    assert.are.same({1, 5, 3}, t:totable())
+    t:fill(0.5)
+    assert.are.same({0.5, 0.5, 0.5}, t:totable())
+    assert.are.equal("f32", t:dtype())
+    assert.are.equal("f64", lre.tensor(2):dtype())
+  end)
+  it("refuses out-of-range indices and bad dtypes", function()
+    local t = lre.tensor(2)
+    assert.has_error(function() return t[3] end, "tensor index 3 out of range [1, 2]")
+    assert.has_error(function() lre.tensor(2, "f16") end)
+    assert.has_error(function() lre.tensor({1, "x"}) end)
+  end)
+end)
+
+describe("lre.schedule", function()
+  it("names the constructor and the parameter on misuse", function()
+    assert.has_error(function() S.cosine{lr = 0.1, t_max = -1} end,
+      "bad argument #1 to 'cosine' (t_max must be > 0, got -1)")
+    assert.has_error(function() S.cosine{lr = 0.1} end,
+      "bad argument #1 to 'cosine' (missing required parameter 't_max')")
+    assert.has_error(function() S.step{lr = 0.1, step_size = 5, gama = 0.5} end,
+      "bad argument #1 to 'step' (unknown parameter 'gama')")
+    assert.has_error(function() S.cyclic{base_lr = 0.1, max_lr = 0.2, mode = "sine"} end)
+  end)
+  it("evaluates any step directly and previews a curve", function()
+    local s = S.warmup{S.cosine{lr = 0.1, t_max = 10}, steps = 5}
+    assert.are.near(0.06, s:at(3), 1e-15)
+    assert.are.equal(s:at(12), s(12))
+    local c = s:curve(20)
+    assert.are.equal(20, #c)
+    assert.are.near(c[13], s:at(12), 0)
+  end)
+  it("cuts the level of warmup-cosine with a plateau node fed metrics", function()
+    local s = S.plateau{S.warmup{S.cosine{lr = 0.1, t_max = 100}, steps = 10}, patience = 1, factor = 0.5}
+    local metrics = {}
+    for i = 1, 30 do metrics[i] = 1.0 end
+    local c = s:curve(31, metrics)
+    local plain = S.warmup{S.cosine{lr = 0.1, t_max = 100}, steps = 10}:curve(31)
+    assert.are.near(plain[30] * 0.5 ^ 14, c[30], 1e-15)
+  end)
+  it("accepts plain functions and tables as schedules, inside built-ins", function()
+    local s = S.warmup{function(step) return 0.2 end, steps = 4}
+    assert.are.near(0.1, s:at(2), 1e-15)
+    local t = S.scale{{at = function(self, step) return step end}, factor = 2}
+    assert.are.equal(6, t:at(3))
+  end)
+  it("reports a function's bad return value with its step", function()
+    local s = S.custom(function(step) if step == 3 then return -1 end return 0.1 end)
+    assert.has_error(function() s:curve(5) end)
+    local ok, msg = pcall(s.curve, s, 5)
+    assert.is_false(ok)
+    assert.matches("step 3: returned %-1, expected a finite number >= 0", msg)
+  end)
+  it("saves and restores script state; refuses another schedule's state", function()
+    local rule = function(step, ctx)
+      ctx.state.n = (ctx.state.n or 0) + 1
+      return 0.1 / ctx.state.n
+    end
+    local a = S.custom(rule, "rule")
+    a:curve(4)
+    local saved = a:save()
+    local b = S.custom(rule, "rule")
+    assert.is_true(b:load(saved))
+    assert.are.equal(a:at(4), b:at(4))
+    local ok, msg = S.cosine{lr = 1, t_max = 5}:load(saved)
+    assert.is_nil(ok)
+    assert.matches("another schedule", msg)
+    local broken = saved:sub(1, #saved - 3)
+    ok, msg = b:load(broken)
+    assert.is_nil(ok)
+    assert.matches("truncated", msg)
+  end)
+end)
+
+describe("lre.optim", function()
+  local function setup(kind, extra)
+    local p, g = lre.tensor({1, 2}), lre.tensor({0.5, -0.5})
+    local args = {params = p, grads = g}
+    for k, v in pairs(extra or {}) do args[k] = v end
+    return lre.optim[kind](args), p, g
+  end
+  it("names the optimizer, the parameter, the range and the value", function()
+    assert.has_error(function() setup("adam", {betas = {0.9, 1.5}}) end,
+      "bad argument #1 to 'adam' (betas[2] must be in [0, 1), got 1.5)")
+    assert.has_error(function() setup("sgd", {}) end, "bad argument #1 to 'sgd' (missing required parameter 'lr')")
+  end)
+  it("refuses a non-finite gradient and leaves parameters as they were", function()
+    local opt, p, g = setup("adam", {lr = 0.1})
+    g[1] = 0 / 0
+    assert.has_error(function() opt:step() end)
+    assert.are.same({1, 2}, p:totable())
+    local skip = setup("adam", {lr = 0.1, nonfinite = "skip"})
+    assert.is_true(skip:step())
+  end)
+  it("drives hyper-parameters by schedules and reports the values used", function()
+    local opt = setup("sgd", {lr = S.step{lr = 0.1, step_size = 1, gamma = 0.5}, momentum = 0.9})
+    opt:step()
+    opt:step()
+    assert.are.near(0.05, opt:get("lr"), 1e-15)
+    opt:set("lr", 0.01)
+    opt:step()
+    assert.are.near(0.01, opt:get("lr"), 1e-15)
+  end)
+  it("resumes exactly from saved state", function()
+    local a, pa, ga = setup("adamw", {lr = S.cosine{lr = 0.1, t_max = 20}})
+    for _ = 1, 5 do a:step() end
+    local saved, x = a:save(), pa:totable()
+    for _ = 1, 5 do a:step() end
+    local b, pb = setup("adamw", {lr = S.cosine{lr = 0.1, t_max = 20}})
+    pb:copy(x)
+    assert.is_true(b:load(saved))
+    for _ = 1, 5 do b:step() end
+    assert.are.same(pa:totable(), pb:totable())
+    local ok, msg = b:load("not a state")
+    assert.is_nil(ok)
+    assert.is_string(msg)
+  end)
+end)
