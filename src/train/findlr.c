@@ -83,7 +83,8 @@ int train_find_lr(train_config *c, double lr_min, double lr_max, long long steps
         if (losses[i] < losses[imin]) imin = i;
     long long isteep = 0;
     double steepest = INFINITY;
-    for (long long i = 2; i + 2 < n && i <= imin; i++) {
+    /* the first tenth is left out: the moving average is still settling there */
+    for (long long i = n / 10 > 2 ? n / 10 : 2; i + 2 < n && i <= imin; i++) {
         double slope = (losses[i + 2] - losses[i - 2]) / (log10(lrs[i + 2]) - log10(lrs[i - 2]));
         if (slope < steepest) steepest = slope, isteep = i;
     }

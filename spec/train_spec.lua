@@ -1,0 +1,166 @@
+-- The training job end to end on small slices (fast enough for CI): it
+-- learns, it is deterministic, it resumes exactly, and it refuses bad input.
+local sh = require "support.sh"
+
+local dir = sh.tmpdir()
+local FASHION = "/usr/share/datasets/fashion-mnist"
+
+local function config(name, body) return sh.write(dir .. "/" .. name, body) end
+
+local small = [[
+local lre = require "lrengine"
+return {
+  data = {source = "fashion-mnist", dir = "%s", validation = 500, limit = 3000, test_limit = 1000},
+  model = {kind = "mlp", hidden = {32}},
+  optimizer = {"adamw", lr = 3e-3},
+  schedule = {at = function(self, step, ctx)
+      self.state.calls = (self.state.calls or 0) + 1
+      return 3e-3 * (1 + math.cos(math.pi * step / 200)) / 2
+    end, state = {}},
+  epochs = 3, batch_size = 64, seed = 3,
+}]]
+
+-- a synthetic problem: two well separated classes in 4 dimensions
+local function synthetic_csv(path, n, seed)
+  local rows, s = {"label,a,b,c,d"}, seed
+  local function r()
+    s = (s * 1103515245 + 12345) % 2147483648
+    return s / 2147483648 - 0.5
+  end
+  for i = 1, n do
+    local y = i % 2
+    local c = y == 1 and 1 or -1
+    rows[#rows + 1] = string.format("%d,%.4f,%.4f,%.4f,%.4f", y, c + r(), c + r(), r(), r())
+  end
+  return sh.write(path, table.concat(rows, "\n") .. "\n")
+end
+
+describe("lrengine train", function()
+  local cfg = config("small.lua", small:format(FASHION))
+
+  it("learns: the loss falls and accuracy is well above chance", function()
+    local code, out, err = sh.lre("train " .. cfg .. " --metrics " .. dir .. "/m.jsonl")
+    assert.are.equal(0, code, err)
+    local losses = {}
+    for l in out:gmatch("train_loss=([%d.]+)") do losses[#losses + 1] = tonumber(l) end
+    assert.are.equal(3, #losses)
+    assert.is_true(losses[3] < losses[1])
+    local acc = tonumber(out:match("final test_acc=([%d.]+)"))
+    assert.is_true(acc > 0.6, out)
+    local m = sh.slurp(dir .. "/m.jsonl")
+    assert.matches('{"epoch":3,"step":%d+,"train_loss":', m)
+    assert.matches('"lr":', m)
+  end)
+
+  it("is deterministic for a seed", function()
+    local _, a = sh.lre("train " .. cfg .. " --quiet")
+    local _, b = sh.lre("train " .. cfg .. " --quiet")
+    assert.are.equal(a, b)
+    local _, c = sh.lre("train " .. cfg .. " --quiet --seed 4")
+    assert.are_not.equal(a, c)
+  end)
+
+  it("resumes exactly: byte-identical checkpoints and the same figures", function()
+    local full, part = dir .. "/full.ckpt", dir .. "/part.ckpt"
+    local c1, out_full = sh.lre("train " .. cfg .. " --checkpoint " .. full)
+    assert.are.equal(0, c1)
+    assert.are.equal(0, (sh.lre("train " .. cfg .. " --epochs 1 --checkpoint " .. part)))
+    local c2, out_resumed = sh.lre("train " .. cfg .. " --resume " .. part .. " --checkpoint " .. part)
+    assert.are.equal(0, c2)
+    assert.are.equal(sh.slurp(full), sh.slurp(part))
+    assert.are.equal(out_full:match("final [^\n]+"), out_resumed:match("final [^\n]+"))
+    assert.are.equal(out_full:match("epoch 3/3[^(]+"), out_resumed:match("epoch 3/3[^(]+"))
+  end)
+
+  it("resumes after being killed mid-run", function()
+    local ck = dir .. "/killed.ckpt"
+    local big = config("big.lua", small:format(FASHION):gsub("epochs = 3", "epochs = 40"))
+    sh.run("timeout -s KILL 2 " .. sh.bin .. " train " .. big .. " --checkpoint " .. ck)
+    -- the killed run's last checkpoint is whole (written to a temporary file, then renamed)
+    local code, out, err = sh.lre("train " .. big .. " --resume " .. ck .. " --epochs 2 --quiet")
+    assert.are.equal(0, code, err)
+    assert.matches("final test_acc", out)
+    assert.is_nil(io.open(ck .. ".tmp"))
+  end)
+
+  it("stops on SIGINT at a step boundary, writing a checkpoint", function()
+    local ck = dir .. "/int.ckpt"
+    local big = config("big2.lua", small:format(FASHION):gsub("epochs = 3", "epochs = 100000"))
+    local code, _, err = sh.run("timeout -s INT 2 " .. sh.bin .. " train " .. big .. " --checkpoint " .. ck)
+    assert.are_not.equal(0, code)
+    assert.matches("interrupted at step %d+; checkpoint written", err)
+    local rc, out = sh.lre("train " .. big .. " --resume " .. ck .. " --epochs 1 --quiet")
+    assert.are.equal(0, rc)
+    assert.matches("final test_acc", out)
+  end)
+
+  it("refuses a damaged checkpoint and one from another config", function()
+    local ck = dir .. "/good.ckpt"
+    assert.are.equal(0, (sh.lre("train " .. cfg .. " --epochs 1 --quiet --checkpoint " .. ck)))
+    local bytes = sh.slurp(ck)
+    sh.write(dir .. "/torn.ckpt", bytes:sub(1, #bytes // 2))
+    local code, _, err = sh.lre("train " .. cfg .. " --resume " .. dir .. "/torn.ckpt")
+    assert.are.equal(1, code)
+    assert.matches("damaged", err)
+    code, _, err = sh.lre("train " .. cfg .. " --resume " .. ck .. " --seed 9")
+    assert.are.equal(1, code)
+    assert.matches("another configuration", err)
+  end)
+end)
+
+describe("lrengine train refuses bad input", function()
+  local function fails(body, pattern)
+    local code, _, err = sh.lre("train " .. config("bad.lua", body) .. " --quiet")
+    assert.are.equal(1, code)
+    assert.matches(pattern, err)
+  end
+  it("names a missing dataset's package", function()
+    fails('return {data = {dir = "' .. dir .. '/none"}}', "apt%-get install dataset%-fashion%-mnist")
+  end)
+  it("names a truncated IDX file", function()
+    local d = dir .. "/idx"
+    os.execute("mkdir -p " .. d)
+    for _, f in ipairs{"train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"} do
+      os.execute("cp " .. FASHION .. "/" .. f .. " " .. d .. "/")
+    end
+    os.execute("zcat " .. FASHION .. "/train-images-idx3-ubyte.gz | head -c 100000 | gzip > " .. d .. "/train-images-idx3-ubyte.gz")
+    fails('return {data = {dir = "' .. d .. '"}}', "train%-images%-idx3%-ubyte.gz: truncated")
+  end)
+  it("names a bad CSV line", function()
+    local train = sh.write(dir .. "/bad.csv", "label,a,b\n0,1,2\n1,3\n")
+    fails('return {data = {source = "csv", train = "' .. train .. '", test = "' .. train .. '"}}', "bad.csv:3: 1 features")
+  end)
+  it("names an unknown key and a wrong type", function()
+    fails("return {epochz = 3}", "unknown key 'epochz'")
+    fails("return {model = {kind = 'mlp', hiden = {3}}}", "unknown key 'model.hiden'")
+    fails("return {epochs = 'three'}", "epochs must be a whole number")
+    fails("return {optimizer = {'adam', lr = 'fast'}}", "optimizer.lr must be a number")
+    fails("return {optimizer = {'adam', betas = {0.9, 2}}}", "betas%[2%] must be in %[0, 1%)")
+  end)
+  it("reports a schedule script error with its step", function()
+    local train = synthetic_csv(dir .. "/syn_err.csv", 200, 1)
+    fails('return {data = {source = "csv", train = "' .. train .. '", test = "' .. train .. '", validation = 20},'
+      .. ' model = {kind = "softmax"}, optimizer = {"sgd", lr = 0.1},'
+      .. ' schedule = function(step) if step == 5 then error("no rate") end return 0.1 end}',
+      "bad.lua:1: no rate %(step 5%)")
+  end)
+  it("stops on an exploding loss, naming the step and the rate", function()
+    local train = synthetic_csv(dir .. "/syn_boom.csv", 400, 2)
+    fails('return {data = {source = "csv", train = "' .. train .. '", test = "' .. train .. '", validation = 20},'
+      .. ' model = {kind = "mlp", hidden = {16}}, optimizer = {"sgd", lr = 1e6}, batch_size = 16}',
+      "loss .* at step %d+ %(lr 1e%+06%)")
+  end)
+end)
+
+describe("lrengine find-lr", function()
+  it("suggests a rate in the known good range of a synthetic problem", function()
+    local train = synthetic_csv(dir .. "/syn.csv", 2000, 3)
+    local cfg = config("syn.lua", 'return {data = {source = "csv", train = "' .. train .. '", test = "' .. train
+      .. '", validation = 100}, model = {kind = "softmax"}, optimizer = {"sgd", lr = 0.1}, batch_size = 32}')
+    local code, out, err = sh.lre("find-lr " .. cfg .. " --steps 200 --format csv --output " .. dir .. "/lr.csv")
+    assert.are.equal(0, code, err)
+    local lr = tonumber(out:match("suggested lr=([%d.e%-+]+)"))
+    assert.is_true(lr >= 1e-3 and lr <= 3, out)
+    assert.matches("^lr,loss\n", sh.slurp(dir .. "/lr.csv"))
+  end)
+end)
