@@ -1,0 +1,48 @@
+-- The README's examples work as written.
+local sh = require "support.sh"
+
+local readme = sh.slurp("README.md")
+
+local function blocks(lang)
+  local out = {}
+  for code in readme:gmatch("```" .. lang .. "\n(.-)```") do out[#out + 1] = code end
+  return out
+end
+
+describe("the README", function()
+  it("gives make demo and make test as its two commands", function()
+    assert.matches("make demo", readme)
+    assert.matches("make test", readme)
+    assert.matches("make WERROR=%-Werror test", sh.slurp(".ci/run"))
+  end)
+  it("has a Lua example that runs and fits its target", function()
+    local lua = blocks("lua")
+    local path = sh.write(os.tmpname() .. ".lua", lua[1])
+    local code, out, err = sh.lre("run " .. path)
+    assert.are.equal(0, code, err)
+    local target = tonumber(out:match("%s([%d.]+)\n$"))
+    assert.are.near(2, target, 1e-2)
+  end)
+  it("shows the schedule script that examples/ holds", function()
+    local script = blocks("lua")[2]
+    local file = sh.slurp("examples/schedules/rises_twice.lua")
+    local function code(s) return (s:gsub("%-%-[^\n]*", ""):gsub("%s+", " ")) end
+    assert.are.equal(code(file), code(script))
+  end)
+  it("lists commands that accept the options it shows", function()
+    for line in blocks("sh")[2]:gmatch("[^\n]+") do
+      local cmd = line:match("^lrengine (%S+)")
+      local code = sh.lre(cmd .. " --help")
+      assert.are.equal(0, code, line)
+    end
+  end)
+  it("has a C example whose calls compile against the headers", function()
+    local c = blocks("c")[1]
+    local src = "#include <stdio.h>\n" .. c:match("^(.-)\n\n") .. "\nint run(float *params, const float *grads, size_t n, int training);\n"
+      .. "static void compute_grads(void) {}\nint run(float *params, const float *grads, size_t n, int training) {\n"
+      .. c:match("\n\n(.*)$") .. "return 0; }\n"
+    local path = sh.write(os.tmpname() .. ".c", src)
+    local code, _, err = sh.run("cc -std=c11 -fsyntax-only -Isrc/core -Isrc/host " .. path)
+    assert.are.equal(0, code, err)
+  end)
+end)
