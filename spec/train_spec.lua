@@ -86,7 +86,8 @@ describe("lrengine train", function()
   it("stops on SIGINT at a step boundary, writing a checkpoint", function()
     local ck = dir .. "/int.ckpt"
     local big = config("big2.lua", small:format(FASHION):gsub("epochs = 3", "epochs = 100000"))
-    local code, _, err = sh.run("timeout -s INT 2 " .. sh.bin .. " train " .. big .. " --checkpoint " .. ck)
+    local code, _, err = sh.run("sh -c '" .. sh.bin .. " train " .. big .. " --checkpoint " .. ck
+      .. " & pid=$!; sleep 2; kill -INT $pid; wait $pid'")
     assert.are_not.equal(0, code)
     assert.matches("interrupted at step %d+; checkpoint written", err)
     local rc, out = sh.lre("train " .. big .. " --resume " .. ck .. " --epochs 1 --quiet")
