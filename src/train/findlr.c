@@ -20,10 +20,7 @@ int train_find_lr(train_config *c, double lr_min, double lr_max, long long steps
     dataset train, val, test;
     if (train_load_data(c, &train, &val, &test, msg, sizeof msg)) return cli_error(LRE_EXIT_FAIL, "%s", msg);
     size_t widths[MLP_MAX_LAYERS + 1];
-    int nw = 0;
-    widths[nw++] = train.dim;
-    for (int i = 0; i < c->nhidden; i++) widths[nw++] = c->hidden[i];
-    widths[nw++] = train.classes;
+    int nw = train_model_widths(c, &train, widths);
     size_t batch = (size_t)c->batch_size;
     mlp m;
     memset(&m, 0, sizeof m);

@@ -47,6 +47,9 @@ void train_config_free(train_config *c);
 /* The data of a config: train (less the validation split), validation, test. */
 int train_load_data(const train_config *c, dataset *train, dataset *val, dataset *test, char *msg, size_t size);
 
+/* The layer widths of the config's model on data d (input, hidden..., classes); returns their count. */
+int train_model_widths(const train_config *c, const dataset *d, size_t *widths);
+
 /* Runs `lrengine train`; returns the exit code. */
 int train_run(train_config *c, const train_options *o);
 /* Runs `lrengine find-lr`; returns the exit code. */

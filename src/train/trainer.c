@@ -59,6 +59,15 @@ int train_load_data(const train_config *c, dataset *train, dataset *val, dataset
     return 0;
 }
 
+int train_model_widths(const train_config *c, const dataset *d, size_t *widths)
+{
+    int nw = 0;
+    widths[nw++] = d->dim;
+    for (int i = 0; i < c->nhidden; i++) widths[nw++] = c->hidden[i];
+    widths[nw++] = d->classes;
+    return nw;
+}
+
 /* ---- progress and metrics ---- */
 
 typedef struct run_state {
@@ -146,10 +155,7 @@ int train_run(train_config *c, const train_options *o)
     dataset train, val, test;
     if (train_load_data(c, &train, &val, &test, msg, sizeof msg)) return cli_error(LRE_EXIT_FAIL, "%s", msg);
     size_t widths[MLP_MAX_LAYERS + 1];
-    int nw = 0;
-    widths[nw++] = train.dim;
-    for (int i = 0; i < c->nhidden; i++) widths[nw++] = c->hidden[i];
-    widths[nw++] = train.classes;
+    int nw = train_model_widths(c, &train, widths);
     mlp m;
     size_t batch = (size_t)c->batch_size;
     int rc = LRE_EXIT_OK;
