@@ -15,7 +15,7 @@ WARN = -Wall -Wextra -pedantic -Wshadow -Wmissing-prototypes -Wstrict-prototypes
 WERROR ?=
 CFLAGS ?= -O2 -g
 BASE_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(WERROR) -fPIC -fopenmp $(CFLAGS)
-# The update kernels: -O3 unswitches loop-invariant branches; sqrt needs no errno.
+# The update kernels: -O3 vectorises them; sqrt needs no errno (so it vectorises too).
 KERNEL_CFLAGS = -O3 -fno-math-errno
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 

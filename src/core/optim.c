@@ -441,21 +441,50 @@ static void commit_scalars(const lre_optim *o, lre_group *g, const lre_step_scal
     if (o->kind == O_SGD && k->hp[HP_MOMENTUM] != 0) g->momentum_started = 1;
 }
 
-static int grads_finite(const lre_group *g)
+/* Elements per parallel chunk; groups under 4 chunks are done by one thread. */
+#define LRE_CHUNK ((size_t)1 << 16)
+
+#ifdef _OPENMP
+static int optim_threads(const lre_optim *o, size_t n)
 {
-    return g->dtype == LRE_F32 ? lre__all_finite_f32(g->grads, g->n) : lre__all_finite_f64(g->grads, g->n);
+    if (n < 4 * LRE_CHUNK) return 1;
+    return o->threads == 0 ? omp_get_num_procs() : o->threads;
+}
+#endif
+
+static int chunk_finite(const lre_group *g, size_t lo, size_t hi)
+{
+    return g->dtype == LRE_F32 ? lre__all_finite_f32((const float *)g->grads + lo, hi - lo)
+                               : lre__all_finite_f64((const double *)g->grads + lo, hi - lo);
 }
 
-/* Elements per parallel chunk, and the size below which one thread does all. */
-#define LRE_CHUNK ((size_t)1 << 16)
+static int grads_finite(const lre_optim *o, const lre_group *g)
+{
+#ifdef _OPENMP
+    int threads = optim_threads(o, g->n);
+    if (threads > 1) {
+        long nchunks = (long)((g->n + LRE_CHUNK - 1) / LRE_CHUNK);
+        int finite = 1;
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(&& : finite)
+        for (long c = 0; c < nchunks; c++) {
+            size_t lo = (size_t)c * LRE_CHUNK, hi = lo + LRE_CHUNK < g->n ? lo + LRE_CHUNK : g->n;
+            finite = finite && chunk_finite(g, lo, hi);
+        }
+        return finite;
+    }
+#else
+    (void)o;
+#endif
+    return chunk_finite(g, 0, g->n);
+}
 
 static void update_group(const lre_optim *o, lre_group *g, const lre_step_scalars *k)
 {
     void (*update)(int, lre_group *, const lre_step_scalars *, size_t, size_t) =
         g->dtype == LRE_F32 ? lre__update_f32 : lre__update_f64;
 #ifdef _OPENMP
-    int threads = o->threads == 0 ? omp_get_num_procs() : o->threads;
-    if (threads > 1 && g->n >= 4 * LRE_CHUNK) {
+    int threads = optim_threads(o, g->n);
+    if (threads > 1) {
         long nchunks = (long)((g->n + LRE_CHUNK - 1) / LRE_CHUNK);
 #pragma omp parallel for num_threads(threads) schedule(static)
         for (long c = 0; c < nchunks; c++) {
@@ -464,8 +493,17 @@ static void update_group(const lre_optim *o, lre_group *g, const lre_step_scalar
         }
         return;
     }
+#else
+    (void)o;
 #endif
-    update(o->kind, g, k, 0, g->n);
+    /* Chunks from last to first: the non-finite scan has just read the
+     * gradient forwards, so its end is still in the cache (5-8% faster on
+     * 10M parameters, see BENCHMARKS.md). */
+    for (size_t hi = g->n; hi > 0;) {
+        size_t lo = hi > LRE_CHUNK ? hi - LRE_CHUNK : 0;
+        update(o->kind, g, k, lo, hi);
+        hi = lo;
+    }
 }
 
 int lre_optim_step(lre_optim *o)
@@ -494,7 +532,7 @@ int lre_optim_step(lre_optim *o)
     }
     /* 2. Refuse or skip a step with a non-finite gradient. */
     for (int i = 0; i < o->ngroups; i++) {
-        if (grads_finite(&o->groups[i])) continue;
+        if (grads_finite(o, &o->groups[i])) continue;
         if (o->nonfinite == LRE_NONFINITE_SKIP) {
             o->skipped++;
             return LRE_OK;

@@ -7,97 +7,152 @@
  *   UINT, EXP_MASK  an unsigned integer of T's size and T's exponent bits
  * Each kernel follows torch/optim/<name>.py of PyTorch 1.13 (single-tensor
  * path) line by line; the comments give the PyTorch expression where the
- * order of operations matters. Loop-invariant switches are hoisted by the
- * compiler (-O3 unswitches loops). */
+ * order of operations matters.
+ *
+ * Options that change the loop (weight decay on, amsgrad, nesterov...) are
+ * bits of a flag word `f`. Each kernel body is inlined once per combination
+ * with `f` a constant (SPECIALISE below), so every loop the compiler sees is
+ * branch-free and vectorises; nothing relies on the optimiser's own loop
+ * unswitching, which gives up after three conditions. `maximize` needs no
+ * flag: multiplying by -1 is exact. */
+
+#if defined(__GNUC__)
+#define KERNEL static inline __attribute__((always_inline)) void
+#else
+#define KERNEL static inline void
+#endif
+
+/* On x86-64 the dispatcher, and with it every kernel inlined into it, is
+ * compiled three times (AVX-512, AVX2, baseline SSE2) and the loader picks
+ * the widest the CPU has. Results do not depend on the width: no FMA is
+ * enabled (and -std=c11 keeps contraction off), and vector sqrt and division
+ * round exactly like scalar ones. */
+#if defined(__x86_64__) && defined(__linux__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define WIDEST_SIMD __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef WIDEST_SIMD
+#define WIDEST_SIMD
+#endif
 
 #define ARGS lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi
-#define GRAD(i) (maximize ? -gr[i] : gr[i])
 #define COMMON                                                                 \
-    T *p = g->params;                                                          \
-    const T *gr = g->grads;                                                    \
-    const int maximize = k->hp[HP_MAXIMIZE] != 0;                              \
+    T *restrict p = g->params;                                                 \
+    const T *restrict gr = g->grads;                                           \
+    const T sign = k->hp[HP_MAXIMIZE] != 0 ? (T)-1 : (T)1;                     \
     const T lr = (T)k->hp[HP_LR], wd = (T)k->hp[HP_WEIGHT_DECAY];              \
     (void)lr;                                                                  \
     (void)wd
+#define GRAD(i) (sign * gr[i])
 
-static void sgd(ARGS)
+/* switch (flags) { case 0: fn(..., 0); ... case 2^bits - 1: fn(..., 2^bits - 1); } */
+#define SPEC_CASE(fn, m) \
+    case m: fn(g, k, lo, hi, m); return;
+#define SPEC_CASES1(fn, m) SPEC_CASE(fn, m) SPEC_CASE(fn, m + 1)
+#define SPEC_CASES2(fn, m) SPEC_CASES1(fn, m) SPEC_CASES1(fn, m + 2)
+#define SPEC_CASES3(fn, m) SPEC_CASES2(fn, m) SPEC_CASES2(fn, m + 4)
+#define SPEC_CASES4(fn, m) SPEC_CASES3(fn, m) SPEC_CASES3(fn, m + 8)
+#define SPECIALISE(fn, bits, flags) \
+    switch (flags) { SPEC_CASES##bits(fn, 0) default: return; }
+
+enum { F_WD = 1 }; /* bit 0 of every kernel's flags: weight_decay != 0 (L2, added to the gradient) */
+#define WD_FLAG (k->hp[HP_WEIGHT_DECAY] != 0 ? F_WD : 0)
+#define L2(gi, i) ((f & F_WD) ? (gi) + wd * p[i] : (gi)) /* grad.add(param, alpha=weight_decay) */
+
+enum { SGD_MOMENTUM = 2, SGD_FIRST = 4, SGD_NESTEROV = 8 };
+KERNEL sgd_k(ARGS, const unsigned f)
 {
     COMMON;
-    T *buf = g->state[0];
+    T *restrict buf = g->state[0];
     const T mom = (T)k->hp[HP_MOMENTUM], damp = (T)(1 - k->hp[HP_DAMPENING]);
-    const int nesterov = k->hp[HP_NESTEROV] != 0, first = !g->momentum_started;
     for (size_t i = lo; i < hi; i++) {
-        T d = GRAD(i);
-        if (wd != 0) d += wd * p[i];
-        if (mom != 0) {
-            T b = first ? d : buf[i] * mom + damp * d; /* buf.mul_(momentum).add_(d_p, alpha=1-dampening) */
+        T d = L2(GRAD(i), i);
+        if (f & SGD_MOMENTUM) {
+            T b = (f & SGD_FIRST) ? d : buf[i] * mom + damp * d; /* buf.mul_(momentum).add_(d_p, alpha=1-dampening) */
             buf[i] = b;
-            d = nesterov ? d + mom * b : b;
+            d = (f & SGD_NESTEROV) ? d + mom * b : b;
         }
         p[i] -= lr * d;
     }
 }
 
+KERNEL sgd(ARGS)
+{
+    unsigned f = WD_FLAG;
+    if (k->hp[HP_MOMENTUM] != 0)
+        f |= SGD_MOMENTUM | (g->momentum_started ? 0 : SGD_FIRST) | (k->hp[HP_NESTEROV] != 0 ? SGD_NESTEROV : 0);
+    SPECIALISE(sgd_k, 4, f)
+}
+
 /* Adam and AdamW (Kingma & Ba 2015; Loshchilov & Hutter 2019). */
-static void adam(ARGS, int decoupled)
+enum { ADAM_DECOUPLED = 2, ADAM_AMSGRAD = 4, ADAM_EPS_HAT = 8 };
+KERNEL adam_k(ARGS, const unsigned f)
 {
     COMMON;
-    T *m = g->state[0], *v = g->state[1], *vmax = g->state[2];
+    T *restrict m = g->state[0], *restrict v = g->state[1], *restrict vmax = g->state[2];
     const T b1c = (T)(1 - k->hp[HP_BETA1]), b2 = (T)k->hp[HP_BETA2], b2c = (T)(1 - k->hp[HP_BETA2]);
     const T eps = (T)k->hp[HP_EPS], step_size = (T)k->a, bc2_sqrt = (T)k->b, decay = (T)k->c;
-    const int amsgrad = k->hp[HP_AMSGRAD] != 0, eps_hat = k->hp[HP_EPSILON_HAT] != 0;
     for (size_t i = lo; i < hi; i++) {
-        T gi = GRAD(i), x = p[i];
-        if (decoupled) x *= decay;          /* param.mul_(1 - lr * weight_decay) */
-        else if (wd != 0) gi += wd * x;     /* grad.add(param, alpha=weight_decay) */
+        T x = p[i];
+        if (f & ADAM_DECOUPLED) x *= decay; /* param.mul_(1 - lr * weight_decay) */
+        T gi = L2(GRAD(i), i);
         T mi = m[i] + b1c * (gi - m[i]);    /* exp_avg.lerp_(grad, 1 - beta1) */
         T vi = v[i] * b2 + b2c * gi * gi;   /* exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1-beta2) */
         m[i] = mi;
         v[i] = vi;
-        if (amsgrad) {
+        if (f & ADAM_AMSGRAD) {
             vi = vmax[i] > vi ? vmax[i] : vi;
             vmax[i] = vi;
         }
-        T denom = eps_hat ? SQRT(vi) + eps : SQRT(vi) / bc2_sqrt + eps;
-        p[i] = x - step_size * (mi / denom);
+        T denom = (f & ADAM_EPS_HAT) ? SQRT(vi) + eps : SQRT(vi) / bc2_sqrt + eps;
+        p[i] = x - step_size * (mi / denom); /* param.addcdiv_(exp_avg, denom, value=-step_size) */
     }
 }
 
-static void adagrad(ARGS)
+KERNEL adam(ARGS, int decoupled)
+{
+    /* AdamW's decay multiplies the parameter; Adam's is L2 on the gradient */
+    unsigned f = decoupled ? ADAM_DECOUPLED : WD_FLAG;
+    f |= (k->hp[HP_AMSGRAD] != 0 ? ADAM_AMSGRAD : 0) | (k->hp[HP_EPSILON_HAT] != 0 ? ADAM_EPS_HAT : 0);
+    SPECIALISE(adam_k, 4, f)
+}
+
+KERNEL adagrad_k(ARGS, const unsigned f)
 {
     COMMON;
-    T *sum = g->state[0];
+    T *restrict sum = g->state[0];
     const T eps = (T)k->hp[HP_EPS], clr = (T)k->a;
     for (size_t i = lo; i < hi; i++) {
-        T gi = GRAD(i);
-        if (wd != 0) gi += wd * p[i];
+        T gi = L2(GRAD(i), i);
         T s = sum[i] + gi * gi;
         sum[i] = s;
         p[i] -= clr * (gi / (SQRT(s) + eps));
     }
 }
 
-static void rmsprop(ARGS)
+KERNEL adagrad(ARGS) { SPECIALISE(adagrad_k, 1, WD_FLAG) }
+
+enum { RMS_CENTERED = 2, RMS_MOMENTUM = 4 };
+KERNEL rmsprop_k(ARGS, const unsigned f)
 {
     COMMON;
-    T *sq = g->state[0], *buf = g->state[1], *gavg = g->state[2];
+    T *restrict sq = g->state[0], *restrict buf = g->state[1], *restrict gavg = g->state[2];
     const T alpha = (T)k->hp[HP_ALPHA], alphac = (T)(1 - k->hp[HP_ALPHA]), eps = (T)k->hp[HP_EPS];
     const T mom = (T)k->hp[HP_MOMENTUM];
-    const int centered = k->hp[HP_CENTERED] != 0;
     for (size_t i = lo; i < hi; i++) {
-        T gi = GRAD(i);
-        if (wd != 0) gi += wd * p[i];
+        T gi = L2(GRAD(i), i);
         T s = sq[i] * alpha + alphac * gi * gi;
         sq[i] = s;
         T avg;
-        if (centered) {
+        if (f & RMS_CENTERED) {
             T ga = gavg[i] * alpha + alphac * gi; /* grad_avg.mul_(alpha).add_(grad, alpha=1-alpha) */
             gavg[i] = ga;
             avg = SQRT(s - ga * ga) + eps;
         } else {
             avg = SQRT(s) + eps;
         }
-        if (mom > 0) {
+        if (f & RMS_MOMENTUM) {
             T b = buf[i] * mom + gi / avg;
             buf[i] = b;
             p[i] -= lr * b;
@@ -107,15 +162,20 @@ static void rmsprop(ARGS)
     }
 }
 
+KERNEL rmsprop(ARGS)
+{
+    unsigned f = WD_FLAG | (k->hp[HP_CENTERED] != 0 ? RMS_CENTERED : 0) | (k->hp[HP_MOMENTUM] > 0 ? RMS_MOMENTUM : 0);
+    SPECIALISE(rmsprop_k, 3, f)
+}
+
 /* Zeiler 2012. */
-static void adadelta(ARGS)
+KERNEL adadelta_k(ARGS, const unsigned f)
 {
     COMMON;
-    T *sq = g->state[0], *acc = g->state[1];
+    T *restrict sq = g->state[0], *restrict acc = g->state[1];
     const T rho = (T)k->hp[HP_RHO], rhoc = (T)(1 - k->hp[HP_RHO]), eps = (T)k->hp[HP_EPS];
     for (size_t i = lo; i < hi; i++) {
-        T gi = GRAD(i);
-        if (wd != 0) gi += wd * p[i];
+        T gi = L2(GRAD(i), i);
         T s = sq[i] * rho + rhoc * gi * gi;
         sq[i] = s;
         T delta = SQRT(acc[i] + eps) / SQRT(s + eps) * gi;
@@ -124,14 +184,15 @@ static void adadelta(ARGS)
     }
 }
 
-static void adamax(ARGS)
+KERNEL adadelta(ARGS) { SPECIALISE(adadelta_k, 1, WD_FLAG) }
+
+KERNEL adamax_k(ARGS, const unsigned f)
 {
     COMMON;
-    T *m = g->state[0], *u = g->state[1];
+    T *restrict m = g->state[0], *restrict u = g->state[1];
     const T b1c = (T)(1 - k->hp[HP_BETA1]), b2 = (T)k->hp[HP_BETA2], eps = (T)k->hp[HP_EPS], clr = (T)k->a;
     for (size_t i = lo; i < hi; i++) {
-        T gi = GRAD(i);
-        if (wd != 0) gi += wd * p[i];
+        T gi = L2(GRAD(i), i);
         T mi = m[i] + b1c * (gi - m[i]);
         T a = u[i] * b2, b = FABS(gi) + eps; /* amax(cat(exp_inf * beta2, |grad| + eps)) */
         T ui = a > b ? a : b;
@@ -141,15 +202,16 @@ static void adamax(ARGS)
     }
 }
 
-static void nadam(ARGS)
+KERNEL adamax(ARGS) { SPECIALISE(adamax_k, 1, WD_FLAG) }
+
+KERNEL nadam_k(ARGS, const unsigned f)
 {
     COMMON;
-    T *m = g->state[0], *v = g->state[1];
+    T *restrict m = g->state[0], *restrict v = g->state[1];
     const T b1c = (T)(1 - k->hp[HP_BETA1]), b2 = (T)k->hp[HP_BETA2], b2c = (T)(1 - k->hp[HP_BETA2]);
     const T eps = (T)k->hp[HP_EPS], cg = (T)k->a, cm = (T)k->b, bc2 = (T)k->c;
     for (size_t i = lo; i < hi; i++) {
-        T gi = GRAD(i);
-        if (wd != 0) gi += wd * p[i];
+        T gi = L2(GRAD(i), i);
         T mi = m[i] + b1c * (gi - m[i]);
         T vi = v[i] * b2 + b2c * gi * gi;
         m[i] = mi;
@@ -160,78 +222,86 @@ static void nadam(ARGS)
     }
 }
 
-static void radam(ARGS)
+KERNEL nadam(ARGS) { SPECIALISE(nadam_k, 1, WD_FLAG) }
+
+enum { RADAM_RECTIFIED = 2 };
+KERNEL radam_k(ARGS, const unsigned f)
 {
     COMMON;
-    T *m = g->state[0], *v = g->state[1];
+    T *restrict m = g->state[0], *restrict v = g->state[1];
     const T b1c = (T)(1 - k->hp[HP_BETA1]), b2 = (T)k->hp[HP_BETA2], b2c = (T)(1 - k->hp[HP_BETA2]);
     const T eps = (T)k->hp[HP_EPS], bc1 = (T)k->a, bc2_sqrt = (T)k->b, rect = (T)k->c;
     for (size_t i = lo; i < hi; i++) {
-        T gi = GRAD(i);
-        if (wd != 0) gi += wd * p[i];
+        T gi = L2(GRAD(i), i);
         T mi = m[i] + b1c * (gi - m[i]);
         T vi = v[i] * b2 + b2c * gi * gi;
         m[i] = mi;
         v[i] = vi;
         T corrected = mi / bc1;
-        if (rect > 0) p[i] -= corrected * lr * (bc2_sqrt / (SQRT(vi) + eps)) * rect;
+        if (f & RADAM_RECTIFIED) p[i] -= corrected * lr * (bc2_sqrt / (SQRT(vi) + eps)) * rect;
         else p[i] -= corrected * lr;
     }
 }
 
+KERNEL radam(ARGS) { SPECIALISE(radam_k, 2, WD_FLAG | (k->c > 0 ? RADAM_RECTIFIED : 0)) }
+
 /* Riedmiller & Braun 1993, PyTorch's variant (no weight backtracking). */
-static void rprop(ARGS)
+KERNEL rprop(ARGS)
 {
     COMMON;
-    T *prev = g->state[0], *size = g->state[1];
+    T *restrict prev = g->state[0], *restrict size = g->state[1];
     const T eminus = (T)k->hp[HP_ETA_MINUS], eplus = (T)k->hp[HP_ETA_PLUS];
     const T smin = (T)k->hp[HP_STEP_MIN], smax = (T)k->hp[HP_STEP_MAX];
     for (size_t i = lo; i < hi; i++) {
         T gi = GRAD(i);
         T s = gi * prev[i];
-        T eta = s > 0 ? eplus : s < 0 ? eminus : (T)1;
+        T eta = s > 0 ? eplus : (T)1;
+        eta = s < 0 ? eminus : eta;
         T st = size[i] * eta;
-        st = st < smin ? smin : st > smax ? smax : st;
+        st = st < smin ? smin : st;
+        st = st > smax ? smax : st;
         size[i] = st;
-        if (s < 0) gi = 0;
-        T sign = gi > 0 ? (T)1 : gi < 0 ? (T)-1 : (T)0;
-        p[i] -= sign * st;
+        gi = s < 0 ? (T)0 : gi;
+        T sgn = (T)(gi > 0) - (T)(gi < 0);
+        p[i] -= sgn * st;
         prev[i] = gi;
     }
 }
 
-static void asgd(ARGS)
+enum { ASGD_AVERAGING = 2 };
+KERNEL asgd_k(ARGS, const unsigned f)
 {
     COMMON;
-    T *ax = g->state[0];
+    T *restrict ax = g->state[0];
     const T eta = (T)k->a, mu = (T)k->b, shrink = (T)(1 - k->hp[HP_LAMBD] * k->a);
     for (size_t i = lo; i < hi; i++) {
-        T gi = GRAD(i);
-        if (wd != 0) gi += wd * p[i];
+        T gi = L2(GRAD(i), i);
         T x = p[i] * shrink;  /* param.mul_(1 - lambd * eta) */
         x = x - eta * gi;     /* param.add_(grad, alpha=-eta) */
         p[i] = x;
-        ax[i] = mu != 1 ? ax[i] + (x - ax[i]) * mu : x;
+        ax[i] = (f & ASGD_AVERAGING) ? ax[i] + (x - ax[i]) * mu : x; /* ax.add_(param.sub(ax).mul(mu)) or ax.copy_(param) */
     }
 }
 
+KERNEL asgd(ARGS) { SPECIALISE(asgd_k, 2, WD_FLAG | (k->b != 1 ? ASGD_AVERAGING : 0)) }
+
 /* Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms", Program 1. */
-static void lion(ARGS)
+KERNEL lion(ARGS)
 {
     COMMON;
-    T *m = g->state[0];
+    T *restrict m = g->state[0];
     const T b1 = (T)k->hp[HP_BETA1], b1c = (T)(1 - k->hp[HP_BETA1]);
     const T b2 = (T)k->hp[HP_BETA2], b2c = (T)(1 - k->hp[HP_BETA2]), decay = (T)(1 - k->hp[HP_LR] * k->hp[HP_WEIGHT_DECAY]);
     for (size_t i = lo; i < hi; i++) {
         T gi = GRAD(i);
         T c = b1 * m[i] + b1c * gi;
-        T sign = c > 0 ? (T)1 : c < 0 ? (T)-1 : (T)0;
-        p[i] = p[i] * decay - lr * sign;
+        T sgn = (T)(c > 0) - (T)(c < 0);
+        p[i] = p[i] * decay - lr * sgn;
         m[i] = b2 * m[i] + b2c * gi;
     }
 }
 
-void UPDATE_FN(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi)
+WIDEST_SIMD void UPDATE_FN(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi)
 {
     switch (kind) {
     case O_SGD: sgd(g, k, lo, hi); break;
@@ -252,7 +322,7 @@ void UPDATE_FN(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, siz
 
 /* A NaN or infinity has all exponent bits set; an integer OR-reduction over
  * the bits vectorises where a floating-point one would not. */
-int FINITE_FN(const T *x, size_t n)
+WIDEST_SIMD int FINITE_FN(const T *x, size_t n)
 {
     UINT bad = 0;
     for (size_t i = 0; i < n; i++) {

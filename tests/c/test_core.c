@@ -93,6 +93,67 @@ static void steps_in_one_pass_on_large_groups_with_threads(void)
     free(x), free(g), free(y);
 }
 
+/* The kernels are specialised per option combination and split into chunks
+ * (in reverse order on one thread, in parallel on several): whatever the
+ * path, each element must get the bits a small group gives it. */
+static void large_groups_match_small_ones_bit_for_bit(void)
+{
+    struct { const char *kind; lre_param p[5]; size_t np; } cases[] = {
+        {"adam", {{"lr", 0.01, NULL, 0, NULL, NULL}, {"amsgrad", 1, NULL, 0, NULL, NULL},
+                  {"weight_decay", 0.1, NULL, 0, NULL, NULL}, {"maximize", 1, NULL, 0, NULL, NULL}}, 4},
+        {"adam", {{"lr", 0.01, NULL, 0, NULL, NULL}, {"epsilon_hat", 1, NULL, 0, NULL, NULL}}, 2},
+        {"sgd", {{"lr", 0.01, NULL, 0, NULL, NULL}, {"momentum", 0.9, NULL, 0, NULL, NULL},
+                 {"nesterov", 1, NULL, 0, NULL, NULL}, {"weight_decay", 0.01, NULL, 0, NULL, NULL}}, 4},
+        {"rmsprop", {{"lr", 0.01, NULL, 0, NULL, NULL}, {"centered", 1, NULL, 0, NULL, NULL},
+                     {"momentum", 0.5, NULL, 0, NULL, NULL}}, 3},
+        {"lion", {{"lr", 0.01, NULL, 0, NULL, NULL}, {"weight_decay", 0.1, NULL, 0, NULL, NULL}}, 2},
+        {"rprop", {{"lr", 0.01, NULL, 0, NULL, NULL}}, 1},
+    };
+    size_t n = 5 * ((size_t)1 << 16) + 123, m = 1000;
+    double *x1 = malloc(n * sizeof *x1), *x2 = malloc(n * sizeof *x2), *g = malloc(n * sizeof *g);
+    double head[1000], tail[1000];
+    ASSERT(x1 && x2 && g);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (size_t i = 0; i < n; i++) x1[i] = x2[i] = sin((double)i), g[i] = cos(0.37 * (double)i);
+        memcpy(head, x1, sizeof head);
+        memcpy(tail, x1 + n - m, sizeof tail);
+        lre_optim *o[4];
+        for (int k = 0; k < 4; k++) ASSERT_EQ(lre_optim_new(&o[k], cases[c].kind, cases[c].p, cases[c].np, NULL), 0);
+        lre_optim_add_group(o[0], LRE_F64, x1, g, n, NULL, 0);
+        lre_optim_add_group(o[1], LRE_F64, x2, g, n, NULL, 0);
+        lre_optim_set_threads(o[1], 2);
+        lre_optim_add_group(o[2], LRE_F64, head, g, m, NULL, 0);
+        lre_optim_add_group(o[3], LRE_F64, tail, g + n - m, m, NULL, 0);
+        for (int t = 0; t < 3; t++)
+            for (int k = 0; k < 4; k++) ASSERT_EQ(lre_optim_step(o[k]), 0);
+        ASSERT(memcmp(x1, x2, n * sizeof *x1) == 0);
+        ASSERT(memcmp(x1, head, sizeof head) == 0);
+        ASSERT(memcmp(x1 + n - m, tail, sizeof tail) == 0);
+        for (int k = 0; k < 4; k++) lre_optim_free(o[k]);
+    }
+    free(x1), free(x2), free(g);
+}
+
+static void refuses_a_nonfinite_gradient_in_the_last_chunk_with_threads(void)
+{
+    size_t n = 6 * ((size_t)1 << 16);
+    float *x = malloc(n * sizeof *x), *g = malloc(n * sizeof *g);
+    ASSERT(x && g);
+    for (size_t i = 0; i < n; i++) x[i] = 1, g[i] = 0.5f;
+    g[n - 1] = INFINITY;
+    lre_optim *o;
+    lre_param p[] = {{"lr", 0.1, NULL, 0, NULL, NULL}};
+    lre_optim_new(&o, "sgd", p, 1, NULL);
+    lre_optim_add_group(o, LRE_F32, x, g, n, NULL, 0);
+    for (int threads = 1; threads <= 2; threads++) {
+        lre_optim_set_threads(o, threads);
+        ASSERT_EQ(lre_optim_step(o), LRE_ENONFINITE);
+        for (size_t i = 0; i < n; i++) ASSERT(x[i] == 1);
+    }
+    lre_optim_free(o);
+    free(x), free(g);
+}
+
 static lre_schedule *plateau_cosine(void)
 {
     lre_schedule *cos, *pl;
@@ -271,6 +332,9 @@ int main(void)
         {"rejects bad hyper-parameters with a clear message", rejects_bad_hyperparameters_with_a_clear_message},
         {"refuses a non-finite gradient and changes nothing", refuses_a_nonfinite_gradient_and_changes_nothing},
         {"threads give the same bits as one thread", steps_in_one_pass_on_large_groups_with_threads},
+        {"large groups match small ones bit for bit", large_groups_match_small_ones_bit_for_bit},
+        {"refuses a non-finite gradient in the last chunk, with threads",
+         refuses_a_nonfinite_gradient_in_the_last_chunk_with_threads},
         {"restores state exactly and refuses damaged streams", restores_state_exactly_and_refuses_damaged_streams},
         {"refuses a schedule value out of range", refuses_a_schedule_value_out_of_range},
         {"composes warmup, cosine and sequence", composes_schedules},
