@@ -95,7 +95,7 @@ $(B)/bench/bench_core: bench/bench_core.c $(LIB)
 	$(CC) $(BASE_CFLAGS) -O3 -Isrc/core -o $@ $< $(LIB) $(CORE_LIBS)
 $(B)/bench/bench_script: bench/bench_script.c $(SCRIPT_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -O3 -Isrc/core -Isrc/host -o $@ $< $(SCRIPT_LIB) $(LIB) $(LUA_LIBS) $(CORE_LIBS)
+	$(CC) $(BASE_CFLAGS) $(LUA_CFLAGS) -O3 -Isrc/core -Isrc/host -o $@ $< $(SCRIPT_LIB) $(LIB) $(LUA_LIBS) $(CORE_LIBS)
 
 test: all $(B)/asan/test_core
 	@bash tools/run-tests.sh

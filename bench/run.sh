@@ -1,12 +1,31 @@
 #!/usr/bin/env bash
-# make bench: optimizer throughput against the bound, schedule costs, the Lua
-# script overhead, and one epoch of the main job. Figures go in BENCHMARKS.md.
+# make bench: optimizer throughput against the machine's bound and against
+# PyTorch (when a Python with torch is installed), schedule costs, the Lua
+# script overhead, and the main job. Figures go in BENCHMARKS.md.
 set -eu
 cd "$(dirname "$0")/.."
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
 echo "== optimizers and built-in schedules (single thread)"
-./build/bench/bench_core 10000000 1
+./build/bench/bench_core 10000000 1 | tee "$out/core"
 echo "== optimizers, all cores"
 ./build/bench/bench_core 10000000 0 | sed -n '1,7p'
+
+torch_python=""
+for py in /usr/bin/python3 python3; do
+  if command -v "$py" >/dev/null && "$py" -c 'import torch' 2>/dev/null; then torch_python=$py; break; fi
+done
+if [ -n "$torch_python" ]; then
+  echo "== the peer: PyTorch, same machine, same run"
+  "$torch_python" bench/torch_peer.py 10000000 | tee "$out/torch"
+  echo "== lrengine step / PyTorch step (single thread)"
+  awk 'NR == FNR { if ($3 == "Mparam/s") torch[$1] = $2; next }
+       ($1 in torch) && $3 + 0 > 0 { printf "%-9s %6.2f x\n", $1, $3 / torch[$1] }' "$out/torch" "$out/core"
+else
+  echo "== the peer: skipped (no Python with torch; Debian: apt-get install python3-torch)"
+fi
+
 echo "== schedule scripts"
 ./build/bench/bench_script
 if [ -d /usr/share/datasets/fashion-mnist ]; then

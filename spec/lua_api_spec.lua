@@ -60,6 +60,17 @@ describe("lre.schedule", function()
     local t = S.scale{{at = function(self, step) return step end}, factor = 2}
     assert.are.equal(6, t:at(3))
   end)
+  it("calls the methods a table schedule inherits from its class", function()
+    local Halving = {}
+    Halving.__index = Halving
+    function Halving.at(self, step) return self.base / 2 ^ step end
+    function Halving.observe(self, metric) self.base = metric end
+    local rule = setmetatable({base = 1}, Halving)
+    local s = S.custom(rule)
+    assert.are.equal(0.25, s:at(2))
+    s:observe(4)
+    assert.are.equal(1, s:at(2))
+  end)
   it("reports a function's bad return value with its step", function()
     local s = S.custom(function(step) if step == 3 then return -1 end return 0.1 end)
     assert.has_error(function() s:curve(5) end)
@@ -116,6 +127,27 @@ describe("lre.optim", function()
     opt:set("lr", 0.01)
     opt:step()
     assert.are.near(0.01, opt:get("lr"), 1e-15)
+  end)
+  it("gives a script schedule its context: step, epoch, horizon, last rate, metric, state", function()
+    local seen = {}
+    local rule = {state = {calls = 0}}
+    function rule.at(self, step, ctx)
+      self.state.calls = self.state.calls + 1
+      seen[#seen + 1] = {step = ctx.step, epoch = ctx.epoch, spe = ctx.steps_per_epoch, total = ctx.total_steps,
+                         last_lr = ctx.last_lr, metric = ctx.metric, calls = ctx.state.calls}
+      return 0.125 * (step + 1)
+    end
+    function rule.observe(self, metric, ctx) self.state.observed = metric + ctx.step end
+    local plain = setup("sgd", {lr = rule})
+    plain:step()
+    assert.are.same({step = 0, calls = 1}, seen[1]) -- unknown fields are nil
+    local opt = setup("sgd", {lr = rule, steps_per_epoch = 3, total_steps = 12})
+    for _ = 1, 4 do opt:step() end
+    opt:observe(0.25)
+    opt:step()
+    assert.are.same({step = 3, epoch = 1, spe = 3, total = 12, last_lr = 0.375, calls = 5}, seen[5])
+    assert.are.same({step = 4, epoch = 1, spe = 3, total = 12, last_lr = 0.5, metric = 0.25, calls = 6}, seen[6])
+    assert.are.equal(4.25, rule.state.observed)
   end)
   it("resumes exactly from saved state", function()
     local a, pa, ga = setup("adamw", {lr = S.cosine{lr = 0.1, t_max = 20}})

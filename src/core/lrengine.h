@@ -91,7 +91,8 @@ typedef struct lre_sched_ctx {
 
 /* A schedule implemented outside the core (the Lua binding uses this for
  * script and function schedules). Every callback but `at` may be NULL.
- * Callbacks return LRE_OK or an error code with a message in err. Loading is
+ * Callbacks return LRE_OK or an error code with a message in err (never
+ * NULL, even when the caller of lre_schedule_eval passed NULL). Loading is
  * two-phase so that a failed load changes nothing: prepare_load parses and
  * keeps the result in *token; then exactly one of commit_load/abort_load. */
 typedef struct lre_custom_vtable {

@@ -167,6 +167,8 @@ static int plateau_value(lre_schedule *s, int64_t t, double *out, lre_error *err
 
 static int custom_value(lre_schedule *s, int64_t t, double *out, lre_error *err)
 {
+    lre_error scratch; /* callbacks always get somewhere to write their message */
+    if (!err) err = &scratch;
     s->ctx.step = t;
     double v = NAN;
     int rc = s->vt->at(s->ud, &s->ctx, &v, err);
@@ -278,6 +280,8 @@ static int observe(lre_schedule *s, double metric, int64_t t, lre_error *err)
 
 int lre_schedule_observe(lre_schedule *s, double metric, int64_t t, lre_error *err)
 {
+    lre_error scratch; /* custom schedules always get somewhere to write their message */
+    if (!err) err = &scratch;
     if (!isfinite(metric))
         return lre__fail(err, LRE_ENONFINITE, "observe: metric must be a finite number, got %g", metric);
     return observe(s, metric, t, err);
@@ -416,6 +420,8 @@ void lre__schedule_finish_load(lre_schedule *s, int commit)
 
 int lre_schedule_save(lre_schedule *s, lre_write_fn write, void *ud, lre_error *err)
 {
+    lre_error scratch; /* custom schedules always get somewhere to write their message */
+    if (!err) err = &scratch;
     lre_buf b = {0};
     lre__buf_u64(&b, lre__schedule_fingerprint(s));
     int rc = lre__schedule_save_state(s, &b, err);
@@ -426,6 +432,8 @@ int lre_schedule_save(lre_schedule *s, lre_write_fn write, void *ud, lre_error *
 
 int lre_schedule_load(lre_schedule *s, lre_read_fn read, void *ud, lre_error *err)
 {
+    lre_error scratch; /* custom schedules always get somewhere to write their message */
+    if (!err) err = &scratch;
     unsigned char *data;
     size_t len;
     int rc = lre__stream_read(LRE_TAG_SCHEDULE, read, ud, &data, &len, err);

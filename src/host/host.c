@@ -16,6 +16,7 @@
 
 struct lre_host {
     lua_State *L;
+    lre_lua_env *env; /* L's binding env, looked up once */
     int refs;
     int sandboxed;
     size_t used, cap;
@@ -210,6 +211,7 @@ lre_host *lre_host_new(const char *name, const lre_script_limits *limits)
         return NULL;
     }
     lre_lua_env *env = lre_lua_env_get(h->L);
+    h->env = env;
     env->L = h->L;
     env->host = h;
     env->before_call = before_call;
@@ -219,7 +221,7 @@ lre_host *lre_host_new(const char *name, const lre_script_limits *limits)
 
 lua_State *lre_host_state(lre_host *h)
 {
-    lre_lua_env_get(h->L)->L = h->L;
+    h->env->L = h->L;
     return h->L;
 }
 
@@ -232,7 +234,7 @@ lre_host *lre_host_retain(lre_host *h)
 void lre_host_release(lre_host *h)
 {
     if (!h || --h->refs > 0) return;
-    lre_lua_env_get(h->L)->L = h->L;
+    h->env->L = h->L;
     lua_close(h->L);
     free(h);
 }

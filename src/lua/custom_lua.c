@@ -2,15 +2,17 @@
  * callbacks of the core, implemented by calling Lua.
  *
  * A function is called as fn(step, ctx); a table as t:at(step, ctx) and, when
- * it has one, t:observe(metric, ctx). ctx is one table per schedule, updated
- * in place before each call (no allocation per step): step, epoch,
- * steps_per_epoch, total_steps, last_lr, metric, state. ctx.state is the
- * table the engine saves with the optimizer (for a table schedule, its own
- * `state` field when it has one).
+ * it has one, t:observe(metric, ctx). ctx is one table per schedule: its
+ * field `state` is the table the engine saves with the optimizer (for a table
+ * schedule, its own `state` field when it has one); step, epoch,
+ * steps_per_epoch, total_steps, last_lr and metric are read through its
+ * metatable from the context of the current call. So a step costs what a
+ * bare lua_pcall of the user's function costs, plus nothing for the fields
+ * the script does not read.
  *
- * Every call into Lua is a lua_pcall of a C function, so a Lua error never
- * unwinds through the core's frames: it becomes an LRE_ECALLBACK naming the
- * schedule and the step. */
+ * Every call into Lua is a lua_pcall, so a Lua error never unwinds through
+ * the core's frames: it becomes an LRE_ECALLBACK naming the schedule and the
+ * step. */
 #include "lrengine_lua.h"
 
 #include <math.h>
@@ -19,21 +21,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A full userdata, kept alive by the registry until the schedule is released
+ * and afterwards by ctx's metatable for as long as a script holds ctx. */
 typedef struct lua_custom {
     lre_lua_env *env;
-    int fn_ref;  /* the function or table */
+    int self_ref;  /* this userdata */
+    int fn_ref;    /* the function or table */
     int is_table;
-    int state_ref;
-    int ctx_ref;
-    char where[160]; /* "name" or "source:line", for messages */
+    int state_ref, ctx_ref;
+    int at_ref, observe_ref; /* a table's method callers */
+    lre_sched_ctx ctx;       /* the context of the current (or last) call */
+    char where[160];         /* "name" or "source:line", for messages */
 } lua_custom;
 
-/* What a protected call needs, passed as a light userdata. */
+/* What a protected C call needs, passed as a light userdata. */
 typedef struct call_args {
     lua_custom *c;
-    const lre_sched_ctx *ctx;
-    double value;
-    double metric;
     const void *data;
     size_t len;
     lre_write_fn write;
@@ -41,87 +44,74 @@ typedef struct call_args {
     int ref;
 } call_args;
 
-static void set_opt_integer(lua_State *L, int t, const char *k, int64_t v)
+/* ctx's __index: the engine's fields; nil when unknown. */
+static int ctx_index(lua_State *L)
 {
-    if (v > 0) lua_pushinteger(L, (lua_Integer)v);
-    else lua_pushnil(L);
-    lua_setfield(L, t, k);
+    const lua_custom *c = lua_touserdata(L, lua_upvalueindex(1));
+    const lre_sched_ctx *x = &c->ctx;
+    const char *k = lua_tostring(L, 2);
+    if (!k || lua_type(L, 2) != LUA_TSTRING) return 0;
+    if (strcmp(k, "step") == 0) lua_pushinteger(L, (lua_Integer)x->step);
+    else if (strcmp(k, "epoch") == 0 && x->steps_per_epoch > 0)
+        lua_pushinteger(L, (lua_Integer)(x->step / x->steps_per_epoch));
+    else if (strcmp(k, "steps_per_epoch") == 0 && x->steps_per_epoch > 0)
+        lua_pushinteger(L, (lua_Integer)x->steps_per_epoch);
+    else if (strcmp(k, "total_steps") == 0 && x->total_steps > 0) lua_pushinteger(L, (lua_Integer)x->total_steps);
+    else if (strcmp(k, "last_lr") == 0 && !isnan(x->last_value)) lua_pushnumber(L, x->last_value);
+    else if (strcmp(k, "metric") == 0 && !isnan(x->metric)) lua_pushnumber(L, x->metric);
+    else return 0;
+    return 1;
 }
 
-static void set_opt_number(lua_State *L, int t, const char *k, double v)
+/* Runs the function and nargs arguments on the stack under lua_pcall,
+ * leaving nres results; on failure fills err (naming the step when ctx is
+ * given and the message does not) and leaves nothing. */
+static int pcall(lua_custom *c, int nargs, int nres, const lre_sched_ctx *ctx, lre_error *err)
 {
-    if (isnan(v)) lua_pushnil(L);
-    else lua_pushnumber(L, v);
-    lua_setfield(L, t, k);
+    lua_State *L = c->env->L;
+    if (lua_pcall(L, nargs, nres, 0) == LUA_OK) return LRE_OK;
+    const char *msg = lua_tostring(L, -1);
+    if (!msg) msg = "(error object is not a string)";
+    err->code = LRE_ECALLBACK;
+    /* a Lua runtime error names the line but not the step */
+    if (ctx && !strstr(msg, ": step "))
+        snprintf(err->msg, sizeof err->msg, "%s (step %lld)", msg, (long long)ctx->step);
+    else
+        snprintf(err->msg, sizeof err->msg, "%s", msg);
+    lua_pop(L, 1);
+    return LRE_ECALLBACK;
 }
 
-/* Pushes the ctx table, brought up to date. */
-static int push_ctx(lua_State *L, lua_custom *c, const lre_sched_ctx *ctx)
+/* Makes room on the stack and starts the budget of a call into the script. */
+static lua_State *begin_call(lua_custom *c, lre_error *err)
 {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, c->ctx_ref);
-    int t = lua_gettop(L);
-    lua_pushinteger(L, (lua_Integer)ctx->step);
-    lua_setfield(L, t, "step");
-    if (ctx->steps_per_epoch > 0) lua_pushinteger(L, (lua_Integer)(ctx->step / ctx->steps_per_epoch));
-    else lua_pushnil(L);
-    lua_setfield(L, t, "epoch");
-    set_opt_integer(L, t, "steps_per_epoch", ctx->steps_per_epoch);
-    set_opt_integer(L, t, "total_steps", ctx->total_steps);
-    set_opt_number(L, t, "last_lr", ctx->last_value);
-    set_opt_number(L, t, "metric", ctx->metric);
-    return t;
+    lua_State *L = c->env->L;
+    if (!lua_checkstack(L, 8)) {
+        err->code = LRE_ECALLBACK;
+        snprintf(err->msg, sizeof err->msg, "%s: Lua stack overflow", c->where);
+        return NULL;
+    }
+    if (c->env->before_call) c->env->before_call(c->env);
+    return L;
 }
 
-/* Pushes the callable and its leading arguments; returns their count. For a
- * table, its method `method` (NULL when it has none: pushes nothing). */
-static int push_callee(lua_State *L, lua_custom *c, const char *method)
+/* A table's methods are called through these, so that methods found through
+ * a metatable (a class) work and an error there is caught like any other. */
+static const char method_callers[] =
+    "return function(t, step, ctx) return t:at(step, ctx) end,\n"
+    "       function(t, metric, ctx) local f = t.observe; if f then f(t, metric, ctx) end end\n";
+
+/* Pushes what to call and its leading arguments: the function, or the
+ * table's method caller and the table. Returns how many. */
+static int push_callee(lua_State *L, lua_custom *c, int caller_ref)
 {
+    if (!c->is_table) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, c->fn_ref);
+        return 1;
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, caller_ref);
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->fn_ref);
-    if (!c->is_table) return 1;
-    if (lua_getfield(L, -1, method) == LUA_TNIL) {
-        lua_pop(L, 2);
-        return 0;
-    }
-    lua_insert(L, -2); /* method, self */
     return 2;
-}
-
-static int protected_at(lua_State *L)
-{
-    call_args *a = lua_touserdata(L, 1);
-    lua_custom *c = a->c;
-    int ctx = push_ctx(L, c, a->ctx);
-    int n = push_callee(L, c, "at");
-    lua_pushinteger(L, (lua_Integer)a->ctx->step);
-    lua_pushvalue(L, ctx);
-    lua_call(L, n + 1, 1);
-    long long step = (long long)a->ctx->step;
-    if (lua_type(L, -1) != LUA_TNUMBER) {
-        const char *got = lua_type(L, -1) == LUA_TSTRING ? lua_pushfstring(L, "the string '%s'", lua_tostring(L, -1))
-                                                         : luaL_typename(L, -1);
-        return luaL_error(L, "%s: step %I: returned %s, expected a number", c->where, (lua_Integer)step, got);
-    }
-    double v = lua_tonumber(L, -1);
-    if (!isfinite(v) || v < 0) {
-        char num[40];
-        snprintf(num, sizeof num, "%g", v);
-        return luaL_error(L, "%s: step %I: returned %s, expected a finite number >= 0", c->where,
-                          (lua_Integer)step, num);
-    }
-    a->value = v;
-    return 0;
-}
-
-static int protected_observe(lua_State *L)
-{
-    call_args *a = lua_touserdata(L, 1);
-    int ctx = push_ctx(L, a->c, a->ctx);
-    int n = push_callee(L, a->c, "observe");
-    if (n == 0) return 0;
-    lua_pushnumber(L, a->metric);
-    lua_pushvalue(L, ctx);
-    lua_call(L, n + 1, 0);
-    return 0;
 }
 
 static int protected_save(lua_State *L)
@@ -169,47 +159,59 @@ static int protected_commit(lua_State *L)
     return 0;
 }
 
-/* Runs f under lua_pcall on the calling thread; on failure fills err. */
+/* Calls f with the light userdata a under lua_pcall. */
 static int run(lua_custom *c, lua_CFunction f, call_args *a, lre_error *err)
 {
-    lua_State *L = c->env->L;
-    if (!lua_checkstack(L, 8))
-        return snprintf(err->msg, sizeof err->msg, "%s: Lua stack overflow", c->where), err->code = LRE_ECALLBACK;
-    if (c->env->before_call) c->env->before_call(c->env);
+    lua_State *L = begin_call(c, err);
+    if (!L) return err->code;
     lua_pushcfunction(L, f);
     lua_pushlightuserdata(L, a);
-    if (lua_pcall(L, 1, 0, 0) == LUA_OK) return LRE_OK;
-    const char *msg = lua_tostring(L, -1);
-    if (!msg) msg = "(error object is not a string)";
-    err->code = LRE_ECALLBACK;
-    /* a Lua runtime error names the line but not the step */
-    if (a->ctx && !strstr(msg, ": step "))
-        snprintf(err->msg, sizeof err->msg, "%s (step %lld)", msg, (long long)a->ctx->step);
-    else
-        snprintf(err->msg, sizeof err->msg, "%s", msg);
-    lua_pop(L, 1);
-    return LRE_ECALLBACK;
+    return pcall(c, 1, 0, NULL, err);
 }
 
 static int cb_at(void *ud, const lre_sched_ctx *ctx, double *out, lre_error *err)
 {
-    call_args a = {0};
-    a.c = ud;
-    a.ctx = ctx;
-    int rc = run(ud, protected_at, &a, err);
-    if (!rc) *out = a.value;
-    return rc;
+    lua_custom *c = ud;
+    lua_State *L = begin_call(c, err);
+    if (!L) return err->code;
+    c->ctx = *ctx;
+    int n = push_callee(L, c, c->at_ref);
+    lua_pushinteger(L, (lua_Integer)ctx->step);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c->ctx_ref);
+    int rc = pcall(c, n + 1, 1, ctx, err);
+    if (rc) return rc;
+    long long step = (long long)ctx->step;
+    int type = lua_type(L, -1);
+    double v = lua_tonumber(L, -1);
+    if (type != LUA_TNUMBER) {
+        if (type == LUA_TSTRING)
+            snprintf(err->msg, sizeof err->msg, "%s: step %lld: returned the string '%s', expected a number", c->where,
+                     step, lua_tostring(L, -1));
+        else
+            snprintf(err->msg, sizeof err->msg, "%s: step %lld: returned %s, expected a number", c->where, step,
+                     luaL_typename(L, -1));
+    } else if (!isfinite(v) || v < 0) {
+        snprintf(err->msg, sizeof err->msg, "%s: step %lld: returned %g, expected a finite number >= 0", c->where,
+                 step, v);
+        type = LUA_TNONE;
+    }
+    lua_pop(L, 1);
+    if (type != LUA_TNUMBER) return err->code = LRE_ECALLBACK;
+    *out = v;
+    return LRE_OK;
 }
 
 static int cb_observe(void *ud, double metric, const lre_sched_ctx *ctx, lre_error *err)
 {
     lua_custom *c = ud;
     if (!c->is_table) return LRE_OK;
-    call_args a = {0};
-    a.c = c;
-    a.ctx = ctx;
-    a.metric = metric;
-    return run(c, protected_observe, &a, err);
+    lua_State *L = begin_call(c, err);
+    if (!L) return err->code;
+    c->ctx = *ctx;
+    int n = push_callee(L, c, c->observe_ref);
+    lua_pushnumber(L, metric);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c->ctx_ref);
+    return pcall(c, n + 1, 0, ctx, err);
 }
 
 static int cb_save(void *ud, lre_write_fn write, void *wud, lre_error *err)
@@ -257,16 +259,18 @@ static void cb_release(void *ud)
     luaL_unref(L, LUA_REGISTRYINDEX, c->fn_ref);
     luaL_unref(L, LUA_REGISTRYINDEX, c->state_ref);
     luaL_unref(L, LUA_REGISTRYINDEX, c->ctx_ref);
-    free(c);
+    luaL_unref(L, LUA_REGISTRYINDEX, c->at_ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, c->observe_ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, c->self_ref); /* last: c lives in this userdata */
 }
 
 static const lre_custom_vtable lua_vtable = {cb_at, cb_observe, cb_save, cb_prepare_load,
                                              cb_commit_load, cb_abort_load, cb_release};
 
-lre_schedule *lre_lua_custom_schedule(lua_State *L, int idx, const char *name);
 lre_schedule *lre_lua_custom_schedule(lua_State *L, int idx, const char *name)
 {
     idx = lua_absindex(L, idx);
+    luaL_checkstack(L, 8, NULL);
     int is_table = lua_istable(L, idx);
     if (is_table) {
         if (lua_getfield(L, idx, "at") != LUA_TFUNCTION) luaL_error(L, "a schedule table needs an 'at' function");
@@ -281,15 +285,24 @@ lre_schedule *lre_lua_custom_schedule(lua_State *L, int idx, const char *name)
         if (!has_state) lua_pop(L, 1);
     }
     if (!has_state) lua_newtable(L);
-    lua_createtable(L, 0, 8); /* ctx */
-    lua_pushvalue(L, -2);
-    lua_setfield(L, -2, "state");
+    int state = lua_gettop(L);
 
-    lua_custom *c = malloc(sizeof *c);
-    if (!c) luaL_error(L, "out of memory");
-    c->env = lre_lua_env_get(L);
-    c->env->L = L;
-    c->is_table = is_table;
+    /* every Lua allocation first (an error here leaves nothing behind), then the refs */
+    lua_custom *c = lua_newuserdatauv(L, sizeof *c, 0);
+    memset(c, 0, sizeof *c);
+    c->ctx.last_value = c->ctx.metric = NAN;
+    lua_createtable(L, 0, 1); /* ctx */
+    lua_pushvalue(L, state);
+    lua_setfield(L, -2, "state");
+    lua_createtable(L, 0, 1); /* its metatable */
+    lua_pushvalue(L, -3);
+    lua_pushcclosure(L, ctx_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    if (luaL_loadbufferx(L, method_callers, sizeof method_callers - 1, "=[lrengine] method call", "t") != LUA_OK)
+        lua_error(L);
+    lua_call(L, 0, 2);
+
     /* "script.lua:12": the given name (or the source) and where the function starts */
     lua_Debug ar;
     lua_pushvalue(L, idx);
@@ -297,7 +310,14 @@ lre_schedule *lre_lua_custom_schedule(lua_State *L, int idx, const char *name)
     lua_getinfo(L, ">S", &ar);
     if (ar.linedefined > 0) snprintf(c->where, sizeof c->where, "%s:%d", name ? name : ar.short_src, ar.linedefined);
     else snprintf(c->where, sizeof c->where, "%s", name ? name : ar.short_src);
+
+    c->env = lre_lua_env_get(L);
+    c->env->L = L;
+    c->is_table = is_table;
+    c->observe_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    c->at_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     c->ctx_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    c->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     c->state_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushvalue(L, idx);
     c->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);

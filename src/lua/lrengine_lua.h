@@ -44,6 +44,9 @@ lre_tensor *lre_lua_newtensor(lua_State *L, size_t n, lre_dtype dtype);
  * in messages and fingerprints (the script's name); NULL for "function". */
 lre_schedule *lre_lua_toschedule(lua_State *L, int idx, const char *name);
 
+/* The function or table at idx as a custom schedule (custom_lua.c). */
+lre_schedule *lre_lua_custom_schedule(lua_State *L, int idx, const char *name);
+
 /* Pushes a schedule object that owns one new reference to s. */
 void lre_lua_pushschedule(lua_State *L, lre_schedule *s);
 lre_schedule *lre_lua_checkschedule(lua_State *L, int idx);

@@ -130,7 +130,6 @@ static int construct(lua_State *L)
     return 1;
 }
 
-lre_schedule *lre_lua_custom_schedule(lua_State *L, int idx, const char *name);
 
 lre_schedule *lre_lua_toschedule(lua_State *L, int idx, const char *name)
 {
