@@ -7,7 +7,12 @@ LUA_PC ?= lua5.4
 LUA_VERSION ?= 5.4
 CC ?= cc
 
+# luarocks (the rockspec's "make" build) passes LUA_INCDIR; otherwise pkg-config.
+ifdef LUA_INCDIR
+LUA_CFLAGS := -I$(LUA_INCDIR)
+else
 LUA_CFLAGS := $(shell pkg-config --cflags $(LUA_PC))
+endif
 LUA_LIBS := $(shell pkg-config --libs $(LUA_PC))
 
 WARN = -Wall -Wextra -pedantic -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wwrite-strings
@@ -106,6 +111,14 @@ bench: all $(BENCH)
 demo:
 	@bash tools/demo.sh
 
+# For luarocks: only the Lua module, installed where luarocks says.
+module: $(MODULE)
+
+install-module: $(MODULE)
+	install -d $(INST_LIBDIR)/lrengine $(INST_LUADIR)/lrengine
+	install -m 755 $(MODULE) $(INST_LIBDIR)/lrengine/core.so
+	install -m 644 $(LUA_FILES) $(INST_LUADIR)/lrengine/
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib
 	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_VERSION)/lrengine $(DESTDIR)$(PREFIX)/share/lua/$(LUA_VERSION)/lrengine
@@ -118,4 +131,4 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all test bench demo install clean
+.PHONY: all test bench demo install module install-module clean
