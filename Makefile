@@ -14,6 +14,16 @@ else
 LUA_CFLAGS := $(shell pkg-config --cflags $(LUA_PC))
 endif
 LUA_LIBS := $(shell pkg-config --libs $(LUA_PC))
+# The binary embeds Lua statically, as the stock `lua` does: its calls into
+# Lua skip the shared library's indirections (about 10% on a script schedule,
+# BENCHMARKS.md). -E and --whole-archive export the whole API, so C modules
+# (lfs, lpeg...) still load with require in `lrengine run`.
+LUA_STATIC := $(wildcard $(shell pkg-config --variable=libdir $(LUA_PC))/liblua$(LUA_VERSION).a)
+ifneq ($(LUA_STATIC),)
+BIN_LUA_LIBS = -Wl,-E -Wl,--whole-archive $(LUA_STATIC) -Wl,--no-whole-archive -ldl
+else
+BIN_LUA_LIBS = $(LUA_LIBS)
+endif
 
 WARN = -Wall -Wextra -pedantic -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wwrite-strings
 # CI builds with warnings as errors: make WERROR=-Werror
@@ -39,7 +49,7 @@ TRAIN_OBJ := $(TRAIN_SRC:%.c=$(B)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 
 CORE_LIBS = -lz -lm -fopenmp
-BIN_LIBS = $(LUA_LIBS) -lopenblas $(CORE_LIBS)
+BIN_LIBS = $(BIN_LUA_LIBS) -lopenblas $(CORE_LIBS)
 
 LIB = $(B)/liblrengine.a
 SCRIPT_LIB = $(B)/liblrengine-script.a
@@ -100,7 +110,7 @@ $(B)/bench/bench_core: bench/bench_core.c $(LIB)
 	$(CC) $(BASE_CFLAGS) -O3 -Isrc/core -o $@ $< $(LIB) $(CORE_LIBS)
 $(B)/bench/bench_script: bench/bench_script.c $(SCRIPT_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(LUA_CFLAGS) -O3 -Isrc/core -Isrc/host -o $@ $< $(SCRIPT_LIB) $(LIB) $(LUA_LIBS) $(CORE_LIBS)
+	$(CC) $(BASE_CFLAGS) $(LUA_CFLAGS) -O3 -Isrc/core -Isrc/host -o $@ $< $(SCRIPT_LIB) $(LIB) $(BIN_LUA_LIBS) $(CORE_LIBS)
 
 test: all $(B)/asan/test_core
 	@bash tools/run-tests.sh
