@@ -149,6 +149,16 @@ describe("lre.optim", function()
     assert.are.same({step = 4, epoch = 1, spe = 3, total = 12, last_lr = 0.5, metric = 0.25, calls = 6}, seen[6])
     assert.are.equal(4.25, rule.state.observed)
   end)
+  it("calls a schedule shared by several groups once per step", function()
+    local calls, observed = 0, 0
+    local rule = {at = function() calls = calls + 1; return 0.1 end, observe = function() observed = observed + 1 end}
+    local opt = lre.optim.sgd{{params = lre.tensor({1, 2}), grads = lre.tensor({0.5, -0.5})},
+                              {params = lre.tensor({3}), grads = lre.tensor({1})}, lr = rule}
+    for _ = 1, 3 do opt:step() end
+    opt:observe(1)
+    assert.are.equal(3, calls)
+    assert.are.equal(1, observed)
+  end)
   it("resumes exactly from saved state", function()
     local a, pa, ga = setup("adamw", {lr = S.cosine{lr = 0.1, t_max = 20}})
     for _ = 1, 5 do a:step() end

@@ -506,6 +506,19 @@ static void update_group(const lre_optim *o, lre_group *g, const lre_step_scalar
     }
 }
 
+/* When a (group, hyper-parameter) before (i, h) is driven by the same
+ * schedule, where this step's value of it is; else NULL. A schedule shared by
+ * several groups or parameters is evaluated, and hears each metric, once per
+ * step: a stateful script sees one call per step however many groups it drives. */
+static const double *earlier_use(const lre_optim *o, int i, int h)
+{
+    const lre_schedule *s = o->groups[i].sched[h];
+    for (int j = 0; j <= i; j++)
+        for (int k = 0; k < (j == i ? h : HP_COUNT); k++)
+            if (o->groups[j].sched[k] == s) return &o->groups[j].next.hp[k];
+    return NULL;
+}
+
 int lre_optim_step(lre_optim *o)
 {
     o->err.code = 0;
@@ -519,9 +532,10 @@ int lre_optim_step(lre_optim *o)
         for (int h = 0; h < HP_COUNT; h++) {
             if (!g->sched[h]) continue;
             const hp_spec *hs = find_hp_id(o->kind, h);
+            const double *shared = earlier_use(o, i, h);
             lre_error e;
             double v;
-            int rc = lre_schedule_eval(g->sched[h], o->step, &v, &e);
+            int rc = shared ? (v = *shared, LRE_OK) : lre_schedule_eval(g->sched[h], o->step, &v, &e);
             if (rc) return lre__fail(&o->err, rc, "%s: schedule of %s: %s", name, hs->spec.name, e.msg);
             rc = lre__check_value(name, &hs->spec, v, &e);
             if (rc)
@@ -560,12 +574,7 @@ int lre_optim_observe(lre_optim *o, double metric)
     for (int i = 0; i < o->ngroups; i++) {
         for (int h = 0; h < HP_COUNT; h++) {
             lre_schedule *s = o->groups[i].sched[h];
-            if (!s) continue;
-            /* a schedule shared by several groups or parameters hears each metric once */
-            int seen = 0;
-            for (int j = 0; j <= i && !seen; j++)
-                for (int k = 0; k < (j == i ? h : HP_COUNT) && !seen; k++) seen = o->groups[j].sched[k] == s;
-            if (seen) continue;
+            if (!s || earlier_use(o, i, h)) continue;
             lre_error e;
             int rc = lre_schedule_observe(s, metric, o->step, &e);
             if (rc) return lre__fail(&o->err, rc, "%s: observe: %s", defs[o->kind].name, e.msg);
