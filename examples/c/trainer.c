@@ -11,32 +11,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-
-typedef struct buffer {
-    unsigned char *data;
-    size_t len, pos;
-} buffer;
-
-static int write_cb(void *ud, const void *p, size_t n)
-{
-    buffer *b = ud;
-    unsigned char *d = realloc(b->data, b->len + n);
-    if (!d) return 1;
-    memcpy(d + b->len, p, n);
-    b->data = d;
-    b->len += n;
-    return 0;
-}
-
-static int read_cb(void *ud, void *p, size_t n)
-{
-    buffer *b = ud;
-    if (b->len - b->pos < n) return 1;
-    memcpy(p, b->data + b->pos, n);
-    b->pos += n;
-    return 0;
-}
 
 /* Runs epochs [from, to) of training; returns the last loss. */
 static double train(lre_optim *opt, double *w, double *g, int from, int to)
@@ -91,14 +65,15 @@ int main(int argc, char **argv)
     lre_optim *opt = make(argv[1], w, g);
     train(opt, w, g, 0, 20);
     /* a checkpoint: the caller's parameters and the optimizer's state */
-    buffer ckpt = {0};
+    lre_membuf ckpt = {0};
     double w_ckpt[2] = {w[0], w[1]};
-    if (lre_optim_save(opt, write_cb, &ckpt)) return fprintf(stderr, "trainer: %s\n", lre_optim_errmsg(opt)), 1;
+    if (lre_optim_save(opt, lre_membuf_write, &ckpt)) return fprintf(stderr, "trainer: %s\n", lre_optim_errmsg(opt)), 1;
     double straight = train(opt, w, g, 20, 40);
 
     double w2[2] = {w_ckpt[0], w_ckpt[1]}, g2[2];
     lre_optim *resumed = make(argv[1], w2, g2);
-    if (lre_optim_load(resumed, read_cb, &ckpt)) return fprintf(stderr, "trainer: %s\n", lre_optim_errmsg(resumed)), 1;
+    lre_memreader reader = {ckpt.data, ckpt.len, 0};
+    if (lre_optim_load(resumed, lre_memreader_read, &reader)) return fprintf(stderr, "trainer: %s\n", lre_optim_errmsg(resumed)), 1;
     double again = train(resumed, w2, g2, 20, 40);
     int same = w2[0] == w[0] && w2[1] == w[1] && again == straight;
     printf("loss %.6g, w = (%.6f, %.6f); resumed run %s\n", straight, w[0], w[1], same ? "identical" : "DIFFERS");

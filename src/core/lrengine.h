@@ -76,6 +76,21 @@ typedef struct lre_param {
 typedef int (*lre_write_fn)(void *ud, const void *buf, size_t n);
 typedef int (*lre_read_fn)(void *ud, void *buf, size_t n);
 
+/* Ready-made callbacks for state kept in memory. lre_membuf_write appends to
+ * a growable buffer (start from {0}; free(data) when done); lre_memreader_read
+ * reads bytes [pos, len) of data. */
+typedef struct lre_membuf {
+    unsigned char *data;
+    size_t len, cap;
+} lre_membuf;
+int lre_membuf_write(void *ud, const void *buf, size_t n);
+
+typedef struct lre_memreader {
+    const unsigned char *data;
+    size_t len, pos;
+} lre_memreader;
+int lre_memreader_read(void *ud, void *buf, size_t n);
+
 /* ------------------------------------------------------------------------ */
 /* Schedules                                                                 */
 /* ------------------------------------------------------------------------ */

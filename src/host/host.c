@@ -368,10 +368,10 @@ static int node_prepare_load(void *ud, const void *data, size_t len, void **toke
     lre_host_state(n->h);
     lre_membuf *backup = calloc(1, sizeof *backup);
     if (!backup) return fail(err, LRE_ENOMEM, "out of memory");
-    int rc = lre_schedule_save(n->inner, lre_lua_membuf_write, backup, err);
+    int rc = lre_schedule_save(n->inner, lre_membuf_write, backup, err);
     if (!rc) {
         lre_memreader r = {data, len, 0};
-        rc = lre_schedule_load(n->inner, lre_lua_memreader_read, &r, err);
+        rc = lre_schedule_load(n->inner, lre_memreader_read, &r, err);
     }
     if (rc) {
         free(backup->data);
@@ -397,7 +397,7 @@ static void node_abort_load(void *ud, void *token)
     lre_memreader r = {backup->data, backup->len, 0};
     lre_error err;
     lre_host_state(n->h);
-    lre_schedule_load(n->inner, lre_lua_memreader_read, &r, &err);
+    lre_schedule_load(n->inner, lre_memreader_read, &r, &err);
     node_commit_load(ud, token);
 }
 

@@ -61,17 +61,6 @@ void lre_lua_decode(lua_State *L, const char *data, size_t len);
 /* Raises a Lua error for a failed core call. */
 int lre_lua_error(lua_State *L, const char *fname, const char *msg);
 
-/* A growable byte buffer for lre_write_fn, and a reader over a string. */
-typedef struct lre_membuf {
-    char *data;
-    size_t len, cap;
-} lre_membuf;
-int lre_lua_membuf_write(void *ud, const void *p, size_t n);
-typedef struct lre_memreader {
-    const char *data;
-    size_t len, pos;
-} lre_memreader;
-int lre_lua_memreader_read(void *ud, void *p, size_t n);
 
 /* The pieces of the module. */
 void lre_lua_open_tensor(lua_State *L);   /* sets fields of the table on top */

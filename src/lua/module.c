@@ -26,31 +26,6 @@ int lre_lua_error(lua_State *L, const char *fname, const char *msg)
     return luaL_error(L, "%s: %s", fname, msg);
 }
 
-int lre_lua_membuf_write(void *ud, const void *p, size_t n)
-{
-    lre_membuf *b = ud;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->len + n) cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d) return 1;
-        b->data = d;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    return 0;
-}
-
-int lre_lua_memreader_read(void *ud, void *p, size_t n)
-{
-    lre_memreader *r = ud;
-    if (r->len - r->pos < n) return 1;
-    memcpy(p, r->data + r->pos, n);
-    r->pos += n;
-    return 0;
-}
-
 static int version_number(lua_State *L)
 {
     lua_pushinteger(L, lre_version_number());

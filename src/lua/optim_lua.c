@@ -283,11 +283,11 @@ static int optim_save(lua_State *L)
     lua_optim *u = checkopt(L, 1);
     LRE_LUA_ENTER(L);
     lre_membuf b = {0};
-    if (lre_optim_save(u->o, lre_lua_membuf_write, &b)) {
+    if (lre_optim_save(u->o, lre_membuf_write, &b)) {
         free(b.data);
         return luaL_error(L, "%s", lre_optim_errmsg(u->o));
     }
-    lua_pushlstring(L, b.data, b.len);
+    lua_pushlstring(L, (const char *)b.data, b.len);
     free(b.data);
     return 1;
 }
@@ -297,9 +297,9 @@ static int optim_load(lua_State *L)
 {
     lua_optim *u = checkopt(L, 1);
     lre_memreader r = {0};
-    r.data = luaL_checklstring(L, 2, &r.len);
+    r.data = (const unsigned char *)luaL_checklstring(L, 2, &r.len);
     LRE_LUA_ENTER(L);
-    int rc = lre_optim_load(u->o, lre_lua_memreader_read, &r);
+    int rc = lre_optim_load(u->o, lre_memreader_read, &r);
     if (rc) {
         luaL_pushfail(L);
         lua_pushstring(L, lre_optim_errmsg(u->o));

@@ -224,12 +224,12 @@ static int sched_save(lua_State *L)
     LRE_LUA_ENTER(L);
     lre_membuf b = {0};
     lre_error err;
-    int rc = lre_schedule_save(u->s, lre_lua_membuf_write, &b, &err);
+    int rc = lre_schedule_save(u->s, lre_membuf_write, &b, &err);
     if (rc) {
         free(b.data);
         return luaL_error(L, "%s", err.msg);
     }
-    lua_pushlstring(L, b.data, b.len);
+    lua_pushlstring(L, (const char *)b.data, b.len);
     free(b.data);
     return 1;
 }
@@ -239,10 +239,10 @@ static int sched_load(lua_State *L)
 {
     lua_schedule *u = checkobj(L, 1);
     lre_memreader r = {0};
-    r.data = luaL_checklstring(L, 2, &r.len);
+    r.data = (const unsigned char *)luaL_checklstring(L, 2, &r.len);
     LRE_LUA_ENTER(L);
     lre_error err;
-    int rc = lre_schedule_load(u->s, lre_lua_memreader_read, &r, &err);
+    int rc = lre_schedule_load(u->s, lre_memreader_read, &r, &err);
     if (rc) {
         luaL_pushfail(L);
         lua_pushstring(L, err.msg);

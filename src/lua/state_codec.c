@@ -46,7 +46,7 @@ static int box_gc(lua_State *L)
 
 static void add(lua_State *L, lre_membuf *b, const void *p, size_t n)
 {
-    if (lre_lua_membuf_write(b, p, n)) luaL_error(L, "out of memory");
+    if (lre_membuf_write(b, p, n)) luaL_error(L, "out of memory");
 }
 
 static void add_char(lua_State *L, lre_membuf *b, char c) { add(L, b, &c, 1); }
@@ -135,7 +135,7 @@ void lre_lua_encode(lua_State *L, int idx, const char *what)
     }
     lua_setmetatable(L, -2);
     encode(L, b, idx, what, 0);
-    lua_pushlstring(L, b->data ? b->data : "", b->len);
+    lua_pushlstring(L, b->data ? (const char *)b->data : "", b->len);
     lua_remove(L, -2); /* the box: collected later, freeing the buffer */
 }
 

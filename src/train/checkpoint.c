@@ -12,27 +12,6 @@
 
 static const char magic[8] = {'L', 'R', 'E', 'C', 'K', 'P', 'T', '1'};
 
-typedef struct growbuf {
-    unsigned char *p;
-    size_t len, cap;
-} growbuf;
-
-static int put(void *ud, const void *data, size_t n)
-{
-    growbuf *b = ud;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 1 << 16;
-        while (cap < b->len + n) cap *= 2;
-        unsigned char *q = realloc(b->p, cap);
-        if (!q) return 1;
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-    return 0;
-}
-
 static int fail(char *msg, size_t size, const char *path, const char *what)
 {
     snprintf(msg, size, "checkpoint %s: %s", path, what);
@@ -42,19 +21,19 @@ static int fail(char *msg, size_t size, const char *path, const char *what)
 int ckpt_write(const char *path, const ckpt_counters *c, const float *params, size_t nparams, lre_optim *opt,
                char *msg, size_t size)
 {
-    growbuf b = {0};
+    lre_membuf b = {0};
     uint64_t np = nparams;
-    int bad = put(&b, magic, 8) || put(&b, c, sizeof *c) || put(&b, &np, sizeof np) ||
-              put(&b, params, nparams * sizeof(float));
-    if (!bad && lre_optim_save(opt, put, &b)) {
-        free(b.p);
+    int bad = lre_membuf_write(&b, magic, 8) || lre_membuf_write(&b, c, sizeof *c) || lre_membuf_write(&b, &np, sizeof np) ||
+              lre_membuf_write(&b, params, nparams * sizeof(float));
+    if (!bad && lre_optim_save(opt, lre_membuf_write, &b)) {
+        free(b.data);
         snprintf(msg, size, "checkpoint %s: %s", path, lre_optim_errmsg(opt));
         return -1;
     }
-    uint32_t crc = (uint32_t)crc32(0L, b.p, (uInt)b.len);
-    bad = bad || put(&b, &crc, sizeof crc);
+    uint32_t crc = (uint32_t)crc32(0L, b.data, (uInt)b.len);
+    bad = bad || lre_membuf_write(&b, &crc, sizeof crc);
     if (bad) {
-        free(b.p);
+        free(b.data);
         return fail(msg, size, path, "out of memory");
     }
     char tmp[4096];
@@ -66,7 +45,7 @@ int ckpt_write(const char *path, const ckpt_counters *c, const float *params, si
     } else {
         size_t off = 0;
         while (off < b.len) {
-            ssize_t w = write(fd, b.p + off, b.len - off);
+            ssize_t w = write(fd, b.data + off, b.len - off);
             if (w <= 0) break;
             off += (size_t)w;
         }
@@ -88,22 +67,8 @@ int ckpt_write(const char *path, const ckpt_counters *c, const float *params, si
             close(dfd);
         }
     }
-    free(b.p);
+    free(b.data);
     return rc;
-}
-
-typedef struct reader {
-    const unsigned char *p;
-    size_t len, pos;
-} reader;
-
-static int get(void *ud, void *out, size_t n)
-{
-    reader *r = ud;
-    if (r->len - r->pos < n) return 1;
-    memcpy(out, r->p + r->pos, n);
-    r->pos += n;
-    return 0;
 }
 
 int ckpt_read(const char *path, ckpt_counters *c, float *params, size_t nparams, lre_optim *opt, char *msg,
@@ -111,36 +76,36 @@ int ckpt_read(const char *path, ckpt_counters *c, float *params, size_t nparams,
 {
     FILE *f = fopen(path, "rb");
     if (!f) return fail(msg, size, path, "cannot open");
-    growbuf b = {0};
+    lre_membuf b = {0};
     unsigned char chunk[1 << 16];
     size_t n;
     int bad = 0;
-    while (!bad && (n = fread(chunk, 1, sizeof chunk, f)) > 0) bad = put(&b, chunk, n);
+    while (!bad && (n = fread(chunk, 1, sizeof chunk, f)) > 0) bad = lre_membuf_write(&b, chunk, n);
     bad = bad || ferror(f);
     fclose(f);
     int rc = -1;
-    reader r = {b.p, b.len, 0};
+    lre_memreader r = {b.data, b.len, 0};
     ckpt_counters cc;
     uint64_t np;
     uint32_t crc;
     char m[8];
     if (bad) {
         fail(msg, size, path, "cannot read");
-    } else if (b.len < 8 + sizeof cc + 8 + 4 || get(&r, m, 8) || memcmp(m, magic, 8)) {
+    } else if (b.len < 8 + sizeof cc + 8 + 4 || lre_memreader_read(&r, m, 8) || memcmp(m, magic, 8)) {
         fail(msg, size, path, b.len < 8 ? "truncated" : "not an lrengine checkpoint");
-    } else if (memcpy(&crc, b.p + b.len - 4, 4), crc != (uint32_t)crc32(0L, b.p, (uInt)(b.len - 4))) {
+    } else if (memcpy(&crc, b.data + b.len - 4, 4), crc != (uint32_t)crc32(0L, b.data, (uInt)(b.len - 4))) {
         fail(msg, size, path, "damaged (checksum mismatch): truncated or corrupted");
-    } else if (get(&r, &cc, sizeof cc) || get(&r, &np, sizeof np)) {
+    } else if (lre_memreader_read(&r, &cc, sizeof cc) || lre_memreader_read(&r, &np, sizeof np)) {
         fail(msg, size, path, "truncated");
     } else if (cc.fingerprint != c->fingerprint) {
         fail(msg, size, path, "belongs to another configuration (model, data, batch size, seed or optimizer differ)");
     } else if (np != nparams || b.len - r.pos < nparams * sizeof(float) + 4) {
         fail(msg, size, path, "holds another number of parameters");
     } else {
-        const unsigned char *pp = b.p + r.pos;
+        const unsigned char *pp = b.data + r.pos;
         r.pos += nparams * sizeof(float);
         r.len = b.len - 4;
-        if (lre_optim_load(opt, get, &r)) { /* checked whole before anything changes */
+        if (lre_optim_load(opt, lre_memreader_read, &r)) { /* checked whole before anything changes */
             snprintf(msg, size, "checkpoint %s: %s", path, lre_optim_errmsg(opt));
         } else {
             memcpy(params, pp, nparams * sizeof(float));
@@ -148,6 +113,6 @@ int ckpt_read(const char *path, ckpt_counters *c, float *params, size_t nparams,
             rc = 0;
         }
     }
-    free(b.p);
+    free(b.data);
     return rc;
 }

@@ -6,29 +6,6 @@
 
 #include <stdlib.h>
 
-typedef struct mem {
-    unsigned char data[1 << 16];
-    size_t len, pos;
-} mem;
-
-static int mem_write(void *ud, const void *p, size_t n)
-{
-    mem *m = ud;
-    if (m->len + n > sizeof m->data) return 1;
-    memcpy(m->data + m->len, p, n);
-    m->len += n;
-    return 0;
-}
-
-static int mem_read(void *ud, void *p, size_t n)
-{
-    mem *m = ud;
-    if (m->len - m->pos < n) return 1;
-    memcpy(p, m->data + m->pos, n);
-    m->pos += n;
-    return 0;
-}
-
 static void rejects_bad_hyperparameters_with_a_clear_message(void)
 {
     lre_optim *o;
@@ -174,9 +151,8 @@ static void restores_state_exactly_and_refuses_damaged_streams(void)
     ASSERT_EQ(lre_optim_new(&o, "sgd", p, 2, NULL), LRE_OK);
     lre_optim_add_group(o, LRE_F64, x, g, 3, NULL, 0);
     for (int t = 0; t < 5; t++) lre_optim_step(o), lre_optim_observe(o, 1.0);
-    static mem m;
-    m.len = m.pos = 0;
-    ASSERT_EQ(lre_optim_save(o, mem_write, &m), LRE_OK);
+    lre_membuf m = {0};
+    ASSERT_EQ(lre_optim_save(o, lre_membuf_write, &m), LRE_OK);
     double x_saved[3];
     memcpy(x_saved, x, sizeof x);
     for (int t = 0; t < 5; t++) lre_optim_step(o), lre_optim_observe(o, 1.0);
@@ -184,39 +160,40 @@ static void restores_state_exactly_and_refuses_damaged_streams(void)
     memcpy(x_straight, x, sizeof x);
 
     /* a flipped byte, a truncation, a foreign stream: refused, nothing changes */
-    static mem bad;
-    memcpy(&bad, &m, sizeof m);
-    bad.data[bad.len / 2] ^= 0x40;
-    bad.pos = 0;
+    unsigned char *bad = malloc(m.len);
+    ASSERT(bad);
+    memcpy(bad, m.data, m.len);
+    bad[m.len / 2] ^= 0x40;
+    lre_memreader r = {bad, m.len, 0};
     int64_t steps = lre_optim_step_count(o);
-    ASSERT_EQ(lre_optim_load(o, mem_read, &bad), LRE_ECORRUPT);
+    ASSERT_EQ(lre_optim_load(o, lre_memreader_read, &r), LRE_ECORRUPT);
     ASSERT_EQ(lre_optim_step_count(o), steps);
-    memcpy(&bad, &m, sizeof m);
-    bad.len -= 9;
-    bad.pos = 0;
-    ASSERT_EQ(lre_optim_load(o, mem_read, &bad), LRE_ETRUNCATED);
-    memcpy(&bad, &m, sizeof m);
-    bad.data[0] = 'X';
-    bad.pos = 0;
-    ASSERT_EQ(lre_optim_load(o, mem_read, &bad), LRE_EFORMAT);
+    r = (lre_memreader){m.data, m.len - 9, 0};
+    ASSERT_EQ(lre_optim_load(o, lre_memreader_read, &r), LRE_ETRUNCATED);
+    memcpy(bad, m.data, m.len);
+    bad[0] = 'X';
+    r = (lre_memreader){bad, m.len, 0};
+    ASSERT_EQ(lre_optim_load(o, lre_memreader_read, &r), LRE_EFORMAT);
     ASSERT_EQ(lre_optim_step_count(o), steps);
+    free(bad);
 
     /* another optimizer refuses it */
     lre_optim *other;
     lre_param q[] = {{"lr", 0.1, NULL, 0, NULL, NULL}};
     lre_optim_new(&other, "adam", q, 1, NULL);
     lre_optim_add_group(other, LRE_F64, x, g, 3, NULL, 0);
-    m.pos = 0;
-    ASSERT_EQ(lre_optim_load(other, mem_read, &m), LRE_EMISMATCH);
+    r = (lre_memreader){m.data, m.len, 0};
+    ASSERT_EQ(lre_optim_load(other, lre_memreader_read, &r), LRE_EMISMATCH);
     lre_optim_free(other);
 
     /* the good stream: resumes bit for bit */
     memcpy(x, x_saved, sizeof x);
-    m.pos = 0;
-    ASSERT_EQ(lre_optim_load(o, mem_read, &m), LRE_OK);
+    r = (lre_memreader){m.data, m.len, 0};
+    ASSERT_EQ(lre_optim_load(o, lre_memreader_read, &r), LRE_OK);
     ASSERT_EQ(lre_optim_step_count(o), 5);
     for (int t = 0; t < 5; t++) lre_optim_step(o), lre_optim_observe(o, 1.0);
     ASSERT(memcmp(x, x_straight, sizeof x) == 0);
+    free(m.data);
     lre_optim_free(o);
     lre_schedule_release(s);
 }
