@@ -16,8 +16,7 @@ void cli_free_schedules(cli_schedules *set)
 static int add(lre_host *h, const char *script, const char *hp, cli_schedules *set, lre_error *err)
 {
     if (set->n == CLI_MAX_SCHEDULES) {
-        snprintf(err->msg, sizeof err->msg, "%s: too many schedules", script);
-        return err->code = LRE_EINVAL;
+        return lre_error_set(err, LRE_EINVAL, "%s: too many schedules", script);
     }
     char name[160];
     snprintf(name, sizeof name, strcmp(hp, "lr") ? "%s[%s]" : "%s", script, hp);
@@ -42,8 +41,7 @@ int cli_schedules_from_value(lre_host *h, const char *name, cli_schedules *set, 
     int t = lua_gettop(L);
     if (lua_getfield(L, t, "lr") == LUA_TNIL) {
         lua_settop(L, t - 1);
-        snprintf(err->msg, sizeof err->msg, "%s: returned a table with neither 'at' nor 'lr'", name);
-        return err->code = LRE_EINVAL;
+        return lre_error_set(err, LRE_EINVAL, "%s: returned a table with neither 'at' nor 'lr'", name);
     }
     int rc = add(h, name, "lr", set, err);
     const char *keys[CLI_MAX_SCHEDULES];
@@ -76,8 +74,7 @@ int cli_load_schedules(const char *path, cli_schedules *set, lre_error *err)
     base = base ? base + 1 : path;
     lre_host *h = lre_host_new(base, NULL);
     if (!h) {
-        snprintf(err->msg, sizeof err->msg, "out of memory");
-        return err->code = LRE_ENOMEM;
+        return lre_error_set(err, LRE_ENOMEM, "out of memory");
     }
     cli_current_host = h;
     int rc = lre_host_dofile(h, path, err);

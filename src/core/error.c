@@ -1,6 +1,7 @@
-/* error.c -- result codes, their texts, and the error record helper. */
+/* error.c -- result codes, their texts, and filling an error record. */
 #include "internal.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 
 int lre_version_number(void) { return LRE_VERSION_NUMBER; }
@@ -23,7 +24,7 @@ const char *lre_strerror(int code)
     }
 }
 
-int lre__fail(lre_error *err, int code, const char *fmt, ...)
+int lre_error_set(lre_error *err, int code, const char *fmt, ...)
 {
     if (err) {
         va_list ap;

@@ -4,18 +4,7 @@
 
 #include "lrengine.h"
 
-#include <stdarg.h>
-
-#if defined(__GNUC__)
-#define LRE_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#else
-#define LRE_PRINTF(f, a)
-#endif
-
 #define LRE_PI 3.14159265358979323846
-
-/* Sets err (when not NULL) and returns code. */
-int lre__fail(lre_error *err, int code, const char *fmt, ...) LRE_PRINTF(3, 4);
 
 /* ---- parameter specifications (params.c) ---- */
 

@@ -55,6 +55,16 @@ typedef struct lre_error {
     char msg[LRE_ERRMSG_SIZE];
 } lre_error;
 
+#if defined(__GNUC__)
+#define LRE_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define LRE_PRINTF(f, a)
+#endif
+
+/* Fills err (when not NULL) with code and a printf-style message, and
+ * returns code: for custom-schedule callbacks and code built on the library. */
+int lre_error_set(lre_error *err, int code, const char *fmt, ...) LRE_PRINTF(3, 4);
+
 typedef struct lre_schedule lre_schedule;
 
 /* A named argument. Set exactly one of: value (numbers and booleans 0/1),

@@ -129,14 +129,14 @@ static int parse_hps(int kind, const double *base, const lre_param *params, size
     }
     for (size_t k = 0; k < nparams; k++) {
         if (!params[k].schedule) {
-            if (nplain == sizeof plain / sizeof plain[0]) return lre__fail(err, LRE_EINVAL, "%s: too many parameters", d->name);
+            if (nplain == sizeof plain / sizeof plain[0]) return lre_error_set(err, LRE_EINVAL, "%s: too many parameters", d->name);
             plain[nplain++] = params[k];
             continue;
         }
         const hp_spec *hs = params[k].name ? find_hp(kind, params[k].name) : NULL;
-        if (!hs) return lre__fail(err, LRE_EINVAL, "%s: unknown parameter '%s'", d->name, params[k].name ? params[k].name : "(null)");
+        if (!hs) return lre_error_set(err, LRE_EINVAL, "%s: unknown parameter '%s'", d->name, params[k].name ? params[k].name : "(null)");
         if (hs->spec.flags & LRE_P_FIXED)
-            return lre__fail(err, LRE_EINVAL, "%s: %s is a switch and can not be scheduled", d->name, hs->spec.name);
+            return lre_error_set(err, LRE_EINVAL, "%s: %s is a switch and can not be scheduled", d->name, hs->spec.name);
         given[hs->hp] = params[k].schedule;
         size_t i = (size_t)(hs - d->hp);
         spec[i].flags &= ~(unsigned)LRE_P_REQUIRED;
@@ -149,9 +149,9 @@ static int parse_hps(int kind, const double *base, const lre_param *params, size
     /* PyTorch SGD: "Nesterov momentum requires a momentum and zero dampening". */
     int momentum = hp[HP_MOMENTUM] > 0 || given[HP_MOMENTUM] || (sched && sched[HP_MOMENTUM]);
     if (kind == O_SGD && hp[HP_NESTEROV] && (!momentum || hp[HP_DAMPENING] != 0))
-        return lre__fail(err, LRE_EINVAL, "sgd: nesterov requires momentum > 0 and dampening = 0");
+        return lre_error_set(err, LRE_EINVAL, "sgd: nesterov requires momentum > 0 and dampening = 0");
     if (kind == O_RPROP && hp[HP_STEP_MAX] < hp[HP_STEP_MIN])
-        return lre__fail(err, LRE_EINVAL, "rprop: step_sizes[2] must be >= step_sizes[1]");
+        return lre_error_set(err, LRE_EINVAL, "rprop: step_sizes[2] must be >= step_sizes[1]");
     for (int h = 0; h < HP_COUNT; h++) {
         if (!given[h]) continue;
         lre_schedule_retain(given[h]);
@@ -167,9 +167,9 @@ int lre_optim_new(lre_optim **out, const char *kind, const lre_param *params, si
     int id = -1;
     for (int k = 0; k < O_COUNT; k++)
         if (kind && strcmp(defs[k].name, kind) == 0) id = k;
-    if (id < 0) return lre__fail(err, LRE_EINVAL, "unknown optimizer '%s'", kind ? kind : "(null)");
+    if (id < 0) return lre_error_set(err, LRE_EINVAL, "unknown optimizer '%s'", kind ? kind : "(null)");
     lre_optim *o = calloc(1, sizeof *o);
-    if (!o) return lre__fail(err, LRE_ENOMEM, "%s: out of memory", defs[id].name);
+    if (!o) return lre_error_set(err, LRE_ENOMEM, "%s: out of memory", defs[id].name);
     o->kind = id;
     o->threads = 1;
     int rc = parse_hps(id, NULL, params, nparams, o->defaults, o->default_sched, err);
@@ -205,7 +205,7 @@ void lre_optim_set_threads(lre_optim *o, int threads) { o->threads = threads < 0
 
 static int fail(lre_optim *o, int code, const char *fmt, const char *a, const char *b)
 {
-    return lre__fail(&o->err, code, fmt, a, b);
+    return lre_error_set(&o->err, code, fmt, a, b);
 }
 
 /* Which state arrays a group needs, given its hyper-parameters (a scheduled
@@ -233,7 +233,7 @@ static int ensure_state(lre_optim *o, lre_group *g)
     for (int s = 0; s < LRE_MAX_STATE; s++) {
         if (g->state[s] || !state_needed(o, g, s)) continue;
         void *buf = calloc(g->n ? g->n : 1, es);
-        if (!buf) return lre__fail(&o->err, LRE_ENOMEM, "%s: out of memory for optimizer state", defs[o->kind].name);
+        if (!buf) return lre_error_set(&o->err, LRE_ENOMEM, "%s: out of memory for optimizer state", defs[o->kind].name);
         double init = 0;
         if (o->kind == O_ADAGRAD) init = g->hp[HP_INITIAL_ACC];
         if (o->kind == O_RPROP && s == 1) init = g->hp[HP_LR];
@@ -285,7 +285,7 @@ int lre_optim_add_group(lre_optim *o, lre_dtype dtype, void *params, const void 
 int lre_optim_rebind(lre_optim *o, int group, void *params, const void *grads)
 {
     if (group < 0 || group >= o->ngroups)
-        return lre__fail(&o->err, LRE_EINVAL, "%s: no group %d", defs[o->kind].name, group);
+        return lre_error_set(&o->err, LRE_EINVAL, "%s: no group %d", defs[o->kind].name, group);
     o->groups[group].params = params;
     o->groups[group].grads = grads;
     return LRE_OK;
@@ -297,7 +297,7 @@ static int resolve(lre_optim *o, int group, const char *hparam, int *lo, int *hi
     const char *name = defs[o->kind].name;
     *hs = hparam ? find_hp(o->kind, hparam) : NULL;
     if (!*hs) return fail(o, LRE_EINVAL, "%s: unknown hyper-parameter '%s'", name, hparam ? hparam : "(null)");
-    if (group >= o->ngroups) return lre__fail(&o->err, LRE_EINVAL, "%s: no group %d", name, group);
+    if (group >= o->ngroups) return lre_error_set(&o->err, LRE_EINVAL, "%s: no group %d", name, group);
     *lo = group < 0 ? 0 : group;
     *hi = group < 0 ? o->ngroups : group + 1;
     return LRE_OK;
@@ -536,10 +536,10 @@ int lre_optim_step(lre_optim *o)
             lre_error e;
             double v;
             int rc = shared ? (v = *shared, LRE_OK) : lre_schedule_eval(g->sched[h], o->step, &v, &e);
-            if (rc) return lre__fail(&o->err, rc, "%s: schedule of %s: %s", name, hs->spec.name, e.msg);
+            if (rc) return lre_error_set(&o->err, rc, "%s: schedule of %s: %s", name, hs->spec.name, e.msg);
             rc = lre__check_value(name, &hs->spec, v, &e);
             if (rc)
-                return lre__fail(&o->err, LRE_ERANGE, "%s (from its schedule, group %d, step %lld)", e.msg, i + 1,
+                return lre_error_set(&o->err, LRE_ERANGE, "%s (from its schedule, group %d, step %lld)", e.msg, i + 1,
                                  (long long)o->step);
             g->next.hp[h] = v;
         }
@@ -551,7 +551,7 @@ int lre_optim_step(lre_optim *o)
             o->skipped++;
             return LRE_OK;
         }
-        return lre__fail(&o->err, LRE_ENONFINITE,
+        return lre_error_set(&o->err, LRE_ENONFINITE,
                          "%s: non-finite gradient in group %d at step %lld; parameters left unchanged", name, i + 1,
                          (long long)o->step);
     }
@@ -577,7 +577,7 @@ int lre_optim_observe(lre_optim *o, double metric)
             if (!s || earlier_use(o, i, h)) continue;
             lre_error e;
             int rc = lre_schedule_observe(s, metric, o->step, &e);
-            if (rc) return lre__fail(&o->err, rc, "%s: observe: %s", defs[o->kind].name, e.msg);
+            if (rc) return lre_error_set(&o->err, rc, "%s: observe: %s", defs[o->kind].name, e.msg);
         }
     }
     return LRE_OK;

@@ -76,12 +76,12 @@ typedef struct staged_group {
 
 static int corrupt(lre_optim *o, const char *what)
 {
-    return lre__fail(&o->err, LRE_ECORRUPT, "%s: optimizer state is corrupt: %s", lre__optim_name(o->kind), what);
+    return lre_error_set(&o->err, LRE_ECORRUPT, "%s: optimizer state is corrupt: %s", lre__optim_name(o->kind), what);
 }
 
 static int mismatch(lre_optim *o, int group, const char *what)
 {
-    return lre__fail(&o->err, LRE_EMISMATCH, "%s: optimizer state of another configuration: group %d %s",
+    return lre_error_set(&o->err, LRE_EMISMATCH, "%s: optimizer state of another configuration: group %d %s",
                      lre__optim_name(o->kind), group + 1, what);
 }
 
@@ -91,14 +91,14 @@ static int prepare(lre_optim *o, lre_cur *c, staged_group *st)
     uint32_t kind = lre__cur_u32(c);
     if (c->bad) return corrupt(o, "cut short");
     if (kind != (uint32_t)o->kind)
-        return lre__fail(&o->err, LRE_EMISMATCH, "%s: state was saved by another optimizer (%s)", name,
+        return lre_error_set(&o->err, LRE_EMISMATCH, "%s: state was saved by another optimizer (%s)", name,
                          kind < O_COUNT ? lre__optim_name((int)kind) : "unknown");
     lre__cur_u64(c);
     lre__cur_u64(c);
     uint32_t ngroups = lre__cur_u32(c);
     if (c->bad) return corrupt(o, "cut short");
     if (ngroups != (uint32_t)o->ngroups)
-        return lre__fail(&o->err, LRE_EMISMATCH, "%s: state has %u parameter groups, this optimizer has %d", name,
+        return lre_error_set(&o->err, LRE_EMISMATCH, "%s: state has %u parameter groups, this optimizer has %d", name,
                          (unsigned)ngroups, o->ngroups);
     for (int i = 0; i < o->ngroups; i++) {
         lre_group *g = &o->groups[i];
@@ -153,7 +153,7 @@ int lre_optim_load(lre_optim *o, lre_read_fn read, void *ud)
     staged_group *st = calloc(o->ngroups ? (size_t)o->ngroups : 1, sizeof *st);
     if (!st) {
         free(data);
-        return lre__fail(&o->err, LRE_ENOMEM, "out of memory loading optimizer state");
+        return lre_error_set(&o->err, LRE_ENOMEM, "out of memory loading optimizer state");
     }
     lre_cur c = {data, data + len, 0};
     rc = prepare(o, &c, st);

@@ -30,7 +30,7 @@ static void describe_range(const lre_pspec *ps, char *buf, size_t size)
 int lre__check_value(const char *who, const lre_pspec *ps, double v, lre_error *err)
 {
     if (ps->flags & LRE_P_BOOL) {
-        if (v != 0 && v != 1) return lre__fail(err, LRE_EINVAL, "%s: %s must be a boolean, got %.17g", who, ps->name, v);
+        if (v != 0 && v != 1) return lre_error_set(err, LRE_EINVAL, "%s: %s must be a boolean, got %.17g", who, ps->name, v);
         return LRE_OK;
     }
     int ok = !isnan(v);
@@ -40,7 +40,7 @@ int lre__check_value(const char *who, const lre_pspec *ps, double v, lre_error *
     if (!ok) {
         char range[96];
         describe_range(ps, range, sizeof range);
-        return lre__fail(err, isfinite(v) ? LRE_EINVAL : LRE_ENONFINITE, "%s: %s must be %s, got %.17g", who,
+        return lre_error_set(err, isfinite(v) ? LRE_EINVAL : LRE_ENONFINITE, "%s: %s must be %s, got %.17g", who,
                          ps->name, range, v);
     }
     return LRE_OK;
@@ -76,9 +76,9 @@ static int parse_one(const char *who, const lre_pspec *spec, size_t nspec, const
             size_t bl = pair_base_len(spec[k].name);
             if ((spec[k].flags & LRE_P_PAIR) && strlen(p->name) == bl && strncmp(spec[k].name, p->name, bl) == 0) {
                 if (!p->list || p->len != 2)
-                    return lre__fail(err, LRE_EINVAL, "%s: %s must be a list of two numbers", who, p->name);
+                    return lre_error_set(err, LRE_EINVAL, "%s: %s must be a list of two numbers", who, p->name);
                 for (int j = 0; j < 2; j++) {
-                    if (seen[k + j]) return lre__fail(err, LRE_EINVAL, "%s: %s given twice", who, spec[k + j].name);
+                    if (seen[k + j]) return lre_error_set(err, LRE_EINVAL, "%s: %s given twice", who, spec[k + j].name);
                     int rc = lre__check_value(who, &spec[k + j], p->list[j], err);
                     if (rc) return rc;
                     out[k + j] = p->list[j];
@@ -87,11 +87,11 @@ static int parse_one(const char *who, const lre_pspec *spec, size_t nspec, const
                 return LRE_OK;
             }
         }
-        return lre__fail(err, LRE_EINVAL, "%s: unknown parameter '%s'", who, p->name);
+        return lre_error_set(err, LRE_EINVAL, "%s: unknown parameter '%s'", who, p->name);
     }
     const lre_pspec *ps = &spec[i];
-    if (p->schedule) return lre__fail(err, LRE_EINVAL, "%s: %s can not be a schedule", who, ps->name);
-    if (seen[i]) return lre__fail(err, LRE_EINVAL, "%s: %s given twice", who, ps->name);
+    if (p->schedule) return lre_error_set(err, LRE_EINVAL, "%s: %s can not be a schedule", who, ps->name);
+    if (seen[i]) return lre_error_set(err, LRE_EINVAL, "%s: %s given twice", who, ps->name);
     seen[i] = 1;
     if (ps->flags & LRE_P_LIST) {
         if (!p->list && p->len == 0 && !p->str) { /* an empty list */
@@ -99,7 +99,7 @@ static int parse_one(const char *who, const lre_pspec *spec, size_t nspec, const
             lists[i].n = 0;
             return LRE_OK;
         }
-        if (!p->list) return lre__fail(err, LRE_EINVAL, "%s: %s must be a list of numbers", who, ps->name);
+        if (!p->list) return lre_error_set(err, LRE_EINVAL, "%s: %s must be a list of numbers", who, ps->name);
         for (size_t k = 0; k < p->len; k++) {
             lre_pspec item = *ps;
             char name[64];
@@ -113,14 +113,14 @@ static int parse_one(const char *who, const lre_pspec *spec, size_t nspec, const
         return LRE_OK;
     }
     if (ps->flags & LRE_P_CHOICE) {
-        if (!p->str) return lre__fail(err, LRE_EINVAL, "%s: %s must be one of %s", who, ps->name, ps->choices);
+        if (!p->str) return lre_error_set(err, LRE_EINVAL, "%s: %s must be one of %s", who, ps->name, ps->choices);
         int c = choice_index(ps->choices, p->str);
         if (c < 0)
-            return lre__fail(err, LRE_EINVAL, "%s: %s must be one of %s, got '%s'", who, ps->name, ps->choices, p->str);
+            return lre_error_set(err, LRE_EINVAL, "%s: %s must be one of %s, got '%s'", who, ps->name, ps->choices, p->str);
         out[i] = c;
         return LRE_OK;
     }
-    if (p->str || p->list) return lre__fail(err, LRE_EINVAL, "%s: %s must be a number", who, ps->name);
+    if (p->str || p->list) return lre_error_set(err, LRE_EINVAL, "%s: %s must be a number", who, ps->name);
     int rc = lre__check_value(who, ps, p->value, err);
     if (rc) return rc;
     out[i] = p->value;
@@ -131,18 +131,18 @@ int lre__parse_params(const char *who, const lre_pspec *spec, size_t nspec, cons
                       double *out, lre_plist *lists, lre_error *err)
 {
     unsigned char seen[64] = {0};
-    if (nspec > sizeof seen) return lre__fail(err, LRE_EINVAL, "%s: too many parameters", who);
+    if (nspec > sizeof seen) return lre_error_set(err, LRE_EINVAL, "%s: too many parameters", who);
     for (size_t i = 0; i < nspec; i++) {
         out[i] = spec[i].def;
         if (lists) lists[i].v = NULL, lists[i].n = 0;
     }
     for (size_t k = 0; k < nin; k++) {
-        if (!in[k].name) return lre__fail(err, LRE_EINVAL, "%s: parameter %zu has no name", who, k + 1);
+        if (!in[k].name) return lre_error_set(err, LRE_EINVAL, "%s: parameter %zu has no name", who, k + 1);
         int rc = parse_one(who, spec, nspec, &in[k], out, lists, seen, err);
         if (rc) return rc;
     }
     for (size_t i = 0; i < nspec; i++)
         if ((spec[i].flags & LRE_P_REQUIRED) && !seen[i])
-            return lre__fail(err, LRE_EINVAL, "%s: missing required parameter '%s'", who, spec[i].name);
+            return lre_error_set(err, LRE_EINVAL, "%s: missing required parameter '%s'", who, spec[i].name);
     return LRE_OK;
 }

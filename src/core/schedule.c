@@ -45,20 +45,20 @@ int lre_schedule_new(lre_schedule **out, const char *kind, const lre_param *para
     int id = -1;
     for (int k = 0; k < K_COUNT; k++)
         if (kind && strcmp(lre__kinds[k].name, kind) == 0) id = k;
-    if (id < 0) return lre__fail(err, LRE_EINVAL, "unknown schedule kind '%s'", kind ? kind : "(null)");
+    if (id < 0) return lre_error_set(err, LRE_EINVAL, "unknown schedule kind '%s'", kind ? kind : "(null)");
     const lre_kind_def *def = &lre__kinds[id];
     if (nchildren < def->min_children || nchildren > def->max_children) {
-        if (def->max_children == 0) return lre__fail(err, LRE_EINVAL, "%s: takes no inner schedule", def->name);
+        if (def->max_children == 0) return lre_error_set(err, LRE_EINVAL, "%s: takes no inner schedule", def->name);
         if (def->max_children == 1)
-            return lre__fail(err, LRE_EINVAL, "%s: takes %sone inner schedule, got %zu", def->name,
+            return lre_error_set(err, LRE_EINVAL, "%s: takes %sone inner schedule, got %zu", def->name,
                              def->min_children ? "" : "at most ", nchildren);
-        return lre__fail(err, LRE_EINVAL, "%s: needs at least one inner schedule", def->name);
+        return lre_error_set(err, LRE_EINVAL, "%s: needs at least one inner schedule", def->name);
     }
     for (size_t i = 0; i < nchildren; i++)
-        if (!children[i]) return lre__fail(err, LRE_EINVAL, "%s: inner schedule %zu is NULL", def->name, i + 1);
+        if (!children[i]) return lre_error_set(err, LRE_EINVAL, "%s: inner schedule %zu is NULL", def->name, i + 1);
 
     lre_schedule *s = node_alloc(id);
-    if (!s) return lre__fail(err, LRE_ENOMEM, "%s: out of memory", def->name);
+    if (!s) return lre_error_set(err, LRE_ENOMEM, "%s: out of memory", def->name);
     lre_plist lists[LRE_SCHED_MAXP];
     size_t nspec = def->spec[0].name[0] ? def->nspec : 0;
     int rc = lre__parse_params(def->name, def->spec, nspec, params, nparams, s->p, lists, err);
@@ -83,7 +83,7 @@ int lre_schedule_new(lre_schedule **out, const char *kind, const lre_param *para
     *out = s;
     return LRE_OK;
 nomem:
-    rc = lre__fail(err, LRE_ENOMEM, "%s: out of memory", def->name);
+    rc = lre_error_set(err, LRE_ENOMEM, "%s: out of memory", def->name);
 fail:
     lre_schedule_release(s);
     return rc;
@@ -95,7 +95,7 @@ int lre_schedule_custom(lre_schedule **out, const char *name, const lre_custom_v
     *out = NULL;
     if (!vt || !vt->at) {
         if (vt && vt->release) vt->release(ud);
-        return lre__fail(err, LRE_EINVAL, "custom schedule: an 'at' callback is required");
+        return lre_error_set(err, LRE_EINVAL, "custom schedule: an 'at' callback is required");
     }
     lre_schedule *s = node_alloc(K_CUSTOM);
     size_t len = strlen(name ? name : "custom");
@@ -104,7 +104,7 @@ int lre_schedule_custom(lre_schedule **out, const char *name, const lre_custom_v
         free(s);
         free(copy);
         if (vt->release) vt->release(ud);
-        return lre__fail(err, LRE_ENOMEM, "custom schedule: out of memory");
+        return lre_error_set(err, LRE_ENOMEM, "custom schedule: out of memory");
     }
     memcpy(copy, name ? name : "custom", len + 1);
     s->name = copy;
@@ -174,7 +174,7 @@ static int custom_value(lre_schedule *s, int64_t t, double *out, lre_error *err)
     int rc = s->vt->at(s->ud, &s->ctx, &v, err);
     if (rc) return rc;
     if (!isfinite(v))
-        return lre__fail(err, LRE_ENONFINITE, "%s: step %lld: returned %g", s->name, (long long)t, v);
+        return lre_error_set(err, LRE_ENONFINITE, "%s: step %lld: returned %g", s->name, (long long)t, v);
     s->ctx.last_value = v;
     *out = v;
     return LRE_OK;
@@ -222,7 +222,7 @@ static int eval(lre_schedule *s, int64_t t, double *out, lre_error *err)
 
 int lre_schedule_eval(lre_schedule *s, int64_t t, double *out, lre_error *err)
 {
-    if (t < 0) return lre__fail(err, LRE_EINVAL, "%s: step must be >= 0, got %lld", lre_schedule_kind(s), (long long)t);
+    if (t < 0) return lre_error_set(err, LRE_EINVAL, "%s: step must be >= 0, got %lld", lre_schedule_kind(s), (long long)t);
     return eval(s, t, out, err);
 }
 
@@ -283,7 +283,7 @@ int lre_schedule_observe(lre_schedule *s, double metric, int64_t t, lre_error *e
     lre_error scratch; /* custom schedules always get somewhere to write their message */
     if (!err) err = &scratch;
     if (!isfinite(metric))
-        return lre__fail(err, LRE_ENONFINITE, "observe: metric must be a finite number, got %g", metric);
+        return lre_error_set(err, LRE_ENONFINITE, "observe: metric must be a finite number, got %g", metric);
     return observe(s, metric, t, err);
 }
 
@@ -363,7 +363,7 @@ int lre__schedule_save_state(lre_schedule *s, lre_buf *b, lre_error *err)
             memcpy(b->data + at, &len, sizeof len);
         }
     }
-    return b->failed ? lre__fail(err, LRE_ENOMEM, "out of memory while saving schedule state") : LRE_OK;
+    return b->failed ? lre_error_set(err, LRE_ENOMEM, "out of memory while saving schedule state") : LRE_OK;
 }
 
 int lre__schedule_prepare_load(lre_schedule *s, lre_cur *c, lre_error *err)
@@ -378,15 +378,15 @@ int lre__schedule_prepare_load(lre_schedule *s, lre_cur *c, lre_error *err)
         st->best = lre__cur_f64(c);
         st->num_bad_epochs = (int64_t)lre__cur_u64(c);
         st->cooldown_counter = (int64_t)lre__cur_u64(c);
-        if (c->bad) return lre__fail(err, LRE_ECORRUPT, "schedule state is corrupt: plateau state cut short");
+        if (c->bad) return lre_error_set(err, LRE_ECORRUPT, "schedule state is corrupt: plateau state cut short");
         if (!(st->scale >= 0 && st->scale <= 1) || st->num_bad_epochs < 0 || st->cooldown_counter < 0)
-            return lre__fail(err, LRE_ECORRUPT, "schedule state is corrupt: invalid plateau counters");
+            return lre_error_set(err, LRE_ECORRUPT, "schedule state is corrupt: invalid plateau counters");
         s->staged = 1;
     } else if (s->kind == K_CUSTOM) {
         double last = lre__cur_f64(c), metric = lre__cur_f64(c);
         uint64_t len = lre__cur_u64(c);
         const void *blob = lre__cur_take(c, (size_t)len);
-        if (c->bad || len > SIZE_MAX) return lre__fail(err, LRE_ECORRUPT, "schedule state is corrupt: %s state cut short", s->name);
+        if (c->bad || len > SIZE_MAX) return lre_error_set(err, LRE_ECORRUPT, "schedule state is corrupt: %s state cut short", s->name);
         s->token = NULL;
         if (s->vt->prepare_load) {
             int rc = s->vt->prepare_load(s->ud, blob, (size_t)len, &s->token, err);
@@ -440,10 +440,10 @@ int lre_schedule_load(lre_schedule *s, lre_read_fn read, void *ud, lre_error *er
     if (rc) return rc;
     lre_cur c = {data, data + len, 0};
     if (lre__cur_u64(&c) != lre__schedule_fingerprint(s)) {
-        rc = lre__fail(err, LRE_EMISMATCH, "schedule state belongs to another schedule (kinds or parameters differ)");
+        rc = lre_error_set(err, LRE_EMISMATCH, "schedule state belongs to another schedule (kinds or parameters differ)");
     } else {
         rc = lre__schedule_prepare_load(s, &c, err);
-        if (!rc && c.p != c.end) rc = lre__fail(err, LRE_ECORRUPT, "schedule state is corrupt: trailing bytes");
+        if (!rc && c.p != c.end) rc = lre_error_set(err, LRE_ECORRUPT, "schedule state is corrupt: trailing bytes");
     }
     lre__schedule_finish_load(s, rc == LRE_OK);
     free(data);

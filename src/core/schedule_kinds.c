@@ -189,51 +189,51 @@ int lre__kind_check(const lre_schedule *s, lre_error *err)
     switch (s->kind) {
     case K_MULTISTEP:
         if (!non_decreasing(s->list[0], s->nlist[0]))
-            return lre__fail(err, LRE_EINVAL, "%s: milestones must be in increasing order", who);
+            return lre_error_set(err, LRE_EINVAL, "%s: milestones must be in increasing order", who);
         break;
     case K_PIECEWISE:
         if (s->nlist[1] != s->nlist[0] + 1)
-            return lre__fail(err, LRE_EINVAL, "%s: values must have one more entry than boundaries (%zu), got %zu",
+            return lre_error_set(err, LRE_EINVAL, "%s: values must have one more entry than boundaries (%zu), got %zu",
                              who, s->nlist[0], s->nlist[1]);
         if (!non_decreasing(s->list[0], s->nlist[0]))
-            return lre__fail(err, LRE_EINVAL, "%s: boundaries must be in increasing order", who);
+            return lre_error_set(err, LRE_EINVAL, "%s: boundaries must be in increasing order", who);
         break;
     case K_SEQUENCE:
         if (s->nlist[0] + 1 != s->nchild)
-            return lre__fail(err, LRE_EINVAL, "%s: %zu schedules need %zu milestones, got %zu", who, s->nchild,
+            return lre_error_set(err, LRE_EINVAL, "%s: %zu schedules need %zu milestones, got %zu", who, s->nchild,
                              s->nchild - 1, s->nlist[0]);
         if (!non_decreasing(s->list[0], s->nlist[0]))
-            return lre__fail(err, LRE_EINVAL, "%s: milestones must be in increasing order", who);
+            return lre_error_set(err, LRE_EINVAL, "%s: milestones must be in increasing order", who);
         break;
     case K_CYCLIC:
         if (p[CYC_MAX] < p[CYC_BASE])
-            return lre__fail(err, LRE_EINVAL, "%s: max_lr (%.17g) must be >= base_lr (%.17g)", who, p[CYC_MAX],
+            return lre_error_set(err, LRE_EINVAL, "%s: max_lr (%.17g) must be >= base_lr (%.17g)", who, p[CYC_MAX],
                              p[CYC_BASE]);
         break;
     case K_RANDOM:
         if (p[RND_MAX] < p[RND_MIN])
-            return lre__fail(err, LRE_EINVAL, "%s: max_lr (%.17g) must be >= min_lr (%.17g)", who, p[RND_MAX],
+            return lre_error_set(err, LRE_EINVAL, "%s: max_lr (%.17g) must be >= min_lr (%.17g)", who, p[RND_MAX],
                              p[RND_MIN]);
         break;
     case K_CLAMP:
         if (p[CLAMP_MAX] < p[CLAMP_MIN])
-            return lre__fail(err, LRE_EINVAL, "%s: max (%.17g) must be >= min (%.17g)", who, p[CLAMP_MAX], p[CLAMP_MIN]);
+            return lre_error_set(err, LRE_EINVAL, "%s: max (%.17g) must be >= min (%.17g)", who, p[CLAMP_MAX], p[CLAMP_MIN]);
         break;
     case K_WARMUP:
         if (p[WU_MODE] == WU_EXPONENTIAL && !(p[WU_START] > 0))
-            return lre__fail(err, LRE_EINVAL, "%s: start_factor must be > 0 for mode 'exponential', got %.17g", who,
+            return lre_error_set(err, LRE_EINVAL, "%s: start_factor must be > 0 for mode 'exponential', got %.17g", who,
                              p[WU_START]);
         break;
     case K_PLATEAU:
         if (s->nchild == 0 && isnan(p[PL_LR]))
-            return lre__fail(err, LRE_EINVAL, "%s: give either lr or a schedule to wrap", who);
+            return lre_error_set(err, LRE_EINVAL, "%s: give either lr or a schedule to wrap", who);
         if (s->nchild == 1 && !isnan(p[PL_LR]))
-            return lre__fail(err, LRE_EINVAL, "%s: give either lr or a schedule to wrap, not both", who);
+            return lre_error_set(err, LRE_EINVAL, "%s: give either lr or a schedule to wrap, not both", who);
         break;
     case K_ONE_CYCLE:
     case K_ONE_CYCLE_MOMENTUM:
         if (p[OC_PCT] * p[OC_TOTAL] < 2)
-            return lre__fail(err, LRE_EINVAL, "%s: pct_start * total_steps must be >= 2, got %.17g", who,
+            return lre_error_set(err, LRE_EINVAL, "%s: pct_start * total_steps must be >= 2, got %.17g", who,
                              p[OC_PCT] * p[OC_TOTAL]);
         break;
     default:

@@ -132,7 +132,7 @@ static uLong crc_update(uLong crc, const unsigned char *p, size_t n)
 
 int lre__stream_write(uint32_t tag, const lre_buf *payload, lre_write_fn write, void *ud, lre_error *err)
 {
-    if (payload->failed) return lre__fail(err, LRE_ENOMEM, "out of memory while serialising state");
+    if (payload->failed) return lre_error_set(err, LRE_ENOMEM, "out of memory while serialising state");
     unsigned char h[HEADER_SIZE];
     put_header(h, tag, payload->len);
     uLong crc = crc32(0L, Z_NULL, 0);
@@ -141,7 +141,7 @@ int lre__stream_write(uint32_t tag, const lre_buf *payload, lre_write_fn write, 
     uint32_t c32 = (uint32_t)crc;
     if (write(ud, h, sizeof h) || (payload->len && write(ud, payload->data, payload->len)) ||
         write(ud, &c32, sizeof c32))
-        return lre__fail(err, LRE_EIO, "writing state failed");
+        return lre_error_set(err, LRE_EIO, "writing state failed");
     return LRE_OK;
 }
 
@@ -149,34 +149,34 @@ int lre__stream_read(uint32_t tag, lre_read_fn read, void *ud, unsigned char **p
                      lre_error *err)
 {
     unsigned char h[HEADER_SIZE], want[HEADER_SIZE];
-    if (read(ud, h, sizeof h)) return lre__fail(err, LRE_ETRUNCATED, "state is truncated: no complete header");
-    if (memcmp(h, magic, 8) != 0) return lre__fail(err, LRE_EFORMAT, "not an lrengine state (bad signature)");
+    if (read(ud, h, sizeof h)) return lre_error_set(err, LRE_ETRUNCATED, "state is truncated: no complete header");
+    if (memcmp(h, magic, 8) != 0) return lre_error_set(err, LRE_EFORMAT, "not an lrengine state (bad signature)");
     uint32_t version, got_tag;
     memcpy(&version, h + 8, 4);
     memcpy(&got_tag, h + 12, 4);
     if (version != LRE_STREAM_VERSION)
-        return lre__fail(err, LRE_EFORMAT, "lrengine state format version %u, this build reads version %u",
+        return lre_error_set(err, LRE_EFORMAT, "lrengine state format version %u, this build reads version %u",
                          (unsigned)version, LRE_STREAM_VERSION);
     uint64_t plen;
     memcpy(&plen, h + 36, 8);
     put_header(want, tag, plen);
     if (memcmp(h + 16, want + 16, 4) != 0 || memcmp(h + 20, want + 20, 16) != 0)
-        return lre__fail(err, LRE_EFORMAT, "state written on a machine with another byte order or number format");
-    if (got_tag != tag) return lre__fail(err, LRE_EFORMAT, "state holds another kind of object");
-    if (plen > LRE_MAX_PAYLOAD) return lre__fail(err, LRE_ECORRUPT, "state is corrupt: implausible length");
+        return lre_error_set(err, LRE_EFORMAT, "state written on a machine with another byte order or number format");
+    if (got_tag != tag) return lre_error_set(err, LRE_EFORMAT, "state holds another kind of object");
+    if (plen > LRE_MAX_PAYLOAD) return lre_error_set(err, LRE_ECORRUPT, "state is corrupt: implausible length");
     unsigned char *p = malloc(plen ? (size_t)plen : 1);
-    if (!p) return lre__fail(err, LRE_ENOMEM, "out of memory reading state of %llu bytes", (unsigned long long)plen);
+    if (!p) return lre_error_set(err, LRE_ENOMEM, "out of memory reading state of %llu bytes", (unsigned long long)plen);
     uint32_t c32;
     if ((plen && read(ud, p, (size_t)plen)) || read(ud, &c32, sizeof c32)) {
         free(p);
-        return lre__fail(err, LRE_ETRUNCATED, "state is truncated");
+        return lre_error_set(err, LRE_ETRUNCATED, "state is truncated");
     }
     uLong crc = crc32(0L, Z_NULL, 0);
     crc = crc_update(crc, h, sizeof h);
     crc = crc_update(crc, p, (size_t)plen);
     if ((uint32_t)crc != c32) {
         free(p);
-        return lre__fail(err, LRE_ECORRUPT, "state is corrupt: checksum mismatch");
+        return lre_error_set(err, LRE_ECORRUPT, "state is corrupt: checksum mismatch");
     }
     *payload = p;
     *len = (size_t)plen;

@@ -5,7 +5,6 @@
 #include "host.h"
 
 #include <lualib.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,18 +25,6 @@ struct lre_host {
     volatile int interrupted;
     char name[128];
 };
-
-static int fail(lre_error *err, int code, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-        err->code = code;
-    }
-    return code;
-}
 
 static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
@@ -261,9 +248,9 @@ static int run_chunk(lre_host *h, int status, lre_error *err)
     if (status != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
         if (h->oom || status == LUA_ERRMEM)
-            fail(err, LRE_ECALLBACK, "%s: memory limit of %zu bytes exceeded", h->name, h->cap);
+            lre_error_set(err, LRE_ECALLBACK, "%s: memory limit of %zu bytes exceeded", h->name, h->cap);
         else
-            fail(err, LRE_ECALLBACK, "%s", msg ? msg : "error");
+            lre_error_set(err, LRE_ECALLBACK, "%s", msg ? msg : "error");
         lua_pop(L, 1);
         return LRE_ECALLBACK;
     }
@@ -273,7 +260,7 @@ static int run_chunk(lre_host *h, int status, lre_error *err)
 int lre_host_dofile(lre_host *h, const char *path, lre_error *err)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return fail(err, LRE_EIO, "cannot open %s", path);
+    if (!f) return lre_error_set(err, LRE_EIO, "cannot open %s", path);
     lua_State *L = lre_host_state(h);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
@@ -285,7 +272,7 @@ int lre_host_dofile(lre_host *h, const char *path, lre_error *err)
     luaL_pushresult(&b);
     if (bad) {
         lua_pop(L, 1);
-        return fail(err, LRE_EIO, "cannot read %s", path);
+        return lre_error_set(err, LRE_EIO, "cannot read %s", path);
     }
     /* the chunk is named by its file name alone: messages stay short, and
      * checkpoints and fingerprints do not depend on where the script lies */
@@ -329,7 +316,7 @@ static int limit_message(script_node *n, int rc, lre_error *err)
         long long step = 0;
         const char *p = strstr(err->msg, "(step ");
         if (p) step = atoll(p + 6);
-        fail(err, rc, "%s: memory limit of %zu bytes exceeded (step %lld)", n->h->name, n->h->cap, step);
+        lre_error_set(err, rc, "%s: memory limit of %zu bytes exceeded (step %lld)", n->h->name, n->h->cap, step);
     }
     return rc;
 }
@@ -367,7 +354,7 @@ static int node_prepare_load(void *ud, const void *data, size_t len, void **toke
     script_node *n = ud;
     lre_host_state(n->h);
     lre_membuf *backup = calloc(1, sizeof *backup);
-    if (!backup) return fail(err, LRE_ENOMEM, "out of memory");
+    if (!backup) return lre_error_set(err, LRE_ENOMEM, "out of memory");
     int rc = lre_schedule_save(n->inner, lre_membuf_write, backup, err);
     if (!rc) {
         lre_memreader r = {data, len, 0};
@@ -422,14 +409,14 @@ int lre_host_toschedule(lre_host *h, const char *name, lre_schedule **out, lre_e
     lua_pushlightuserdata(L, &inner);
     lua_pushstring(L, name);
     if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
-        fail(err, LRE_EINVAL, "%s: %s", name, lua_tostring(L, -1));
+        lre_error_set(err, LRE_EINVAL, "%s: %s", name, lua_tostring(L, -1));
         lua_pop(L, 1);
         return LRE_EINVAL;
     }
     script_node *n = calloc(1, sizeof *n);
     if (!n) {
         lre_schedule_release(inner);
-        return fail(err, LRE_ENOMEM, "out of memory");
+        return lre_error_set(err, LRE_ENOMEM, "out of memory");
     }
     n->h = lre_host_retain(h);
     n->inner = inner;

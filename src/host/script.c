@@ -12,10 +12,7 @@ static int load(lre_schedule **out, const char *path, const char *chunk, size_t 
     const char *base = path ? strrchr(path, '/') : NULL;
     if (path) name = base ? base + 1 : path;
     lre_host *h = lre_host_new(name, limits);
-    if (!h) {
-        if (err) err->code = LRE_ENOMEM, snprintf(err->msg, sizeof err->msg, "%s: out of memory", name);
-        return LRE_ENOMEM;
-    }
+    if (!h) return lre_error_set(err, LRE_ENOMEM, "%s: out of memory", name);
     int rc = path ? lre_host_dofile(h, path, err) : lre_host_dostring(h, chunk, len, name, err);
     if (!rc) rc = lre_host_toschedule(h, name, out, err);
     lre_host_release(h); /* the schedule holds its own reference */

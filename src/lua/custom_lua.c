@@ -72,12 +72,9 @@ static int pcall(lua_custom *c, int nargs, int nres, const lre_sched_ctx *ctx, l
     if (lua_pcall(L, nargs, nres, 0) == LUA_OK) return LRE_OK;
     const char *msg = lua_tostring(L, -1);
     if (!msg) msg = "(error object is not a string)";
-    err->code = LRE_ECALLBACK;
     /* a Lua runtime error names the line but not the step */
-    if (ctx && !strstr(msg, ": step "))
-        snprintf(err->msg, sizeof err->msg, "%s (step %lld)", msg, (long long)ctx->step);
-    else
-        snprintf(err->msg, sizeof err->msg, "%s", msg);
+    if (ctx && !strstr(msg, ": step ")) lre_error_set(err, LRE_ECALLBACK, "%s (step %lld)", msg, (long long)ctx->step);
+    else lre_error_set(err, LRE_ECALLBACK, "%s", msg);
     lua_pop(L, 1);
     return LRE_ECALLBACK;
 }
@@ -87,8 +84,7 @@ static lua_State *begin_call(lua_custom *c, lre_error *err)
 {
     lua_State *L = c->env->L;
     if (!lua_checkstack(L, 8)) {
-        err->code = LRE_ECALLBACK;
-        snprintf(err->msg, sizeof err->msg, "%s: Lua stack overflow", c->where);
+        lre_error_set(err, LRE_ECALLBACK, "%s: Lua stack overflow", c->where);
         return NULL;
     }
     if (c->env->before_call) c->env->before_call(c->env);
@@ -163,7 +159,7 @@ static int protected_commit(lua_State *L)
 static int run(lua_custom *c, lua_CFunction f, call_args *a, lre_error *err)
 {
     lua_State *L = begin_call(c, err);
-    if (!L) return err->code;
+    if (!L) return LRE_ECALLBACK;
     lua_pushcfunction(L, f);
     lua_pushlightuserdata(L, a);
     return pcall(c, 1, 0, NULL, err);
@@ -173,7 +169,7 @@ static int cb_at(void *ud, const lre_sched_ctx *ctx, double *out, lre_error *err
 {
     lua_custom *c = ud;
     lua_State *L = begin_call(c, err);
-    if (!L) return err->code;
+    if (!L) return LRE_ECALLBACK;
     c->ctx = *ctx;
     int n = push_callee(L, c, c->at_ref);
     lua_pushinteger(L, (lua_Integer)ctx->step);
@@ -183,22 +179,18 @@ static int cb_at(void *ud, const lre_sched_ctx *ctx, double *out, lre_error *err
     long long step = (long long)ctx->step;
     int type = lua_type(L, -1);
     double v = lua_tonumber(L, -1);
-    if (type != LUA_TNUMBER) {
-        if (type == LUA_TSTRING)
-            snprintf(err->msg, sizeof err->msg, "%s: step %lld: returned the string '%s', expected a number", c->where,
-                     step, lua_tostring(L, -1));
-        else
-            snprintf(err->msg, sizeof err->msg, "%s: step %lld: returned %s, expected a number", c->where, step,
-                     luaL_typename(L, -1));
-    } else if (!isfinite(v) || v < 0) {
-        snprintf(err->msg, sizeof err->msg, "%s: step %lld: returned %g, expected a finite number >= 0", c->where,
-                 step, v);
-        type = LUA_TNONE;
-    }
+    if (type == LUA_TSTRING)
+        rc = lre_error_set(err, LRE_ECALLBACK, "%s: step %lld: returned the string '%s', expected a number", c->where,
+                           step, lua_tostring(L, -1));
+    else if (type != LUA_TNUMBER)
+        rc = lre_error_set(err, LRE_ECALLBACK, "%s: step %lld: returned %s, expected a number", c->where, step,
+                           luaL_typename(L, -1));
+    else if (!isfinite(v) || v < 0)
+        rc = lre_error_set(err, LRE_ECALLBACK, "%s: step %lld: returned %g, expected a finite number >= 0", c->where,
+                           step, v);
     lua_pop(L, 1);
-    if (type != LUA_TNUMBER) return err->code = LRE_ECALLBACK;
-    *out = v;
-    return LRE_OK;
+    if (!rc) *out = v;
+    return rc;
 }
 
 static int cb_observe(void *ud, double metric, const lre_sched_ctx *ctx, lre_error *err)
@@ -206,7 +198,7 @@ static int cb_observe(void *ud, double metric, const lre_sched_ctx *ctx, lre_err
     lua_custom *c = ud;
     if (!c->is_table) return LRE_OK;
     lua_State *L = begin_call(c, err);
-    if (!L) return err->code;
+    if (!L) return LRE_ECALLBACK;
     c->ctx = *ctx;
     int n = push_callee(L, c, c->observe_ref);
     lua_pushnumber(L, metric);

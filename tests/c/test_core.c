@@ -301,6 +301,11 @@ static void reports_strerror_and_version(void)
     ASSERT_STR_CONTAINS(lre_strerror(LRE_ECORRUPT), "corrupt");
     ASSERT_STR_CONTAINS(lre_strerror(12345), "unknown");
     ASSERT_EQ(lre_version_number(), LRE_VERSION_NUMBER);
+    lre_error e = {0};
+    ASSERT_EQ(lre_error_set(&e, LRE_EIO, "cannot read %s", "x.ckpt"), LRE_EIO);
+    ASSERT_EQ(e.code, LRE_EIO);
+    ASSERT_STR_CONTAINS(e.msg, "cannot read x.ckpt");
+    ASSERT_EQ(lre_error_set(NULL, LRE_EINVAL, "ignored"), LRE_EINVAL);
 }
 
 int main(void)
@@ -317,7 +322,7 @@ int main(void)
         {"composes warmup, cosine and sequence", composes_schedules},
         {"random schedules depend only on seed and step", random_schedules_depend_only_on_seed_and_step},
         {"a failing custom schedule leaves parameters untouched", a_failing_custom_schedule_leaves_parameters_untouched},
-        {"reports strerror and version", reports_strerror_and_version},
+        {"reports strerror and version, fills error records", reports_strerror_and_version},
         {NULL, NULL}};
     return run_tests(tests);
 }
