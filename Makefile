@@ -1,5 +1,16 @@
 # lrengine -- see README.md. `make` builds everything into build/, `make test`
-# runs every test, `make bench` the benchmarks, `make demo` the main job.
+# runs every test, `make bench` the benchmarks, `make demo` the main job,
+# `make fuzz` the fuzz harnesses (clang). `make test SANITIZE=1` builds and
+# tests everything under AddressSanitizer and UndefinedBehaviorSanitizer (in
+# build-san/).
+#
+# The source reads bottom-up in five floors, and each floor's include path
+# shows only the floors below it:
+#   src/core   optimizers, schedules, state streams (plain C, no Lua)
+#   src/lua    the Lua binding (lrengine.core): sees the core
+#   src/host   script host, sandbox, limits (liblrengine-script): sees core and binding
+#   src/train  the training job: sees the core and the host's public header, no Lua
+#   src/cli    the lrengine binary: sees everything
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -14,10 +25,9 @@ else
 LUA_CFLAGS := $(shell pkg-config --cflags $(LUA_PC))
 endif
 LUA_LIBS := $(shell pkg-config --libs $(LUA_PC))
-# The binary embeds Lua statically, as the stock `lua` does: its calls into
-# Lua skip the shared library's indirections (about 10% on a script schedule,
-# BENCHMARKS.md). -E and --whole-archive export the whole API, so C modules
-# (lfs, lpeg...) still load with require in `lrengine run`.
+# The binary embeds Lua statically, as the stock `lua` does, so that it runs
+# without liblua5.4.so installed; -E and --whole-archive export the whole API,
+# so C modules (lfs, lpeg...) still load with require in `lrengine run`.
 LUA_STATIC := $(wildcard $(shell pkg-config --variable=libdir $(LUA_PC))/liblua$(LUA_VERSION).a)
 ifneq ($(LUA_STATIC),)
 BIN_LUA_LIBS = -Wl,-E -Wl,--whole-archive $(LUA_STATIC) -Wl,--no-whole-archive -ldl
@@ -29,12 +39,19 @@ WARN = -Wall -Wextra -pedantic -Wshadow -Wmissing-prototypes -Wstrict-prototypes
 # CI builds with warnings as errors: make WERROR=-Werror
 WERROR ?=
 CFLAGS ?= -O2 -g
-BASE_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(WERROR) -fPIC -fopenmp $(CFLAGS)
+LDFLAGS ?=
+SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ifeq ($(SANITIZE),1)
+B ?= build-san
+CFLAGS += $(SAN_FLAGS)
+LDFLAGS += $(SAN_FLAGS)
+else
+B ?= build
+endif
+BASE_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(WERROR) -fPIC -fopenmp -MMD -MP $(CFLAGS)
 # The update kernels: -O3 vectorises them; sqrt needs no errno (so it vectorises too).
 KERNEL_CFLAGS = -O3 -fno-math-errno
-SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-B = build
 CORE_SRC := $(wildcard src/core/*.c)
 LUA_SRC := $(wildcard src/lua/*.c)
 HOST_SRC := $(wildcard src/host/*.c)
@@ -48,24 +65,40 @@ HOST_OBJ := $(HOST_SRC:%.c=$(B)/%.o) $(B)/gen/embedded_lua.o
 TRAIN_OBJ := $(TRAIN_SRC:%.c=$(B)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 
+# Each floor's include path.
+CORE_INC = -Isrc/core
+LUA_INC = -Isrc/core -Isrc/lua $(LUA_CFLAGS)
+HOST_INC = -Isrc/core -Isrc/lua -Isrc/host $(LUA_CFLAGS)
+TRAIN_INC = $(CLI_INC) # TEMP: until the job stops calling into src/cli
+CLI_INC = -Isrc/core -Isrc/lua -Isrc/host -Isrc/train -Isrc/cli $(LUA_CFLAGS)
+
+$(B)/src/core/%.o: BASE_CFLAGS += $(CORE_INC)
+$(B)/src/core/optim_f32.o $(B)/src/core/optim_f64.o: BASE_CFLAGS += $(KERNEL_CFLAGS)
+$(B)/src/lua/%.o: BASE_CFLAGS += $(LUA_INC)
+$(B)/src/host/%.o $(B)/gen/%.o: BASE_CFLAGS += $(HOST_INC)
+$(B)/src/train/%.o: BASE_CFLAGS += $(TRAIN_INC)
+$(B)/src/cli/%.o: BASE_CFLAGS += $(CLI_INC)
+$(B)/src/cli/main.o: BASE_CFLAGS += -DLRE_PROGNAME='"lrengine"'
+
 CORE_LIBS = -lz -lm -fopenmp
 BIN_LIBS = $(BIN_LUA_LIBS) -lopenblas $(CORE_LIBS)
 
 LIB = $(B)/liblrengine.a
 SCRIPT_LIB = $(B)/liblrengine-script.a
+TRAIN_LIB = $(B)/liblrengine-train.a
 MODULE = $(B)/lrengine/core.so
 BIN = $(B)/bin/lrengine
-CTESTS = $(B)/tests/test_core
 CTRAINER = $(B)/examples/c_trainer
 BENCH = $(B)/bench/bench_core $(B)/bench/bench_script
 
+# C tests: tests/c/test_core*.c test the core alone; the other test_*.c the
+# training job's parts (with the host and Lua linked in).
+CTEST_SRC := $(wildcard tests/c/test_*.c)
+CTESTS := $(CTEST_SRC:tests/c/%.c=$(B)/tests/%)
+
 all: $(LIB) $(SCRIPT_LIB) $(MODULE) $(BIN) $(CTESTS) $(CTRAINER)
 
-$(B)/src/core/optim_f32.o $(B)/src/core/optim_f64.o: BASE_CFLAGS += $(KERNEL_CFLAGS)
-$(B)/src/lua/%.o $(B)/src/host/%.o $(B)/src/cli/%.o $(B)/src/train/%.o $(B)/gen/%.o: BASE_CFLAGS += $(LUA_CFLAGS) -Isrc/core -Isrc/host -Isrc/cli -Isrc/train
-$(B)/src/cli/main.o: BASE_CFLAGS += -DLRE_PROGNAME='"lrengine"'
-
-$(B)/%.o: %.c $(wildcard src/*/*.h) | $(B)
+$(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -c $< -o $@
 
@@ -73,10 +106,7 @@ $(B)/gen/embedded_lua.c: tools/embed.lua $(LUA_FILES)
 	@mkdir -p $(dir $@)
 	lua5.4 tools/embed.lua $@ $(LUA_FILES)
 $(B)/gen/embedded_lua.o: $(B)/gen/embedded_lua.c
-	$(CC) $(BASE_CFLAGS) -Isrc/host -c $< -o $@
-
-$(B):
-	@mkdir -p $(B)
+	$(CC) $(BASE_CFLAGS) -c $< -o $@
 
 $(LIB): $(CORE_OBJ)
 	ar rcs $@ $^
@@ -84,36 +114,49 @@ $(LIB): $(CORE_OBJ)
 $(SCRIPT_LIB): $(HOST_OBJ) $(LUA_OBJ)
 	ar rcs $@ $^
 
+$(TRAIN_LIB): $(TRAIN_OBJ)
+	ar rcs $@ $^
+
 $(MODULE): $(LUA_OBJ) $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -o $@ $^ $(CORE_LIBS)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
 
-$(BIN): $(CLI_OBJ) $(TRAIN_OBJ) $(SCRIPT_LIB) $(LIB)
+$(BIN): $(CLI_OBJ) $(TRAIN_LIB) $(SCRIPT_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(CLI_OBJ) $(TRAIN_OBJ) $(SCRIPT_LIB) $(LIB) $(BIN_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(TRAIN_LIB) $(SCRIPT_LIB) $(LIB) $(BIN_LIBS)
 
-$(CTESTS): tests/c/test_core.c tests/c/test.h $(LIB)
+$(B)/tests/test_core%: tests/c/test_core%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Isrc/core -o $@ $< $(LIB) $(CORE_LIBS)
+	$(CC) $(BASE_CFLAGS) $(CORE_INC) $(LDFLAGS) -o $@ $< $(LIB) $(CORE_LIBS)
+
+$(B)/tests/test_%: tests/c/test_%.c $(TRAIN_LIB) $(SCRIPT_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(TRAIN_INC) $(LDFLAGS) -o $@ $< $(TRAIN_LIB) $(SCRIPT_LIB) $(LIB) $(BIN_LIBS)
 
 $(CTRAINER): examples/c/trainer.c $(SCRIPT_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Isrc/core -Isrc/host -o $@ $< $(SCRIPT_LIB) $(LIB) $(LUA_LIBS) $(CORE_LIBS)
-
-# The C tests again, under AddressSanitizer and UndefinedBehaviorSanitizer.
-$(B)/asan/test_core: tests/c/test_core.c tests/c/test.h $(CORE_SRC)
-	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -Isrc/core -o $@ tests/c/test_core.c $(CORE_SRC) $(CORE_LIBS)
+	$(CC) $(BASE_CFLAGS) -Isrc/core -Isrc/host $(LDFLAGS) -o $@ $< $(SCRIPT_LIB) $(LIB) $(LUA_LIBS) $(CORE_LIBS)
 
 $(B)/bench/bench_core: bench/bench_core.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -O3 -Isrc/core -o $@ $< $(LIB) $(CORE_LIBS)
+	$(CC) $(BASE_CFLAGS) -O3 $(CORE_INC) $(LDFLAGS) -o $@ $< $(LIB) $(CORE_LIBS)
 $(B)/bench/bench_script: bench/bench_script.c $(SCRIPT_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(LUA_CFLAGS) -O3 -Isrc/core -Isrc/host -o $@ $< $(SCRIPT_LIB) $(LIB) $(BIN_LUA_LIBS) $(CORE_LIBS)
+	$(CC) $(BASE_CFLAGS) -O3 $(HOST_INC) $(LDFLAGS) -o $@ $< $(SCRIPT_LIB) $(LIB) $(BIN_LUA_LIBS) $(CORE_LIBS)
 
-test: all $(B)/asan/test_core
-	@bash tools/run-tests.sh
+# The whole suite runs twice: on the plain build, then on the same sources
+# built with the sanitizers (build-san/). make test SANITIZE=1 runs only the
+# latter.
+ifeq ($(SANITIZE),1)
+TEST_BUILDS = $(B)
+else
+TEST_BUILDS = $(B) build-san
+endif
+test:
+	@bash tools/check-deps.sh
+	@$(MAKE) --no-print-directory all
+	@$(if $(filter build-san,$(TEST_BUILDS)),$(if $(filter 1,$(SANITIZE)),,$(MAKE) --no-print-directory all SANITIZE=1 B=build-san))
+	@bash tools/run-tests.sh $(TEST_BUILDS)
 
 bench: all $(BENCH)
 	@bash bench/run.sh
@@ -139,6 +182,8 @@ install: all
 	install -m 644 $(LUA_FILES) $(DESTDIR)$(PREFIX)/share/lua/$(LUA_VERSION)/lrengine/
 
 clean:
-	rm -rf $(B)
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 .PHONY: all test bench demo install module install-module clean

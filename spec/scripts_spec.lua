@@ -159,7 +159,7 @@ end)
 describe("the C trainer example", function()
   it("uses a script schedule from C and resumes it exactly", function()
     for _, s in ipairs{"rises_twice.lua", "plateau_cooldown.lua", "warmup_cosine.lua"} do
-      local code, out = sh.run("./build/examples/c_trainer examples/schedules/" .. s)
+      local code, out = sh.run("./" .. sh.build .. "/examples/c_trainer examples/schedules/" .. s)
       assert.are.equal(0, code, s)
       assert.matches("resumed run identical", out)
     end

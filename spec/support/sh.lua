@@ -1,6 +1,7 @@
 -- Runs a command and returns its exit code, stdout and stderr.
 local M = {}
-M.bin = "./build/bin/lrengine"
+M.build = os.getenv("LRE_BUILD") or "build"
+M.bin = "./" .. M.build .. "/bin/lrengine"
 
 local function slurp(path)
   local f = io.open(path, "rb")

@@ -4,7 +4,7 @@
 #ifndef LRE_HOST_H
 #define LRE_HOST_H
 
-#include "../lua/lrengine_lua.h"
+#include "lrengine_lua.h"
 #include "lrengine_script.h"
 
 typedef struct lre_host lre_host;

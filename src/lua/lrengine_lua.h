@@ -4,7 +4,7 @@
 #ifndef LRENGINE_LUA_H
 #define LRENGINE_LUA_H
 
-#include "../core/lrengine.h"
+#include "lrengine.h"
 
 #include <lauxlib.h>
 #include <lua.h>
