@@ -155,8 +155,21 @@ endif
 test:
 	@bash tools/check-deps.sh
 	@$(MAKE) --no-print-directory all
+	@if command -v clang >/dev/null; then $(MAKE) --no-print-directory fuzz; fi
 	@$(if $(filter build-san,$(TEST_BUILDS)),$(if $(filter 1,$(SANITIZE)),,$(MAKE) --no-print-directory all SANITIZE=1 B=build-san))
 	@bash tools/run-tests.sh $(TEST_BUILDS)
+
+# Fuzz harnesses: tests/fuzz/fuzz_NAME.c, one libFuzzer entry point each,
+# seeds in tests/fuzz/corpus/NAME/. Built with clang in build-fuzz/ (every
+# floor but the command line, instrumented); tools/fuzz.sh runs them.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+fuzz:
+	@$(MAKE) --no-print-directory B=build-fuzz CC=clang CFLAGS="-O1 -g $(FUZZ_FLAGS)" fuzz-harnesses
+fuzz-harnesses: $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(TRAIN_LIB) $(SCRIPT_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CLI_INC) -fsanitize=fuzzer,address,undefined -o $@ $< $(TRAIN_LIB) $(SCRIPT_LIB) $(LIB) $(LUA_LIBS) -lopenblas $(CORE_LIBS)
 
 bench: all $(BENCH)
 	@bash bench/run.sh
@@ -186,4 +199,4 @@ clean:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
-.PHONY: all test bench demo install module install-module clean
+.PHONY: all test bench demo fuzz fuzz-harnesses install module install-module clean

@@ -50,6 +50,17 @@ if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$out"; the
   failed=$((failed + 1)); echo "not ok: a sanitizer reported an error (above)"
 fi
 done
+# A short run of every fuzz harness (when `make fuzz` built them): its
+# committed corpus, then a few seconds of mutations.
+for h in build-fuzz/fuzz/fuzz_*; do
+  [ -x "$h" ] || continue
+  name=${h##*/fuzz_}
+  if bash tools/fuzz.sh --smoke "$name" >"$out" 2>&1; then
+    passed=$((passed + 1)); echo "ok - fuzz smoke $name"
+  else
+    failed=$((failed + 1)); cat "$out"; echo "not ok - fuzz smoke $name"
+  fi
+done
 rm -f "$out"
 
 echo "$passed passed, $failed failed"

@@ -27,7 +27,10 @@
  * the widest the CPU has. Results do not depend on the width: no FMA is
  * enabled (and -std=c11 keeps contraction off), and vector sqrt and division
  * round exactly like scalar ones. */
-#if defined(__x86_64__) && defined(__linux__) && defined(__has_attribute)
+#if defined(__x86_64__) && defined(__linux__) && defined(__has_attribute) && !defined(__clang__)
+/* (clang 14 leaves the dispatchers of static target_clones functions
+ * undefined at link time: under clang the kernels are built for the
+ * baseline only) */
 #if __has_attribute(target_clones)
 #define WIDEST_SIMD __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif

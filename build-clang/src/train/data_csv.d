@@ -1,0 +1,3 @@
+build-clang/src/train/data_csv.o: src/train/data_csv.c src/train/data.h
+
+src/train/data.h:

@@ -1,0 +1,3 @@
+build-clang/src/train/data_idx.o: src/train/data_idx.c src/train/data.h
+
+src/train/data.h:

@@ -1,0 +1,6 @@
+build-clang/tests/test_core: tests/c/test_core.c src/core/lrengine.h \
+  tests/c/test.h
+
+src/core/lrengine.h:
+
+tests/c/test.h:
