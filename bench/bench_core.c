@@ -103,7 +103,7 @@ int main(int argc, char **argv)
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         lre_optim *o;
         lre_optim_new(&o, cases[c].kind, cases[c].p, (size_t)cases[c].np, NULL);
-        lre_optim_add_group(o, LRE_F32, arr[0], arr[1], n, NULL, 0);
+        lre_optim_add_group(o, LRE_F32, arr[0], arr[1], n, NULL, 0, NULL);
         lre_optim_set_threads(o, threads);
         lre_optim_step(o);
         lre_group *g = &o->groups[0];

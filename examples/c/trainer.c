@@ -48,7 +48,7 @@ static lre_optim *make(const char *script, double *w, double *g)
     }
     lre_schedule_release(lr); /* the optimizer holds it */
     lre_optim_set_horizon(opt, 10, 400);
-    if (lre_optim_add_group(opt, LRE_F64, w, g, 2, NULL, 0) < 0) {
+    if (lre_optim_add_group(opt, LRE_F64, w, g, 2, NULL, 0, NULL)) {
         fprintf(stderr, "trainer: %s\n", lre_optim_errmsg(opt));
         exit(1);
     }

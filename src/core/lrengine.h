@@ -196,11 +196,12 @@ const char *const *lre_optim_kinds(void);
 const char *lre_optim_kind(const lre_optim *o);
 
 /* Adds a parameter group: n parameters and gradients of one dtype, owned by
- * the caller and alive as long as the optimizer. `params` override the
- * defaults for this group. Allocates the group's state, once. Returns the
- * group index (>= 0) or a negative error code. */
+ * the caller and alive as long as the optimizer. `overrides` override the
+ * defaults for this group. Allocates the group's state, once. Returns LRE_OK
+ * and stores the new group's index in *group_out (when not NULL), or returns
+ * an error code (message in lre_optim_errmsg) and adds nothing. */
 int lre_optim_add_group(lre_optim *o, lre_dtype dtype, void *params, const void *grads, size_t n,
-                        const lre_param *overrides, size_t noverrides);
+                        const lre_param *overrides, size_t noverrides, int *group_out);
 
 /* Points a group at other buffers of the same size and dtype. */
 int lre_optim_rebind(lre_optim *o, int group, void *params, const void *grads);

@@ -247,16 +247,16 @@ static int ensure_state(lre_optim *o, lre_group *g)
 }
 
 int lre_optim_add_group(lre_optim *o, lre_dtype dtype, void *params, const void *grads, size_t n,
-                        const lre_param *overrides, size_t noverrides)
+                        const lre_param *overrides, size_t noverrides, int *group_out)
 {
     o->err.code = 0;
     const char *name = defs[o->kind].name;
-    if (dtype != LRE_F32 && dtype != LRE_F64) return -fail(o, LRE_EINVAL, "%s: unknown dtype%s", name, "");
-    if (n > 0 && (!params || !grads)) return -fail(o, LRE_EINVAL, "%s: params and grads must not be NULL%s", name, "");
+    if (dtype != LRE_F32 && dtype != LRE_F64) return fail(o, LRE_EINVAL, "%s: unknown dtype%s", name, "");
+    if (n > 0 && (!params || !grads)) return fail(o, LRE_EINVAL, "%s: params and grads must not be NULL%s", name, "");
     if (o->ngroups == o->cap) {
         int cap = o->cap ? 2 * o->cap : 4;
         lre_group *gs = realloc(o->groups, (size_t)cap * sizeof *gs);
-        if (!gs) return -fail(o, LRE_ENOMEM, "%s: out of memory%s", name, "");
+        if (!gs) return fail(o, LRE_ENOMEM, "%s: out of memory%s", name, "");
         o->groups = gs;
         o->cap = cap;
     }
@@ -277,9 +277,11 @@ int lre_optim_add_group(lre_optim *o, lre_dtype dtype, void *params, const void 
     if (!rc) rc = ensure_state(o, g);
     if (rc) {
         group_free(g);
-        return -rc;
+        return rc;
     }
-    return o->ngroups++;
+    if (group_out) *group_out = o->ngroups;
+    o->ngroups++;
+    return LRE_OK;
 }
 
 int lre_optim_rebind(lre_optim *o, int group, void *params, const void *grads)

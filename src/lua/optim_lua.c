@@ -108,8 +108,8 @@ static int add_group(lua_State *L, lre_optim *o, int t, int keep, int anchor, in
     lua_rawseti(L, keep, (lua_Integer)luaL_len(L, keep) + 1);
     lre_param params[MAX_PARAMS];
     size_t np = read_hps(L, t, params, anchor);
-    int gi = lre_optim_add_group(o, p->dtype, p->data, g->data, p->n, params, np);
-    if (gi < 0) return luaL_error(L, "group %d: %s", which, lre_optim_errmsg(o));
+    int gi = -1;
+    if (lre_optim_add_group(o, p->dtype, p->data, g->data, p->n, params, np, &gi)) return luaL_error(L, "group %d: %s", which, lre_optim_errmsg(o));
     return gi;
 }
 

@@ -44,7 +44,7 @@ int train_find_lr(train_config *c, double lr_min, double lr_max, long long steps
         rc = cli_error(LRE_EXIT_FAIL, "%s", err.msg);
         goto done;
     }
-    if (lre_optim_add_group(opt, LRE_F32, m.params, m.grads, m.nparams, NULL, 0) < 0 ||
+    if (lre_optim_add_group(opt, LRE_F32, m.params, m.grads, m.nparams, NULL, 0, NULL) ||
         lre_optim_schedule(opt, -1, "lr", ramp)) {
         rc = cli_error(LRE_EXIT_FAIL, "%s", lre_optim_errmsg(opt));
         goto done;

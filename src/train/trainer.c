@@ -136,7 +136,7 @@ static int build_optimizer(run_state *r, mlp *m, size_t steps_per_epoch, char *m
     if (lre_optim_new(&r->opt, c->optimizer, c->hps, (size_t)c->nhps, &err))
         return snprintf(msg, size, "%s", err.msg), -1;
     lre_optim_set_horizon(r->opt, (int64_t)steps_per_epoch, (int64_t)steps_per_epoch * c->epochs);
-    if (lre_optim_add_group(r->opt, LRE_F32, m->params, m->grads, m->nparams, NULL, 0) < 0)
+    if (lre_optim_add_group(r->opt, LRE_F32, m->params, m->grads, m->nparams, NULL, 0, NULL))
         return snprintf(msg, size, "%s", lre_optim_errmsg(r->opt)), -1;
     for (int k = 0; k < c->schedules.n; k++)
         if (lre_optim_schedule(r->opt, -1, c->schedules.name[k], c->schedules.s[k]))

@@ -34,7 +34,7 @@ static void refuses_a_nonfinite_gradient_and_changes_nothing(void)
     lre_optim *o;
     lre_param p[] = {{"lr", 0.01, NULL, 0, NULL, NULL}};
     ASSERT_EQ(lre_optim_new(&o, "adam", p, 1, NULL), LRE_OK);
-    ASSERT(lre_optim_add_group(o, LRE_F32, x, g, 4, NULL, 0) == 0);
+    ASSERT(lre_optim_add_group(o, LRE_F32, x, g, 4, NULL, 0, NULL) == 0);
     ASSERT_EQ(lre_optim_step(o), LRE_ENONFINITE);
     ASSERT_STR_CONTAINS(lre_optim_errmsg(o), "non-finite gradient");
     ASSERT(x[0] == 1 && x[2] == 3);
@@ -60,8 +60,8 @@ static void steps_in_one_pass_on_large_groups_with_threads(void)
     lre_param p[] = {{"lr", 0.01, NULL, 0, NULL, NULL}};
     lre_optim_new(&a, "adamw", p, 1, NULL);
     lre_optim_new(&b, "adamw", p, 1, NULL);
-    lre_optim_add_group(a, LRE_F32, x, g, n, NULL, 0);
-    lre_optim_add_group(b, LRE_F32, y, g, n, NULL, 0);
+    lre_optim_add_group(a, LRE_F32, x, g, n, NULL, 0, NULL);
+    lre_optim_add_group(b, LRE_F32, y, g, n, NULL, 0, NULL);
     lre_optim_set_threads(b, 2);
     for (int t = 0; t < 3; t++) lre_optim_step(a), lre_optim_step(b);
     ASSERT(memcmp(x, y, n * sizeof *x) == 0); /* elementwise: threads give the same bits */
@@ -96,11 +96,11 @@ static void large_groups_match_small_ones_bit_for_bit(void)
         memcpy(tail, x1 + n - m, sizeof tail);
         lre_optim *o[4];
         for (int k = 0; k < 4; k++) ASSERT_EQ(lre_optim_new(&o[k], cases[c].kind, cases[c].p, cases[c].np, NULL), 0);
-        lre_optim_add_group(o[0], LRE_F64, x1, g, n, NULL, 0);
-        lre_optim_add_group(o[1], LRE_F64, x2, g, n, NULL, 0);
+        lre_optim_add_group(o[0], LRE_F64, x1, g, n, NULL, 0, NULL);
+        lre_optim_add_group(o[1], LRE_F64, x2, g, n, NULL, 0, NULL);
         lre_optim_set_threads(o[1], 2);
-        lre_optim_add_group(o[2], LRE_F64, head, g, m, NULL, 0);
-        lre_optim_add_group(o[3], LRE_F64, tail, g + n - m, m, NULL, 0);
+        lre_optim_add_group(o[2], LRE_F64, head, g, m, NULL, 0, NULL);
+        lre_optim_add_group(o[3], LRE_F64, tail, g + n - m, m, NULL, 0, NULL);
         for (int t = 0; t < 3; t++)
             for (int k = 0; k < 4; k++) ASSERT_EQ(lre_optim_step(o[k]), 0);
         ASSERT(memcmp(x1, x2, n * sizeof *x1) == 0);
@@ -121,7 +121,7 @@ static void refuses_a_nonfinite_gradient_in_the_last_chunk_with_threads(void)
     lre_optim *o;
     lre_param p[] = {{"lr", 0.1, NULL, 0, NULL, NULL}};
     lre_optim_new(&o, "sgd", p, 1, NULL);
-    lre_optim_add_group(o, LRE_F32, x, g, n, NULL, 0);
+    lre_optim_add_group(o, LRE_F32, x, g, n, NULL, 0, NULL);
     for (int threads = 1; threads <= 2; threads++) {
         lre_optim_set_threads(o, threads);
         ASSERT_EQ(lre_optim_step(o), LRE_ENONFINITE);
@@ -149,7 +149,7 @@ static void restores_state_exactly_and_refuses_damaged_streams(void)
     lre_optim *o;
     lre_param p[] = {{"lr", 0, NULL, 0, NULL, s}, {"momentum", 0.9, NULL, 0, NULL, NULL}};
     ASSERT_EQ(lre_optim_new(&o, "sgd", p, 2, NULL), LRE_OK);
-    lre_optim_add_group(o, LRE_F64, x, g, 3, NULL, 0);
+    lre_optim_add_group(o, LRE_F64, x, g, 3, NULL, 0, NULL);
     for (int t = 0; t < 5; t++) lre_optim_step(o), lre_optim_observe(o, 1.0);
     lre_membuf m = {0};
     ASSERT_EQ(lre_optim_save(o, lre_membuf_write, &m), LRE_OK);
@@ -181,7 +181,7 @@ static void restores_state_exactly_and_refuses_damaged_streams(void)
     lre_optim *other;
     lre_param q[] = {{"lr", 0.1, NULL, 0, NULL, NULL}};
     lre_optim_new(&other, "adam", q, 1, NULL);
-    lre_optim_add_group(other, LRE_F64, x, g, 3, NULL, 0);
+    lre_optim_add_group(other, LRE_F64, x, g, 3, NULL, 0, NULL);
     r = (lre_memreader){m.data, m.len, 0};
     ASSERT_EQ(lre_optim_load(other, lre_memreader_read, &r), LRE_EMISMATCH);
     lre_optim_free(other);
@@ -207,7 +207,7 @@ static void refuses_a_schedule_value_out_of_range(void)
     lre_optim *o;
     lre_param p[] = {{"lr", 0.1, NULL, 0, NULL, NULL}, {"betas[1]", 0, NULL, 0, NULL, s}};
     ASSERT_EQ(lre_optim_new(&o, "adam", p, 2, NULL), LRE_OK);
-    lre_optim_add_group(o, LRE_F64, x, g, 1, NULL, 0);
+    lre_optim_add_group(o, LRE_F64, x, g, 1, NULL, 0, NULL);
     ASSERT_EQ(lre_optim_step(o), LRE_ERANGE);
     ASSERT_STR_CONTAINS(lre_optim_errmsg(o), "betas[1] must be in [0, 1), got 1.5");
     ASSERT(x[0] == 1);
@@ -286,7 +286,7 @@ static void a_failing_custom_schedule_leaves_parameters_untouched(void)
     lre_optim *o;
     lre_param p[] = {{"lr", 0, NULL, 0, NULL, s}};
     lre_optim_new(&o, "sgd", p, 1, NULL);
-    lre_optim_add_group(o, LRE_F64, x, g, 2, NULL, 0);
+    lre_optim_add_group(o, LRE_F64, x, g, 2, NULL, 0, NULL);
     for (int t = 0; t < 3; t++) ASSERT_EQ(lre_optim_step(o), LRE_OK);
     double before = x[0];
     ASSERT_EQ(lre_optim_step(o), LRE_ECALLBACK);
