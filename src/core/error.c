@@ -24,14 +24,20 @@ const char *lre_strerror(int code)
     }
 }
 
-int lre_error_set(lre_error *err, int code, const char *fmt, ...)
+int lre__error_setv(lre_error *err, int code, const char *fmt, va_list ap)
 {
     if (err) {
-        va_list ap;
-        va_start(ap, fmt);
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
         err->code = code;
     }
+    return code;
+}
+
+int lre_error_set(lre_error *err, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lre__error_setv(err, code, fmt, ap);
+    va_end(ap);
     return code;
 }

@@ -4,7 +4,13 @@
 
 #include "lrengine.h"
 
+#include <stdarg.h>
+
 #define LRE_PI 3.14159265358979323846
+
+/* lre_error_set over a va_list: the core's handles build their printf-style
+ * error helpers on it (error.c). */
+int lre__error_setv(lre_error *err, int code, const char *fmt, va_list ap);
 
 /* ---- parameter specifications (params.c) ---- */
 

@@ -65,6 +65,17 @@ typedef struct lre_error {
  * returns code: for custom-schedule callbacks and code built on the library. */
 int lre_error_set(lre_error *err, int code, const char *fmt, ...) LRE_PRINTF(3, 4);
 
+/* CRC-32 (zlib's, the polynomial of ISO 3309 and PNG) of len bytes, continuing
+ * crc (start from 0): lre_crc32(lre_crc32(0, a, n), b, m) is the CRC of a
+ * then b. Any length: zlib's own takes 32-bit lengths, this feeds it in
+ * pieces. Thread-safe. */
+uint32_t lre_crc32(uint32_t crc, const void *data, size_t len);
+
+/* SplitMix64 (Steele, Lea and Flood 2014): advances *state and returns the
+ * next 64 random bits. The core's random schedules use its finaliser, so a
+ * host that needs the same generator can share this one. */
+uint64_t lre_splitmix64(uint64_t *state);
+
 typedef struct lre_schedule lre_schedule;
 
 /* A named argument. Set exactly one of: value (numbers and booleans 0/1),
@@ -213,7 +224,7 @@ int lre_optim_schedule(lre_optim *o, int group, const char *hparam, lre_schedule
 /* Sets a constant hyper-parameter, validated; or reads its current value (the
  * value used by the last step when it is scheduled). */
 int lre_optim_set(lre_optim *o, int group, const char *hparam, double value);
-int lre_optim_get(const lre_optim *o, int group, const char *hparam, double *value);
+int lre_optim_get(lre_optim *o, int group, const char *hparam, double *value);
 
 /* Names of the numeric hyper-parameters of this optimizer (NULL-terminated)
  * and the schedule driving one, or NULL. */

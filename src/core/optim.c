@@ -63,35 +63,43 @@ typedef struct optim_def {
 
 #define DEF(name, t) {name, t, sizeof(t) / sizeof((t)[0])}
 static const optim_def defs[O_COUNT] = {
-    [O_SGD] = DEF("sgd", sgd_hp),           [O_ADAM] = DEF("adam", adam_hp),
-    [O_ADAMW] = DEF("adamw", adamw_hp),     [O_ADAGRAD] = DEF("adagrad", adagrad_hp),
-    [O_RMSPROP] = DEF("rmsprop", rmsprop_hp), [O_ADADELTA] = DEF("adadelta", adadelta_hp),
-    [O_ADAMAX] = DEF("adamax", adamax_hp),  [O_NADAM] = DEF("nadam", nadam_hp),
-    [O_RADAM] = DEF("radam", radam_hp),     [O_RPROP] = DEF("rprop", rprop_hp),
-    [O_ASGD] = DEF("asgd", asgd_hp),        [O_LION] = DEF("lion", lion_hp),
+#define LRE_X(id, name) [O_##id] = DEF(#name, name##_hp),
+    LRE_OPTIMIZERS(LRE_X)
+#undef LRE_X
 };
 
-static const char *const optim_names[] = {"sgd", "adam", "adamw", "adagrad", "rmsprop", "adadelta", "adamax",
-                                          "nadam", "radam", "rprop", "asgd", "lion", NULL};
+static const char *const optim_names[] = {
+#define LRE_X(id, name) #name,
+    LRE_OPTIMIZERS(LRE_X)
+#undef LRE_X
+    NULL};
 
 const char *const *lre_optim_kinds(void) { return optim_names; }
 const char *lre__optim_name(int kind) { return defs[kind].name; }
 const char *lre_optim_kind(const lre_optim *o) { return defs[o->kind].name; }
 size_t lre__dtype_size(lre_dtype d) { return d == LRE_F64 ? sizeof(double) : sizeof(float); }
 
-/* The names of the schedulable hyper-parameters, per optimizer. */
-static const char *hp_names[O_COUNT][HP_COUNT + 1];
+/* The names of the schedulable hyper-parameters, kept in the handle (filled
+ * by lre_optim_new from the definition): no shared table to fill lazily. */
+const char *const *lre_optim_hparams(const lre_optim *o) { return o->hparams; }
 
-const char *const *lre_optim_hparams(const lre_optim *o)
+static void fill_hparams(lre_optim *o)
 {
-    const char **names = hp_names[o->kind];
-    if (!names[0]) {
-        size_t k = 0;
-        for (size_t i = 0; i < defs[o->kind].nhp; i++)
-            if (!(defs[o->kind].hp[i].spec.flags & LRE_P_FIXED)) names[k++] = defs[o->kind].hp[i].spec.name;
-        names[k] = NULL;
-    }
-    return names;
+    size_t k = 0;
+    for (size_t i = 0; i < defs[o->kind].nhp; i++)
+        if (!(defs[o->kind].hp[i].spec.flags & LRE_P_FIXED)) o->hparams[k++] = defs[o->kind].hp[i].spec.name;
+    o->hparams[k] = NULL;
+}
+
+/* Records a failure in the handle (printf-style) and returns code. */
+static int fail(lre_optim *o, int code, const char *fmt, ...) LRE_PRINTF(3, 4);
+static int fail(lre_optim *o, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lre__error_setv(&o->err, code, fmt, ap);
+    va_end(ap);
+    return code;
 }
 
 static const hp_spec *find_hp(int kind, const char *name)
@@ -172,6 +180,7 @@ int lre_optim_new(lre_optim **out, const char *kind, const lre_param *params, si
     if (!o) return lre_error_set(err, LRE_ENOMEM, "%s: out of memory", defs[id].name);
     o->kind = id;
     o->threads = 1;
+    fill_hparams(o);
     int rc = parse_hps(id, NULL, params, nparams, o->defaults, o->default_sched, err);
     if (rc) {
         lre_optim_free(o);
@@ -203,11 +212,6 @@ int lre_optim_ngroups(const lre_optim *o) { return o->ngroups; }
 void lre_optim_set_nonfinite(lre_optim *o, lre_nonfinite policy) { o->nonfinite = policy; }
 void lre_optim_set_threads(lre_optim *o, int threads) { o->threads = threads < 0 ? 1 : threads; }
 
-static int fail(lre_optim *o, int code, const char *fmt, const char *a, const char *b)
-{
-    return lre_error_set(&o->err, code, fmt, a, b);
-}
-
 /* Which state arrays a group needs, given its hyper-parameters (a scheduled
  * momentum counts as on). Slots: see the kernels. */
 static int state_needed(const lre_optim *o, const lre_group *g, int slot)
@@ -233,7 +237,7 @@ static int ensure_state(lre_optim *o, lre_group *g)
     for (int s = 0; s < LRE_MAX_STATE; s++) {
         if (g->state[s] || !state_needed(o, g, s)) continue;
         void *buf = calloc(g->n ? g->n : 1, es);
-        if (!buf) return lre_error_set(&o->err, LRE_ENOMEM, "%s: out of memory for optimizer state", defs[o->kind].name);
+        if (!buf) return fail(o, LRE_ENOMEM, "%s: out of memory for optimizer state", defs[o->kind].name);
         double init = 0;
         if (o->kind == O_ADAGRAD) init = g->hp[HP_INITIAL_ACC];
         if (o->kind == O_RPROP && s == 1) init = g->hp[HP_LR];
@@ -251,12 +255,12 @@ int lre_optim_add_group(lre_optim *o, lre_dtype dtype, void *params, const void 
 {
     o->err.code = 0;
     const char *name = defs[o->kind].name;
-    if (dtype != LRE_F32 && dtype != LRE_F64) return fail(o, LRE_EINVAL, "%s: unknown dtype%s", name, "");
-    if (n > 0 && (!params || !grads)) return fail(o, LRE_EINVAL, "%s: params and grads must not be NULL%s", name, "");
+    if (dtype != LRE_F32 && dtype != LRE_F64) return fail(o, LRE_EINVAL, "%s: unknown dtype", name);
+    if (n > 0 && (!params || !grads)) return fail(o, LRE_EINVAL, "%s: params and grads must not be NULL", name);
     if (o->ngroups == o->cap) {
         int cap = o->cap ? 2 * o->cap : 4;
         lre_group *gs = realloc(o->groups, (size_t)cap * sizeof *gs);
-        if (!gs) return fail(o, LRE_ENOMEM, "%s: out of memory%s", name, "");
+        if (!gs) return fail(o, LRE_ENOMEM, "%s: out of memory", name);
         o->groups = gs;
         o->cap = cap;
     }
@@ -287,7 +291,7 @@ int lre_optim_add_group(lre_optim *o, lre_dtype dtype, void *params, const void 
 int lre_optim_rebind(lre_optim *o, int group, void *params, const void *grads)
 {
     if (group < 0 || group >= o->ngroups)
-        return lre_error_set(&o->err, LRE_EINVAL, "%s: no group %d", defs[o->kind].name, group);
+        return fail(o, LRE_EINVAL, "%s: no group %d", defs[o->kind].name, group);
     o->groups[group].params = params;
     o->groups[group].grads = grads;
     return LRE_OK;
@@ -299,7 +303,7 @@ static int resolve(lre_optim *o, int group, const char *hparam, int *lo, int *hi
     const char *name = defs[o->kind].name;
     *hs = hparam ? find_hp(o->kind, hparam) : NULL;
     if (!*hs) return fail(o, LRE_EINVAL, "%s: unknown hyper-parameter '%s'", name, hparam ? hparam : "(null)");
-    if (group >= o->ngroups) return lre_error_set(&o->err, LRE_EINVAL, "%s: no group %d", name, group);
+    if (group >= o->ngroups) return fail(o, LRE_EINVAL, "%s: no group %d", name, group);
     *lo = group < 0 ? 0 : group;
     *hi = group < 0 ? o->ngroups : group + 1;
     return LRE_OK;
@@ -352,13 +356,13 @@ int lre_optim_set(lre_optim *o, int group, const char *hparam, double value)
     return LRE_OK;
 }
 
-int lre_optim_get(const lre_optim *o, int group, const char *hparam, double *value)
+int lre_optim_get(lre_optim *o, int group, const char *hparam, double *value)
 {
-    const hp_spec *hs = hparam ? find_hp(o->kind, hparam) : NULL;
-    if (!hs) return LRE_EINVAL;
-    if (group < 0) *value = o->ngroups ? o->groups[0].hp[hs->hp] : o->defaults[hs->hp];
-    else if (group < o->ngroups) *value = o->groups[group].hp[hs->hp];
-    else return LRE_EINVAL;
+    int lo, hi;
+    const hp_spec *hs;
+    int rc = resolve(o, group, hparam, &lo, &hi, &hs);
+    if (rc) return rc;
+    *value = group < 0 ? (o->ngroups ? o->groups[0].hp[hs->hp] : o->defaults[hs->hp]) : o->groups[group].hp[hs->hp];
     return LRE_OK;
 }
 
@@ -525,7 +529,7 @@ int lre_optim_step(lre_optim *o)
 {
     o->err.code = 0;
     const char *name = defs[o->kind].name;
-    if (o->ngroups == 0) return fail(o, LRE_EINVAL, "%s: step: no parameter groups%s", name, "");
+    if (o->ngroups == 0) return fail(o, LRE_EINVAL, "%s: step: no parameter groups", name);
 
     /* 1. Evaluate every schedule and check its value; nothing is written yet. */
     for (int i = 0; i < o->ngroups; i++) {
@@ -538,10 +542,10 @@ int lre_optim_step(lre_optim *o)
             lre_error e;
             double v;
             int rc = shared ? (v = *shared, LRE_OK) : lre_schedule_eval(g->sched[h], o->step, &v, &e);
-            if (rc) return lre_error_set(&o->err, rc, "%s: schedule of %s: %s", name, hs->spec.name, e.msg);
+            if (rc) return fail(o, rc, "%s: schedule of %s: %s", name, hs->spec.name, e.msg);
             rc = lre__check_value(name, &hs->spec, v, &e);
             if (rc)
-                return lre_error_set(&o->err, LRE_ERANGE, "%s (from its schedule, group %d, step %lld)", e.msg, i + 1,
+                return fail(o, LRE_ERANGE, "%s (from its schedule, group %d, step %lld)", e.msg, i + 1,
                                  (long long)o->step);
             g->next.hp[h] = v;
         }
@@ -553,7 +557,7 @@ int lre_optim_step(lre_optim *o)
             o->skipped++;
             return LRE_OK;
         }
-        return lre_error_set(&o->err, LRE_ENONFINITE,
+        return fail(o, LRE_ENONFINITE,
                          "%s: non-finite gradient in group %d at step %lld; parameters left unchanged", name, i + 1,
                          (long long)o->step);
     }
@@ -579,7 +583,7 @@ int lre_optim_observe(lre_optim *o, double metric)
             if (!s || earlier_use(o, i, h)) continue;
             lre_error e;
             int rc = lre_schedule_observe(s, metric, o->step, &e);
-            if (rc) return lre_error_set(&o->err, rc, "%s: observe: %s", defs[o->kind].name, e.msg);
+            if (rc) return fail(o, rc, "%s: observe: %s", defs[o->kind].name, e.msg);
         }
     }
     return LRE_OK;

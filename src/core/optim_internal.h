@@ -14,8 +14,16 @@ enum lre_hp {
     HP_COUNT
 };
 
+/* The optimizers, once: X(ID, name) gives the enum O_ID, the definition
+ * table entry (name, name##_hp) and the list lre_optim_kinds returns. */
+#define LRE_OPTIMIZERS(X)                                                                           \
+    X(SGD, sgd) X(ADAM, adam) X(ADAMW, adamw) X(ADAGRAD, adagrad) X(RMSPROP, rmsprop) X(ADADELTA, adadelta) \
+    X(ADAMAX, adamax) X(NADAM, nadam) X(RADAM, radam) X(RPROP, rprop) X(ASGD, asgd) X(LION, lion)
+
 enum lre_optim_id {
-    O_SGD, O_ADAM, O_ADAMW, O_ADAGRAD, O_RMSPROP, O_ADADELTA, O_ADAMAX, O_NADAM, O_RADAM, O_RPROP, O_ASGD, O_LION,
+#define LRE_X(id, name) O_##id,
+    LRE_OPTIMIZERS(LRE_X)
+#undef LRE_X
     O_COUNT
 };
 
@@ -53,6 +61,7 @@ struct lre_optim {
     lre_nonfinite nonfinite;
     int threads;
     int64_t steps_per_epoch, total_steps;
+    const char *hparams[HP_COUNT + 1]; /* lre_optim_hparams: filled from the definition at construction */
     lre_error err;
 };
 

@@ -1,10 +1,13 @@
-/* rng.c -- counter-based random numbers: the value is a pure function of
- * (seed, counter), so a random schedule can be evaluated at any step, resumed
- * without replay, and never touches hidden global state.
- * The mixing function is SplitMix64's finaliser (Steele, Lea, Flood 2014),
- * applied twice so that nearby seeds and counters decorrelate. */
+/* rng.c -- the core's one SplitMix64 (Steele, Lea, Flood 2014, "Fast
+ * splittable pseudorandom number generators"), and counter-based random
+ * numbers built on its finaliser: the value is a pure function of (seed,
+ * counter), so a random schedule can be evaluated at any step, resumed
+ * without replay, and never touches hidden global state. */
 #include "internal.h"
 
+#define GOLDEN_GAMMA 0x9e3779b97f4a7c15ull
+
+/* SplitMix64's finaliser (Stafford's variant 13 of the MurmurHash3 mixer). */
 static uint64_t mix64(uint64_t z)
 {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -12,8 +15,15 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
+uint64_t lre_splitmix64(uint64_t *state)
+{
+    *state += GOLDEN_GAMMA;
+    return mix64(*state);
+}
+
+/* The finaliser applied twice so that nearby seeds and counters decorrelate. */
 double lre__uniform(uint64_t seed, uint64_t counter)
 {
-    uint64_t z = mix64(mix64(seed + 0x9e3779b97f4a7c15ull) ^ (counter * 0x9e3779b97f4a7c15ull + 1));
+    uint64_t z = mix64(lre_splitmix64(&seed) ^ (counter * GOLDEN_GAMMA + 1));
     return (double)(z >> 11) * 0x1.0p-53; /* 53 random bits -> [0, 1) */
 }

@@ -7,12 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const kind_names[] = {
-    "constant", "step", "multistep", "exponential", "inverse_time", "linear", "polynomial", "piecewise",
-    "cosine", "cosine_restarts", "cyclic", "one_cycle", "one_cycle_momentum", "wsd", "random",
-    "noise", "warmup", "sequence", "product", "scale", "clamp", "min", "max", "plateau", NULL};
-
-const char *const *lre_schedule_kinds(void) { return kind_names; }
+const char *const *lre_schedule_kinds(void) { return lre__kind_names; }
 
 const char *lre_schedule_kind(const lre_schedule *s)
 {
@@ -60,7 +55,7 @@ int lre_schedule_new(lre_schedule **out, const char *kind, const lre_param *para
     lre_schedule *s = node_alloc(id);
     if (!s) return lre_error_set(err, LRE_ENOMEM, "%s: out of memory", def->name);
     lre_plist lists[LRE_SCHED_MAXP];
-    size_t nspec = def->spec[0].name[0] ? def->nspec : 0;
+    size_t nspec = lre__kind_nspec(def);
     int rc = lre__parse_params(def->name, def->spec, nspec, params, nparams, s->p, lists, err);
     if (rc) goto fail;
     for (size_t i = 0, l = 0; i < nspec; i++) {

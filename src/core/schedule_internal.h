@@ -6,10 +6,41 @@
 
 #include "internal.h"
 
+#define LRE_MANY ((size_t)-1)
+
+/* The built-in kinds, once: X(ID, name, spec, min_children, max_children)
+ * gives the enum K_ID, the definition table lre__kinds (schedule_kinds.c,
+ * where the spec tables are) and the list lre_schedule_kinds returns. */
+#define LRE_SCHEDULE_KINDS(X)                                                                        \
+    X(CONSTANT, constant, constant_spec, 0, 0)                                                       \
+    X(STEP, step, step_spec, 0, 0)                                                                   \
+    X(MULTISTEP, multistep, multistep_spec, 0, 0)                                                    \
+    X(EXPONENTIAL, exponential, exponential_spec, 0, 0)                                              \
+    X(INVERSE_TIME, inverse_time, inverse_time_spec, 0, 0)                                           \
+    X(LINEAR, linear, linear_spec, 0, 0)                                                             \
+    X(POLYNOMIAL, polynomial, polynomial_spec, 0, 0)                                                 \
+    X(PIECEWISE, piecewise, piecewise_spec, 0, 0)                                                    \
+    X(COSINE, cosine, cosine_spec, 0, 0)                                                             \
+    X(COSINE_RESTARTS, cosine_restarts, cosine_restarts_spec, 0, 0)                                  \
+    X(CYCLIC, cyclic, cyclic_spec, 0, 0)                                                             \
+    X(ONE_CYCLE, one_cycle, one_cycle_spec, 0, 0)                                                    \
+    X(ONE_CYCLE_MOMENTUM, one_cycle_momentum, one_cycle_spec, 0, 0)                                  \
+    X(WSD, wsd, wsd_spec, 0, 0)                                                                      \
+    X(RANDOM, random, random_spec, 0, 0)                                                             \
+    X(NOISE, noise, noise_spec, 1, 1)                                                                \
+    X(WARMUP, warmup, warmup_spec, 1, 1)                                                             \
+    X(SEQUENCE, sequence, sequence_spec, 1, LRE_MANY)                                                \
+    X(PRODUCT, product, none_spec, 1, LRE_MANY)                                                           \
+    X(SCALE, scale, scale_spec, 1, 1)                                                                \
+    X(CLAMP, clamp, clamp_spec, 1, 1)                                                                \
+    X(MIN, min, none_spec, 1, LRE_MANY)                                                                   \
+    X(MAX, max, none_spec, 1, LRE_MANY)                                                                   \
+    X(PLATEAU, plateau, plateau_spec, 0, 1)
+
 enum lre_kind_id {
-    K_CONSTANT, K_STEP, K_MULTISTEP, K_EXPONENTIAL, K_INVERSE_TIME, K_LINEAR, K_POLYNOMIAL, K_PIECEWISE,
-    K_COSINE, K_COSINE_RESTARTS, K_CYCLIC, K_ONE_CYCLE, K_ONE_CYCLE_MOMENTUM, K_WSD, K_RANDOM,
-    K_NOISE, K_WARMUP, K_SEQUENCE, K_PRODUCT, K_SCALE, K_CLAMP, K_MIN, K_MAX, K_PLATEAU,
+#define LRE_X(id, name, spec, lo, hi) K_##id,
+    LRE_SCHEDULE_KINDS(LRE_X)
+#undef LRE_X
     K_COUNT,
     K_CUSTOM = K_COUNT
 };
@@ -29,6 +60,9 @@ typedef struct lre_kind_def {
 } lre_kind_def;
 
 extern const lre_kind_def lre__kinds[K_COUNT];
+extern const char *const lre__kind_names[K_COUNT + 1]; /* NULL-terminated */
+/* How many parameters a kind takes. */
+size_t lre__kind_nspec(const lre_kind_def *def);
 
 /* ReduceLROnPlateau's counters (PyTorch names). */
 typedef struct lre_plateau_state {

@@ -131,8 +131,6 @@ static const lre_pspec scale_spec[] = {{"factor", NAN, 0, INF, REQ, NULL}};
 
 static const lre_pspec clamp_spec[] = {{"min", 0, 0, INF, 0, NULL}, {"max", INF, 0, INF, 0, NULL}};
 
-static const lre_pspec none_spec[] = {{"", 0, 0, 0, 0, NULL}};
-
 /* PyTorch ReduceLROnPlateau's parameters and defaults; `lr` when it wraps no schedule. */
 static const lre_pspec plateau_spec[] = {{"lr", NAN, 0, INF, 0, NULL},
                                          {"mode", 0, 0, 1, CHOICE, "min|max"},
@@ -144,36 +142,25 @@ static const lre_pspec plateau_spec[] = {{"lr", NAN, 0, INF, 0, NULL},
                                          {"min_lr", 0, 0, INF, 0, NULL},
                                          {"eps", 1e-8, 0, INF, 0, NULL}};
 
+/* The spec of the kinds without parameters: C has no empty arrays, so one
+ * entry named "" that lre__kind_nspec does not count. */
+static const lre_pspec none_spec[] = {{"", 0, 0, 0, 0, NULL}};
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-#define KIND(name, spec, lo, hi) {name, spec, N(spec), lo, hi}
-#define MANY ((size_t)-1)
+
+size_t lre__kind_nspec(const lre_kind_def *def) { return def->spec[0].name[0] ? def->nspec : 0; }
 
 const lre_kind_def lre__kinds[K_COUNT] = {
-    [K_CONSTANT] = KIND("constant", constant_spec, 0, 0),
-    [K_STEP] = KIND("step", step_spec, 0, 0),
-    [K_MULTISTEP] = KIND("multistep", multistep_spec, 0, 0),
-    [K_EXPONENTIAL] = KIND("exponential", exponential_spec, 0, 0),
-    [K_INVERSE_TIME] = KIND("inverse_time", inverse_time_spec, 0, 0),
-    [K_LINEAR] = KIND("linear", linear_spec, 0, 0),
-    [K_POLYNOMIAL] = KIND("polynomial", polynomial_spec, 0, 0),
-    [K_PIECEWISE] = KIND("piecewise", piecewise_spec, 0, 0),
-    [K_COSINE] = KIND("cosine", cosine_spec, 0, 0),
-    [K_COSINE_RESTARTS] = KIND("cosine_restarts", cosine_restarts_spec, 0, 0),
-    [K_CYCLIC] = KIND("cyclic", cyclic_spec, 0, 0),
-    [K_ONE_CYCLE] = KIND("one_cycle", one_cycle_spec, 0, 0),
-    [K_ONE_CYCLE_MOMENTUM] = KIND("one_cycle_momentum", one_cycle_spec, 0, 0),
-    [K_WSD] = KIND("wsd", wsd_spec, 0, 0),
-    [K_RANDOM] = KIND("random", random_spec, 0, 0),
-    [K_NOISE] = KIND("noise", noise_spec, 1, 1),
-    [K_WARMUP] = KIND("warmup", warmup_spec, 1, 1),
-    [K_SEQUENCE] = KIND("sequence", sequence_spec, 1, MANY),
-    [K_PRODUCT] = {"product", none_spec, 0, 1, MANY},
-    [K_SCALE] = KIND("scale", scale_spec, 1, 1),
-    [K_CLAMP] = KIND("clamp", clamp_spec, 1, 1),
-    [K_MIN] = {"min", none_spec, 0, 1, MANY},
-    [K_MAX] = {"max", none_spec, 0, 1, MANY},
-    [K_PLATEAU] = KIND("plateau", plateau_spec, 0, 1),
+#define LRE_X(id, name, spec, lo, hi) [K_##id] = {#name, spec, N(spec), lo, hi},
+    LRE_SCHEDULE_KINDS(LRE_X)
+#undef LRE_X
 };
+
+const char *const lre__kind_names[K_COUNT + 1] = {
+#define LRE_X(id, name, spec, lo, hi) #name,
+    LRE_SCHEDULE_KINDS(LRE_X)
+#undef LRE_X
+    NULL};
 
 static int non_decreasing(const double *v, size_t n)
 {

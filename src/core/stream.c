@@ -118,16 +118,18 @@ static void put_header(unsigned char *h, uint32_t tag, uint64_t len)
     memcpy(h + 36, &len, 8);
 }
 
-/* zlib's crc32 takes a uInt length; feed large buffers in pieces. */
-static uLong crc_update(uLong crc, const unsigned char *p, size_t n)
+/* zlib's crc32 takes a uInt length: feed large buffers in pieces of 1 GiB. */
+uint32_t lre_crc32(uint32_t crc, const void *data, size_t len)
 {
-    while (n > 0) {
-        uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        crc = crc32(crc, p, chunk);
+    const unsigned char *p = data;
+    uLong c = crc;
+    while (len > 0) {
+        uInt chunk = len > (1u << 30) ? (1u << 30) : (uInt)len;
+        c = crc32(c, p, chunk);
         p += chunk;
-        n -= chunk;
+        len -= chunk;
     }
-    return crc;
+    return (uint32_t)c;
 }
 
 int lre__stream_write(uint32_t tag, const lre_buf *payload, lre_write_fn write, void *ud, lre_error *err)
@@ -135,10 +137,7 @@ int lre__stream_write(uint32_t tag, const lre_buf *payload, lre_write_fn write, 
     if (payload->failed) return lre_error_set(err, LRE_ENOMEM, "out of memory while serialising state");
     unsigned char h[HEADER_SIZE];
     put_header(h, tag, payload->len);
-    uLong crc = crc32(0L, Z_NULL, 0);
-    crc = crc_update(crc, h, sizeof h);
-    crc = crc_update(crc, payload->data, payload->len);
-    uint32_t c32 = (uint32_t)crc;
+    uint32_t c32 = lre_crc32(lre_crc32(0, h, sizeof h), payload->data, payload->len);
     if (write(ud, h, sizeof h) || (payload->len && write(ud, payload->data, payload->len)) ||
         write(ud, &c32, sizeof c32))
         return lre_error_set(err, LRE_EIO, "writing state failed");
@@ -171,10 +170,7 @@ int lre__stream_read(uint32_t tag, lre_read_fn read, void *ud, unsigned char **p
         free(p);
         return lre_error_set(err, LRE_ETRUNCATED, "state is truncated");
     }
-    uLong crc = crc32(0L, Z_NULL, 0);
-    crc = crc_update(crc, h, sizeof h);
-    crc = crc_update(crc, p, (size_t)plen);
-    if ((uint32_t)crc != c32) {
+    if (lre_crc32(lre_crc32(0, h, sizeof h), p, (size_t)plen) != c32) {
         free(p);
         return lre_error_set(err, LRE_ECORRUPT, "state is corrupt: checksum mismatch");
     }

@@ -1,0 +1,151 @@
+/* test_core_api.c -- the core's conventions: every failure leaves a message,
+ * name lists come from the definitions, the shared checksum and random
+ * generator. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
+#include "lrengine.h"
+#include "test.h"
+
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <zlib.h>
+
+static void get_names_an_unknown_hyperparameter(void)
+{
+    double x[1] = {0}, g[1] = {1};
+    lre_optim *o;
+    ASSERT_EQ(lre_optim_new(&o, "adam", NULL, 0, NULL), LRE_OK);
+    ASSERT_EQ(lre_optim_add_group(o, LRE_F64, x, g, 1, NULL, 0, NULL), LRE_OK);
+    double v = 42;
+    ASSERT_EQ(lre_optim_get(o, -1, "lrr", &v), LRE_EINVAL);
+    ASSERT_STR_CONTAINS(lre_optim_errmsg(o), "adam: unknown hyper-parameter 'lrr'");
+    ASSERT(v == 42);
+    ASSERT_EQ(lre_optim_get(o, 3, "lr", &v), LRE_EINVAL);
+    ASSERT_STR_CONTAINS(lre_optim_errmsg(o), "adam: no group 3");
+    ASSERT_EQ(lre_optim_get(o, 0, "lr", &v), LRE_OK);
+    ASSERT(v == 1e-3);
+    lre_optim_free(o);
+}
+
+static void add_group_reports_its_index_through_the_out_parameter(void)
+{
+    double x[2] = {0}, g[2] = {1, 1};
+    lre_optim *o;
+    lre_param p[] = {{"lr", 0.1, NULL, 0, NULL, NULL}};
+    ASSERT_EQ(lre_optim_new(&o, "sgd", p, 1, NULL), LRE_OK);
+    int gi = -1;
+    ASSERT_EQ(lre_optim_add_group(o, LRE_F64, x, g, 1, NULL, 0, &gi), LRE_OK);
+    ASSERT_EQ(gi, 0);
+    ASSERT_EQ(lre_optim_add_group(o, LRE_F64, x + 1, g + 1, 1, NULL, 0, &gi), LRE_OK);
+    ASSERT_EQ(gi, 1);
+    gi = -7;
+    ASSERT_EQ(lre_optim_add_group(o, (lre_dtype)9, x, g, 1, NULL, 0, &gi), LRE_EINVAL);
+    ASSERT_EQ(gi, -7);
+    ASSERT_STR_CONTAINS(lre_optim_errmsg(o), "sgd: unknown dtype");
+    ASSERT_EQ(lre_optim_add_group(o, LRE_F64, NULL, g, 1, NULL, 0, NULL), LRE_EINVAL);
+    ASSERT_STR_CONTAINS(lre_optim_errmsg(o), "sgd: params and grads must not be NULL");
+    ASSERT_EQ(lre_optim_ngroups(o), 2);
+    lre_optim_free(o);
+}
+
+static int in_list(const char *const *list, const char *name)
+{
+    for (; *list; list++)
+        if (strcmp(*list, name) == 0) return 1;
+    return 0;
+}
+
+static void kind_lists_are_the_kinds_the_constructors_know(void)
+{
+    const char *const *ok = lre_optim_kinds();
+    size_t n = 0;
+    for (; ok[n]; n++) {
+        lre_optim *o;
+        lre_error err;
+        lre_param p[] = {{"lr", 0.1, NULL, 0, NULL, NULL}};
+        ASSERT_EQ(lre_optim_new(&o, ok[n], p, 1, &err), LRE_OK);
+        ASSERT_STR_CONTAINS(lre_optim_kind(o), ok[n]);
+        /* every optimizer has a schedulable lr and no schedulable switch */
+        ASSERT(in_list(lre_optim_hparams(o), "lr"));
+        ASSERT(!in_list(lre_optim_hparams(o), "maximize"));
+        lre_optim_free(o);
+    }
+    ASSERT_EQ(n, 12);
+    const char *const *sk = lre_schedule_kinds();
+    for (n = 0; sk[n]; n++) {
+        lre_schedule *s;
+        lre_error err;
+        int rc = lre_schedule_new(&s, sk[n], NULL, 0, NULL, 0, &err);
+        /* missing parameters or children, never an unknown kind */
+        if (rc) ASSERT(strstr(err.msg, "unknown schedule kind") == NULL);
+        lre_schedule_release(s);
+    }
+    ASSERT_EQ(n, 24);
+    ASSERT(in_list(sk, "plateau") && in_list(sk, "one_cycle_momentum") && in_list(sk, "constant"));
+}
+
+static void hparams_lists_only_schedulable_names(void)
+{
+    lre_optim *o;
+    ASSERT_EQ(lre_optim_new(&o, "adam", NULL, 0, NULL), LRE_OK);
+    const char *const *h = lre_optim_hparams(o);
+    const char *want[] = {"lr", "betas[1]", "betas[2]", "eps", "weight_decay", NULL};
+    for (int i = 0; want[i]; i++) {
+        ASSERT(h[i] != NULL);
+        ASSERT_STR_CONTAINS(h[i], want[i]);
+    }
+    ASSERT(h[5] == NULL);
+    lre_optim_free(o);
+}
+
+static void crc32_matches_zlib_and_continues(void)
+{
+    const char *s = "123456789";
+    ASSERT_EQ(lre_crc32(0, s, 9), 0xCBF43926u); /* the CRC-32 check value */
+    ASSERT_EQ(lre_crc32(lre_crc32(0, s, 4), s + 4, 5), 0xCBF43926u);
+    ASSERT_EQ(lre_crc32(0, NULL, 0), 0);
+    ASSERT_EQ(lre_crc32(0x1234, s, 0), 0x1234);
+}
+
+/* A length above 4 GiB: zlib's crc32 would see it modulo 2^32. The buffer is
+ * a private anonymous mapping of zero pages (no memory is committed); the
+ * expected value comes from zlib's crc32_combine, independent of chunking. */
+static void crc32_is_right_above_4_gib(void)
+{
+    size_t len = ((size_t)1 << 32) + 3;
+    void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+        printf("# skipped: no 4 GiB mapping\n");
+        return;
+    }
+    static const unsigned char zeros[1 << 16];
+    uLong c = crc32(0, zeros, sizeof zeros); /* 2^16 zeros */
+    z_off_t n = sizeof zeros;
+    for (int i = 16; i < 32; i++, n *= 2) c = crc32_combine(c, c, n);
+    c = crc32_combine(c, crc32(0, zeros, 3), 3);
+    uint32_t got = lre_crc32(0, p, len);
+    munmap(p, len);
+    ASSERT_EQ(got, (uint32_t)c);
+}
+
+static void splitmix64_gives_the_reference_sequence(void)
+{
+    uint64_t s = 0;
+    /* Vigna's splitmix64.c seeded with 0 */
+    ASSERT(lre_splitmix64(&s) == 0xe220a8397b1dcdafull);
+    ASSERT(lre_splitmix64(&s) == 0x6e789e6aa1b965f4ull);
+    ASSERT(s == 2 * 0x9e3779b97f4a7c15ull);
+}
+
+int main(void)
+{
+    static const test_case tests[] = {
+        {"get names an unknown hyper-parameter and a missing group", get_names_an_unknown_hyperparameter},
+        {"add_group reports its index through the out-parameter", add_group_reports_its_index_through_the_out_parameter},
+        {"kind lists are the kinds the constructors know", kind_lists_are_the_kinds_the_constructors_know},
+        {"hparams lists only schedulable names", hparams_lists_only_schedulable_names},
+        {"crc32 matches zlib and continues", crc32_matches_zlib_and_continues},
+        {"crc32 is right above 4 GiB", crc32_is_right_above_4_gib},
+        {"splitmix64 gives the reference sequence", splitmix64_gives_the_reference_sequence},
+        {NULL, NULL}};
+    return run_tests(tests);
+}
