@@ -1,37 +1,100 @@
-/* checkpoint.c -- see checkpoint.h. Layout: magic "LRECKPT1", the counters,
- * nparams and the float32 parameters, the optimizer's own checksummed stream
- * (lre_optim_save), then a CRC-32 of all that precedes it. */
+/* checkpoint.c -- see checkpoint.h. Layout (format 2), numbers in the
+ * writer's byte order, which the checks at offsets 8 and 16 verify, as the
+ * core's state streams and lundump.c's checkHeader do:
+ *
+ *   0   signature  7 bytes  "LRECKPT"
+ *   7   version    1 byte   '2'
+ *   8   int check  u64      0x0102030405060708
+ *   16  num check  f64      370.5
+ *   24  counters   u64 fingerprint, u64 epoch, u64 batch, f64 loss_sum, u64 loss_count
+ *   64  nparams    u64
+ *   72  optlen     u64      bytes of the optimizer's stream
+ *   80  params     nparams float32
+ *   ..  optimizer  optlen bytes (lre_optim_save: its own checksummed stream)
+ *   ..  crc        u32      CRC-32 of everything before it
+ *
+ * A checkpoint is hostile input: the header is checked against the model
+ * (fingerprint, parameter count) and against the file's real size before
+ * anything sized by it is allocated, and every refusal names the offset. */
 #include "checkpoint.h"
+#include "fileio.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
-static const char magic[8] = {'L', 'R', 'E', 'C', 'K', 'P', 'T', '1'};
+#define CKPT_SIGNATURE "LRECKPT"
+#define CKPT_VERSION '2'
+#define CKPT_CHECK_INT 0x0102030405060708ull
+#define CKPT_CHECK_NUM 370.5
+#define CKPT_HEADER 80
+/* The optimizer's stream holds at most three float64 buffers per parameter,
+ * plus its schedules' and scripts' state (a script lives within a 64 MiB
+ * memory cap): a longer stream is refused before it is read. */
+#define CKPT_OPT_PER_PARAM 32u
+#define CKPT_OPT_FIXED ((uint64_t)256 << 20)
+/* The core's state stream (src/core/stream.c) frames its payload with a
+ * 44-byte header, whose u64 length sits at offset 36, and a 4-byte CRC.
+ * Checked here because the core allocates that length before reading it. */
+#define CORE_STREAM_FRAME 48u
+#define CORE_STREAM_LENGTH_AT 36u
 
-static int fail(char *msg, size_t size, const char *path, const char *what)
+static int fail(char *msg, size_t size, const char *path, const char *fmt, ...)
 {
-    snprintf(msg, size, "checkpoint %s: %s", path, what);
+    int k = snprintf(msg, size, "checkpoint %s: ", path);
+    if (k < 0 || (size_t)k >= size) return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg + k, size - (size_t)k, fmt, ap);
+    va_end(ap);
     return -1;
+}
+
+static void put_u64(unsigned char *p, uint64_t v) { memcpy(p, &v, 8); }
+static uint64_t get_u64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* The 80-byte header of counters c, n parameters and an optimizer stream of optlen bytes. */
+static void put_header(unsigned char *h, const ckpt_counters *c, uint64_t n, uint64_t optlen)
+{
+    double num = CKPT_CHECK_NUM;
+    memcpy(h, CKPT_SIGNATURE, 7);
+    h[7] = CKPT_VERSION;
+    put_u64(h + 8, CKPT_CHECK_INT);
+    memcpy(h + 16, &num, 8);
+    put_u64(h + 24, c->fingerprint);
+    put_u64(h + 32, c->epoch);
+    put_u64(h + 40, c->batch);
+    memcpy(h + 48, &c->loss_sum, 8);
+    put_u64(h + 56, c->loss_count);
+    put_u64(h + 64, n);
+    put_u64(h + 72, optlen);
 }
 
 int ckpt_write(const char *path, const ckpt_counters *c, const float *params, size_t nparams, lre_optim *opt,
                char *msg, size_t size)
 {
     lre_membuf b = {0};
-    uint64_t np = nparams;
-    int bad = lre_membuf_write(&b, magic, 8) || lre_membuf_write(&b, c, sizeof *c) || lre_membuf_write(&b, &np, sizeof np) ||
-              lre_membuf_write(&b, params, nparams * sizeof(float));
+    unsigned char h[CKPT_HEADER] = {0};
+    int bad = lre_membuf_write(&b, h, sizeof h) || lre_membuf_write(&b, params, nparams * sizeof(float));
     if (!bad && lre_optim_save(opt, lre_membuf_write, &b)) {
         free(b.data);
-        snprintf(msg, size, "checkpoint %s: %s", path, lre_optim_errmsg(opt));
-        return -1;
+        return fail(msg, size, path, "%s", lre_optim_errmsg(opt));
     }
-    uint32_t crc = (uint32_t)crc32(0L, b.data, (uInt)b.len);
-    bad = bad || lre_membuf_write(&b, &crc, sizeof crc);
+    if (!bad) {
+        put_header(b.data, c, nparams, b.len - CKPT_HEADER - nparams * sizeof(float));
+        uint32_t crc = lre_crc32(0, b.data, b.len);
+        bad = lre_membuf_write(&b, &crc, sizeof crc);
+    }
     if (bad) {
         free(b.data);
         return fail(msg, size, path, "out of memory");
@@ -71,48 +134,105 @@ int ckpt_write(const char *path, const ckpt_counters *c, const float *params, si
     return rc;
 }
 
+/* Checks the header h of a file of fsize bytes; sets *total (== fsize) and *optlen. */
+static int check_header(const unsigned char *h, size_t got, uint64_t fsize, const ckpt_counters *want, size_t nparams,
+                        size_t *total, size_t *optlen, const char *path, char *msg, size_t size)
+{
+    char q[64];
+    if (got == 0) return fail(msg, size, path, "damaged: the file is empty");
+    if (memcmp(h, CKPT_SIGNATURE, got < 7 ? got : 7))
+        return fail(msg, size, path, "offset 0: not an lrengine checkpoint (expected '%s', got '%s')", CKPT_SIGNATURE,
+                    fileio_quote(q, sizeof q, (const char *)h, got < 7 ? got : 7, 7));
+    if (got >= 8 && h[7] != CKPT_VERSION)
+        return fail(msg, size, path, "offset 7: checkpoint format version '%s', this build reads version '%c'",
+                    fileio_quote(q, sizeof q, (const char *)h + 7, 1, 1), CKPT_VERSION);
+    if (got < CKPT_HEADER)
+        return fail(msg, size, path, "damaged: truncated header: %zu of %d bytes", got, CKPT_HEADER);
+    double num;
+    memcpy(&num, h + 16, 8);
+    if (get_u64(h + 8) != CKPT_CHECK_INT || num != CKPT_CHECK_NUM)
+        return fail(msg, size, path, "offset 8: written on a machine with another byte order or number format");
+    if (get_u64(h + 24) != want->fingerprint)
+        return fail(msg, size, path,
+                    "offset 24: belongs to another configuration (model, data, batch size, seed or optimizer differ)");
+    uint64_t n = get_u64(h + 64), ol = get_u64(h + 72);
+    if (n != nparams)
+        return fail(msg, size, path, "offset 64: holds %" PRIu64 " parameters, the model has %zu", n, nparams);
+    uint64_t maxol = CKPT_OPT_FIXED + (uint64_t)nparams * CKPT_OPT_PER_PARAM;
+    if (ol < CORE_STREAM_FRAME || ol > maxol)
+        return fail(msg, size, path, "offset 72: an optimizer state of %" PRIu64 " bytes, expected %u to %" PRIu64, ol,
+                    CORE_STREAM_FRAME, maxol);
+    size_t t; /* CKPT_HEADER + 4 n + ol + 4, overflow-checked */
+    if (fileio_mul(nparams, sizeof(float), &t) || fileio_add(t, CKPT_HEADER + 4, &t) || fileio_add(t, (size_t)ol, &t))
+        return fail(msg, size, path, "offset 64: sizes overflow");
+    if (fsize < t)
+        return fail(msg, size, path, "damaged: truncated: the header declares %zu bytes, the file holds %" PRIu64, t, fsize);
+    if (fsize > t)
+        return fail(msg, size, path, "damaged: offset %zu: data after the end (%" PRIu64 " bytes, the header declares %zu)",
+                    t, fsize, t);
+    *total = t;
+    *optlen = (size_t)ol;
+    return 0;
+}
+
 int ckpt_read(const char *path, ckpt_counters *c, float *params, size_t nparams, lre_optim *opt, char *msg,
               size_t size)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return fail(msg, size, path, "cannot open");
-    lre_membuf b = {0};
-    unsigned char chunk[1 << 16];
-    size_t n;
-    int bad = 0;
-    while (!bad && (n = fread(chunk, 1, sizeof chunk, f)) > 0) bad = lre_membuf_write(&b, chunk, n);
-    bad = bad || ferror(f);
-    fclose(f);
+    int fd;
+    uint64_t fsize;
+    if (fileio_open_regular(path, "checkpoint", &fd, &fsize, msg, size)) return -1;
+    unsigned char h[CKPT_HEADER];
+    size_t got, total = 0, optlen = 0;
+    unsigned char *data = NULL;
     int rc = -1;
-    lre_memreader r = {b.data, b.len, 0};
-    ckpt_counters cc;
-    uint64_t np;
-    uint32_t crc;
-    char m[8];
-    if (bad) {
-        fail(msg, size, path, "cannot read");
-    } else if (b.len < 8 + sizeof cc + 8 + 4 || lre_memreader_read(&r, m, 8) || memcmp(m, magic, 8)) {
-        fail(msg, size, path, b.len < 8 ? "truncated" : "not an lrengine checkpoint");
-    } else if (memcpy(&crc, b.data + b.len - 4, 4), crc != (uint32_t)crc32(0L, b.data, (uInt)(b.len - 4))) {
-        fail(msg, size, path, "damaged (checksum mismatch): truncated or corrupted");
-    } else if (lre_memreader_read(&r, &cc, sizeof cc) || lre_memreader_read(&r, &np, sizeof np)) {
-        fail(msg, size, path, "truncated");
-    } else if (cc.fingerprint != c->fingerprint) {
-        fail(msg, size, path, "belongs to another configuration (model, data, batch size, seed or optimizer differ)");
-    } else if (np != nparams || b.len - r.pos < nparams * sizeof(float) + 4) {
-        fail(msg, size, path, "holds another number of parameters");
-    } else {
-        const unsigned char *pp = b.data + r.pos;
-        r.pos += nparams * sizeof(float);
-        r.len = b.len - 4;
-        if (lre_optim_load(opt, lre_memreader_read, &r)) { /* checked whole before anything changes */
-            snprintf(msg, size, "checkpoint %s: %s", path, lre_optim_errmsg(opt));
-        } else {
-            memcpy(params, pp, nparams * sizeof(float));
-            *c = cc;
-            rc = 0;
-        }
+    if (fileio_read(fd, h, sizeof h, &got)) {
+        fail(msg, size, path, "read failed: %s", strerror(errno));
+        goto done;
     }
-    free(b.data);
+    if (check_header(h, got, fsize, c, nparams, &total, &optlen, path, msg, size)) goto done;
+    /* total == fsize: what the file really holds, within the bounds checked */
+    if (!(data = malloc(total))) {
+        fail(msg, size, path, "out of memory for %zu bytes", total);
+        goto done;
+    }
+    memcpy(data, h, CKPT_HEADER);
+    if (fileio_read(fd, data + CKPT_HEADER, total - CKPT_HEADER, &got)) {
+        fail(msg, size, path, "read failed at offset %zu: %s", CKPT_HEADER + got, strerror(errno));
+        goto done;
+    }
+    if (got != total - CKPT_HEADER) {
+        fail(msg, size, path, "damaged: truncated while reading: %zu of %zu bytes", CKPT_HEADER + got, total);
+        goto done;
+    }
+    uint32_t stored, crc = lre_crc32(0, data, total - 4);
+    memcpy(&stored, data + total - 4, 4);
+    if (stored != crc) {
+        fail(msg, size, path, "damaged (checksum mismatch at offset %zu: stored %08" PRIx32 ", computed %08" PRIx32
+                              "): truncated or corrupted", total - 4, stored, crc);
+        goto done;
+    }
+    size_t off = CKPT_HEADER + nparams * sizeof(float);
+    uint64_t plen = get_u64(data + off + CORE_STREAM_LENGTH_AT);
+    if (plen != optlen - CORE_STREAM_FRAME) {
+        fail(msg, size, path, "offset %zu: the optimizer state declares %" PRIu64 " bytes, the checkpoint holds %zu",
+             off + CORE_STREAM_LENGTH_AT, plen, optlen - CORE_STREAM_FRAME);
+        goto done;
+    }
+    lre_memreader r = {data + off, optlen, 0};
+    if (lre_optim_load(opt, lre_memreader_read, &r)) { /* checked whole before anything changes */
+        fail(msg, size, path, "offset %zu: %s", off, lre_optim_errmsg(opt));
+        goto done;
+    }
+    /* nothing can fail from here: the model and the counters change together */
+    memcpy(params, data + CKPT_HEADER, nparams * sizeof(float));
+    c->fingerprint = get_u64(data + 24);
+    c->epoch = get_u64(data + 32);
+    c->batch = get_u64(data + 40);
+    memcpy(&c->loss_sum, data + 48, 8);
+    c->loss_count = get_u64(data + 56);
+    rc = 0;
+done:
+    free(data);
+    close(fd);
     return rc;
 }

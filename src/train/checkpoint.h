@@ -22,7 +22,13 @@ typedef struct ckpt_counters {
 /* 0, or -1 with a message. */
 int ckpt_write(const char *path, const ckpt_counters *c, const float *params, size_t nparams, lre_optim *opt,
                char *msg, size_t size);
-/* Checks everything before changing params or opt. */
+/* Reads a checkpoint written for this model: c->fingerprint holds the
+ * expected fingerprint on entry. Refuses, with a message naming the file and
+ * the offset, anything but a regular file, a wrong signature or version,
+ * another byte order, another configuration or parameter count, sizes that
+ * disagree with the file's real size, a bad checksum; nothing sized by the
+ * file is allocated before those checks, and nothing (c, params, opt)
+ * changes unless the whole checkpoint is good. 0, or -1 with a message. */
 int ckpt_read(const char *path, ckpt_counters *c, float *params, size_t nparams, lre_optim *opt, char *msg,
               size_t size);
 

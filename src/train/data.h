@@ -1,10 +1,17 @@
 /* data.h -- labelled examples as float32 rows: Fashion-MNIST from IDX files
- * (gzip through zlib) and CSV files (label column first). No Lua here. */
+ * (gzip through zlib) and CSV files (label column first). No Lua here.
+ * Data files are treated as hostile: only regular files are read, never more
+ * than they hold, nothing sized by a header is allocated before the header
+ * is checked against the file's real size, and every refusal names the file
+ * and the offset or line:field. */
 #ifndef LRE_DATA_H
 #define LRE_DATA_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#define DATA_IDX_CLASSES 10      /* MNIST and Fashion-MNIST labels are 0..9 */
+#define DATA_CSV_MAX_LABEL 65535 /* CSV labels are whole numbers in 0..65535 */
 
 typedef struct dataset {
     size_t n, dim, classes;
@@ -12,7 +19,9 @@ typedef struct dataset {
     int32_t *y;    /* n labels in [0, classes) */
 } dataset;
 
-/* Each returns 0, or -1 with a message naming the file and what is wrong. */
+/* Each returns 0, or -1 with a message naming the file, where (offset, or
+ * line and field) and what was expected; on failure *d is empty. IDX data
+ * has DATA_IDX_CLASSES classes; CSV data the largest label + 1. */
 int data_load_idx(dataset *d, const char *images_path, const char *labels_path, char *msg, size_t msgsize);
 int data_load_csv(dataset *d, const char *path, char *msg, size_t msgsize);
 /* Splits off the last `count` rows into `tail` (copies), keeping the first in d. */

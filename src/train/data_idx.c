@@ -1,97 +1,280 @@
 /* data_idx.c -- the IDX format of MNIST and Fashion-MNIST (LeCun et al.): a
- * big-endian header (magic 0x0000 0x08 ndims, then one u32 per dimension) and
- * unsigned bytes, here gzip-compressed and read through zlib. Pixels become
- * floats in [0, 1]. */
+ * big-endian header (magic 0x00 0x00 0x08 ndims, then one u32 per dimension)
+ * and unsigned bytes, gzip-compressed or plain (zlib reads both). Pixels
+ * become floats in [0, 1]; labels must be in 0..9.
+ *
+ * The files are not trusted: the header's sizes are checked (overflow-safe)
+ * against what a file of that size can hold before anything is allocated,
+ * buffers grow only as data really arrives, and every refusal names the file
+ * and the offset (in the uncompressed stream). */
 #include "data.h"
+#include "fileio.h"
 
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
-static int fail(char *msg, size_t size, const char *path, const char *what)
+#define IDX_MAX_SIDE 4096
+/* deflate compresses at most 1032:1, so a gzip file of S bytes holds at most
+ * 1032 * S bytes (concatenated members included) */
+#define IDX_GZIP_MAX_RATIO 1032u
+#define IDX_CHUNK 65536
+
+typedef struct idx_file {
+    const char *path;
+    gzFile gz;
+    int gzip;
+    uint64_t size;     /* on disk */
+    uint64_t capacity; /* the most uncompressed bytes it can hold */
+    uint64_t pos;      /* uncompressed bytes read so far */
+    uint32_t dims[3];
+} idx_file;
+
+static int fail(char *msg, size_t size, const char *fmt, ...)
 {
-    snprintf(msg, size, "%s: %s", path, what);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, size, fmt, ap);
+    va_end(ap);
     return -1;
 }
 
-/* Reads the header; dims[0..ndims) are the sizes. */
-static int read_header(gzFile f, const char *path, int want_ndims, uint32_t *dims, char *msg, size_t size)
+static int idx_open(idx_file *f, const char *path, char *msg, size_t size)
 {
-    unsigned char h[4];
-    if (gzread(f, h, 4) != 4) return fail(msg, size, path, "truncated IDX header");
-    if (h[0] != 0 || h[1] != 0 || h[2] != 0x08)
-        return fail(msg, size, path, "not an IDX file of unsigned bytes (bad magic number)");
-    if (h[3] != want_ndims) return fail(msg, size, path, "unexpected number of dimensions");
-    for (int i = 0; i < want_ndims; i++) {
-        unsigned char b[4];
-        if (gzread(f, b, 4) != 4) return fail(msg, size, path, "truncated IDX header");
-        dims[i] = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    memset(f, 0, sizeof *f);
+    f->path = path;
+    int fd;
+    if (fileio_open_regular(path, NULL, &fd, &f->size, msg, size)) return -1;
+    unsigned char m[2] = {0, 0};
+    ssize_t got = pread(fd, m, 2, 0);
+    if (got < 0) {
+        fail(msg, size, "%s: cannot read: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    f->gzip = got == 2 && m[0] == 0x1f && m[1] == 0x8b;
+    f->capacity = !f->gzip ? f->size : f->size > UINT64_MAX / IDX_GZIP_MAX_RATIO ? UINT64_MAX : f->size * IDX_GZIP_MAX_RATIO;
+    f->gz = gzdopen(fd, "rb");
+    if (!f->gz) {
+        close(fd);
+        return fail(msg, size, "%s: out of memory", path);
+    }
+    gzbuffer(f->gz, 1u << 17);
+    return 0;
+}
+
+static void idx_close(idx_file *f)
+{
+    if (f->gz) gzclose(f->gz);
+    f->gz = NULL;
+}
+
+/* Reads up to n bytes into buf; *got is how many arrived before the end. */
+static int idx_read(idx_file *f, void *buf, size_t n, size_t *got, char *msg, size_t size)
+{
+    unsigned char *p = buf;
+    *got = 0;
+    while (*got < n) {
+        unsigned chunk = n - *got > (1u << 30) ? (1u << 30) : (unsigned)(n - *got); /* gzread takes an unsigned */
+        int r = gzread(f->gz, p + *got, chunk);
+        if (r < 0) {
+            int zerr;
+            const char *zmsg = gzerror(f->gz, &zerr);
+            if (zerr == Z_ERRNO)
+                return fail(msg, size, "%s: read failed after %" PRIu64 " bytes: %s", f->path, f->pos + *got,
+                            strerror(errno));
+            return fail(msg, size, "%s: corrupt gzip data after %" PRIu64 " uncompressed bytes: %s", f->path,
+                        f->pos + *got, zmsg);
+        }
+        if (r == 0) break;
+        *got += (size_t)r;
+    }
+    f->pos += *got;
+    return 0;
+}
+
+static uint32_t be32(const unsigned char *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* Reads and checks the header of a file of `ndims` dimensions (3: images, 1: labels). */
+static int idx_header(idx_file *f, int ndims, char *msg, size_t size)
+{
+    const char *what = ndims == 3 ? "images" : "labels";
+    unsigned char h[16];
+    size_t hsize = 4 + 4 * (size_t)ndims, got;
+    if (idx_read(f, h, hsize, &got, msg, size)) return -1;
+    if (got >= 3 && (h[0] || h[1]))
+        return fail(msg, size, "%s: offset 0: expected the IDX magic number 00 00 08 %02x, got %02x %02x %02x: not an IDX file",
+                    f->path, ndims, h[0], h[1], h[2]);
+    if (got >= 3 && h[2] != 0x08)
+        return fail(msg, size, "%s: offset 2: IDX data type 0x%02x, expected 0x08 (unsigned bytes)", f->path, h[2]);
+    if (got >= 4 && h[3] != ndims)
+        return fail(msg, size, "%s: offset 3: %u dimensions, expected %d (IDX %s)", f->path, h[3], ndims, what);
+    if (got < hsize)
+        return fail(msg, size, "%s: truncated IDX header: %zu of %zu bytes", f->path, got, hsize);
+    for (int i = 0; i < ndims; i++) f->dims[i] = be32(h + 4 + 4 * i);
+    if (f->dims[0] == 0) return fail(msg, size, "%s: offset 4: 0 %s, expected at least 1", f->path, what);
+    for (int i = 1; i < ndims; i++)
+        if (f->dims[i] == 0 || f->dims[i] > IDX_MAX_SIDE)
+            return fail(msg, size, "%s: offset %d: %s %" PRIu32 ", expected 1..%d", f->path, 4 + 4 * i,
+                        i == 1 ? "rows" : "columns", f->dims[i], IDX_MAX_SIDE);
+    /* what the header declares, against what the file can hold */
+    size_t item = 1, data, total;
+    for (int i = 1; i < ndims; i++)
+        if (fileio_mul(item, f->dims[i], &item)) return fail(msg, size, "%s: offset 8: dimensions overflow", f->path);
+    if (fileio_mul(item, f->dims[0], &data) || fileio_add(data, hsize, &total) || (uint64_t)total > f->capacity) {
+        char dims[64] = "";
+        if (ndims == 3) snprintf(dims, sizeof dims, " of %" PRIu32 "x%" PRIu32, f->dims[1], f->dims[2]);
+        char bytes[32] = "more than 2^64";
+        if (!fileio_mul(item, f->dims[0], &data) && !fileio_add(data, hsize, &total))
+            snprintf(bytes, sizeof bytes, "%zu", total);
+        return fail(msg, size,
+                    "%s: offset 4: the header declares %" PRIu32 " %s%s (%s bytes), more than a %" PRIu64
+                    "-byte %sfile can hold (%" PRIu64 " bytes)",
+                    f->path, f->dims[0], what, dims, bytes, f->size, f->gzip ? "gzip " : "", f->capacity);
     }
     return 0;
+}
+
+/* After the declared data, the file must end. */
+static int idx_expect_end(idx_file *f, char *msg, size_t size)
+{
+    unsigned char b;
+    size_t got;
+    uint64_t at = f->pos;
+    if (idx_read(f, &b, 1, &got, msg, size)) return -1;
+    if (got) return fail(msg, size, "%s: offset %" PRIu64 ": data beyond the end the header declares", f->path, at);
+    return 0;
+}
+
+/* Reads the n * dim pixels, as floats, into a buffer grown as data arrives. */
+static int idx_read_images(idx_file *f, size_t n, size_t dim, float **out, char *msg, size_t size)
+{
+    size_t total = n * dim, cap = 0, done = 0, bytes; /* n * dim checked by idx_header */
+    float *x = NULL;
+    if (fileio_mul(total, sizeof(float), &bytes)) return fail(msg, size, "%s: too many pixels", f->path);
+    unsigned char *chunk = malloc(IDX_CHUNK);
+    if (!chunk) return fail(msg, size, "%s: out of memory", f->path);
+    while (done < total) {
+        size_t want = total - done < IDX_CHUNK ? total - done : IDX_CHUNK, got;
+        if (idx_read(f, chunk, want, &got, msg, size)) goto bad;
+        if (done + got > cap) {
+            size_t ncap = cap ? cap : (size_t)1 << 20;
+            while (ncap < done + got) ncap *= 2;
+            if (ncap > total) ncap = total;
+            float *nx = realloc(x, ncap * sizeof(float)); /* ncap <= total: checked above */
+            if (!nx) {
+                fail(msg, size, "%s: out of memory for %zu pixels", f->path, total);
+                goto bad;
+            }
+            x = nx;
+            cap = ncap;
+        }
+        for (size_t i = 0; i < got; i++) x[done + i] = chunk[i] / 255.0f;
+        done += got;
+        if (got < want) {
+            fail(msg, size,
+                 "%s: truncated: the header declares %" PRIu32 " images of %" PRIu32 "x%" PRIu32
+                 " (%zu bytes), the file holds %" PRIu64 " bytes%s",
+                 f->path, f->dims[0], f->dims[1], f->dims[2], total + 16, f->pos, f->gzip ? " uncompressed" : "");
+            goto bad;
+        }
+    }
+    free(chunk);
+    *out = x;
+    return 0;
+bad:
+    free(chunk);
+    free(x);
+    return -1;
+}
+
+static int idx_read_labels(idx_file *f, size_t n, int32_t **out, char *msg, size_t size)
+{
+    size_t cap = 0, done = 0, bytes;
+    int32_t *y = NULL;
+    if (fileio_mul(n, sizeof(int32_t), &bytes)) return fail(msg, size, "%s: too many labels", f->path);
+    unsigned char *chunk = malloc(IDX_CHUNK);
+    if (!chunk) return fail(msg, size, "%s: out of memory", f->path);
+    while (done < n) {
+        size_t want = n - done < IDX_CHUNK ? n - done : IDX_CHUNK, got;
+        if (idx_read(f, chunk, want, &got, msg, size)) goto bad;
+        if (done + got > cap) {
+            size_t ncap = cap ? cap : (size_t)1 << 16;
+            while (ncap < done + got) ncap *= 2;
+            if (ncap > n) ncap = n;
+            int32_t *ny = realloc(y, ncap * sizeof(int32_t)); /* ncap <= n: checked above */
+            if (!ny) {
+                fail(msg, size, "%s: out of memory for %zu labels", f->path, n);
+                goto bad;
+            }
+            y = ny;
+            cap = ncap;
+        }
+        for (size_t i = 0; i < got; i++) {
+            if (chunk[i] >= DATA_IDX_CLASSES) {
+                fail(msg, size, "%s: offset %zu: label %u, expected 0..%d", f->path, 8 + done + i, chunk[i],
+                     DATA_IDX_CLASSES - 1);
+                goto bad;
+            }
+            y[done + i] = chunk[i];
+        }
+        done += got;
+        if (got < want) {
+            fail(msg, size, "%s: truncated: the header declares %zu labels (%zu bytes), the file holds %" PRIu64 " bytes%s",
+                 f->path, n, n + 8, f->pos, f->gzip ? " uncompressed" : "");
+            goto bad;
+        }
+    }
+    free(chunk);
+    *out = y;
+    return 0;
+bad:
+    free(chunk);
+    free(y);
+    return -1;
 }
 
 int data_load_idx(dataset *d, const char *images_path, const char *labels_path, char *msg, size_t size)
 {
     memset(d, 0, sizeof *d);
-    gzFile fi = gzopen(images_path, "rb"), fl = gzopen(labels_path, "rb");
+    idx_file fi, fl;
+    memset(&fl, 0, sizeof fl);
     int rc = -1;
-    unsigned char *pix = NULL, *lab = NULL;
-    uint32_t di[3], dl[1];
-    if (!fi) {
-        fail(msg, size, images_path, "cannot open");
+    float *x = NULL;
+    int32_t *y = NULL;
+    if (idx_open(&fi, images_path, msg, size)) return -1;
+    if (idx_open(&fl, labels_path, msg, size) || idx_header(&fi, 3, msg, size) || idx_header(&fl, 1, msg, size))
+        goto done;
+    if (fi.dims[0] != fl.dims[0]) {
+        fail(msg, size, "%s: %" PRIu32 " images but %s has %" PRIu32 " labels", images_path, fi.dims[0], labels_path,
+             fl.dims[0]);
         goto done;
     }
-    if (!fl) {
-        fail(msg, size, labels_path, "cannot open");
+    size_t n = fi.dims[0], dim = (size_t)fi.dims[1] * fi.dims[2]; /* <= 4096 * 4096 */
+    if (idx_read_images(&fi, n, dim, &x, msg, size) || idx_expect_end(&fi, msg, size) ||
+        idx_read_labels(&fl, n, &y, msg, size) || idx_expect_end(&fl, msg, size))
         goto done;
-    }
-    if (read_header(fi, images_path, 3, di, msg, size) || read_header(fl, labels_path, 1, dl, msg, size)) goto done;
-    if (di[0] != dl[0]) {
-        snprintf(msg, size, "%s: %u images but %s has %u labels", images_path, di[0], labels_path, dl[0]);
-        goto done;
-    }
-    if (di[0] == 0 || di[1] * di[2] == 0 || di[1] > 4096 || di[2] > 4096) {
-        fail(msg, size, images_path, "implausible dimensions");
-        goto done;
-    }
-    size_t n = di[0], dim = (size_t)di[1] * di[2];
-    pix = malloc(n * dim);
-    lab = malloc(n);
-    d->x = malloc(n * dim * sizeof(float));
-    d->y = malloc(n * sizeof(int32_t));
-    if (!pix || !lab || !d->x || !d->y) {
-        fail(msg, size, images_path, "out of memory");
-        goto done;
-    }
-    for (size_t off = 0; off < n * dim;) { /* gzread takes an unsigned length */
-        unsigned chunk = n * dim - off > (1u << 30) ? (1u << 30) : (unsigned)(n * dim - off);
-        int got = gzread(fi, pix + off, chunk);
-        if (got <= 0) {
-            fail(msg, size, images_path, got < 0 ? "corrupt gzip stream" : "truncated: fewer pixels than the header says");
-            goto done;
-        }
-        off += (size_t)got;
-    }
-    if (gzread(fl, lab, (unsigned)n) != (int)n) {
-        fail(msg, size, labels_path, "truncated: fewer labels than the header says");
-        goto done;
-    }
-    for (size_t i = 0; i < n * dim; i++) d->x[i] = pix[i] / 255.0f;
-    d->classes = 0;
-    for (size_t i = 0; i < n; i++) {
-        d->y[i] = lab[i];
-        if ((size_t)lab[i] + 1 > d->classes) d->classes = (size_t)lab[i] + 1;
-    }
+    d->x = x;
+    d->y = y;
+    x = NULL;
+    y = NULL;
     d->n = n;
     d->dim = dim;
+    d->classes = DATA_IDX_CLASSES;
     rc = 0;
 done:
-    if (fi) gzclose(fi);
-    if (fl) gzclose(fl);
-    free(pix);
-    free(lab);
-    if (rc) data_free(d);
+    idx_close(&fi);
+    idx_close(&fl);
+    free(x);
+    free(y);
     return rc;
 }
 
