@@ -19,6 +19,7 @@
 #include "checkpoint.h"
 #include "fileio.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CKPT_SIGNATURE "LRECKPT"
@@ -80,6 +82,90 @@ static void put_header(unsigned char *h, const ckpt_counters *c, uint64_t n, uin
     put_u64(h + 72, optlen);
 }
 
+/* Temporaries are PATH.tmp.XXXXXX (mkstemp), locked (fcntl) by their writer
+ * while it lives: one without a lock belongs to a killed run. */
+#define TMP_SUFFIX ".tmp."
+#define TMP_RANDOM 6
+
+static int lock_file(int fd, int wait)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    int rc;
+    while ((rc = fcntl(fd, wait ? F_SETLKW : F_SETLK, &fl)) < 0 && errno == EINTR) {}
+    return rc;
+}
+
+/* dir and base of path, in buf (of size strlen(path) + 2) */
+static void split_path(const char *path, char *buf, const char **dir, const char **base)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        *dir = ".";
+        *base = path;
+        return;
+    }
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    memcpy(buf, path, n);
+    buf[n] = 0;
+    *dir = buf;
+    *base = slash + 1;
+}
+
+static int is_temporary_of(const char *name, const char *base)
+{
+    size_t nb = strlen(base), ns = strlen(TMP_SUFFIX);
+    if (strncmp(name, base, nb) || strncmp(name + nb, TMP_SUFFIX, ns) || strlen(name + nb + ns) != TMP_RANDOM) return 0;
+    for (const char *p = name + nb + ns; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))) return 0;
+    return 1;
+}
+
+/* Removes the temporaries of base in dir that no live writer holds. Best
+ * effort: a failure here leaves a stale file, never a wrong checkpoint. */
+static void remove_stale(const char *dir, const char *base)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    size_t nd = strlen(dir);
+    while ((e = readdir(d))) {
+        if (!is_temporary_of(e->d_name, base)) continue;
+        char *full = malloc(nd + strlen(e->d_name) + 2);
+        if (!full) break;
+        sprintf(full, "%s/%s", dir, e->d_name);
+        int fd = open(full, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        struct stat st;
+        if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) && !lock_file(fd, 0)) unlink(full);
+        if (fd >= 0) close(fd);
+        free(full);
+    }
+    closedir(d);
+}
+
+/* Creates and locks a fresh temporary for path: its fd, and its name in tmp. */
+static int create_temporary(const char *path, char *tmp, char *msg, size_t size)
+{
+    for (int attempt = 0; attempt < 8; attempt++) {
+        sprintf(tmp, "%s" TMP_SUFFIX "XXXXXX", path);
+        int fd = mkstemp(tmp);
+        if (fd < 0)
+            return fail(msg, size, path, "cannot create a temporary file %s: %s", tmp, strerror(errno));
+        struct stat st;
+        if (lock_file(fd, 1) || fstat(fd, &st)) {
+            fail(msg, size, path, "cannot lock the temporary file %s: %s", tmp, strerror(errno));
+            unlink(tmp);
+            close(fd);
+            return -1;
+        }
+        if (st.st_nlink > 0) return fd;
+        close(fd); /* a concurrent cleaner took it for stale before we locked it */
+    }
+    return fail(msg, size, path, "cannot create a temporary file: removed as stale repeatedly");
+}
+
 int ckpt_write(const char *path, const ckpt_counters *c, const float *params, size_t nparams, lre_optim *opt,
                char *msg, size_t size)
 {
@@ -95,42 +181,42 @@ int ckpt_write(const char *path, const ckpt_counters *c, const float *params, si
         uint32_t crc = lre_crc32(0, b.data, b.len);
         bad = lre_membuf_write(&b, &crc, sizeof crc);
     }
-    if (bad) {
-        free(b.data);
+    size_t plen = strlen(path);
+    char *tmp = bad ? NULL : malloc(plen + sizeof TMP_SUFFIX + TMP_RANDOM), *dirbuf = bad ? NULL : malloc(plen + 2);
+    if (!tmp || !dirbuf) {
+        free(b.data), free(tmp), free(dirbuf);
         return fail(msg, size, path, "out of memory");
     }
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int rc = -1;
-    if (fd < 0) {
-        fail(msg, size, tmp, "cannot create");
-    } else {
-        size_t off = 0;
-        while (off < b.len) {
-            ssize_t w = write(fd, b.data + off, b.len - off);
-            if (w <= 0) break;
-            off += (size_t)w;
+    const char *dir, *base;
+    split_path(path, dirbuf, &dir, &base);
+    int rc = -1, fd = create_temporary(path, tmp, msg, size);
+    if (fd >= 0) {
+        /* the previous checkpoint stays in place until the rename */
+        if (fchmod(fd, 0644)) {
+            fail(msg, size, path, "cannot set the permissions of %s: %s", tmp, strerror(errno));
+        } else if (fileio_write(fd, b.data, b.len)) {
+            fail(msg, size, path, "writing %s: %s; the previous checkpoint, if any, is unchanged", tmp, strerror(errno));
+        } else if (fsync(fd)) {
+            fail(msg, size, path, "syncing %s: %s; the previous checkpoint, if any, is unchanged", tmp, strerror(errno));
+        } else if (rename(tmp, path)) { /* still locked: no cleaner takes it meanwhile */
+            fail(msg, size, path, "renaming %s into place: %s; the previous checkpoint, if any, is unchanged", tmp, strerror(errno));
+        } else {
+            rc = 0;
         }
-        if (off != b.len || fsync(fd)) fail(msg, size, tmp, "write failed");
-        else rc = 0;
-        if (close(fd)) rc = rc ? rc : fail(msg, size, tmp, "write failed");
-        if (!rc && rename(tmp, path)) rc = fail(msg, size, path, "cannot rename the temporary file into place");
         if (rc) unlink(tmp);
+        if (close(fd) && !rc) rc = fail(msg, size, path, "closing %s: %s", tmp, strerror(errno));
     }
     if (!rc) { /* make the rename itself durable */
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s", path);
-        char *slash = strrchr(dir, '/');
-        if (slash) *slash = 0;
-        else snprintf(dir, sizeof dir, ".");
-        int dfd = open(dir, O_RDONLY);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || (fsync(dfd) && errno != EINVAL)) /* EINVAL: a file system without directory sync */
+            rc = fail(msg, size, path, "written, but syncing its directory %s failed: %s", dir, strerror(errno));
+        if (dfd >= 0 && close(dfd) && !rc)
+            rc = fail(msg, size, path, "closing its directory %s: %s", dir, strerror(errno));
     }
+    if (!rc) remove_stale(dir, base);
     free(b.data);
+    free(tmp);
+    free(dirbuf);
     return rc;
 }
 

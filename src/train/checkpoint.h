@@ -1,8 +1,10 @@
 /* checkpoint.h -- a training run's checkpoint: counters, model parameters
  * and the optimizer's state (its schedules' and scripts' state included),
- * written atomically (temporary file, fsync, rename) so a killed process
- * never leaves a torn file, and holding no timestamps or paths so that equal
- * runs write equal bytes. */
+ * written atomically (a temporary PATH.tmp.XXXXXX of its own, fsync, rename,
+ * fsync of the directory) so a killed process never leaves a torn file and a
+ * failed write (a full disk) leaves the previous checkpoint as it was; a
+ * successful write removes the temporaries of killed runs. It holds no
+ * timestamps or paths, so equal runs write equal bytes. */
 #ifndef LRE_CHECKPOINT_H
 #define LRE_CHECKPOINT_H
 
@@ -19,7 +21,8 @@ typedef struct ckpt_counters {
     uint64_t loss_count;
 } ckpt_counters;
 
-/* 0, or -1 with a message. */
+/* 0, or -1 with a message naming the file, the step that failed and
+ * strerror(errno). */
 int ckpt_write(const char *path, const ckpt_counters *c, const float *params, size_t nparams, lre_optim *opt,
                char *msg, size_t size);
 /* Reads a checkpoint written for this model: c->fingerprint holds the
