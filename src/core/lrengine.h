@@ -236,6 +236,11 @@ void lre_optim_set_nonfinite(lre_optim *o, lre_nonfinite policy);
 void lre_optim_set_threads(lre_optim *o, int threads);
 void lre_optim_set_horizon(lre_optim *o, int64_t steps_per_epoch, int64_t total_steps);
 
+/* The most steps a run takes (and skips): 2^53, so that every step count is
+ * exact as a double in schedules' arithmetic. lre_optim_step refuses a step
+ * beyond it; lre_optim_load refuses counts beyond it. */
+#define LRE_STEP_MAX ((int64_t)1 << 53)
+
 /* One update of every group. Schedules are evaluated at the current step
  * count first; on any error (a schedule failing or giving a value outside its
  * range, a non-finite gradient) nothing is changed. A skipped step (policy

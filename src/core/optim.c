@@ -116,6 +116,19 @@ static const hp_spec *find_hp_id(int kind, int hp)
     return NULL;
 }
 
+/* Relations between hyper-parameters that ranges alone can not express
+ * (PyTorch's constructors check them); a scheduled momentum counts as on. */
+static int check_relations(int kind, const double *hp, int momentum_scheduled, const char *who, lre_error *err)
+{
+    /* PyTorch SGD: "Nesterov momentum requires a momentum and zero dampening". */
+    int momentum = hp[HP_MOMENTUM] > 0 || momentum_scheduled;
+    if (kind == O_SGD && hp[HP_NESTEROV] && (!momentum || hp[HP_DAMPENING] != 0))
+        return lre_error_set(err, LRE_EINVAL, "%s: nesterov requires momentum > 0 and dampening = 0", who);
+    if (kind == O_RPROP && hp[HP_STEP_MAX] < hp[HP_STEP_MIN])
+        return lre_error_set(err, LRE_EINVAL, "%s: step_sizes[2] must be >= step_sizes[1]", who);
+    return LRE_OK;
+}
+
 /* Parses params over base values (the optimizer's defaults, or the spec's).
  * Parameters given as schedules go to sched[] (retained, replacing what is
  * there) and stand in the values with their default. */
@@ -154,12 +167,8 @@ static int parse_hps(int kind, const double *base, const lre_param *params, size
     if (rc) return rc;
     for (int i = 0; i < HP_COUNT; i++) hp[i] = 0;
     for (size_t i = 0; i < d->nhp; i++) hp[d->hp[i].hp] = vals[i];
-    /* PyTorch SGD: "Nesterov momentum requires a momentum and zero dampening". */
-    int momentum = hp[HP_MOMENTUM] > 0 || given[HP_MOMENTUM] || (sched && sched[HP_MOMENTUM]);
-    if (kind == O_SGD && hp[HP_NESTEROV] && (!momentum || hp[HP_DAMPENING] != 0))
-        return lre_error_set(err, LRE_EINVAL, "sgd: nesterov requires momentum > 0 and dampening = 0");
-    if (kind == O_RPROP && hp[HP_STEP_MAX] < hp[HP_STEP_MIN])
-        return lre_error_set(err, LRE_EINVAL, "rprop: step_sizes[2] must be >= step_sizes[1]");
+    rc = check_relations(kind, hp, given[HP_MOMENTUM] || (sched && sched[HP_MOMENTUM]), d->name, err);
+    if (rc) return rc;
     for (int h = 0; h < HP_COUNT; h++) {
         if (!given[h]) continue;
         lre_schedule_retain(given[h]);
@@ -212,13 +221,12 @@ int lre_optim_ngroups(const lre_optim *o) { return o->ngroups; }
 void lre_optim_set_nonfinite(lre_optim *o, lre_nonfinite policy) { o->nonfinite = policy; }
 void lre_optim_set_threads(lre_optim *o, int threads) { o->threads = threads < 0 ? 1 : threads; }
 
-/* Which state arrays a group needs, given its hyper-parameters (a scheduled
- * momentum counts as on). Slots: see the kernels. */
-static int state_needed(const lre_optim *o, const lre_group *g, int slot)
+/* Which state arrays a group needs, given its hyper-parameters and schedules
+ * (a scheduled momentum counts as on). Slots: see the kernels. */
+static int state_needed(int kind, const double *hp, lre_schedule *const *sched, int slot)
 {
-    const double *hp = g->hp;
-    int momentum = hp[HP_MOMENTUM] != 0 || g->sched[HP_MOMENTUM] != NULL;
-    switch (o->kind) {
+    int momentum = hp[HP_MOMENTUM] != 0 || sched[HP_MOMENTUM] != NULL;
+    switch (kind) {
     case O_SGD: return slot == 0 && momentum;
     case O_ADAM:
     case O_ADAMW: return slot < 2 || hp[HP_AMSGRAD];
@@ -230,17 +238,18 @@ static int state_needed(const lre_optim *o, const lre_group *g, int slot)
     }
 }
 
-/* Allocates what the group needs and lacks, with PyTorch's initial values. */
-static int ensure_state(lre_optim *o, lre_group *g)
+/* Allocates what group g needs under hyper-parameters hp and lacks, with
+ * PyTorch's initial values. A buffer once there stays: the needs only grow. */
+static int ensure_state(lre_optim *o, lre_group *g, const double *hp)
 {
     size_t es = lre__dtype_size(g->dtype);
     for (int s = 0; s < LRE_MAX_STATE; s++) {
-        if (g->state[s] || !state_needed(o, g, s)) continue;
+        if (g->state[s] || !state_needed(o->kind, hp, g->sched, s)) continue;
         void *buf = calloc(g->n ? g->n : 1, es);
         if (!buf) return fail(o, LRE_ENOMEM, "%s: out of memory for optimizer state", defs[o->kind].name);
         double init = 0;
-        if (o->kind == O_ADAGRAD) init = g->hp[HP_INITIAL_ACC];
-        if (o->kind == O_RPROP && s == 1) init = g->hp[HP_LR];
+        if (o->kind == O_ADAGRAD) init = hp[HP_INITIAL_ACC];
+        if (o->kind == O_RPROP && s == 1) init = hp[HP_LR];
         for (size_t i = 0; init != 0 && i < g->n; i++) {
             if (g->dtype == LRE_F32) ((float *)buf)[i] = (float)init;
             else ((double *)buf)[i] = init;
@@ -278,7 +287,7 @@ int lre_optim_add_group(lre_optim *o, lre_dtype dtype, void *params, const void 
     int rc = parse_hps(o->kind, o->defaults, overrides, noverrides, g->hp, g->sched, &o->err);
     for (int h = 0; h < HP_COUNT && !rc; h++)
         if (g->sched[h]) lre_schedule_set_horizon(g->sched[h], o->steps_per_epoch, o->total_steps);
-    if (!rc) rc = ensure_state(o, g);
+    if (!rc) rc = ensure_state(o, g, g->hp);
     if (rc) {
         group_free(g);
         return rc;
@@ -326,21 +335,35 @@ int lre_optim_schedule(lre_optim *o, int group, const char *hparam, lre_schedule
         lre_schedule_release(g->sched[hs->hp]);
         g->sched[hs->hp] = lre_schedule_retain(s);
         if (s) lre_schedule_set_horizon(s, o->steps_per_epoch, o->total_steps);
-        rc = ensure_state(o, g);
+        rc = ensure_state(o, g, g->hp);
         if (rc) return rc;
     }
     return LRE_OK;
 }
 
+/* Sets a constant, removing any schedule of it. All-or-nothing: every group
+ * is checked, and the state a value needs allocated, before anything is set. */
 int lre_optim_set(lre_optim *o, int group, const char *hparam, double value)
 {
     int lo, hi;
     const hp_spec *hs;
+    const char *name = defs[o->kind].name;
     int rc = resolve(o, group, hparam, &lo, &hi, &hs);
-    if (!rc) rc = lre__check_value(defs[o->kind].name, &hs->spec, value, &o->err);
+    if (!rc) rc = lre__check_value(name, &hs->spec, value, &o->err);
     if (rc) return rc;
-    if (hs->spec.flags & LRE_P_FIXED)
-        return fail(o, LRE_EINVAL, "%s: %s is fixed at construction", defs[o->kind].name, hs->spec.name);
+    if (hs->spec.flags & LRE_P_FIXED) return fail(o, LRE_EINVAL, "%s: %s is fixed at construction", name, hs->spec.name);
+    for (int i = lo; i < hi; i++) {
+        lre_group *g = &o->groups[i];
+        double hp[HP_COUNT];
+        memcpy(hp, g->hp, sizeof hp);
+        hp[hs->hp] = value;
+        lre_schedule *sched[HP_COUNT];
+        memcpy(sched, g->sched, sizeof sched);
+        sched[hs->hp] = NULL;
+        rc = check_relations(o->kind, hp, sched[HP_MOMENTUM] != NULL, name, &o->err);
+        if (!rc) rc = ensure_state(o, g, hp);
+        if (rc) return rc;
+    }
     if (group < 0) {
         o->defaults[hs->hp] = value;
         lre_schedule_release(o->default_sched[hs->hp]);
@@ -350,10 +373,71 @@ int lre_optim_set(lre_optim *o, int group, const char *hparam, double value)
         o->groups[i].hp[hs->hp] = value;
         lre_schedule_release(o->groups[i].sched[hs->hp]);
         o->groups[i].sched[hs->hp] = NULL;
-        rc = ensure_state(o, &o->groups[i]);
-        if (rc) return rc;
     }
     return LRE_OK;
+}
+
+/* ---- checks of loaded state (optim_state.c) ---- */
+
+int lre__optim_check_hps(const lre_optim *o, int group, const double *hp, const char *who, lre_error *err)
+{
+    const optim_def *d = &defs[o->kind];
+    const lre_group *g = &o->groups[group];
+    unsigned used[HP_COUNT] = {0};
+    for (size_t i = 0; i < d->nhp; i++) {
+        const lre_pspec *ps = &d->hp[i].spec;
+        int h = d->hp[i].hp;
+        used[h] = 1;
+        /* a switch decides the kernel and which buffers exist: it must be this optimizer's */
+        if (ps->flags & LRE_P_FIXED) {
+            if (hp[h] != g->hp[h])
+                return lre_error_set(err, LRE_EMISMATCH, "%s: %s is %.17g, this optimizer has %.17g", who, ps->name,
+                                     hp[h], g->hp[h]);
+            continue;
+        }
+        if (lre__check_value(who, ps, hp[h], err)) return err ? (err->code = LRE_ECORRUPT) : LRE_ECORRUPT;
+    }
+    for (int h = 0; h < HP_COUNT; h++)
+        if (!used[h] && hp[h] != 0)
+            return lre_error_set(err, LRE_ECORRUPT, "%s: hyper-parameter slot %d is not %s's, yet holds %.17g", who, h,
+                                 d->name, hp[h]);
+    if (check_relations(o->kind, hp, g->sched[HP_MOMENTUM] != NULL, who, err))
+        return err ? (err->code = LRE_ECORRUPT) : LRE_ECORRUPT;
+    for (int s = 0; s < LRE_MAX_STATE; s++)
+        if (!g->state[s] && state_needed(o->kind, hp, g->sched, s))
+            return lre_error_set(err, LRE_EMISMATCH, "%s: its hyper-parameters need state buffer %d, which this optimizer lacks",
+                                 who, s + 1);
+    return LRE_OK;
+}
+
+/* The state buffers whose elements are never negative: sums and averages of
+ * squares, maxima of magnitudes, step sizes (see the kernels). */
+int lre__optim_nonneg_slot(int kind, int slot)
+{
+    switch (kind) {
+    case O_ADAM:
+    case O_ADAMW: return slot >= 1;
+    case O_ADAGRAD: return slot == 0;
+    case O_RMSPROP: return slot == 0;
+    case O_ADADELTA: return 1;
+    case O_ADAMAX:
+    case O_NADAM:
+    case O_RADAM:
+    case O_RPROP: return slot == 1;
+    default: return 0;
+    }
+}
+
+int lre__optim_check_scalars(int kind, int64_t t, const double *scalar)
+{
+    if (t == 0) return scalar[0] == 0 && scalar[1] == 1 && scalar[2] == 0; /* as add_group leaves them */
+    switch (kind) {
+    case O_NADAM: /* the product of the mu_t, each in [0, 1) */
+        return scalar[0] >= 0 && scalar[0] < 1 && scalar[1] == 1 && scalar[2] == 0;
+    case O_ASGD: /* eta = lr / (1 + lambd lr t)^alpha, mu = 1 / max(1, t - t0) */
+        return isfinite(scalar[0]) && scalar[0] >= 0 && scalar[1] > 0 && scalar[1] <= 1 && scalar[2] == 0;
+    default: return scalar[0] == 0 && scalar[1] == 1 && scalar[2] == 0;
+    }
 }
 
 int lre_optim_get(lre_optim *o, int group, const char *hparam, double *value)
@@ -530,6 +614,8 @@ int lre_optim_step(lre_optim *o)
     o->err.code = 0;
     const char *name = defs[o->kind].name;
     if (o->ngroups == 0) return fail(o, LRE_EINVAL, "%s: step: no parameter groups", name);
+    if (o->step >= LRE_STEP_MAX || o->skipped >= LRE_STEP_MAX)
+        return fail(o, LRE_ERANGE, "%s: step: the run is at its limit of 2^53 steps", name);
 
     /* 1. Evaluate every schedule and check its value; nothing is written yet. */
     for (int i = 0; i < o->ngroups; i++) {

@@ -73,6 +73,16 @@ void lre__update_f64(int kind, lre_group *g, const lre_step_scalars *k, size_t l
 int lre__all_finite_f32(const float *x, size_t n);
 int lre__all_finite_f64(const double *x, size_t n);
 
+/* Checks of a loaded group (optim.c), so that loaded state passes the checks
+ * constructed state does. check_hps: the hyper-parameters hp for group `group`
+ * (ranges, switches equal to this optimizer's, relations, buffers they need);
+ * the message starts with `who`. nonneg_slot: are state buffer `slot`'s
+ * elements never negative? check_scalars: are the per-group scalars what
+ * `t` updates can leave? */
+int lre__optim_check_hps(const lre_optim *o, int group, const double *hp, const char *who, lre_error *err);
+int lre__optim_nonneg_slot(int kind, int slot);
+int lre__optim_check_scalars(int kind, int64_t t, const double *scalar);
+
 /* Names: the optimizer's and its state arrays' counts. */
 const char *lre__optim_name(int kind);
 size_t lre__dtype_size(lre_dtype d);

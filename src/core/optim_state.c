@@ -5,6 +5,7 @@
 #include "optim_internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,63 +75,123 @@ typedef struct staged_group {
     const void *state[LRE_MAX_STATE];
 } staged_group;
 
-static int corrupt(lre_optim *o, const char *what)
+/* The counts as read from the stream. */
+typedef struct staged_counts {
+    int64_t step, skipped;
+} staged_counts;
+
+static int corrupt(lre_optim *o, const char *fmt, ...) LRE_PRINTF(2, 3);
+static int corrupt(lre_optim *o, const char *fmt, ...)
 {
+    char what[LRE_ERRMSG_SIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
     return lre_error_set(&o->err, LRE_ECORRUPT, "%s: optimizer state is corrupt: %s", lre__optim_name(o->kind), what);
 }
 
 static int mismatch(lre_optim *o, int group, const char *what)
 {
     return lre_error_set(&o->err, LRE_EMISMATCH, "%s: optimizer state of another configuration: group %d %s",
-                     lre__optim_name(o->kind), group + 1, what);
+                         lre__optim_name(o->kind), group + 1, what);
 }
 
-static int prepare(lre_optim *o, lre_cur *c, staged_group *st)
+/* Every element finite, and not negative where the buffer never is. */
+static int check_buffer(const lre_optim *o, const lre_group *g, int slot, const void *data, size_t *bad)
+{
+    int nonneg = lre__optim_nonneg_slot(o->kind, slot);
+    for (size_t i = 0; i < g->n; i++) {
+        double v;
+        if (g->dtype == LRE_F32) {
+            float f;
+            memcpy(&f, (const char *)data + i * sizeof f, sizeof f);
+            v = f;
+        } else {
+            memcpy(&v, (const char *)data + i * sizeof v, sizeof v);
+        }
+        if (!isfinite(v) || (nonneg && v < 0)) {
+            *bad = i;
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Reads one group into sg and checks it as add_group, set and step would. */
+static int prepare_group(lre_optim *o, lre_cur *c, int i, const staged_counts *counts, staged_group *sg)
+{
+    lre_group *g = &o->groups[i];
+    uint32_t dtype = lre__cur_u32(c);
+    uint64_t n = lre__cur_u64(c);
+    uint64_t t = lre__cur_u64(c);
+    for (int s = 0; s < 3; s++) sg->scalar[s] = lre__cur_f64(c);
+    uint32_t started = lre__cur_u32(c);
+    for (int h = 0; h < HP_COUNT; h++) sg->hp[h] = lre__cur_f64(c);
+    uint32_t smask = lre__cur_u32(c);
+    if (c->bad) return corrupt(o, "group %d cut short", i + 1);
+    if (dtype != (uint32_t)g->dtype) return mismatch(o, i, "has another dtype");
+    if (n != g->n) return mismatch(o, i, "has another size");
+    if (smask != state_mask(g)) return mismatch(o, i, "has other state (momentum, amsgrad or centered differ)");
+    /* a group is updated at most once per step: 0 <= t <= step */
+    if (t > (uint64_t)counts->step)
+        return corrupt(o, "group %d has %llu updates in %lld steps", i + 1, (unsigned long long)t, (long long)counts->step);
+    sg->t = (int64_t)t;
+    if (started > 1 || (started && (o->kind != O_SGD || sg->t == 0)))
+        return corrupt(o, "group %d: momentum_started is %u after %lld updates", i + 1, (unsigned)started, (long long)sg->t);
+    sg->momentum_started = (int)started;
+    if (!lre__optim_check_scalars(o->kind, sg->t, sg->scalar))
+        return corrupt(o, "group %d: per-group scalars (%.17g, %.17g, %.17g) impossible after %lld updates", i + 1,
+                       sg->scalar[0], sg->scalar[1], sg->scalar[2], (long long)sg->t);
+    char who[64];
+    snprintf(who, sizeof who, "%s: optimizer state, group %d", lre__optim_name(o->kind), i + 1);
+    int rc = lre__optim_check_hps(o, i, sg->hp, who, &o->err);
+    if (rc) return rc;
+    size_t bytes = g->n * lre__dtype_size(g->dtype); /* fits: the buffers exist */
+    for (int s = 0; s < LRE_MAX_STATE; s++) {
+        sg->state[s] = g->state[s] ? lre__cur_take(c, bytes) : NULL;
+        if (c->bad) return corrupt(o, "group %d: state arrays cut short", i + 1);
+        size_t at;
+        if (sg->state[s] && !check_buffer(o, g, s, sg->state[s], &at))
+            return corrupt(o, "group %d: state buffer %d element %zu is %s", i + 1, s + 1, at,
+                           lre__optim_nonneg_slot(o->kind, s) ? "negative or not finite" : "not finite");
+    }
+    uint32_t schmask = lre__cur_u32(c);
+    if (c->bad) return corrupt(o, "group %d cut short", i + 1);
+    if (schmask != sched_mask(g)) return mismatch(o, i, "has other scheduled hyper-parameters");
+    for (int h = 0; h < HP_COUNT; h++) {
+        if (!g->sched[h] || !first_use(o, i, h)) continue;
+        uint64_t fp = lre__cur_u64(c);
+        if (c->bad) return corrupt(o, "group %d cut short", i + 1);
+        if (fp != lre__schedule_fingerprint(g->sched[h])) return mismatch(o, i, "has another schedule");
+        rc = lre__schedule_prepare_load(g->sched[h], c, &o->err);
+        if (rc) return rc;
+    }
+    return LRE_OK;
+}
+
+static int prepare(lre_optim *o, lre_cur *c, staged_counts *counts, staged_group *st)
 {
     const char *name = lre__optim_name(o->kind);
     uint32_t kind = lre__cur_u32(c);
     if (c->bad) return corrupt(o, "cut short");
     if (kind != (uint32_t)o->kind)
         return lre_error_set(&o->err, LRE_EMISMATCH, "%s: state was saved by another optimizer (%s)", name,
-                         kind < O_COUNT ? lre__optim_name((int)kind) : "unknown");
-    lre__cur_u64(c);
-    lre__cur_u64(c);
+                             kind < O_COUNT ? lre__optim_name((int)kind) : "unknown");
+    uint64_t step = lre__cur_u64(c), skipped = lre__cur_u64(c);
     uint32_t ngroups = lre__cur_u32(c);
     if (c->bad) return corrupt(o, "cut short");
+    if (step > (uint64_t)LRE_STEP_MAX) return corrupt(o, "step count %llu beyond 2^53", (unsigned long long)step);
+    if (skipped > (uint64_t)LRE_STEP_MAX)
+        return corrupt(o, "skipped count %llu beyond 2^53", (unsigned long long)skipped);
+    counts->step = (int64_t)step;
+    counts->skipped = (int64_t)skipped;
     if (ngroups != (uint32_t)o->ngroups)
         return lre_error_set(&o->err, LRE_EMISMATCH, "%s: state has %u parameter groups, this optimizer has %d", name,
-                         (unsigned)ngroups, o->ngroups);
+                             (unsigned)ngroups, o->ngroups);
     for (int i = 0; i < o->ngroups; i++) {
-        lre_group *g = &o->groups[i];
-        staged_group *sg = &st[i];
-        uint32_t dtype = lre__cur_u32(c);
-        uint64_t n = lre__cur_u64(c);
-        sg->t = (int64_t)lre__cur_u64(c);
-        for (int s = 0; s < 3; s++) sg->scalar[s] = lre__cur_f64(c);
-        sg->momentum_started = (int)lre__cur_u32(c);
-        for (int h = 0; h < HP_COUNT; h++) sg->hp[h] = lre__cur_f64(c);
-        uint32_t smask = lre__cur_u32(c);
-        if (c->bad) return corrupt(o, "cut short");
-        if (dtype != (uint32_t)g->dtype) return mismatch(o, i, "has another dtype");
-        if (n != g->n) return mismatch(o, i, "has another size");
-        if (smask != state_mask(g)) return mismatch(o, i, "has other state (momentum, amsgrad or centered differ)");
-        for (int h = 0; h < HP_COUNT; h++)
-            if (!isfinite(sg->hp[h])) return corrupt(o, "non-finite hyper-parameter");
-        for (int s = 0; s < LRE_MAX_STATE; s++) {
-            sg->state[s] = g->state[s] ? lre__cur_take(c, g->n * lre__dtype_size(g->dtype)) : NULL;
-            if (c->bad) return corrupt(o, "state arrays cut short");
-        }
-        uint32_t schmask = lre__cur_u32(c);
-        if (c->bad) return corrupt(o, "cut short");
-        if (schmask != sched_mask(g)) return mismatch(o, i, "has other scheduled hyper-parameters");
-        for (int h = 0; h < HP_COUNT; h++) {
-            if (!g->sched[h] || !first_use(o, i, h)) continue;
-            uint64_t fp = lre__cur_u64(c);
-            if (c->bad) return corrupt(o, "cut short");
-            if (fp != lre__schedule_fingerprint(g->sched[h])) return mismatch(o, i, "has another schedule");
-            int rc = lre__schedule_prepare_load(g->sched[h], c, &o->err);
-            if (rc) return rc;
-        }
+        int rc = prepare_group(o, c, i, counts, &st[i]);
+        if (rc) return rc;
     }
     if (c->p != c->end) return corrupt(o, "trailing bytes");
     return LRE_OK;
@@ -156,12 +217,11 @@ int lre_optim_load(lre_optim *o, lre_read_fn read, void *ud)
         return lre_error_set(&o->err, LRE_ENOMEM, "out of memory loading optimizer state");
     }
     lre_cur c = {data, data + len, 0};
-    rc = prepare(o, &c, st);
+    staged_counts counts = {0, 0};
+    rc = prepare(o, &c, &counts, st);
     if (!rc) {
-        lre_cur head = {data, data + len, 0};
-        lre__cur_u32(&head);
-        o->step = (int64_t)lre__cur_u64(&head);
-        o->skipped = (int64_t)lre__cur_u64(&head);
+        o->step = counts.step;
+        o->skipped = counts.skipped;
         for (int i = 0; i < o->ngroups; i++) {
             lre_group *g = &o->groups[i];
             g->t = st[i].t;

@@ -4,6 +4,7 @@
 #include "schedule_internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -361,6 +362,35 @@ int lre__schedule_save_state(lre_schedule *s, lre_buf *b, lre_error *err)
     return b->failed ? lre_error_set(err, LRE_ENOMEM, "out of memory while saving schedule state") : LRE_OK;
 }
 
+/* Loaded plateau counters must be what plateau_observe can leave: a scale
+ * that is a product of factors in [0, 1), a best that is a metric or the
+ * initial infinity of the mode, num_bad_epochs <= patience, cooldown_counter
+ * <= cooldown, and no bad epoch counted during a cooldown. */
+static int plateau_check(const lre_schedule *s, const lre_plateau_state *st, lre_error *err)
+{
+    const char *what = NULL;
+    char buf[160];
+    if (!(st->scale >= 0 && st->scale <= 1)) {
+        snprintf(buf, sizeof buf, "scale %.17g outside [0, 1]", st->scale);
+        what = buf;
+    } else if (isnan(st->best) || st->best == (s->p[PL_MODE] == 0 ? -INFINITY : INFINITY)) {
+        snprintf(buf, sizeof buf, "best %.17g impossible in mode '%s'", st->best, s->p[PL_MODE] == 0 ? "min" : "max");
+        what = buf;
+    } else if (st->num_bad_epochs < 0 || (double)st->num_bad_epochs > s->p[PL_PATIENCE]) {
+        snprintf(buf, sizeof buf, "num_bad_epochs %lld outside [0, patience = %.17g]", (long long)st->num_bad_epochs,
+                 s->p[PL_PATIENCE]);
+        what = buf;
+    } else if (st->cooldown_counter < 0 || (double)st->cooldown_counter > s->p[PL_COOLDOWN]) {
+        snprintf(buf, sizeof buf, "cooldown_counter %lld outside [0, cooldown = %.17g]", (long long)st->cooldown_counter,
+                 s->p[PL_COOLDOWN]);
+        what = buf;
+    } else if (st->cooldown_counter > 0 && st->num_bad_epochs > 0) {
+        what = "num_bad_epochs counted during a cooldown";
+    }
+    if (what) return lre_error_set(err, LRE_ECORRUPT, "schedule state is corrupt: plateau: %s", what);
+    return LRE_OK;
+}
+
 int lre__schedule_prepare_load(lre_schedule *s, lre_cur *c, lre_error *err)
 {
     for (size_t i = 0; i < s->nchild; i++) {
@@ -374,14 +404,18 @@ int lre__schedule_prepare_load(lre_schedule *s, lre_cur *c, lre_error *err)
         st->num_bad_epochs = (int64_t)lre__cur_u64(c);
         st->cooldown_counter = (int64_t)lre__cur_u64(c);
         if (c->bad) return lre_error_set(err, LRE_ECORRUPT, "schedule state is corrupt: plateau state cut short");
-        if (!(st->scale >= 0 && st->scale <= 1) || st->num_bad_epochs < 0 || st->cooldown_counter < 0)
-            return lre_error_set(err, LRE_ECORRUPT, "schedule state is corrupt: invalid plateau counters");
+        int rc = plateau_check(s, st, err);
+        if (rc) return rc;
         s->staged = 1;
     } else if (s->kind == K_CUSTOM) {
         double last = lre__cur_f64(c), metric = lre__cur_f64(c);
         uint64_t len = lre__cur_u64(c);
         const void *blob = lre__cur_take(c, (size_t)len);
         if (c->bad || len > SIZE_MAX) return lre_error_set(err, LRE_ECORRUPT, "schedule state is corrupt: %s state cut short", s->name);
+        /* what custom_value and observe can leave: NaN before any, else finite */
+        if (isinf(last) || isinf(metric))
+            return lre_error_set(err, LRE_ECORRUPT, "schedule state is corrupt: %s: %s is infinite", s->name,
+                                 isinf(last) ? "last_value" : "metric");
         s->token = NULL;
         if (s->vt->prepare_load) {
             int rc = s->vt->prepare_load(s->ud, blob, (size_t)len, &s->token, err);

@@ -18,6 +18,9 @@
 #define LO_OPEN LRE_P_LO_OPEN
 #define INF INFINITY
 #define RATE(name) {name, NAN, 0, INF, REQ, NULL}
+/* Whole numbers the code turns into int64_t: at most 2^53 (exact as doubles,
+ * and a cast of anything larger would overflow). */
+#define MAX_INT 9007199254740992.0
 
 /* Slots of each kind's parameters, in the order of its spec. */
 enum { CONST_LR, CONST_FACTOR, CONST_TOTAL };
@@ -108,13 +111,13 @@ static const lre_pspec wsd_spec[] = {RATE("lr"),
 enum { RND_MIN, RND_MAX, RND_PERIOD, RND_SEED };
 static const lre_pspec random_spec[] = {{"min_lr", NAN, 0, INF, REQ, NULL},
                                         {"max_lr", NAN, 0, INF, REQ, NULL},
-                                        {"period", 1, 1, INF, INT, NULL},
-                                        {"seed", 0, 0, 9007199254740992.0, INT, NULL}};
+                                        {"period", 1, 1, MAX_INT, INT, NULL},
+                                        {"seed", 0, 0, MAX_INT, INT, NULL}};
 
 enum { NOISE_AMP, NOISE_PERIOD, NOISE_SEED, NOISE_DIST };
 static const lre_pspec noise_spec[] = {{"amplitude", 0.1, 0, INF, 0, NULL},
-                                       {"period", 1, 1, INF, INT, NULL},
-                                       {"seed", 0, 0, 9007199254740992.0, INT, NULL},
+                                       {"period", 1, 1, MAX_INT, INT, NULL},
+                                       {"seed", 0, 0, MAX_INT, INT, NULL},
                                        {"distribution", 0, 0, 1, CHOICE, "uniform|normal"}};
 
 enum { WU_STEPS, WU_START, WU_MODE, WU_SHIFT };
@@ -135,10 +138,10 @@ static const lre_pspec clamp_spec[] = {{"min", 0, 0, INF, 0, NULL}, {"max", INF,
 static const lre_pspec plateau_spec[] = {{"lr", NAN, 0, INF, 0, NULL},
                                          {"mode", 0, 0, 1, CHOICE, "min|max"},
                                          {"factor", 0.1, 0, 1, LRE_P_HI_OPEN, NULL},
-                                         {"patience", 10, 0, INF, INT, NULL},
+                                         {"patience", 10, 0, MAX_INT, INT, NULL},
                                          {"threshold", 1e-4, 0, INF, 0, NULL},
                                          {"threshold_mode", 0, 0, 1, CHOICE, "rel|abs"},
-                                         {"cooldown", 0, 0, INF, INT, NULL},
+                                         {"cooldown", 0, 0, MAX_INT, INT, NULL},
                                          {"min_lr", 0, 0, INF, 0, NULL},
                                          {"eps", 1e-8, 0, INF, 0, NULL}};
 

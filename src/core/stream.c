@@ -163,10 +163,33 @@ int lre__stream_read(uint32_t tag, lre_read_fn read, void *ud, unsigned char **p
         return lre_error_set(err, LRE_EFORMAT, "state written on a machine with another byte order or number format");
     if (got_tag != tag) return lre_error_set(err, LRE_EFORMAT, "state holds another kind of object");
     if (plen > LRE_MAX_PAYLOAD) return lre_error_set(err, LRE_ECORRUPT, "state is corrupt: implausible length");
-    unsigned char *p = malloc(plen ? (size_t)plen : 1);
-    if (!p) return lre_error_set(err, LRE_ENOMEM, "out of memory reading state of %llu bytes", (unsigned long long)plen);
+    /* The length is not trusted before the checksum: the buffer grows with
+     * the bytes actually delivered, so a forged length costs no more memory
+     * than the stream it comes with. */
+    size_t cap = plen < 4096 ? (plen ? (size_t)plen : 1) : 4096, got = 0;
+    unsigned char *p = malloc(cap);
+    while (p && got < plen) {
+        size_t piece = (size_t)plen - got > ((size_t)1 << 20) ? ((size_t)1 << 20) : (size_t)plen - got;
+        if (got + piece > cap) {
+            size_t ncap = 2 * cap < got + piece ? got + piece : 2 * cap;
+            if (ncap > plen) ncap = (size_t)plen;
+            unsigned char *np = realloc(p, ncap);
+            if (!np) break;
+            p = np;
+            cap = ncap;
+        }
+        if (read(ud, p + got, piece)) {
+            free(p);
+            return lre_error_set(err, LRE_ETRUNCATED, "state is truncated");
+        }
+        got += piece;
+    }
+    if (got < plen) {
+        free(p);
+        return lre_error_set(err, LRE_ENOMEM, "out of memory reading state of %llu bytes", (unsigned long long)plen);
+    }
     uint32_t c32;
-    if ((plen && read(ud, p, (size_t)plen)) || read(ud, &c32, sizeof c32)) {
+    if (read(ud, &c32, sizeof c32)) {
         free(p);
         return lre_error_set(err, LRE_ETRUNCATED, "state is truncated");
     }
