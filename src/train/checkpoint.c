@@ -151,8 +151,11 @@ static int create_temporary(const char *path, char *tmp, char *msg, size_t size)
     for (int attempt = 0; attempt < 8; attempt++) {
         sprintf(tmp, "%s" TMP_SUFFIX "XXXXXX", path);
         int fd = mkstemp(tmp);
-        if (fd < 0)
-            return fail(msg, size, path, "cannot create a temporary file %s: %s", tmp, strerror(errno));
+        if (fd < 0) {
+            int e = errno;
+            sprintf(tmp, "%s" TMP_SUFFIX "XXXXXX", path); /* mkstemp may have changed it */
+            return fail(msg, size, path, "cannot create a temporary file %s: %s", tmp, strerror(e));
+        }
         struct stat st;
         if (lock_file(fd, 1) || fstat(fd, &st)) {
             fail(msg, size, path, "cannot lock the temporary file %s: %s", tmp, strerror(errno));

@@ -135,6 +135,9 @@ static int idx_header(idx_file *f, int ndims, char *msg, size_t size)
         char bytes[32] = "more than 2^64";
         if (!fileio_mul(item, f->dims[0], &data) && !fileio_add(data, hsize, &total))
             snprintf(bytes, sizeof bytes, "%zu", total);
+        if (!f->gzip)
+            return fail(msg, size, "%s: truncated: the header declares %" PRIu32 " %s%s (%s bytes), the file holds %" PRIu64
+                        " bytes", f->path, f->dims[0], what, dims, bytes, f->size);
         return fail(msg, size,
                     "%s: offset 4: the header declares %" PRIu32 " %s%s (%s bytes), more than a %" PRIu64
                     "-byte %sfile can hold (%" PRIu64 " bytes)",

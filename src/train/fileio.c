@@ -133,7 +133,7 @@ int fileio_lines_next(fileio_lines *r, char **line, size_t *len)
 {
     size_t scanned = r->start;
     for (;;) {
-        char *nl = memchr(r->buf + scanned, '\n', r->end - scanned);
+        char *nl = r->end > scanned ? memchr(r->buf + scanned, '\n', r->end - scanned) : NULL;
         if (nl) {
             *nl = 0;
             *line = r->buf + r->start;

@@ -1,0 +1,361 @@
+/* test_checkpoint.c -- the training job's checkpoints: an exact round trip,
+ * equal bytes for equal runs, every hostile file refused with its offset and
+ * nothing changed (parameters, counters, optimizer), and writes that leave
+ * no temporaries and keep the previous checkpoint when the disk is full. */
+#include "checkpoint.h"
+#include "test.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define NP 1000
+#define FP 0x1234abcdULL
+
+static char dir[64];
+static char msg[1024];
+
+static const char *at(const char *name)
+{
+    static char paths[8][512];
+    static int k;
+    char *p = paths[k++ % 8];
+    snprintf(p, 512, "%s/%s", dir, name);
+    return p;
+}
+
+static unsigned char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)len + 1);
+    *n = fread(b, 1, (size_t)len, f);
+    fclose(f);
+    return b;
+}
+
+static void put(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) abort();
+    if (n && fwrite(data, 1, n, f) != n) abort();
+    fclose(f);
+}
+
+/* A model: NP parameters and an AdamW optimizer that has taken `steps` steps. */
+typedef struct model {
+    float w[NP], g[NP];
+    lre_optim *opt;
+} model;
+
+static int model_init(model *m, int steps)
+{
+    lre_param p[] = {{"lr", 1e-2, NULL, 0, NULL, NULL}, {"weight_decay", 0.01, NULL, 0, NULL, NULL}};
+    if (lre_optim_new(&m->opt, "adamw", p, 2, NULL)) return -1;
+    for (int i = 0; i < NP; i++) m->w[i] = (float)i / NP, m->g[i] = 0;
+    if (lre_optim_add_group(m->opt, LRE_F32, m->w, m->g, NP, NULL, 0, NULL)) return -1;
+    for (int s = 0; s < steps; s++) {
+        for (int i = 0; i < NP; i++) m->g[i] = m->w[i] - (float)((i * 7 + s) % 13) / 13;
+        if (lre_optim_step(m->opt)) return -1;
+    }
+    return 0;
+}
+
+/* The optimizer's whole state, as bytes. */
+static unsigned char *opt_state(lre_optim *o, size_t *n)
+{
+    lre_membuf b = {0};
+    if (lre_optim_save(o, lre_membuf_write, &b)) abort();
+    *n = b.len;
+    return b.data;
+}
+
+static const ckpt_counters counters = {FP, 3, 17, 12.5, 40};
+
+/* A good checkpoint at `path` of a model after 5 steps; its bytes in *bytes. */
+static unsigned char *good_checkpoint(const char *path, size_t *n)
+{
+    model m;
+    if (model_init(&m, 5)) abort();
+    if (ckpt_write(path, &counters, m.w, NP, m.opt, msg, sizeof msg)) {
+        fprintf(stderr, "%s\n", msg);
+        abort();
+    }
+    lre_optim_free(m.opt);
+    return slurp(path, n);
+}
+
+static void u64_at(unsigned char *b, size_t off, uint64_t v) { memcpy(b + off, &v, 8); }
+
+/* Rewrites the trailing CRC so that only the intended damage remains. */
+static void fix_crc(unsigned char *b, size_t n)
+{
+    uint32_t crc = lre_crc32(0, b, n - 4);
+    memcpy(b + n - 4, &crc, 4);
+}
+
+static void round_trip_is_exact_and_bytes_are_reproducible(void)
+{
+    size_t n1, n2, s1, s2;
+    unsigned char *a = good_checkpoint(at("a.ckpt"), &n1), *b = good_checkpoint(at("b.ckpt"), &n2);
+    ASSERT(a && b && n1 == n2 && !memcmp(a, b, n1));
+    free(a), free(b);
+    model src, dst;
+    ASSERT_EQ(model_init(&src, 5), 0);
+    ASSERT_EQ(model_init(&dst, 0), 0);
+    ckpt_counters c = {FP, 0, 0, 0, 0};
+    ASSERT_EQ(ckpt_read(at("a.ckpt"), &c, dst.w, NP, dst.opt, msg, sizeof msg), 0);
+    ASSERT(!memcmp(&c, &counters, sizeof c));
+    ASSERT(!memcmp(src.w, dst.w, sizeof src.w));
+    unsigned char *x = opt_state(src.opt, &s1), *y = opt_state(dst.opt, &s2);
+    int same = s1 == s2 && !memcmp(x, y, s1);
+    free(x), free(y);
+    lre_optim_free(src.opt), lre_optim_free(dst.opt);
+    ASSERT(same);
+}
+
+/* Loads path into a fresh model and expects a refusal containing `expected`,
+ * with nothing changed. */
+static int refused_unchanged(const char *path, const char *expected)
+{
+    model m;
+    if (model_init(&m, 2)) return 0;
+    float before[NP];
+    memcpy(before, m.w, sizeof before);
+    size_t s1, s2;
+    unsigned char *st1 = opt_state(m.opt, &s1);
+    ckpt_counters c = {FP, 99, 98, 97, 96}, c0 = c;
+    int rc = ckpt_read(path, &c, m.w, NP, m.opt, msg, sizeof msg);
+    unsigned char *st2 = opt_state(m.opt, &s2);
+    int ok = rc == -1 && strstr(msg, expected) && !memcmp(before, m.w, sizeof before) && !memcmp(&c, &c0, sizeof c) &&
+             s1 == s2 && !memcmp(st1, st2, s1) && strstr(msg, path);
+    if (!ok) fprintf(stderr, "  rc %d, message \"%s\", expected \"%s\"\n", rc, msg, expected);
+    free(st1), free(st2);
+    lre_optim_free(m.opt);
+    return ok;
+}
+
+/* Writes b (n bytes) to name, with the CRC fixed when fix is set, and checks the refusal. */
+static int hostile(const char *name, unsigned char *b, size_t n, int fix, const char *expected)
+{
+    if (fix) fix_crc(b, n);
+    const char *p = at(name);
+    put(p, b, n);
+    return refused_unchanged(p, expected);
+}
+
+static void refuses_lengths_claiming_a_terabyte_before_allocating(void)
+{
+    size_t n;
+    unsigned char *g = good_checkpoint(at("g.ckpt"), &n), *b = malloc(n);
+    size_t opt_at = 80 + NP * 4;
+    /* the checkpoint's own length of the optimizer state */
+    memcpy(b, g, n), u64_at(b, 72, (uint64_t)1 << 40);
+    ASSERT(hostile("tb1.ckpt", b, n, 1, "offset 72: an optimizer state of 1099511627776 bytes, expected 48 to"));
+    /* the same in a 1 KB file */
+    ASSERT(hostile("tb2.ckpt", b, 1024, 0, "offset 72: an optimizer state of 1099511627776 bytes"));
+    /* the core stream's inner length, with every checksum made right */
+    memcpy(b, g, n), u64_at(b, opt_at + 36, (uint64_t)1 << 40);
+    ASSERT(hostile("tb3.ckpt", b, n, 1, "the optimizer state declares 1099511627776 bytes, the checkpoint holds"));
+    /* a parameter count of 2^61 (4 x 2^61 overflows 64 bits) */
+    memcpy(b, g, n), u64_at(b, 64, (uint64_t)1 << 61);
+    ASSERT(hostile("tb4.ckpt", b, n, 1, "offset 64: holds 2305843009213693952 parameters, the model has 1000"));
+    free(g), free(b);
+}
+
+static void refuses_truncated_damaged_and_foreign_checkpoints(void)
+{
+    size_t n;
+    unsigned char *g = good_checkpoint(at("g.ckpt"), &n), *b = malloc(n + 16);
+    ASSERT(hostile("h1.ckpt", g, 40, 0, "damaged: truncated header: 40 of 80 bytes"));
+    ASSERT(hostile("h2.ckpt", g, 0, 0, "damaged: the file is empty"));
+    char expect[200];
+    snprintf(expect, sizeof expect, "damaged: truncated: the header declares %zu bytes, the file holds %zu", n, n / 2);
+    ASSERT(hostile("half.ckpt", g, n / 2, 0, expect));
+    memcpy(b, g, n), b[n] = 'x';
+    snprintf(expect, sizeof expect, "damaged: offset %zu: data after the end", n);
+    ASSERT(hostile("long.ckpt", b, n + 1, 0, expect));
+    memcpy(b, g, n), b[100] ^= 1;
+    ASSERT(hostile("flip.ckpt", b, n, 0, "damaged (checksum mismatch at offset"));
+    memcpy(b, g, n), u64_at(b, 24, FP + 1);
+    ASSERT(hostile("other.ckpt", b, n, 1, "offset 24: belongs to another configuration"));
+    memcpy(b, g, n), memcpy(b, "LRENGINE", 8);
+    ASSERT(hostile("magic.ckpt", b, n, 1, "offset 0: not an lrengine checkpoint (expected 'LRECKPT', got 'LRENGIN')"));
+    memcpy(b, g, n), b[7] = '1';
+    ASSERT(hostile("v1.ckpt", b, n, 1, "offset 7: checkpoint format version '1', this build reads version '2'"));
+    memcpy(b, g, n), u64_at(b, 8, 0x0807060504030201ull);
+    ASSERT(hostile("endian.ckpt", b, n, 1, "offset 8: written on a machine with another byte order"));
+    /* damage inside the optimizer's stream, the outer CRC made right: the core's own check */
+    memcpy(b, g, n), b[80 + NP * 4 + 60] ^= 0x40;
+    ASSERT(hostile("core.ckpt", b, n, 1, "offset 4080: state is corrupt: checksum mismatch"));
+    /* a checkpoint of another model size */
+    model m;
+    ASSERT_EQ(model_init(&m, 1), 0);
+    ASSERT_EQ(ckpt_write(at("small.ckpt"), &counters, m.w, NP / 2, m.opt, msg, sizeof msg), 0);
+    lre_optim_free(m.opt);
+    ASSERT(refused_unchanged(at("small.ckpt"), "offset 64: holds 500 parameters, the model has 1000"));
+    free(g), free(b);
+}
+
+static void refuses_what_is_not_a_regular_file(void)
+{
+    char fifo[600];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    mkfifo(fifo, 0644);
+    ASSERT(refused_unchanged("/dev/zero", "checkpoint /dev/zero: not a regular file (a character device)"));
+    ASSERT(refused_unchanged(dir, "not a regular file (a directory)"));
+    ASSERT(refused_unchanged(fifo, "not a regular file (a FIFO)"));
+    ASSERT(refused_unchanged(at("none.ckpt"), "none.ckpt: cannot open: No such file or directory"));
+}
+
+/* The names in dir that start with prefix. */
+static int count_prefixed(const char *prefix)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int k = 0;
+    while ((e = readdir(d))) k += !strncmp(e->d_name, prefix, strlen(prefix));
+    closedir(d);
+    return k;
+}
+
+static void writes_leave_no_temporaries_and_remove_stale_ones(void)
+{
+    size_t n;
+    /* two killed runs' temporaries, and names that merely look alike */
+    put(at("w.ckpt.tmp.AbC123"), "x", 1);
+    put(at("w.ckpt.tmp.zzzzzz"), "y", 1);
+    put(at("w.ckpt.tmp.toolong1"), "z", 1);
+    put(at("w.ckpt.tmp"), "z", 1);
+    put(at("ww.ckpt.tmp.AbC123"), "z", 1);
+    /* a live writer's: locked by another process */
+    int ready[2], done[2];
+    ASSERT_EQ(pipe(ready), 0);
+    ASSERT_EQ(pipe(done), 0);
+    pid_t child = fork();
+    if (child == 0) {
+        int fd = open(at("w.ckpt.tmp.LIVE00"), O_RDWR | O_CREAT, 0644);
+        struct flock fl;
+        memset(&fl, 0, sizeof fl);
+        fl.l_type = F_WRLCK;
+        fl.l_whence = SEEK_SET;
+        char c = fd >= 0 && !fcntl(fd, F_SETLK, &fl);
+        if (write(ready[1], &c, 1) != 1 || read(done[0], &c, 1) < 0) _exit(1);
+        _exit(0);
+    }
+    char c = 0;
+    ASSERT(read(ready[0], &c, 1) == 1 && c == 1);
+    unsigned char *g = good_checkpoint(at("w.ckpt"), &n);
+    free(g);
+    ASSERT(write(done[1], &c, 1) == 1);
+    waitpid(child, NULL, 0);
+    close(ready[0]), close(ready[1]), close(done[0]), close(done[1]);
+    ASSERT(access(at("w.ckpt.tmp.AbC123"), F_OK) != 0);
+    ASSERT(access(at("w.ckpt.tmp.zzzzzz"), F_OK) != 0);
+    ASSERT(access(at("w.ckpt.tmp.LIVE00"), F_OK) == 0);
+    ASSERT(access(at("w.ckpt.tmp.toolong1"), F_OK) == 0);
+    ASSERT(access(at("w.ckpt.tmp"), F_OK) == 0);
+    ASSERT(access(at("ww.ckpt.tmp.AbC123"), F_OK) == 0);
+    unlink(at("w.ckpt.tmp.LIVE00"));
+    unlink(at("w.ckpt.tmp.toolong1"));
+    unlink(at("w.ckpt.tmp"));
+    unlink(at("ww.ckpt.tmp.AbC123"));
+    ASSERT_EQ(count_prefixed("w.ckpt.tmp"), 0);
+    ASSERT_EQ(count_prefixed("w.ckpt"), 1);
+}
+
+static void a_full_disk_keeps_the_previous_checkpoint(void)
+{
+    size_t n0, n1;
+    unsigned char *before = good_checkpoint(at("full.ckpt"), &n0);
+    model m;
+    ASSERT_EQ(model_init(&m, 9), 0);
+    /* files may not grow past 4 KB: write fails with EFBIG (SIGXFSZ ignored) */
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = 4096;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    setrlimit(RLIMIT_FSIZE, &lim);
+    ckpt_counters c = counters;
+    c.epoch = 4;
+    int rc = ckpt_write(at("full.ckpt"), &c, m.w, NP, m.opt, msg, sizeof msg);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, prev);
+    lre_optim_free(m.opt);
+    unsigned char *after = slurp(at("full.ckpt"), &n1);
+    int same = n0 == n1 && !memcmp(before, after, n0);
+    free(before), free(after);
+    ASSERT_EQ(rc, -1);
+    ASSERT_STR_CONTAINS(msg, "full.ckpt: writing ");
+    ASSERT_STR_CONTAINS(msg, "full.ckpt.tmp.");
+    ASSERT_STR_CONTAINS(msg, ": File too large; the previous checkpoint, if any, is unchanged");
+    ASSERT(same);
+    ASSERT_EQ(count_prefixed("full.ckpt.tmp"), 0);
+}
+
+static void reports_why_a_write_fails(void)
+{
+    model m;
+    ASSERT_EQ(model_init(&m, 1), 0);
+    int rc = ckpt_write(at("no/such/dir.ckpt"), &counters, m.w, NP, m.opt, msg, sizeof msg);
+    lre_optim_free(m.opt);
+    ASSERT_EQ(rc, -1);
+    ASSERT_STR_CONTAINS(msg, "no/such/dir.ckpt: cannot create a temporary file");
+    ASSERT_STR_CONTAINS(msg, "dir.ckpt.tmp.XXXXXX: No such file or directory");
+    ASSERT_EQ(model_init(&m, 1), 0);
+    mkdir(at("adir"), 0755);
+    rc = ckpt_write(at("adir"), &counters, m.w, NP, m.opt, msg, sizeof msg);
+    lre_optim_free(m.opt);
+    ASSERT_EQ(rc, -1);
+    ASSERT_STR_CONTAINS(msg, "adir: renaming ");
+    ASSERT_STR_CONTAINS(msg, "Is a directory");
+    ASSERT_EQ(count_prefixed("adir.tmp"), 0);
+}
+
+static void remove_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            char sub[1024];
+            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            remove_tree(sub);
+        }
+        closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+int main(void)
+{
+    strcpy(dir, "/tmp/lre-test-ckpt-XXXXXX");
+    if (!mkdtemp(dir)) return perror("mkdtemp"), 1;
+    static const test_case tests[] = {
+        {"round trip is exact and bytes are reproducible", round_trip_is_exact_and_bytes_are_reproducible},
+        {"refuses lengths claiming a terabyte, before allocating", refuses_lengths_claiming_a_terabyte_before_allocating},
+        {"refuses truncated, damaged and foreign checkpoints, changing nothing",
+         refuses_truncated_damaged_and_foreign_checkpoints},
+        {"refuses /dev/zero, a directory, a FIFO, a missing file", refuses_what_is_not_a_regular_file},
+        {"writes leave no temporaries and remove stale ones", writes_leave_no_temporaries_and_remove_stale_ones},
+        {"a full disk keeps the previous checkpoint", a_full_disk_keeps_the_previous_checkpoint},
+        {"reports why a write fails", reports_why_a_write_fails},
+        {NULL, NULL}};
+    int rc = run_tests(tests);
+    remove_tree(dir);
+    return rc;
+}
