@@ -1,0 +1,196 @@
+/* fuzz_optim_state.c -- libFuzzer harness for lre_optim_load.
+ *
+ * Builds a few optimizers of different kinds, options, dtypes and groups
+ * (one driven by a plateau inside warmup + cosine), steps them a little, and
+ * feeds the input to each: as given, and with its trailing CRC recomputed so
+ * that the mutations reach the checks behind the checksum. Properties:
+ *   - a failed load leaves a message and changes nothing (the state saved
+ *     after it is the state saved before, byte for byte);
+ *   - a successful load saves back exactly the bytes it loaded, then the
+ *     optimizer steps (or refuses at the step limit) and saves.
+ * Uses only the public header.
+ *
+ * Seeds (tests/fuzz/corpus/optim_state/) are streams these same optimizers
+ * save; to write them again:
+ *   cc -std=c11 -DLRE_FUZZ_SEEDS -Isrc/core tests/fuzz/fuzz_optim_state.c \
+ *      build/liblrengine.a -lz -lm -fopenmp -o /tmp/seeds && /tmp/seeds tests/fuzz/corpus/optim_state */
+#include "lrengine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+enum { NFIX = 12, N64 = 5, N32 = 3 };
+
+typedef struct fixture {
+    lre_optim *o;
+    double x64[N64], g64[N64];
+    float x32[N32], g32[N32];
+} fixture;
+
+#define P(name, v) {name, v, NULL, 0, NULL, NULL}
+#define S(name, s) {name, 0, NULL, 0, NULL, s}
+
+static lre_schedule *plateau_warmup_cosine(void)
+{
+    lre_schedule *cos = NULL, *pl = NULL, *w = NULL;
+    lre_param c[] = {P("lr", 0.05), P("t_max", 50)};
+    lre_param p[] = {P("patience", 1), P("factor", 0.5), P("cooldown", 1)};
+    lre_param wp[] = {P("steps", 3)};
+    if (!lre_schedule_new(&cos, "cosine", c, 2, NULL, 0, NULL) && !lre_schedule_new(&pl, "plateau", p, 3, &cos, 1, NULL))
+        lre_schedule_new(&w, "warmup", wp, 1, &pl, 1, NULL);
+    lre_schedule_release(cos);
+    lre_schedule_release(pl);
+    return w;
+}
+
+static int add(fixture *f, int which, const lre_param *ov, size_t nov)
+{
+    if (which == 0) return lre_optim_add_group(f->o, LRE_F64, f->x64, f->g64, N64, ov, nov, NULL);
+    return lre_optim_add_group(f->o, LRE_F32, f->x32, f->g32, N32, ov, nov, NULL);
+}
+
+/* Fixture k: a kind with options (7 to 11: the other kinds with their
+ * defaults); every one has an f64 and an f32 group. */
+static int fixture_new(fixture *f, int k)
+{
+    memset(f, 0, sizeof *f);
+    for (int i = 0; i < N64; i++) f->x64[i] = 0.5 * i - 1, f->g64[i] = 0.3 - 0.2 * i;
+    for (int i = 0; i < N32; i++) f->x32[i] = (float)i, f->g32[i] = 0.25f * (float)(i + 1);
+    lre_schedule *s = NULL;
+    int rc = 1;
+    lre_param lr2[] = {P("lr", 0.02)};
+    switch (k) {
+    case 0: {
+        lre_param p[] = {P("lr", 0.1), P("momentum", 0.9), P("nesterov", 1), P("weight_decay", 0.01)};
+        rc = lre_optim_new(&f->o, "sgd", p, 4, NULL);
+        break;
+    }
+    case 1: {
+        s = plateau_warmup_cosine();
+        if (!s) return 0;
+        lre_param p[] = {S("lr", s), P("amsgrad", 1), P("betas", 0)};
+        double betas[2] = {0.8, 0.99};
+        p[2].list = betas, p[2].len = 2;
+        rc = lre_optim_new(&f->o, "adam", p, 3, NULL);
+        break;
+    }
+    case 2: {
+        s = plateau_warmup_cosine();
+        if (!s) return 0;
+        lre_param p[] = {P("lr", 0.01)};
+        lre_param q[] = {S("lr", s)};
+        rc = lre_optim_new(&f->o, "adamw", p, 1, NULL);
+        if (!rc) rc = add(f, 0, q, 1) || add(f, 1, lr2, 1);
+        lre_schedule_release(s);
+        return rc == 0;
+    }
+    case 3: {
+        lre_param p[] = {P("lr", 0.01), P("centered", 1), P("momentum", 0.5)};
+        rc = lre_optim_new(&f->o, "rmsprop", p, 3, NULL);
+        break;
+    }
+    case 4: rc = lre_optim_new(&f->o, "nadam", NULL, 0, NULL); break;
+    case 5: {
+        lre_param p[] = {P("lr", 0.05), P("t0", 1)};
+        rc = lre_optim_new(&f->o, "asgd", p, 2, NULL);
+        break;
+    }
+    case 6: rc = lre_optim_new(&f->o, "rprop", NULL, 0, NULL); break;
+    default: {
+        const char *kinds[] = {"adagrad", "adadelta", "adamax", "radam", "lion"};
+        rc = lre_optim_new(&f->o, kinds[(k - 7) % 5], NULL, 0, NULL);
+        break;
+    }
+    }
+    if (!rc) rc = add(f, 0, NULL, 0) || add(f, 1, lr2, 1);
+    lre_schedule_release(s);
+    return rc == 0;
+}
+
+/* A few steps, with metrics for the plateau: the state is not all zeros. */
+static void fixture_warm(fixture *f, int steps)
+{
+    for (int t = 0; t < steps; t++) {
+        lre_optim_step(f->o);
+        lre_optim_observe(f->o, t % 3 ? 1.0 : 2.0);
+    }
+}
+
+static void save(lre_optim *o, lre_membuf *m)
+{
+    m->len = 0;
+    if (lre_optim_save(o, lre_membuf_write, m)) abort();
+}
+
+static void try_load(fixture *f, const uint8_t *data, size_t size)
+{
+    lre_membuf before = {0}, after = {0};
+    save(f->o, &before);
+    lre_memreader r = {data, size, 0};
+    int rc = lre_optim_load(f->o, lre_memreader_read, &r);
+    if (rc) {
+        if (!lre_optim_errmsg(f->o)[0]) abort(); /* every failure leaves a message */
+        save(f->o, &after);
+        if (after.len != before.len || memcmp(after.data, before.data, after.len)) abort(); /* nothing changed */
+    } else {
+        save(f->o, &after);
+        /* what loaded (the stream: bytes after it are the reader's) is what saves */
+        if (after.len != r.pos || memcmp(after.data, data, r.pos)) abort();
+        rc = lre_optim_step(f->o);
+        if (rc != LRE_OK && rc != LRE_ERANGE && rc != LRE_ENONFINITE) abort();
+        lre_optim_observe(f->o, 0.5);
+        save(f->o, &after);
+    }
+    free(before.data);
+    free(after.data);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    uint8_t *fixed = NULL;
+    if (size >= 48) { /* the same bytes with a valid CRC */
+        fixed = malloc(size);
+        if (!fixed) return 0;
+        memcpy(fixed, data, size);
+        uint32_t c = lre_crc32(0, fixed, size - 4);
+        memcpy(fixed + size - 4, &c, 4);
+    }
+    for (int k = 0; k < NFIX; k++) {
+        fixture f;
+        if (!fixture_new(&f, k)) abort();
+        fixture_warm(&f, 4);
+        try_load(&f, data, size);
+        if (fixed) try_load(&f, fixed, size);
+        lre_optim_free(f.o);
+    }
+    free(fixed);
+    return 0;
+}
+
+#ifdef LRE_FUZZ_SEEDS
+/* Writes the seeds: each fixture's stream after 0, 1 and 4 steps. */
+int main(int argc, char **argv)
+{
+    if (argc != 2) return 2;
+    for (int k = 0; k < NFIX; k++) {
+        const int steps[] = {0, 1, 4};
+        for (int i = 0; i < 3; i++) {
+            fixture f;
+            if (!fixture_new(&f, k)) return 1;
+            fixture_warm(&f, steps[i]);
+            lre_membuf m = {0};
+            save(f.o, &m);
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s-%d-%d", argv[1], lre_optim_kind(f.o), k, steps[i]);
+            FILE *out = fopen(path, "wb");
+            if (!out || fwrite(m.data, 1, m.len, out) != m.len || fclose(out)) return 1;
+            free(m.data);
+            lre_optim_free(f.o);
+        }
+    }
+    return 0;
+}
+#endif
