@@ -69,7 +69,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 CORE_INC = -Isrc/core
 LUA_INC = -Isrc/core -Isrc/lua $(LUA_CFLAGS)
 HOST_INC = -Isrc/core -Isrc/lua -Isrc/host $(LUA_CFLAGS)
-TRAIN_INC = $(CLI_INC) # TEMP: until the job stops calling into src/cli
+TRAIN_INC = -Isrc/core -Isrc/host -Isrc/train
 CLI_INC = -Isrc/core -Isrc/lua -Isrc/host -Isrc/train -Isrc/cli $(LUA_CFLAGS)
 
 $(B)/src/core/%.o: BASE_CFLAGS += $(CORE_INC)
@@ -78,7 +78,7 @@ $(B)/src/lua/%.o: BASE_CFLAGS += $(LUA_INC)
 $(B)/src/host/%.o $(B)/gen/%.o: BASE_CFLAGS += $(HOST_INC)
 $(B)/src/train/%.o: BASE_CFLAGS += $(TRAIN_INC)
 $(B)/src/cli/%.o: BASE_CFLAGS += $(CLI_INC)
-$(B)/src/cli/main.o: BASE_CFLAGS += -DLRE_PROGNAME='"lrengine"'
+$(B)/src/cli/report.o: BASE_CFLAGS += -DLRE_PROGNAME='"lrengine"'
 
 CORE_LIBS = -lz -lm -fopenmp
 BIN_LIBS = $(BIN_LUA_LIBS) -lopenblas $(CORE_LIBS)

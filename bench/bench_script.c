@@ -78,7 +78,7 @@ int main(void)
 {
     lre_schedule *lua_fn, *lua_trusted, *lua_builtin;
     lre_error err;
-    lre_script_limits trusted = {0, 0, 1};
+    lre_script_limits trusted = {.unsandboxed = 1};
     if (lre_script_load_file(&lua_fn, script, NULL, &err) || lre_script_load_file(&lua_trusted, script, &trusted, &err) ||
         lre_script_load_string(&lua_builtin, builtin, strlen(builtin), "warmup_cosine.lua", NULL, &err)) {
         fprintf(stderr, "%s\n", err.msg);

@@ -1,4 +1,10 @@
-/* cli.h -- the lrengine binary's subcommands and the helpers they share. */
+/* cli.h -- the lrengine binary: its subcommands and the reporting helpers
+ * they share (report.c). Only this floor prints, draws charts and chooses
+ * exit codes:
+ *   0    success
+ *   1    a failure: bad input, a script error, a diverged run, an I/O error
+ *   2    a usage error: an unknown command or option, a bad option value
+ *   130  interrupted by Ctrl-C (SIGINT), after stopping at a safe point */
 #ifndef LRE_CLI_H
 #define LRE_CLI_H
 
@@ -9,6 +15,7 @@
 #define LRE_EXIT_OK 0
 #define LRE_EXIT_FAIL 1
 #define LRE_EXIT_USAGE 2
+#define LRE_EXIT_INTERRUPTED 130
 
 /* "lrengine: message" on stderr; returns `code`. */
 #if defined(__GNUC__)
@@ -22,31 +29,19 @@ int cmd_check(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_find_lr(int argc, char **argv);
 
-/* The host to interrupt on SIGINT, and a flag for C loops to poll. */
-extern lre_host *volatile cli_current_host;
+/* Set by SIGINT; handed to hosts (their limits' stop flag) and to the
+ * training job (its options' stop flag), which stop at a safe point. */
 extern volatile int cli_interrupted;
-
-/* A schedule file's schedules: "lr" and any other hyper-parameters (a script
- * may return {lr = ..., momentum = ...}). */
-#define CLI_MAX_SCHEDULES 8
-typedef struct cli_schedules {
-    int n;
-    char name[CLI_MAX_SCHEDULES][32];
-    lre_schedule *s[CLI_MAX_SCHEDULES];
-} cli_schedules;
-
-/* Loads a schedule script into `set` (sandboxed). */
-int cli_load_schedules(const char *path, cli_schedules *set, lre_error *err);
-/* Turns the value on top of h's stack into `set`. */
-int cli_schedules_from_value(lre_host *h, const char *name, cli_schedules *set, lre_error *err);
-void cli_free_schedules(cli_schedules *set);
+/* The script limits of a sandboxed command: the defaults, and Ctrl-C. */
+lre_script_limits cli_limits(int unsandboxed);
 
 /* Parses a whole non-negative number or a finite number; 0 on success. */
 int cli_parse_count(const char *s, long long *out);
 int cli_parse_number(const char *s, double *out);
 
-/* Renders a chart with lrengine.plot in a helper state: `columns` values of
- * `nseries` series of n points (x = 0..n-1 unless x is given). */
+/* Renders a chart with lrengine.plot in a helper state: nseries series of n
+ * points (x = 0..n-1 unless x is given). Returns an exit code, having said
+ * what failed. */
 int cli_render(FILE *out, const char *format, const char *title, const char *xlabel, const double *x, size_t n,
                int nseries, const char *const *names, const double *const *values, int logx, int logy);
 

@@ -1,33 +1,21 @@
-/* cmd_plot.c -- `lrengine plot` (the curve of any schedule, metric-driven
- * ones fed a metric trace) and `lrengine check` (evaluate a schedule script in
- * the sandbox and report its first problem). */
-#include "cli.h"
+/* cmd_plot.c -- `lrengine plot`: the curve of any schedule script, metric-
+ * driven ones fed a metric trace; and the evaluation it shares with
+ * `lrengine check` (cmd_check.c). */
+#include "cmd_plot.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-typedef struct plot_opts {
-    const char *script;
-    long long steps;
-    const char *metrics;
-    const char *format;
-    const char *output;
-} plot_opts;
 
 static const char plot_usage[] =
     "usage: lrengine plot SCHEDULE.lua [--steps N] [--metrics FILE] [--format ascii|csv|json|svg] [--output FILE]\n"
     "Evaluates the schedule at steps 0..N-1 (default 100) and draws it: ascii on a terminal, csv otherwise\n"
     "(svg when --output ends in .svg). --metrics gives one number per line; metric i is reported after step i.\n";
 
-static const char check_usage[] =
-    "usage: lrengine check SCHEDULE.lua [--steps N] [--metrics FILE]\n"
-    "Loads the script in the sandbox, evaluates it over N steps (default 1000) and reports the first\n"
-    "problem (an error, a non-finite or negative value, a result that is not a schedule). Exit 0 when clean.\n";
-
 /* Parses the options shared by plot and check; returns -1 to go on, or an exit code. */
-static int parse(int argc, char **argv, plot_opts *o, const char *usage, int allow_output)
+int plot_parse(int argc, char **argv, plot_opts *o, const char *usage, int allow_output)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -62,34 +50,35 @@ static int parse(int argc, char **argv, plot_opts *o, const char *usage, int all
     return -1;
 }
 
-/* Reads one number per line (blank lines and # comments skipped). */
+/* Reads one number per line (blank lines and # comments skipped), lines
+ * of any length. */
 static int read_metrics(const char *path, double **out, size_t *n)
 {
     FILE *f = fopen(path, "r");
-    if (!f) return cli_error(LRE_EXIT_FAIL, "cannot open metrics file %s", path);
-    size_t cap = 256, len = 0;
+    if (!f) return cli_error(LRE_EXIT_FAIL, "cannot open metrics file %s: %s", path, strerror(errno));
+    size_t cap = 256, len = 0, linecap = 0;
     double *v = malloc(cap * sizeof *v);
-    char line[256];
-    int lineno = 0, rc = 0;
-    while (v && fgets(line, sizeof line, f)) {
+    char *line = NULL;
+    long long lineno = 0;
+    int rc = v ? 0 : cli_error(LRE_EXIT_FAIL, "out of memory");
+    while (!rc && getline(&line, &linecap, f) >= 0) {
         lineno++;
         char *s = line + strspn(line, " \t");
         s[strcspn(s, "\r\n")] = 0;
         if (!*s || *s == '#') continue;
         double x;
         if (cli_parse_number(s, &x)) {
-            rc = cli_error(LRE_EXIT_FAIL, "%s:%d: not a finite number: '%s'", path, lineno, s);
-            break;
+            rc = cli_error(LRE_EXIT_FAIL, "%s:%lld: not a finite number: '%.40s'", path, lineno, s);
+        } else if (len == cap) {
+            double *w = cap < SIZE_MAX / 2 / sizeof *v ? realloc(v, 2 * cap * sizeof *v) : NULL;
+            if (!w) rc = cli_error(LRE_EXIT_FAIL, "%s:%lld: out of memory", path, lineno);
+            else v = w, cap *= 2;
         }
-        if (len == cap) {
-            double *w = realloc(v, (cap *= 2) * sizeof *v);
-            if (!w) break;
-            v = w;
-        }
-        v[len++] = x;
+        if (!rc) v[len++] = x;
     }
+    if (!rc && ferror(f)) rc = cli_error(LRE_EXIT_FAIL, "cannot read %s: %s", path, strerror(errno));
+    free(line);
     fclose(f);
-    if (!v) return cli_error(LRE_EXIT_FAIL, "out of memory");
     if (rc) {
         free(v);
         return rc;
@@ -101,7 +90,7 @@ static int read_metrics(const char *path, double **out, size_t *n)
 
 /* Evaluates every schedule of the set over steps 0..n-1, observing metric i
  * after step i. On a problem, prints it naming the step and returns 1. */
-static int evaluate(const char *script, cli_schedules *set, double **curves, size_t n, const double *metrics,
+static int evaluate(const char *script, lre_schedule_set *set, double **curves, size_t n, const double *metrics,
                     size_t nmetrics)
 {
     for (size_t t = 0; t < n; t++) {
@@ -117,12 +106,12 @@ static int evaluate(const char *script, cli_schedules *set, double **curves, siz
             if (t < nmetrics && lre_schedule_observe(set->s[k], metrics[t], (int64_t)t + 1, &err))
                 return cli_error(LRE_EXIT_FAIL, "%s", err.msg);
         }
-        if (cli_interrupted) return cli_error(LRE_EXIT_FAIL, "interrupted");
+        if (cli_interrupted) return cli_error(LRE_EXIT_INTERRUPTED, "interrupted at step %zu", t);
     }
     return 0;
 }
 
-static int run(plot_opts *o, int plot)
+int plot_run(plot_opts *o, int plot)
 {
     double *metrics = NULL;
     size_t nmetrics = 0;
@@ -130,16 +119,17 @@ static int run(plot_opts *o, int plot)
         int rc = read_metrics(o->metrics, &metrics, &nmetrics);
         if (rc) return rc;
     }
-    cli_schedules set = {0};
+    lre_schedule_set set = {0};
     lre_error err;
-    if (cli_load_schedules(o->script, &set, &err)) {
+    lre_script_limits limits = cli_limits(0);
+    if (lre_script_load_schedules(o->script, &limits, &set, &err)) {
         free(metrics);
         return cli_error(LRE_EXIT_FAIL, "%s", err.msg);
     }
     size_t n = (size_t)o->steps;
     double *buf = malloc((size_t)set.n * n * sizeof *buf);
-    double *curves[CLI_MAX_SCHEDULES];
-    const char *names[CLI_MAX_SCHEDULES];
+    double *curves[LRE_SCHEDULE_SET_MAX];
+    const char *names[LRE_SCHEDULE_SET_MAX];
     int rc = buf ? 0 : cli_error(LRE_EXIT_FAIL, "out of memory for %zu steps", n);
     for (int k = 0; k < set.n && buf; k++) curves[k] = buf + (size_t)k * n, names[k] = set.name[k];
     if (!rc) rc = evaluate(o->script, &set, curves, n, metrics, nmetrics);
@@ -161,14 +151,14 @@ static int run(plot_opts *o, int plot)
     }
     free(buf);
     free(metrics);
-    cli_free_schedules(&set);
+    lre_schedule_set_free(&set);
     return rc;
 }
 
 int cmd_plot(int argc, char **argv)
 {
     plot_opts o = {NULL, 100, NULL, NULL, NULL};
-    int rc = parse(argc, argv, &o, plot_usage, 1);
+    int rc = plot_parse(argc, argv, &o, plot_usage, 1);
     if (rc >= 0) return rc;
     if (!o.format) {
         size_t len = o.output ? strlen(o.output) : 0;
@@ -177,13 +167,5 @@ int cmd_plot(int argc, char **argv)
     }
     if (strcmp(o.format, "ascii") && strcmp(o.format, "csv") && strcmp(o.format, "json") && strcmp(o.format, "svg"))
         return cli_error(LRE_EXIT_USAGE, "--format must be ascii, csv, json or svg, got '%s'", o.format);
-    return run(&o, 1);
-}
-
-int cmd_check(int argc, char **argv)
-{
-    plot_opts o = {NULL, 1000, NULL, NULL, NULL};
-    int rc = parse(argc, argv, &o, check_usage, 0);
-    if (rc >= 0) return rc;
-    return run(&o, 0);
+    return plot_run(&o, 1);
 }

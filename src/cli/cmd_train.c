@@ -1,5 +1,6 @@
-/* cmd_train.c -- `lrengine train` and `lrengine find-lr`: command-line
- * parsing; the work is in src/train. */
+/* cmd_train.c -- `lrengine train`: options, and the job's reports shown as
+ * a summary line, a progress bar on a terminal and a line per epoch. */
+#include "cli.h"
 #include "train.h"
 
 #include <string.h>
@@ -9,26 +10,68 @@ static const char train_usage[] =
     "usage: lrengine train CONFIG.lua [--epochs N] [--seed S] [--checkpoint FILE] [--resume FILE]\n"
     "                      [--metrics FILE] [--threads N] [--quiet]\n"
     "Trains the model the config describes. --checkpoint writes one at every epoch end (and on Ctrl-C);\n"
-    "--resume continues one exactly; --metrics writes one JSON object per line.\n";
+    "--resume continues one exactly; --metrics writes one JSON object per line.\n"
+    "Exit status: 0 trained, 1 failed, 2 usage error, 130 interrupted (checkpoint written).\n";
 
-static const char findlr_usage[] =
-    "usage: lrengine find-lr CONFIG.lua [--min 1e-7] [--max 10] [--steps 100] [--format ascii|csv|json|svg]\n"
-    "                        [--output FILE]\n"
-    "The learning-rate range test: ramps the rate exponentially, prints the suggested rate and its\n"
-    "reasoning, and draws the loss against the rate (ascii on a terminal).\n";
+typedef struct shown {
+    int quiet, tty, bar; /* bar: a progress line is on the terminal */
+    const char *optimizer;
+    long long batch_size;
+} shown;
+
+static void end_bar(shown *s)
+{
+    if (s->bar) fputc('\n', stderr);
+    s->bar = 0;
+}
+
+static void on_start(void *ud, const train_start_info *i)
+{
+    shown *s = ud;
+    if (s->quiet) return;
+    printf("%s: %zu train, %zu validation, %zu test examples; %zu parameters; %s, batch %lld, %lld epochs%s\n",
+           i->data, i->ntrain, i->nval, i->ntest, i->nparams, s->optimizer, s->batch_size, i->epochs,
+           i->first_epoch > 0 ? " (resumed)" : "");
+    fflush(stdout);
+}
+
+static void on_progress(void *ud, const train_progress_info *i)
+{
+    shown *s = ud;
+    if (s->quiet || !s->tty) return;
+    double rate = (double)i->batch / (i->seconds > 0 ? i->seconds : 1e-9);
+    double eta = (double)(i->nbatches - i->batch) / (rate > 0 ? rate : 1);
+    int width = 30, fill = (int)((double)i->batch / (double)i->nbatches * width);
+    fprintf(stderr, "\repoch %lld/%lld [%.*s%*s] %zu/%zu  %.0f steps/s  loss %.4f  lr %.3g  ETA %.0fs ", i->epoch,
+            i->epochs, fill, "##############################", width - fill, "", i->batch, i->nbatches, rate, i->loss,
+            i->lr, eta);
+    fflush(stderr);
+    s->bar = 1;
+}
+
+static void on_epoch(void *ud, const train_epoch_info *i)
+{
+    shown *s = ud;
+    end_bar(s);
+    if (s->quiet) return;
+    printf("epoch %lld/%lld  train_loss=%.4f  val_loss=%.4f  val_acc=%.4f  lr=%.4g  (%.2f s)\n", i->epoch, i->epochs,
+           i->train_loss, i->val_loss, i->val_acc, i->lr, i->seconds);
+    fflush(stdout);
+}
 
 int cmd_train(int argc, char **argv)
 {
-    train_options o = {-1, -1, -1, NULL, NULL, NULL, 0};
+    train_options o = {-1, -1, -1, NULL, NULL, NULL, &cli_interrupted, {0}};
+    shown show = {0, isatty(STDERR_FILENO), 0, NULL, 0};
     const char *config = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int v = i + 1 < argc;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) return fputs(train_usage, stdout), LRE_EXIT_OK;
-        if (!strcmp(a, "--quiet")) o.quiet = 1;
-        else if (!strcmp(a, "--epochs") && v) { if (cli_parse_count(argv[++i], &o.epochs)) goto bad_number; }
+        if (!strcmp(a, "--quiet")) show.quiet = 1;
+        else if (!strcmp(a, "--epochs") && v) { if (cli_parse_count(argv[++i], &o.epochs) || o.epochs > (1LL << 40)) goto bad_number; }
         else if (!strcmp(a, "--seed") && v) { if (cli_parse_count(argv[++i], &o.seed)) goto bad_number; }
-        else if (!strcmp(a, "--threads") && v) { if (cli_parse_count(argv[++i], &o.threads) || o.threads < 1) goto bad_number; }
+        else if (!strcmp(a, "--threads") && v) { if (cli_parse_count(argv[++i], &o.threads) || o.threads < 1 || o.threads > 1024) goto bad_number; }
         else if (!strcmp(a, "--checkpoint") && v) o.checkpoint = argv[++i];
         else if (!strcmp(a, "--resume") && v) o.resume = argv[++i];
         else if (!strcmp(a, "--metrics") && v) o.metrics = argv[++i];
@@ -37,51 +80,25 @@ int cmd_train(int argc, char **argv)
         else return cli_error(LRE_EXIT_USAGE, "one config at a time (got '%s' too)", a);
         continue;
     bad_number:
-        return cli_error(LRE_EXIT_USAGE, "%s takes a whole number, got '%s'", a, argv[i]);
+        return cli_error(LRE_EXIT_USAGE, "%s takes a whole number in range, got '%s'", a, argv[i]);
     }
     if (!config) return fputs(train_usage, stderr), LRE_EXIT_USAGE;
     train_config c;
-    char msg[1024];
-    int rc;
-    if (train_config_load(&c, config, msg, sizeof msg)) rc = cli_error(LRE_EXIT_FAIL, "%s", msg);
-    else rc = train_run(&c, &o);
-    train_config_free(&c);
-    return rc;
-}
-
-int cmd_find_lr(int argc, char **argv)
-{
-    const char *config = NULL, *format = NULL, *output = NULL;
-    double lo = 1e-7, hi = 10;
-    long long steps = 100;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int v = i + 1 < argc;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return fputs(findlr_usage, stdout), LRE_EXIT_OK;
-        if (!strcmp(a, "--min") && v) { if (cli_parse_number(argv[++i], &lo) || lo <= 0) goto bad; }
-        else if (!strcmp(a, "--max") && v) { if (cli_parse_number(argv[++i], &hi) || hi <= 0) goto bad; }
-        else if (!strcmp(a, "--steps") && v) { if (cli_parse_count(argv[++i], &steps) || steps < 10 || steps > 1000000) goto bad; }
-        else if (!strcmp(a, "--format") && v) format = argv[++i];
-        else if (!strcmp(a, "--output") && v) output = argv[++i];
-        else if (a[0] == '-') return cli_error(LRE_EXIT_USAGE, "unknown option or missing value: %s (see lrengine find-lr --help)", a);
-        else if (!config) config = a;
-        else return cli_error(LRE_EXIT_USAGE, "one config at a time (got '%s' too)", a);
-        continue;
-    bad:
-        return cli_error(LRE_EXIT_USAGE, "bad value for %s: '%s'", a, argv[i]);
+    char msg[TRAIN_MSG_SIZE];
+    lre_script_limits limits = cli_limits(0);
+    if (train_config_load(&c, config, &limits, msg, sizeof msg)) {
+        train_config_free(&c);
+        return cli_error(cli_interrupted ? LRE_EXIT_INTERRUPTED : LRE_EXIT_FAIL, "%s", msg);
     }
-    if (!config) return fputs(findlr_usage, stderr), LRE_EXIT_USAGE;
-    if (lo >= hi) return cli_error(LRE_EXIT_USAGE, "--min must be below --max");
-    if (!format && output) {
-        size_t n = strlen(output);
-        format = n > 4 && !strcmp(output + n - 4, ".svg") ? "svg" : "csv";
-    }
-    if (!format && isatty(STDOUT_FILENO)) format = "ascii";
-    train_config c;
-    char msg[1024];
-    int rc;
-    if (train_config_load(&c, config, msg, sizeof msg)) rc = cli_error(LRE_EXIT_FAIL, "%s", msg);
-    else rc = train_find_lr(&c, lo, hi, steps, format, output);
+    show.optimizer = c.optimizer;
+    show.batch_size = c.batch_size;
+    o.events = (train_events){&show, on_start, on_progress, on_epoch};
+    train_result r;
+    train_status st = train_run(&c, &o, &r);
+    end_bar(&show);
     train_config_free(&c);
-    return rc;
+    if (st == TRAIN_STOPPED) return cli_error(LRE_EXIT_INTERRUPTED, "%s", r.msg);
+    if (st != TRAIN_OK) return cli_error(LRE_EXIT_FAIL, "%s", r.msg);
+    printf("final test_acc=%.4f test_loss=%.4f\n", r.test_acc, r.test_loss);
+    return LRE_EXIT_OK;
 }

@@ -1,15 +1,10 @@
-/* main.c -- the lrengine binary: run Lua programs with the engine, preview
- * and check schedules, train models. Modeled on lua.c: "lrengine: message"
- * on stderr, exit 0 on success, 1 on a failure, 2 on a usage error, and
- * Ctrl-C stops a script or a training run at the next safe point. */
+/* main.c -- the lrengine binary: dispatches to its commands (cmd_*.c).
+ * Modeled on lua.c: "lrengine: message" on stderr, and Ctrl-C stops a
+ * script or a training run at the next safe point (exit codes: cli.h). */
 #include "cli.h"
 
 #include <signal.h>
-#include <stdarg.h>
 #include <string.h>
-
-lre_host *volatile cli_current_host;
-volatile int cli_interrupted;
 
 static const char usage[] =
     "usage: lrengine COMMAND [ARGS...]\n"
@@ -22,26 +17,15 @@ static const char usage[] =
     "  find-lr CONFIG.lua [...]  the learning-rate range test\n"
     "\n"
     "  lrengine COMMAND --help   options of a command\n"
-    "  lrengine --version        version\n";
+    "  lrengine --version        version\n"
+    "\n"
+    "exit status: 0 success, 1 failure, 2 usage error, 130 interrupted (Ctrl-C)\n";
 
-int cli_error(int code, const char *fmt, ...)
-{
-    va_list ap;
-    fputs(LRE_PROGNAME ": ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    fflush(stderr);
-    return code;
-}
-
-/* As lua.c: the handler only sets flags; the work stops at a safe point. */
+/* As lua.c: the handler only sets a flag; the work stops at a safe point. */
 static void on_sigint(int sig)
 {
     signal(sig, SIG_DFL); /* a second Ctrl-C kills */
     cli_interrupted = 1;
-    if (cli_current_host) lre_host_interrupt(cli_current_host);
 }
 
 int main(int argc, char **argv)
@@ -59,12 +43,16 @@ int main(int argc, char **argv)
         printf("lrengine %s (%s)\n", LRE_VERSION_STRING, LUA_RELEASE);
         return LRE_EXIT_OK;
     }
-    signal(SIGINT, on_sigint);
-    if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
-    if (!strcmp(cmd, "plot")) return cmd_plot(argc - 1, argv + 1);
-    if (!strcmp(cmd, "check")) return cmd_check(argc - 1, argv + 1);
-    if (!strcmp(cmd, "train")) return cmd_train(argc - 1, argv + 1);
-    if (!strcmp(cmd, "find-lr")) return cmd_find_lr(argc - 1, argv + 1);
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } commands[] = {{"run", cmd_run},     {"plot", cmd_plot},       {"check", cmd_check},
+                    {"train", cmd_train}, {"find-lr", cmd_find_lr}};
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(cmd, commands[i].name)) continue;
+        signal(SIGINT, on_sigint);
+        return commands[i].run(argc - 1, argv + 1);
+    }
     cli_error(LRE_EXIT_USAGE, "unknown command '%s'", cmd);
     fputs(usage, stderr);
     return LRE_EXIT_USAGE;

@@ -1,30 +1,53 @@
-/* host.c -- Lua states that run schedule scripts and configs: lrengine
- * preloaded, a sandbox, an instruction budget per call, a memory cap, and an
- * interrupt for SIGINT. The model is lua.c: protected calls, messages that
- * name the chunk and line. */
+/* host.c -- Lua states that run schedule scripts and configs: the state's
+ * lifetime, its memory cap, and the limits of every call into it (an
+ * instruction budget, a wall-clock deadline, the stop flag for SIGINT). The
+ * model is lua.c: protected calls, messages that name the chunk and line.
+ *
+ * A limit, once hit, ends the call: the hook fires at every instruction
+ * from then on and the sandbox's pcall and xpcall re-raise (sandbox.c), so
+ * a script cannot catch it and carry on. */
 #include "host.h"
 
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <fcntl.h>
 #include <lualib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #define DEFAULT_MEMORY ((size_t)64 << 20)
 #define DEFAULT_INSTRUCTIONS 10000000u
+#define DEFAULT_SECONDS 5.0
 #define HOOK_EVERY 1000
 
 struct lre_host {
     lua_State *L;
     lre_lua_env *env; /* L's binding env, looked up once */
     int refs;
+    int closing;
     int sandboxed;
     size_t used, cap;
-    int oom;                 /* the allocator refused a request */
-    uint64_t budget;         /* instructions per call; 0 = none */
+    uint64_t budget; /* instructions per call; 0 = none */
     int64_t remaining;
-    volatile int interrupted;
+    double seconds, deadline; /* per call; the current call's end (monotonic) */
+    volatile int *stop;
+    char limit[LRE_ERRMSG_SIZE]; /* the limit that ended the current call, or "" */
     char name[128];
 };
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static lre_host *host_of(lua_State *L) { return *(lre_host **)lua_getextraspace(L); }
 
 static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
@@ -35,8 +58,9 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         h->used -= old;
         return NULL;
     }
-    if (h->cap && nsize > old && h->used + (nsize - old) > h->cap) {
-        h->oom = 1;
+    if (h->cap && nsize > old && (nsize - old > h->cap || h->used + (nsize - old) > h->cap)) {
+        if (!h->limit[0])
+            snprintf(h->limit, sizeof h->limit, "%s: memory limit of %zu bytes exceeded", h->name, h->cap);
         return NULL;
     }
     void *p = realloc(ptr, nsize);
@@ -45,127 +69,70 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
-static lre_host *host_of(lua_State *L) { return *(lre_host **)lua_getextraspace(L); }
+/* Records the limit hit (the first one of the call) and raises it; the hook
+ * then fires at every instruction, so the error is raised again wherever a
+ * script would catch it. */
+static void raise_limit(lua_State *L, lre_host *h, const char *fmt, ...)
+{
+    if (!h->limit[0]) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(h->limit, sizeof h->limit, fmt, ap);
+        va_end(ap);
+    }
+    lua_sethook(L, lua_gethook(L), LUA_MASKCOUNT, 1);
+    lua_pushstring(L, h->limit);
+    lua_error(L);
+}
 
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     lre_host *h = host_of(L);
-    if (h->interrupted) {
-        h->interrupted = 0;
-        luaL_error(L, "interrupted!");
-    }
+    if (h->limit[0]) raise_limit(L, h, "%s", h->limit);
+    if (h->stop && *h->stop) raise_limit(L, h, "interrupted!");
     if (h->budget) {
         h->remaining -= HOOK_EVERY;
         if (h->remaining < 0)
-            luaL_error(L, "%s: instruction budget of %I per call exceeded (a runaway loop?)", h->name,
-                       (lua_Integer)h->budget);
+            raise_limit(L, h, "%s: instruction budget of %llu per call exceeded (a runaway loop?)", h->name,
+                        (unsigned long long)h->budget);
     }
+    if (h->seconds > 0 && now() > h->deadline)
+        raise_limit(L, h, "%s: time limit of %g s per call exceeded", h->name, h->seconds);
 }
 
-static void before_call(lre_lua_env *env)
+/* Starts the limits of a call into the state. */
+static void begin_call(lre_host *h)
 {
-    lre_host *h = env->host;
     h->remaining = (int64_t)h->budget;
-    h->oom = 0;
-}
-
-void lre_host_interrupt(lre_host *h)
-{
-    h->interrupted = 1;
-    lua_sethook(h->L, count_hook, LUA_MASKCOUNT, 1);
-}
-
-/* Loads an embedded module's chunk: "lrengine" -> lua/lrengine/init.lua. */
-static int load_embedded(lua_State *L, const char *module)
-{
-    for (const lre_embedded *e = lre_embedded_lua; e->module; e++) {
-        if (strcmp(e->module, module) != 0) continue;
-        char chunkname[96];
-        snprintf(chunkname, sizeof chunkname, "=[lrengine] %s", module);
-        if (luaL_loadbufferx(L, e->source, e->len, chunkname, "t") != LUA_OK) lua_error(L);
-        return 1;
+    if (h->seconds > 0) h->deadline = now() + h->seconds;
+    if (h->limit[0]) { /* the last call ended on a limit: back to the normal period */
+        h->limit[0] = 0;
+        lua_sethook(h->L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
     }
-    return 0;
 }
 
-static int preload_embedded(lua_State *L)
+const char *lre_host_limit_hit(lua_State *L)
 {
-    const char *module = luaL_checkstring(L, 1);
-    if (!load_embedded(L, module)) return luaL_error(L, "no embedded module %s", module);
-    lua_pushvalue(L, 1);
-    lua_call(L, 1, 1);
-    return 1;
+    lre_host *h = host_of(L);
+    return h && h->limit[0] ? h->limit : NULL;
 }
 
-void lre_host_preload(lua_State *L)
-{
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-    lua_pushcfunction(L, luaopen_lrengine_core);
-    lua_setfield(L, -2, "lrengine.core");
-    for (const lre_embedded *e = lre_embedded_lua; e->module; e++) {
-        lua_pushcfunction(L, preload_embedded);
-        lua_setfield(L, -2, e->module);
-    }
-    lua_pop(L, 1);
-}
+/* ---- the binding's owner hooks ---- */
 
-/* The sandbox's require: lrengine and its parts only. */
-static int sandbox_require(lua_State *L)
+static void env_retain(void *owner) { lre_host_retain(owner); }
+static void env_release(void *owner) { lre_host_release(owner); }
+/* Only a call from C starts new limits: a script that calls its own schedule
+ * (sched:at(t) in a loop) stays within the limits of the call it runs in. */
+static void env_before_call(lre_lua_env *env)
 {
-    const char *name = luaL_checkstring(L, 1);
-    lua_getfield(L, LUA_REGISTRYINDEX, "lrengine.loaded");
-    if (lua_getfield(L, -1, name) != LUA_TNIL) return 1;
-    lua_pop(L, 1);
-    if (strcmp(name, "lrengine.core") == 0) {
-        lua_pushcfunction(L, luaopen_lrengine_core);
-        lua_call(L, 0, 1);
-    } else if (strncmp(name, "lrengine", 8) == 0 && load_embedded(L, name)) {
-        lua_pushvalue(L, 1);
-        lua_call(L, 1, 1);
-    } else {
-        return luaL_error(L, "module '%s' is not available to schedule scripts (only 'lrengine')", name);
-    }
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -3, name);
-    return 1;
+    lua_Debug ar;
+    if (!lua_getstack(lre_lua_thread(env), 0, &ar)) begin_call(env->owner);
 }
-
-/* Base functions without load, loadfile, dofile, collectgarbage; math,
- * string, table, utf8; os.clock and os.time; require limited to lrengine.
- * No io, os, debug, package. */
-static int open_sandbox(lua_State *L)
+static const char *env_limit_error(lre_lua_env *env)
 {
-    static const char *const removed[] = {"load", "loadfile", "dofile", "collectgarbage", NULL};
-    static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},        {LUA_MATHLIBNAME, luaopen_math},
-                                    {LUA_STRLIBNAME, luaopen_string}, {LUA_TABLIBNAME, luaopen_table},
-                                    {LUA_UTF8LIBNAME, luaopen_utf8},  {NULL, NULL}};
-    for (const luaL_Reg *lib = libs; lib->func; lib++) {
-        luaL_requiref(L, lib->name, lib->func, 1);
-        lua_pop(L, 1);
-    }
-    for (const char *const *r = removed; *r; r++) {
-        lua_pushnil(L);
-        lua_setglobal(L, *r);
-    }
-    /* string.dump yields bytecode, which the sandbox never loads anyway */
-    lua_getglobal(L, "string");
-    lua_pushnil(L);
-    lua_setfield(L, -2, "dump");
-    lua_pop(L, 1);
-    luaL_requiref(L, "os", luaopen_os, 0);
-    lua_createtable(L, 0, 2);
-    lua_getfield(L, -2, "clock");
-    lua_setfield(L, -2, "clock");
-    lua_getfield(L, -2, "time");
-    lua_setfield(L, -2, "time");
-    lua_setglobal(L, "os");
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_setfield(L, LUA_REGISTRYINDEX, "lrengine.loaded");
-    lua_pushcfunction(L, sandbox_require);
-    lua_setglobal(L, "require");
-    return 0;
+    lre_host *h = env->owner;
+    return h->limit[0] ? h->limit : NULL;
 }
 
 static int open_full(lua_State *L)
@@ -181,9 +148,12 @@ lre_host *lre_host_new(const char *name, const lre_script_limits *limits)
     if (!h) return NULL;
     h->refs = 1;
     h->sandboxed = !(limits && limits->unsandboxed);
-    h->cap = limits && limits->memory_bytes ? limits->memory_bytes : DEFAULT_MEMORY;
-    h->budget = limits && limits->instructions_per_call ? limits->instructions_per_call : DEFAULT_INSTRUCTIONS;
-    if (!h->sandboxed) h->cap = 0, h->budget = 0;
+    h->stop = limits ? limits->stop : NULL;
+    if (h->sandboxed) {
+        h->cap = limits && limits->memory_bytes ? limits->memory_bytes : DEFAULT_MEMORY;
+        h->budget = limits && limits->instructions_per_call ? limits->instructions_per_call : DEFAULT_INSTRUCTIONS;
+        h->seconds = limits && limits->seconds_per_call > 0 ? limits->seconds_per_call : DEFAULT_SECONDS;
+    }
     snprintf(h->name, sizeof h->name, "%s", name ? name : "script");
     h->L = lua_newstate(host_alloc, h);
     if (!h->L) {
@@ -191,26 +161,25 @@ lre_host *lre_host_new(const char *name, const lre_script_limits *limits)
         return NULL;
     }
     *(lre_host **)lua_getextraspace(h->L) = h;
-    lua_pushcfunction(h->L, h->sandboxed ? open_sandbox : open_full);
+    lua_pushcfunction(h->L, h->sandboxed ? lre_sandbox_open : open_full);
     if (lua_pcall(h->L, 0, 0, 0) != LUA_OK) {
         lua_close(h->L);
         free(h);
         return NULL;
     }
-    lre_lua_env *env = lre_lua_env_get(h->L);
+    lre_lua_env *env = lre_lua_env_get(h->L); /* created by the opening above */
     h->env = env;
-    env->L = h->L;
-    env->host = h;
-    env->before_call = before_call;
-    if (h->budget) lua_sethook(h->L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    env->owner = h;
+    env->retain = env_retain;
+    env->release = env_release;
+    env->before_call = env_before_call;
+    env->limit_error = env_limit_error;
+    if (h->budget || h->seconds > 0 || h->stop) lua_sethook(h->L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
     return h;
 }
 
-lua_State *lre_host_state(lre_host *h)
-{
-    h->env->L = h->L;
-    return h->L;
-}
+lua_State *lre_host_state(lre_host *h) { return h->L; }
+const char *lre_host_name(const lre_host *h) { return h->name; }
 
 lre_host *lre_host_retain(lre_host *h)
 {
@@ -218,207 +187,106 @@ lre_host *lre_host_retain(lre_host *h)
     return h;
 }
 
+/* Closing runs the finalizers of the state's objects, which release custom
+ * schedules, whose release hook comes back here: `closing` ends that. */
 void lre_host_release(lre_host *h)
 {
-    if (!h || --h->refs > 0) return;
-    h->env->L = h->L;
+    if (!h || h->closing || --h->refs > 0) return;
+    h->closing = 1;
+    h->env->current = NULL;
     lua_close(h->L);
     free(h);
 }
 
 static int msghandler(lua_State *L)
 {
-    const char *msg = lua_tostring(L, 1);
+    const char *limit = lre_host_limit_hit(L);
+    const char *msg = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : NULL;
+    if (limit) msg = limit;
     if (!msg) msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-    lua_pushstring(L, msg);
+    if (lua_toboolean(L, lua_upvalueindex(1))) luaL_traceback(L, L, msg, 1);
+    else lua_pushstring(L, msg);
     return 1;
 }
 
-/* Runs the function on top with the budget set, keeping one result. */
-static int run_chunk(lre_host *h, int status, lre_error *err)
+int lre_host_pcall(lre_host *h, int nargs, int nres, int traceback, lre_error *err)
 {
     lua_State *L = h->L;
-    if (status == LUA_OK) {
-        before_call(lre_lua_env_get(L));
-        lua_pushcfunction(L, msghandler);
-        lua_insert(L, -2);
-        status = lua_pcall(L, 0, 1, -2);
-        lua_remove(L, -2);
-    }
+    if (!lua_checkstack(L, 2)) return lre_error_set(err, LRE_ENOMEM, "%s: Lua stack overflow", h->name);
+    int base = lua_gettop(L) - nargs;
+    lua_pushboolean(L, traceback);
+    lua_pushcclosure(L, msghandler, 1);
+    lua_insert(L, base);
+    begin_call(h);
+    int status = lua_pcall(L, nargs, nres, base);
+    lua_remove(L, base);
+    if (status == LUA_OK) return LRE_OK;
+    const char *msg = lua_tostring(L, -1); /* the handler made it a string, or it is "not enough memory" */
+    if (h->limit[0]) lre_error_set(err, LRE_ECALLBACK, "%s", h->limit);
+    else if (status == LUA_ERRMEM) lre_error_set(err, LRE_ENOMEM, "%s: out of memory", h->name);
+    else lre_error_set(err, LRE_ECALLBACK, "%s", msg ? msg : "error");
+    lua_pop(L, 1);
+    return err ? err->code : LRE_ECALLBACK;
+}
+
+/* Loads a chunk, then runs it keeping one result. */
+static int run_loaded(lre_host *h, int status, lre_error *err)
+{
     if (status != LUA_OK) {
-        const char *msg = lua_tostring(L, -1);
-        if (h->oom || status == LUA_ERRMEM)
-            lre_error_set(err, LRE_ECALLBACK, "%s: memory limit of %zu bytes exceeded", h->name, h->cap);
-        else
-            lre_error_set(err, LRE_ECALLBACK, "%s", msg ? msg : "error");
-        lua_pop(L, 1);
-        return LRE_ECALLBACK;
+        const char *msg = lua_tostring(h->L, -1);
+        int rc = status == LUA_ERRMEM ? lre_error_set(err, LRE_ENOMEM, "%s: out of memory loading the script", h->name)
+                                      : lre_error_set(err, LRE_ECALLBACK, "%s", msg ? msg : "syntax error");
+        lua_pop(h->L, 1);
+        return rc;
     }
-    return LRE_OK;
+    return lre_host_pcall(h, 0, 1, 0, err);
 }
 
 int lre_host_dofile(lre_host *h, const char *path, lre_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return lre_error_set(err, LRE_EIO, "cannot open %s", path);
-    lua_State *L = lre_host_state(h);
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    size_t n;
-    char chunk[4096];
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) luaL_addlstring(&b, chunk, n);
-    int bad = ferror(f);
-    fclose(f);
-    luaL_pushresult(&b);
-    if (bad) {
-        lua_pop(L, 1);
-        return lre_error_set(err, LRE_EIO, "cannot read %s", path);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return lre_error_set(err, LRE_EIO, "cannot open %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return lre_error_set(err, LRE_EIO, "%s: not a regular file", path);
     }
-    /* the chunk is named by its file name alone: messages stay short, and
-     * checkpoints and fingerprints do not depend on where the script lies */
+    size_t limit = h->cap ? h->cap : (size_t)1 << 30;
+    if ((uintmax_t)st.st_size > limit) {
+        close(fd);
+        return lre_error_set(err, LRE_EINVAL, "%s: a script of %jd bytes is larger than the %s of %zu bytes", path,
+                             (intmax_t)st.st_size, h->cap ? "memory limit" : "limit", limit);
+    }
+    size_t len = (size_t)st.st_size, got = 0;
+    char *text = malloc(len ? len : 1);
+    if (!text) {
+        close(fd);
+        return lre_error_set(err, LRE_ENOMEM, "%s: out of memory reading the script", path);
+    }
+    while (got < len) {
+        ssize_t r = read(fd, text + got, len - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    int bad = got != len ? errno : 0;
+    close(fd);
+    if (got != len) {
+        free(text);
+        return lre_error_set(err, LRE_EIO, "cannot read %s: %s", path, bad ? strerror(bad) : "the file shrank");
+    }
+    /* the chunk is named by its file name alone: messages stay short */
     const char *base = strrchr(path, '/');
-    size_t len;
-    const char *text = lua_tolstring(L, -1, &len);
     char chunkname[160];
     snprintf(chunkname, sizeof chunkname, "@%s", base ? base + 1 : path);
-    int status = luaL_loadbufferx(L, text, len, chunkname, "t");
-    lua_remove(L, -2);
-    return run_chunk(h, status, err);
+    int status = luaL_loadbufferx(h->L, text, len, chunkname, "t");
+    free(text);
+    return run_loaded(h, status, err);
 }
 
 int lre_host_dostring(lre_host *h, const char *chunk, size_t len, const char *name, lre_error *err)
 {
-    lua_State *L = lre_host_state(h);
     char chunkname[160];
     snprintf(chunkname, sizeof chunkname, "=%s", name ? name : "script");
-    return run_chunk(h, luaL_loadbufferx(L, chunk, len, chunkname, "t"), err);
-}
-
-static int protected_toschedule(lua_State *L)
-{
-    lre_schedule **out = lua_touserdata(L, 2);
-    *out = lre_lua_toschedule(L, 1, lua_tostring(L, 3));
-    return 0;
-}
-
-/* ---- the schedule a host's script gave: forwards to it with the host's
- * thread current, and keeps the host alive ---- */
-
-typedef struct script_node {
-    lre_host *h;
-    lre_schedule *inner;
-    int64_t steps_per_epoch, total_steps;
-} script_node;
-
-static int limit_message(script_node *n, int rc, lre_error *err)
-{
-    if (rc && n->h->oom) {
-        long long step = 0;
-        const char *p = strstr(err->msg, "(step ");
-        if (p) step = atoll(p + 6);
-        lre_error_set(err, rc, "%s: memory limit of %zu bytes exceeded (step %lld)", n->h->name, n->h->cap, step);
-    }
-    return rc;
-}
-
-static int node_at(void *ud, const lre_sched_ctx *ctx, double *out, lre_error *err)
-{
-    script_node *n = ud;
-    lre_host_state(n->h);
-    if (ctx->steps_per_epoch != n->steps_per_epoch || ctx->total_steps != n->total_steps) {
-        n->steps_per_epoch = ctx->steps_per_epoch;
-        n->total_steps = ctx->total_steps;
-        lre_schedule_set_horizon(n->inner, n->steps_per_epoch, n->total_steps);
-    }
-    return limit_message(n, lre_schedule_eval(n->inner, ctx->step, out, err), err);
-}
-
-static int node_observe(void *ud, double metric, const lre_sched_ctx *ctx, lre_error *err)
-{
-    script_node *n = ud;
-    lre_host_state(n->h);
-    return limit_message(n, lre_schedule_observe(n->inner, metric, ctx->step, err), err);
-}
-
-static int node_save(void *ud, lre_write_fn write, void *wud, lre_error *err)
-{
-    script_node *n = ud;
-    lre_host_state(n->h);
-    return lre_schedule_save(n->inner, write, wud, err);
-}
-
-/* Two-phase load over the inner schedule's atomic load: keep a snapshot of
- * its state, load the new one, and put the snapshot back on abort. */
-static int node_prepare_load(void *ud, const void *data, size_t len, void **token, lre_error *err)
-{
-    script_node *n = ud;
-    lre_host_state(n->h);
-    lre_membuf *backup = calloc(1, sizeof *backup);
-    if (!backup) return lre_error_set(err, LRE_ENOMEM, "out of memory");
-    int rc = lre_schedule_save(n->inner, lre_membuf_write, backup, err);
-    if (!rc) {
-        lre_memreader r = {data, len, 0};
-        rc = lre_schedule_load(n->inner, lre_memreader_read, &r, err);
-    }
-    if (rc) {
-        free(backup->data);
-        free(backup);
-        return rc;
-    }
-    *token = backup;
-    return LRE_OK;
-}
-
-static void node_commit_load(void *ud, void *token)
-{
-    (void)ud;
-    lre_membuf *backup = token;
-    free(backup->data);
-    free(backup);
-}
-
-static void node_abort_load(void *ud, void *token)
-{
-    script_node *n = ud;
-    lre_membuf *backup = token;
-    lre_memreader r = {backup->data, backup->len, 0};
-    lre_error err;
-    lre_host_state(n->h);
-    lre_schedule_load(n->inner, lre_memreader_read, &r, &err);
-    node_commit_load(ud, token);
-}
-
-static void node_release(void *ud)
-{
-    script_node *n = ud;
-    lre_host_state(n->h);
-    lre_schedule_release(n->inner);
-    lre_host_release(n->h);
-    free(n);
-}
-
-static const lre_custom_vtable node_vtable = {node_at, node_observe, node_save, node_prepare_load,
-                                              node_commit_load, node_abort_load, node_release};
-
-int lre_host_toschedule(lre_host *h, const char *name, lre_schedule **out, lre_error *err)
-{
-    lua_State *L = lre_host_state(h);
-    lre_schedule *inner = NULL;
-    lua_pushcfunction(L, protected_toschedule);
-    lua_insert(L, -2);
-    lua_pushlightuserdata(L, &inner);
-    lua_pushstring(L, name);
-    if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
-        lre_error_set(err, LRE_EINVAL, "%s: %s", name, lua_tostring(L, -1));
-        lua_pop(L, 1);
-        return LRE_EINVAL;
-    }
-    script_node *n = calloc(1, sizeof *n);
-    if (!n) {
-        lre_schedule_release(inner);
-        return lre_error_set(err, LRE_ENOMEM, "out of memory");
-    }
-    n->h = lre_host_retain(h);
-    n->inner = inner;
-    return lre_schedule_custom(out, name, &node_vtable, n, err);
+    return run_loaded(h, luaL_loadbufferx(h->L, chunk, len, chunkname, "t"), err);
 }

@@ -1,5 +1,6 @@
-/* script.c -- the public entry points of lrengine_script.h: a script file or
- * chunk in a fresh sandboxed host, its result as a schedule. */
+/* script.c -- the public entry points of lrengine_script.h for single
+ * schedules: a script file or chunk in a fresh host, its result as a
+ * schedule that keeps the host alive. */
 #include "host.h"
 
 #include <stdio.h>
@@ -14,7 +15,7 @@ static int load(lre_schedule **out, const char *path, const char *chunk, size_t 
     lre_host *h = lre_host_new(name, limits);
     if (!h) return lre_error_set(err, LRE_ENOMEM, "%s: out of memory", name);
     int rc = path ? lre_host_dofile(h, path, err) : lre_host_dostring(h, chunk, len, name, err);
-    if (!rc) rc = lre_host_toschedule(h, name, out, err);
+    if (!rc) rc = lre_host_toschedule(h, out, err);
     lre_host_release(h); /* the schedule holds its own reference */
     return rc;
 }

@@ -1,6 +1,7 @@
 /* lrengine_lua.h -- the Lua binding's internal interface, shared by its files
  * and by the script host (src/host), which reuses it to turn a script's
- * result into a schedule. */
+ * result into a schedule and to keep its Lua state alive while the engine
+ * holds schedules that call into it. */
 #ifndef LRENGINE_LUA_H
 #define LRENGINE_LUA_H
 
@@ -13,20 +14,47 @@
 #define LRE_SCHEDULE_MT "lrengine.schedule"
 #define LRE_OPTIM_MT "lrengine.optim"
 
-/* One per Lua universe (stored in its registry): which thread calls into
- * custom schedules now, and the script host's hook run before every call into
- * user Lua (it resets the instruction budget). */
+/* ---- the binding's environment (env.c) ----
+ *
+ * One per Lua universe, kept in its registry. Custom schedules call into Lua
+ * on the thread that is calling the engine right now (set between
+ * lre_lua_enter and lre_lua_leave by every binding function that may run
+ * them), and otherwise, when C calls the engine directly, on the main
+ * thread: never on a thread that may have died.
+ *
+ * The owner hooks let an embedder (the script host) tie its own lifetime to
+ * the binding's: every custom schedule retains the owner when it is made
+ * and releases it when the engine releases the schedule; before_call runs
+ * before every call into user Lua (the host resets its limits there), and
+ * limit_error names the limit that stopped the last call, if one did. */
 typedef struct lre_lua_env {
-    lua_State *L;
+    lua_State *main;    /* the universe's main thread */
+    lua_State *current; /* the thread calling the engine; NULL when C calls it */
+    void *owner;
+    void (*retain)(void *owner);
+    void (*release)(void *owner);
     void (*before_call)(struct lre_lua_env *env);
-    void *host;
+    const char *(*limit_error)(struct lre_lua_env *env);
 } lre_lua_env;
 
-/* The env of L's universe, created on first use; and the entry point of
- * every binding function that may run custom schedules: it records L as the
- * calling thread. */
 lre_lua_env *lre_lua_env_get(lua_State *L);
-#define LRE_LUA_ENTER(L) (lre_lua_env_get(L)->L = (L))
+/* The thread custom schedules of env call into now. */
+lua_State *lre_lua_thread(const lre_lua_env *env);
+/* Brackets a core call that may run custom schedules; no Lua error may be
+ * raised in between (raise after lre_lua_leave). */
+lua_State *lre_lua_enter(lua_State *L);
+void lre_lua_leave(lua_State *L, lua_State *previous);
+
+/* ---- shared helpers (env.c) ---- */
+
+/* Reads the list at idx (a sequence of numbers) into a userdata pushed on the
+ * stack; raises "bad argument #arg to 'fname' (what[i] is not a number)". */
+double *lre_lua_checknumbers(lua_State *L, int idx, int arg, const char *fname, const char *what, size_t *n);
+/* Raises "bad argument #arg to 'fname' (msg)", msg stripped of the core's
+ * "fname: " prefix: the one shape of every argument error of the binding. */
+int lre_lua_argerror(lua_State *L, int arg, const char *fname, const char *msg);
+
+/* ---- tensors (tensor.c) ---- */
 
 typedef struct lre_tensor {
     size_t n;
@@ -37,11 +65,13 @@ typedef struct lre_tensor {
 lre_tensor *lre_lua_checktensor(lua_State *L, int idx);
 lre_tensor *lre_lua_newtensor(lua_State *L, size_t n, lre_dtype dtype);
 
+/* ---- schedules (schedule_lua.c, custom_lua.c) ---- */
+
 /* The schedule at idx: a schedule object, a number (a constant), a function
  * function(step, ctx) or a table with at(self, step, ctx). Returns a new
- * reference owned by the caller; raises a Lua error naming argument `arg`
- * (of function `fname`) otherwise. `name` names a function or table schedule
- * in messages and fingerprints (the script's name); NULL for "function". */
+ * reference owned by the caller; raises a Lua error otherwise. `name` names a
+ * function or table schedule: its identity in saved state (NULL: its kind,
+ * "function" or "table") and its label in messages (NULL: "source:line"). */
 lre_schedule *lre_lua_toschedule(lua_State *L, int idx, const char *name);
 
 /* The function or table at idx as a custom schedule (custom_lua.c). */
@@ -52,15 +82,11 @@ void lre_lua_pushschedule(lua_State *L, lre_schedule *s);
 lre_schedule *lre_lua_checkschedule(lua_State *L, int idx);
 
 /* Serialises the value at idx (numbers, strings, booleans and tables of them)
- * into a buffer (pushes a string); and parses one back (pushes the value).
- * Keys are written in sorted order so equal tables give equal bytes. Both
- * raise a Lua error on bad input. */
+ * into a string (pushed); and parses one back (pushes the value). Keys are
+ * written in sorted order so equal tables give equal bytes. Both raise a Lua
+ * error naming the path (state.a.b) on bad input (state_codec.c). */
 void lre_lua_encode(lua_State *L, int idx, const char *what);
 void lre_lua_decode(lua_State *L, const char *data, size_t len);
-
-/* Raises a Lua error for a failed core call. */
-int lre_lua_error(lua_State *L, const char *fname, const char *msg);
-
 
 /* The pieces of the module. */
 void lre_lua_open_tensor(lua_State *L);   /* sets fields of the table on top */

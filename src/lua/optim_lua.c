@@ -10,20 +10,38 @@
  * nonfinite = "error" | "skip", threads, steps_per_epoch, total_steps. */
 #include "lrengine_lua.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct lua_optim {
+typedef struct optim_ud {
     lre_optim *o;
-} lua_optim;
+    const char *busy; /* what the optimizer is doing ("running a step"), or NULL */
+} optim_ud;
 
 #define MAX_PARAMS 32
 
-static lua_optim *checkopt(lua_State *L, int idx)
+/* The optimizer at idx, alive and idle: a schedule's callback that reaches
+ * back into the optimizer running it gets an error, not a half-made step. */
+static optim_ud *checkopt(lua_State *L, int idx)
 {
-    lua_optim *u = luaL_checkudata(L, idx, LRE_OPTIM_MT);
+    optim_ud *u = luaL_checkudata(L, idx, LRE_OPTIM_MT);
     luaL_argcheck(L, u->o != NULL, idx, "optimizer is closed");
+    if (u->busy) luaL_argerror(L, idx, lua_pushfstring(L, "optimizer is %s", u->busy));
     return u;
+}
+
+/* Brackets a core call that may run schedules. */
+static lua_State *begin(lua_State *L, optim_ud *u, const char *doing)
+{
+    u->busy = doing;
+    return lre_lua_enter(L);
+}
+
+static void end(lua_State *L, optim_ud *u, lua_State *prev)
+{
+    lre_lua_leave(L, prev);
+    u->busy = NULL;
 }
 
 static int is_option(const char *k)
@@ -44,7 +62,7 @@ static int is_schedule_value(lua_State *L, int idx)
 
 /* Reads the hyper-parameters of table t into params. Lists and schedules are
  * anchored in the table `anchor` (an absolute index) until the call is over. */
-static size_t read_hps(lua_State *L, int t, lre_param *params, int anchor)
+static size_t read_hps(lua_State *L, const char *kind, int t, lre_param *params, int anchor)
 {
     size_t np = 0;
     lua_pushnil(L);
@@ -59,7 +77,7 @@ static size_t read_hps(lua_State *L, int t, lre_param *params, int anchor)
             lua_pop(L, 1);
             continue;
         }
-        if (np >= MAX_PARAMS) luaL_error(L, "too many parameters");
+        if (np >= MAX_PARAMS) lre_lua_argerror(L, 1, kind, "too many parameters");
         lre_param *p = &params[np++];
         memset(p, 0, sizeof *p);
         p->name = key;
@@ -74,18 +92,11 @@ static size_t read_hps(lua_State *L, int t, lre_param *params, int anchor)
             p->value = lua_toboolean(L, v);
             lua_pushnil(L);
         } else if (lua_type(L, v) == LUA_TTABLE) {
-            lua_Integer n = luaL_len(L, v);
-            double *list = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof(double), 0);
-            for (lua_Integer i = 1; i <= n; i++) {
-                int isnum;
-                list[i - 1] = (lua_geti(L, v, i), lua_tonumberx(L, -1, &isnum));
-                if (!isnum) luaL_error(L, "%s[%d] is not a number", key, (int)i);
-                lua_pop(L, 1);
-            }
-            p->list = list;
-            p->len = (size_t)n;
+            p->list = lre_lua_checknumbers(L, v, 1, kind, key, &p->len);
         } else {
-            luaL_error(L, "%s must be a number, a boolean, a list or a schedule, got %s", key, luaL_typename(L, v));
+            lre_lua_argerror(L, 1, kind,
+                             lua_pushfstring(L, "%s must be a number, a boolean, a list or a schedule, got %s", key,
+                                             luaL_typename(L, v)));
         }
         lua_rawseti(L, anchor, (lua_Integer)luaL_len(L, anchor) + 1);
         lua_pop(L, 1);
@@ -95,31 +106,54 @@ static size_t read_hps(lua_State *L, int t, lre_param *params, int anchor)
 
 /* params and grads of table t: two tensors of one size and dtype, kept alive
  * in the optimizer's uservalue table `keep`. */
-static int add_group(lua_State *L, lre_optim *o, int t, int keep, int anchor, int which)
+static int add_group(lua_State *L, const char *kind, lre_optim *o, int t, int keep, int anchor, int which)
 {
     lua_getfield(L, t, "params");
     lre_tensor *p = luaL_testudata(L, -1, LRE_TENSOR_MT);
     lua_getfield(L, t, "grads");
     lre_tensor *g = luaL_testudata(L, -1, LRE_TENSOR_MT);
-    if (!p || !g) return luaL_error(L, "group %d: params and grads must be tensors", which);
+    if (!p || !g)
+        return lre_lua_argerror(L, 1, kind, lua_pushfstring(L, "group %d: params and grads must be tensors", which));
     if (p->n != g->n || p->dtype != g->dtype)
-        return luaL_error(L, "group %d: params and grads must have the same size and dtype", which);
+        return lre_lua_argerror(L, 1, kind,
+                                lua_pushfstring(L, "group %d: params and grads must have the same size and dtype", which));
     lua_rawseti(L, keep, (lua_Integer)luaL_len(L, keep) + 1);
     lua_rawseti(L, keep, (lua_Integer)luaL_len(L, keep) + 1);
     lre_param params[MAX_PARAMS];
-    size_t np = read_hps(L, t, params, anchor);
+    size_t np = read_hps(L, kind, t, params, anchor);
     int gi = -1;
-    if (lre_optim_add_group(o, p->dtype, p->data, g->data, p->n, params, np, &gi)) return luaL_error(L, "group %d: %s", which, lre_optim_errmsg(o));
+    if (lre_optim_add_group(o, p->dtype, p->data, g->data, p->n, params, np, &gi))
+        return lre_lua_argerror(L, 1, kind, lua_pushfstring(L, "group %d: %s", which, lre_optim_errmsg(o)));
     return gi;
 }
 
+/* __gc, __close and close: idempotent; refused while the optimizer runs. */
 static int optim_close(lua_State *L)
 {
-    lua_optim *u = luaL_checkudata(L, 1, LRE_OPTIM_MT);
-    LRE_LUA_ENTER(L);
-    lre_optim_free(u->o);
+    optim_ud *u = luaL_checkudata(L, 1, LRE_OPTIM_MT);
+    if (u->busy) return luaL_argerror(L, 1, lua_pushfstring(L, "optimizer is %s", u->busy));
+    lre_optim *o = u->o;
     u->o = NULL;
+    lua_State *prev = lre_lua_enter(L);
+    lre_optim_free(o);
+    lre_lua_leave(L, prev);
     return 0;
+}
+
+/* An optional whole-number option of the constructor's table, in [lo, hi]. */
+static lua_Integer opt_count(lua_State *L, const char *kind, const char *key, lua_Integer lo, lua_Integer hi)
+{
+    int type = lua_getfield(L, 1, key);
+    lua_Integer v = 0;
+    if (type != LUA_TNIL) {
+        int isint;
+        v = lua_tointegerx(L, -1, &isint);
+        if (!isint || v < lo || v > hi)
+            lre_lua_argerror(L, 1, kind,
+                             lua_pushfstring(L, "%s must be a whole number in [%I, %I]", key, lo, hi));
+    }
+    lua_pop(L, 1);
+    return v;
 }
 
 /* The constructor of every optimizer; its upvalue is the optimizer's name. */
@@ -128,49 +162,45 @@ static int construct(lua_State *L)
     const char *kind = lua_tostring(L, lua_upvalueindex(1));
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
-    LRE_LUA_ENTER(L);
     lua_newtable(L); /* 2: anchors for this call */
-    lua_optim *u = lua_newuserdatauv(L, sizeof *u, 1); /* 3: the object, closed until made */
+    optim_ud *u = lua_newuserdatauv(L, sizeof *u, 1); /* 3: the object, closed until made */
     u->o = NULL;
+    u->busy = NULL;
     luaL_setmetatable(L, LRE_OPTIM_MT);
     lua_newtable(L); /* 4: tensors kept alive */
     lua_pushvalue(L, 4);
     lua_setiuservalue(L, 3, 1);
 
     lre_param params[MAX_PARAMS];
-    size_t np = read_hps(L, 1, params, 2);
+    size_t np = read_hps(L, kind, 1, params, 2);
     lre_error err;
-    if (lre_optim_new(&u->o, kind, params, np, &err)) {
-        const char *msg = err.msg;
-        size_t kl = strlen(kind);
-        if (!strncmp(msg, kind, kl) && msg[kl] == ':') msg += kl + 2;
-        return luaL_error(L, "bad argument #1 to '%s' (%s)", kind, msg);
-    }
-    lua_getfield(L, 1, "nonfinite");
-    if (!lua_isnil(L, -1)) {
+    if (lre_optim_new(&u->o, kind, params, np, &err)) return lre_lua_argerror(L, 1, kind, err.msg);
+    if (lua_getfield(L, 1, "nonfinite") != LUA_TNIL) {
         static const char *const policies[] = {"error", "skip", NULL};
-        lre_optim_set_nonfinite(u->o, luaL_checkoption(L, -1, NULL, policies) == 1 ? LRE_NONFINITE_SKIP
-                                                                                    : LRE_NONFINITE_ERROR);
+        const char *p = lua_tostring(L, -1);
+        int i = 0;
+        while (policies[i] && (!p || strcmp(policies[i], p))) i++;
+        if (!policies[i]) return lre_lua_argerror(L, 1, kind, "nonfinite must be 'error' or 'skip'");
+        lre_optim_set_nonfinite(u->o, i == 1 ? LRE_NONFINITE_SKIP : LRE_NONFINITE_ERROR);
     }
-    lua_getfield(L, 1, "threads");
-    if (!lua_isnil(L, -1)) lre_optim_set_threads(u->o, (int)luaL_checkinteger(L, -1));
-    lua_getfield(L, 1, "steps_per_epoch");
-    lua_getfield(L, 1, "total_steps");
-    lre_optim_set_horizon(u->o, luaL_optinteger(L, -2, 0), luaL_optinteger(L, -1, 0));
-    lua_settop(L, 4);
+    lua_pop(L, 1);
+    lre_optim_set_threads(u->o, (int)opt_count(L, kind, "threads", 0, 1024));
+    int64_t spe = opt_count(L, kind, "steps_per_epoch", 0, LUA_MAXINTEGER);
+    lre_optim_set_horizon(u->o, spe, opt_count(L, kind, "total_steps", 0, LUA_MAXINTEGER));
 
     lua_getfield(L, 1, "params");
     int single = !lua_isnil(L, -1);
     lua_pop(L, 1);
     if (single) {
-        add_group(L, u->o, 1, 4, 2, 1);
+        add_group(L, kind, u->o, 1, 4, 2, 1);
     } else {
         lua_Integer n = luaL_len(L, 1);
-        if (n == 0) return luaL_argerror(L, 1, "params and grads, or a list of groups, expected");
+        if (n <= 0) return lre_lua_argerror(L, 1, kind, "params and grads, or a list of groups, expected");
         for (lua_Integer i = 1; i <= n; i++) {
             lua_geti(L, 1, i);
-            if (!lua_istable(L, -1)) return luaL_argerror(L, 1, lua_pushfstring(L, "group %d is not a table", (int)i));
-            add_group(L, u->o, lua_gettop(L), 4, 2, (int)i);
+            if (!lua_istable(L, -1))
+                return lre_lua_argerror(L, 1, kind, lua_pushfstring(L, "group %I is not a table", i));
+            add_group(L, kind, u->o, lua_gettop(L), 4, 2, (int)(i < INT_MAX ? i : INT_MAX));
             lua_settop(L, 4);
         }
     }
@@ -181,20 +211,24 @@ static int construct(lua_State *L)
 /* opt:step() -> true, or false when a non-finite gradient was skipped. */
 static int optim_step(lua_State *L)
 {
-    lua_optim *u = checkopt(L, 1);
-    LRE_LUA_ENTER(L);
+    optim_ud *u = checkopt(L, 1);
     int64_t skipped = lre_optim_skipped(u->o);
-    if (lre_optim_step(u->o)) return luaL_error(L, "%s", lre_optim_errmsg(u->o));
+    lua_State *prev = begin(L, u, "running a step");
+    int rc = lre_optim_step(u->o);
+    end(L, u, prev);
+    if (rc) return luaL_error(L, "%s", lre_optim_errmsg(u->o));
     lua_pushboolean(L, lre_optim_skipped(u->o) == skipped);
     return 1;
 }
 
 static int optim_observe(lua_State *L)
 {
-    lua_optim *u = checkopt(L, 1);
+    optim_ud *u = checkopt(L, 1);
     double m = luaL_checknumber(L, 2);
-    LRE_LUA_ENTER(L);
-    if (lre_optim_observe(u->o, m)) return luaL_error(L, "%s", lre_optim_errmsg(u->o));
+    lua_State *prev = begin(L, u, "observing a metric");
+    int rc = lre_optim_observe(u->o, m);
+    end(L, u, prev);
+    if (rc) return luaL_error(L, "%s", lre_optim_errmsg(u->o));
     return 0;
 }
 
@@ -209,11 +243,11 @@ static int checkgroup(lua_State *L, lre_optim *o, int idx)
 /* opt:get(name [, group]) -> the value used by the last step */
 static int optim_get(lua_State *L)
 {
-    lua_optim *u = checkopt(L, 1);
+    optim_ud *u = checkopt(L, 1);
     const char *name = luaL_checkstring(L, 2);
     double v;
     if (lre_optim_get(u->o, checkgroup(L, u->o, 3), name, &v))
-        return luaL_argerror(L, 2, lua_pushfstring(L, "unknown hyper-parameter '%s'", name));
+        return lre_lua_argerror(L, 2, "get", lre_optim_errmsg(u->o));
     lua_pushnumber(L, v);
     return 1;
 }
@@ -221,7 +255,7 @@ static int optim_get(lua_State *L)
 /* opt:set(name, number_or_schedule [, group]) */
 static int optim_set(lua_State *L)
 {
-    lua_optim *u = checkopt(L, 1);
+    optim_ud *u = checkopt(L, 1);
     const char *name = luaL_checkstring(L, 2);
     int group = checkgroup(L, u->o, 4);
     int rc;
@@ -231,16 +265,18 @@ static int optim_set(lua_State *L)
         luaL_argcheck(L, is_schedule_value(L, 3), 3, "a number or a schedule expected");
         lre_schedule *s = lre_lua_toschedule(L, 3, NULL);
         lre_lua_pushschedule(L, s);
+        lua_State *prev = begin(L, u, "replacing a schedule");
         rc = lre_optim_schedule(u->o, group, name, s);
+        end(L, u, prev);
     }
-    if (rc) return luaL_error(L, "%s", lre_optim_errmsg(u->o));
+    if (rc) return lre_lua_argerror(L, 3, "set", lre_optim_errmsg(u->o));
     return 0;
 }
 
 /* opt:schedule(name [, group]) -> the schedule driving it, or nil */
 static int optim_schedule(lua_State *L)
 {
-    lua_optim *u = checkopt(L, 1);
+    optim_ud *u = checkopt(L, 1);
     int group = checkgroup(L, u->o, 3);
     lre_schedule *s = lre_optim_get_schedule(u->o, group < 0 ? 0 : group, luaL_checkstring(L, 2));
     if (!s) return 0;
@@ -250,7 +286,7 @@ static int optim_schedule(lua_State *L)
 
 static int optim_hparams(lua_State *L)
 {
-    lua_optim *u = checkopt(L, 1);
+    optim_ud *u = checkopt(L, 1);
     lua_newtable(L);
     int i = 0;
     for (const char *const *n = lre_optim_hparams(u->o); *n; n++) {
@@ -280,10 +316,12 @@ static int optim_kind(lua_State *L)
 
 static int optim_save(lua_State *L)
 {
-    lua_optim *u = checkopt(L, 1);
-    LRE_LUA_ENTER(L);
+    optim_ud *u = checkopt(L, 1);
     lre_membuf b = {0};
-    if (lre_optim_save(u->o, lre_membuf_write, &b)) {
+    lua_State *prev = begin(L, u, "saving");
+    int rc = lre_optim_save(u->o, lre_membuf_write, &b);
+    end(L, u, prev);
+    if (rc) {
         free(b.data);
         return luaL_error(L, "%s", lre_optim_errmsg(u->o));
     }
@@ -292,27 +330,26 @@ static int optim_save(lua_State *L)
     return 1;
 }
 
-/* opt:load(bytes) -> true, or nil, message, code (nothing changed) */
+/* opt:load(bytes) -> true. A state that does not fit this optimizer
+ * (damaged, another configuration's) is an error like any other misuse,
+ * so an unchecked load cannot leave the optimizer at step 0 unnoticed;
+ * nothing changes on failure. */
 static int optim_load(lua_State *L)
 {
-    lua_optim *u = checkopt(L, 1);
+    optim_ud *u = checkopt(L, 1);
     lre_memreader r = {0};
     r.data = (const unsigned char *)luaL_checklstring(L, 2, &r.len);
-    LRE_LUA_ENTER(L);
+    lua_State *prev = begin(L, u, "loading");
     int rc = lre_optim_load(u->o, lre_memreader_read, &r);
-    if (rc) {
-        luaL_pushfail(L);
-        lua_pushstring(L, lre_optim_errmsg(u->o));
-        lua_pushinteger(L, rc);
-        return 3;
-    }
+    end(L, u, prev);
+    if (rc) return lre_lua_argerror(L, 2, "load", lre_optim_errmsg(u->o));
     lua_pushboolean(L, 1);
     return 1;
 }
 
 static int optim_tostring(lua_State *L)
 {
-    lua_optim *u = luaL_checkudata(L, 1, LRE_OPTIM_MT);
+    optim_ud *u = luaL_checkudata(L, 1, LRE_OPTIM_MT);
     if (!u->o) lua_pushliteral(L, "lrengine.optim (closed)");
     else lua_pushfstring(L, "lrengine.optim(%s): %p", lre_optim_kind(u->o), (void *)u);
     return 1;

@@ -3,42 +3,38 @@
  * schedule object's methods. */
 #include "lrengine_lua.h"
 
+/* s:run is the core's lre_schedule_run once it lands; until then, curve (TEMP) */
+#ifndef LRE_HAVE_SCHEDULE_RUN
+#define lre_schedule_run lre_schedule_curve
+#endif
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct lua_schedule {
+typedef struct sched_ud {
     lre_schedule *s;
     lua_Integer next_step; /* the step after the last evaluated one: observe's default */
-} lua_schedule;
+} sched_ud;
 
 #define MAX_PARAMS 32
 
 void lre_lua_pushschedule(lua_State *L, lre_schedule *s)
 {
-    lua_schedule *u = lua_newuserdatauv(L, sizeof *u, 0);
+    sched_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
     u->s = s;
     u->next_step = 0;
     luaL_setmetatable(L, LRE_SCHEDULE_MT);
 }
 
-static lua_schedule *checkobj(lua_State *L, int idx)
+static sched_ud *checkobj(lua_State *L, int idx)
 {
-    lua_schedule *u = luaL_checkudata(L, idx, LRE_SCHEDULE_MT);
+    sched_ud *u = luaL_checkudata(L, idx, LRE_SCHEDULE_MT);
     luaL_argcheck(L, u->s != NULL, idx, "schedule is closed");
     return u;
 }
 
 lre_schedule *lre_lua_checkschedule(lua_State *L, int idx) { return checkobj(L, idx)->s; }
-
-/* Raises "bad argument #1 to 'kind' (msg)" with the core's "kind: " prefix removed. */
-static int core_argerror(lua_State *L, int arg, const char *kind, const char *msg)
-{
-    size_t kl = strlen(kind);
-    if (strncmp(msg, kind, kl) == 0 && msg[kl] == ':' && msg[kl + 1] == ' ') msg += kl + 2;
-    /* named explicitly: the called expression (lre.schedule[k]) may have no name */
-    return luaL_error(L, "bad argument #%d to '%s' (%s)", arg, kind, msg);
-}
 
 /* Adds the schedule value at idx as a child: wraps it into a schedule object
  * on the stack (which owns it) and records the pointer. */
@@ -75,7 +71,7 @@ static int construct(lua_State *L)
                 continue;
             }
         }
-        if (lua_type(L, -2) != LUA_TSTRING) return luaL_argerror(L, 1, "parameter names must be strings");
+        if (lua_type(L, -2) != LUA_TSTRING) return lre_lua_argerror(L, 1, kind, "parameter names must be strings");
         const char *key = lua_tostring(L, -2);
         int v = lua_gettop(L);
         if (strcmp(key, "schedule") == 0) {
@@ -85,7 +81,7 @@ static int construct(lua_State *L)
             continue;
         }
         if (strcmp(key, "schedules") == 0) {
-            luaL_argcheck(L, lua_istable(L, v), 1, "schedules must be a list of schedules");
+            if (!lua_istable(L, v)) return lre_lua_argerror(L, 1, kind, "schedules must be a list of schedules");
             lua_Integer n = luaL_len(L, v);
             for (lua_Integer i = 1; i <= n; i++) {
                 lua_geti(L, v, i);
@@ -96,7 +92,7 @@ static int construct(lua_State *L)
             lua_pop(L, 1);
             continue;
         }
-        if (np >= MAX_PARAMS) return luaL_argerror(L, 1, "too many parameters");
+        if (np >= MAX_PARAMS) return lre_lua_argerror(L, 1, kind, "too many parameters");
         lre_param *p = &params[np++];
         memset(p, 0, sizeof *p);
         p->name = key; /* the key stays referenced by the table */
@@ -105,27 +101,23 @@ static int construct(lua_State *L)
         case LUA_TBOOLEAN: p->value = lua_toboolean(L, v); break;
         case LUA_TSTRING: p->str = lua_tostring(L, v); break;
         case LUA_TTABLE: {
-            lua_Integer n = luaL_len(L, v);
-            double *list = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof(double), 0);
-            for (lua_Integer i = 1; i <= n; i++) {
-                int isnum;
-                list[i - 1] = (lua_geti(L, v, i), lua_tonumberx(L, -1, &isnum));
-                if (!isnum) return luaL_argerror(L, 1, lua_pushfstring(L, "%s[%d] is not a number", key, (int)i));
-                lua_pop(L, 1);
-            }
+            size_t n;
+            double *list = lre_lua_checknumbers(L, v, 1, kind, key, &n);
             p->list = n > 0 ? list : NULL;
-            p->len = (size_t)n;
+            p->len = n;
             lua_insert(L, 2); /* keep the list alive below the iteration */
             break;
         }
         default:
-            return luaL_argerror(L, 1, lua_pushfstring(L, "%s: unexpected %s", key, luaL_typename(L, v)));
+            return lre_lua_argerror(L, 1, kind,
+                                    lua_pushfstring(L, "%s must be a number, a boolean, a string or a list, got %s",
+                                                    key, luaL_typename(L, v)));
         }
         lua_pop(L, 1);
     }
     lre_schedule *s;
     lre_error err;
-    if (lre_schedule_new(&s, kind, params, np, children, nc, &err)) return core_argerror(L, 1, kind, err.msg);
+    if (lre_schedule_new(&s, kind, params, np, children, nc, &err)) return lre_lua_argerror(L, 1, kind, err.msg);
     lre_lua_pushschedule(L, s);
     return 1;
 }
@@ -152,7 +144,11 @@ lre_schedule *lre_lua_toschedule(lua_State *L, int idx, const char *name)
     }
 }
 
-/* ---- methods ---- */
+/* ---- methods ----
+ *
+ * Each holds its own reference to the schedule while the core runs it, so a
+ * script that closes the schedule from inside its own callback only drops
+ * the object's reference. */
 
 static lua_Integer checkstep(lua_State *L, int idx)
 {
@@ -163,12 +159,16 @@ static lua_Integer checkstep(lua_State *L, int idx)
 
 static int sched_at(lua_State *L)
 {
-    lua_schedule *u = checkobj(L, 1);
+    sched_ud *u = checkobj(L, 1);
     lua_Integer t = checkstep(L, 2);
-    LRE_LUA_ENTER(L);
+    lre_schedule *s = lre_schedule_retain(u->s);
     double v;
     lre_error err;
-    if (lre_schedule_eval(u->s, t, &v, &err)) return luaL_error(L, "%s", err.msg);
+    lua_State *prev = lre_lua_enter(L);
+    int rc = lre_schedule_eval(s, t, &v, &err);
+    lre_lua_leave(L, prev);
+    lre_schedule_release(s);
+    if (rc) return luaL_error(L, "%s", err.msg);
     u->next_step = t + 1;
     lua_pushnumber(L, v);
     return 1;
@@ -178,38 +178,45 @@ static int sched_at(lua_State *L)
  * the step after the last one evaluated). */
 static int sched_observe(lua_State *L)
 {
-    lua_schedule *u = checkobj(L, 1);
+    sched_ud *u = checkobj(L, 1);
     double m = luaL_checknumber(L, 2);
     lua_Integer t = lua_isnoneornil(L, 3) ? u->next_step : checkstep(L, 3);
-    LRE_LUA_ENTER(L);
+    lre_schedule *s = lre_schedule_retain(u->s);
     lre_error err;
-    if (lre_schedule_observe(u->s, m, t, &err)) return luaL_error(L, "%s", err.msg);
+    lua_State *prev = lre_lua_enter(L);
+    int rc = lre_schedule_observe(s, m, t, &err);
+    lre_lua_leave(L, prev);
+    lre_schedule_release(s);
+    if (rc) return luaL_error(L, "%s", err.msg);
     return 0;
 }
 
-/* s:curve(n [, metrics]) -> {lr_0, ..., lr_n-1}; metric i is observed after step i. */
-static int sched_curve(lua_State *L)
+#define MAX_CURVE 100000000
+
+/* Evaluates steps 0..n-1 into a table; metric i (of the optional list at 3)
+ * is observed after step i. `advance` keeps the state the run leaves
+ * (s:run), otherwise the schedule is left as it was (s:curve, a preview). */
+static int curve(lua_State *L, int advance)
 {
-    lua_schedule *u = checkobj(L, 1);
+    sched_ud *u = checkobj(L, 1);
     lua_Integer n = luaL_checkinteger(L, 2);
-    luaL_argcheck(L, n >= 0 && n <= 100000000, 2, "number of steps must be in [0, 1e8]");
+    luaL_argcheck(L, n >= 0 && n <= MAX_CURVE, 2, "number of steps must be in [0, 1e8]");
     size_t nm = 0;
+    const double *metrics = NULL;
     if (!lua_isnoneornil(L, 3)) {
         luaL_checktype(L, 3, LUA_TTABLE);
-        nm = (size_t)luaL_len(L, 3);
+        metrics = lre_lua_checknumbers(L, 3, 3, advance ? "run" : "curve", "metrics", &nm);
     }
-    double *buf = lua_newuserdatauv(L, ((size_t)n + nm + 1) * sizeof(double), 0);
-    double *metrics = buf + n;
-    for (size_t i = 0; i < nm; i++) {
-        int isnum;
-        metrics[i] = (lua_geti(L, 3, (lua_Integer)i + 1), lua_tonumberx(L, -1, &isnum));
-        if (!isnum) return luaL_argerror(L, 3, lua_pushfstring(L, "metric %d is not a number", (int)i + 1));
-        lua_pop(L, 1);
-    }
-    LRE_LUA_ENTER(L);
+    double *buf = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof(double), 0);
+    lre_schedule *s = lre_schedule_retain(u->s);
     lre_error err;
-    if (lre_schedule_curve(u->s, buf, (size_t)n, metrics, nm, &err)) return luaL_error(L, "%s", err.msg);
-    u->next_step = n;
+    lua_State *prev = lre_lua_enter(L);
+    int rc = advance ? lre_schedule_run(s, buf, (size_t)n, metrics, nm, &err)
+                     : lre_schedule_curve(s, buf, (size_t)n, metrics, nm, &err);
+    lre_lua_leave(L, prev);
+    lre_schedule_release(s);
+    if (rc) return luaL_error(L, "%s", err.msg);
+    if (advance) u->next_step = n;
     lua_createtable(L, (int)n, 0);
     for (lua_Integer i = 0; i < n; i++) {
         lua_pushnumber(L, buf[i]);
@@ -218,13 +225,23 @@ static int sched_curve(lua_State *L)
     return 1;
 }
 
+/* s:curve(n [, metrics]) -> {lr_0, ..., lr_n-1}: a preview; the schedule's
+ * state (plateau counters, script state) is as before. */
+static int sched_curve(lua_State *L) { return curve(L, 0); }
+
+/* s:run(n [, metrics]): the same values, advancing the state as a run would. */
+static int sched_run(lua_State *L) { return curve(L, 1); }
+
 static int sched_save(lua_State *L)
 {
-    lua_schedule *u = checkobj(L, 1);
-    LRE_LUA_ENTER(L);
+    sched_ud *u = checkobj(L, 1);
+    lre_schedule *s = lre_schedule_retain(u->s);
     lre_membuf b = {0};
     lre_error err;
-    int rc = lre_schedule_save(u->s, lre_membuf_write, &b, &err);
+    lua_State *prev = lre_lua_enter(L);
+    int rc = lre_schedule_save(s, lre_membuf_write, &b, &err);
+    lre_lua_leave(L, prev);
+    lre_schedule_release(s);
     if (rc) {
         free(b.data);
         return luaL_error(L, "%s", err.msg);
@@ -234,21 +251,20 @@ static int sched_save(lua_State *L)
     return 1;
 }
 
-/* s:load(bytes) -> true, or nil, message, code for a bad stream. */
+/* s:load(bytes) -> true. A stream that does not fit this schedule (damaged,
+ * another schedule's) is an error, as every other misuse; nothing changes. */
 static int sched_load(lua_State *L)
 {
-    lua_schedule *u = checkobj(L, 1);
+    sched_ud *u = checkobj(L, 1);
     lre_memreader r = {0};
     r.data = (const unsigned char *)luaL_checklstring(L, 2, &r.len);
-    LRE_LUA_ENTER(L);
+    lre_schedule *s = lre_schedule_retain(u->s);
     lre_error err;
-    int rc = lre_schedule_load(u->s, lre_memreader_read, &r, &err);
-    if (rc) {
-        luaL_pushfail(L);
-        lua_pushstring(L, err.msg);
-        lua_pushinteger(L, rc);
-        return 3;
-    }
+    lua_State *prev = lre_lua_enter(L);
+    int rc = lre_schedule_load(s, lre_memreader_read, &r, &err);
+    lre_lua_leave(L, prev);
+    lre_schedule_release(s);
+    if (rc) return lre_lua_argerror(L, 2, "load", err.msg);
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -265,17 +281,22 @@ static int sched_kind(lua_State *L)
     return 1;
 }
 
+/* __gc, __close and close: idempotent. The release may run a custom
+ * schedule's release, which unreferences Lua values: on this thread. */
 static int sched_close(lua_State *L)
 {
-    lua_schedule *u = luaL_checkudata(L, 1, LRE_SCHEDULE_MT);
-    lre_schedule_release(u->s);
+    sched_ud *u = luaL_checkudata(L, 1, LRE_SCHEDULE_MT);
+    lre_schedule *s = u->s;
     u->s = NULL;
+    lua_State *prev = lre_lua_enter(L);
+    lre_schedule_release(s);
+    lre_lua_leave(L, prev);
     return 0;
 }
 
 static int sched_tostring(lua_State *L)
 {
-    lua_schedule *u = luaL_checkudata(L, 1, LRE_SCHEDULE_MT);
+    sched_ud *u = luaL_checkudata(L, 1, LRE_SCHEDULE_MT);
     if (!u->s) lua_pushliteral(L, "lrengine.schedule (closed)");
     else lua_pushfstring(L, "lrengine.schedule(%s): %p", lre_schedule_kind(u->s), (void *)u);
     return 1;
@@ -296,7 +317,7 @@ void lre_lua_open_schedule(lua_State *L)
                                     {"__tostring", sched_tostring},
                                     {"__call", sched_at},
                                     {NULL, NULL}};
-    static const luaL_Reg methods[] = {{"at", sched_at},         {"observe", sched_observe}, {"curve", sched_curve},
+    static const luaL_Reg methods[] = {{"at", sched_at},         {"observe", sched_observe}, {"curve", sched_curve}, {"run", sched_run},
                                        {"save", sched_save},     {"load", sched_load},       {"reset", sched_reset},
                                        {"kind", sched_kind},     {"close", sched_close},     {NULL, NULL}};
     luaL_newmetatable(L, LRE_SCHEDULE_MT);

@@ -5,7 +5,12 @@
  * seed), which keeps checkpoints byte-identical across runs.
  *
  *   'I' int64 | 'N' double | 'S' u32 length, bytes | 'T' | 'F'
- *   '{' u32 count, then count (key, value) pairs */
+ *   '{' u32 count, then count (key, value) pairs
+ *
+ * The state must be a tree: a table reached twice (a cycle, or one table
+ * shared by two fields) is refused with the path of its second place, as is
+ * nesting deeper than MAX_DEPTH; without that a few shared tables would
+ * encode to exponentially many bytes. */
 #include "lrengine_lua.h"
 
 #include <stdint.h>
@@ -52,10 +57,12 @@ static void add(lua_State *L, lre_membuf *b, const void *p, size_t n)
 static void add_char(lua_State *L, lre_membuf *b, char c) { add(L, b, &c, 1); }
 static void put_u32(lua_State *L, lre_membuf *b, uint32_t v) { add(L, b, &v, sizeof v); }
 
-/* Appends the value at idx; `path` names it in errors ("state.a[3]"). */
-static void encode(lua_State *L, lre_membuf *b, int idx, const char *path, int depth)
+/* Appends the value at idx; `path` names it in errors ("state.a[3]"); the
+ * table at `seen` holds every table encoded so far. */
+static void encode(lua_State *L, lre_membuf *b, int seen, int idx, const char *path, int depth)
 {
     idx = lua_absindex(L, idx);
+    luaL_checkstack(L, 8, path);
     switch (lua_type(L, idx)) {
     case LUA_TNUMBER:
         if (lua_isinteger(L, idx)) {
@@ -81,7 +88,15 @@ static void encode(lua_State *L, lre_membuf *b, int idx, const char *path, int d
     case LUA_TTABLE: break;
     default: luaL_error(L, "%s: can not save a %s (only numbers, strings, booleans and tables)", path, luaL_typename(L, idx));
     }
-    if (depth >= MAX_DEPTH) luaL_error(L, "%s: tables nested too deeply (or a cycle)", path);
+    if (depth >= MAX_DEPTH) luaL_error(L, "%s: tables nested more than %d deep", path, MAX_DEPTH);
+    lua_pushvalue(L, idx);
+    if (lua_rawget(L, seen) != LUA_TNIL)
+        luaL_error(L, "%s: this table appears twice in the state (a cycle or a shared table); the state must be a tree",
+                   path);
+    lua_pop(L, 1);
+    lua_pushvalue(L, idx);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, seen);
     /* collect and sort the keys */
     lua_newtable(L);
     int keys = lua_gettop(L);
@@ -113,12 +128,12 @@ static void encode(lua_State *L, lre_membuf *b, int idx, const char *path, int d
     for (lua_Integer i = 0; i < n; i++) {
         lua_rawgeti(L, keys, e[i].pos);
         int k = lua_gettop(L);
-        encode(L, b, k, path, depth + 1);
+        encode(L, b, seen, k, path, depth + 1);
         const char *sub = e[i].type == LUA_TSTRING ? lua_pushfstring(L, "%s.%s", path, e[i].str)
                                                    : lua_pushfstring(L, "%s[%s]", path, luaL_tolstring(L, k, NULL));
         lua_pushvalue(L, k);
         lua_rawget(L, idx);
-        encode(L, b, -1, sub, depth + 1);
+        encode(L, b, seen, -1, sub, depth + 1);
         lua_settop(L, k - 1);
     }
     lua_settop(L, keys - 1);
@@ -134,7 +149,9 @@ void lre_lua_encode(lua_State *L, int idx, const char *what)
         lua_setfield(L, -2, "__gc");
     }
     lua_setmetatable(L, -2);
-    encode(L, b, idx, what, 0);
+    lua_newtable(L); /* the tables seen */
+    encode(L, b, lua_gettop(L), idx, what, 0);
+    lua_pop(L, 1);
     lua_pushlstring(L, b->data ? (const char *)b->data : "", b->len);
     lua_remove(L, -2); /* the box: collected later, freeing the buffer */
 }
@@ -142,12 +159,17 @@ void lre_lua_encode(lua_State *L, int idx, const char *what)
 /* ---- decoding ---- */
 
 typedef struct reader {
-    const unsigned char *p, *end;
+    const unsigned char *start, *p, *end;
 } reader;
+
+static int corrupt(lua_State *L, const reader *r, const char *what)
+{
+    return luaL_error(L, "script state is corrupt at byte %I: %s", (lua_Integer)(r->p - r->start), what);
+}
 
 static const unsigned char *take(lua_State *L, reader *r, size_t n)
 {
-    if ((size_t)(r->end - r->p) < n) luaL_error(L, "script state is corrupt (cut short)");
+    if ((size_t)(r->end - r->p) < n) corrupt(L, r, "cut short");
     const unsigned char *q = r->p;
     r->p += n;
     return q;
@@ -155,7 +177,7 @@ static const unsigned char *take(lua_State *L, reader *r, size_t n)
 
 static void decode(lua_State *L, reader *r, int depth)
 {
-    if (depth > MAX_DEPTH) luaL_error(L, "script state is corrupt (nested too deeply)");
+    if (depth > MAX_DEPTH) corrupt(L, r, "nested too deeply");
     luaL_checkstack(L, 4, "script state nested too deeply");
     char tag = (char)*take(L, r, 1);
     switch (tag) {
@@ -182,23 +204,25 @@ static void decode(lua_State *L, reader *r, int depth)
     case '{': {
         uint32_t n;
         memcpy(&n, take(L, r, sizeof n), sizeof n);
-        if (n > (size_t)(r->end - r->p)) luaL_error(L, "script state is corrupt (bad table size)");
-        lua_createtable(L, 0, (int)n);
+        if (n > (size_t)(r->end - r->p) / 2) corrupt(L, r, "a table larger than the bytes left");
+        lua_createtable(L, 0, n < (1u << 24) ? (int)n : 1 << 24);
         for (uint32_t i = 0; i < n; i++) {
+            if (r->p < r->end && *r->p == '{') corrupt(L, r, "a table as a key");
             decode(L, r, depth + 1);
-            if (lua_type(L, -1) == LUA_TTABLE) luaL_error(L, "script state is corrupt (table key)");
+            if (lua_type(L, -1) == LUA_TNUMBER && lua_tonumber(L, -1) != lua_tonumber(L, -1))
+                corrupt(L, r, "a NaN key");
             decode(L, r, depth + 1);
             lua_rawset(L, -3);
         }
         return;
     }
-    default: luaL_error(L, "script state is corrupt (unknown tag)");
+    default: r->p--, corrupt(L, r, "unknown tag");
     }
 }
 
 void lre_lua_decode(lua_State *L, const char *data, size_t len)
 {
-    reader r = {(const unsigned char *)data, (const unsigned char *)data + len};
+    reader r = {(const unsigned char *)data, (const unsigned char *)data, (const unsigned char *)data + len};
     decode(L, &r, 0);
-    if (r.p != r.end) luaL_error(L, "script state is corrupt (trailing bytes)");
+    if (r.p != r.end) corrupt(L, &r, "trailing bytes");
 }

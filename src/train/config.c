@@ -1,11 +1,16 @@
 /* config.c -- a training config: a Lua script, run in the sandbox with
  * lrengine available, that returns a table. Every key is checked: an unknown
- * key or a value of the wrong type is refused with a message naming it. */
+ * key or a value of the wrong type or range is refused with a message naming
+ * it. Numbers are checked before they are converted (epochs = 1e300, 0/0 or
+ * math.huge are refused, not cast). Data paths are relative to the config's
+ * directory. */
 #include "train.h"
 
-#include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+
+#define MAX_COUNT ((int64_t)1 << 40) /* epochs, limits...: far beyond any real run, far below overflow */
 
 static int fail(char *msg, size_t size, const char *fmt, ...)
 {
@@ -16,154 +21,202 @@ static int fail(char *msg, size_t size, const char *fmt, ...)
     return -1;
 }
 
-/* Checks that table t has only keys from `allowed` (NULL-terminated). */
-static int check_keys(lua_State *L, int t, const char *where, const char *const *allowed, char *msg, size_t size)
+/* "data.dir" from the table's path ("data", "" for the top) and the key. */
+static const char *join(char *buf, size_t size, const char *where, const char *key)
 {
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-        lua_pop(L, 1);
-        if (lua_type(L, -1) != LUA_TSTRING) {
-            lua_pop(L, 1);
-            return fail(msg, size, "config: %s has a key that is not a name", where);
-        }
-        const char *k = lua_tostring(L, -1);
+    snprintf(buf, size, "%s%s%s", where, where[0] ? "." : "", key);
+    return buf;
+}
+
+/* Checks that the table at `where` has only keys from `allowed`. */
+static int check_keys(lre_script *s, const char *where, const char *const *allowed, char *msg, size_t size)
+{
+    const char *const *keys;
+    size_t n;
+    lre_error err;
+    if (lre_script_keys(s, where, &keys, &n, &err)) return fail(msg, size, "config: %s", err.msg);
+    for (size_t i = 0; i < n; i++) {
         int ok = 0;
-        for (const char *const *a = allowed; *a && !ok; a++) ok = !strcmp(*a, k);
-        if (!ok) {
-            int rc = fail(msg, size, "config: unknown key '%s%s%s'", where[0] ? where : "", where[0] ? "." : "", k);
-            lua_pop(L, 1);
-            return rc;
-        }
+        for (const char *const *a = allowed; *a && !ok; a++) ok = !strcmp(*a, keys[i]);
+        char path[160];
+        if (!ok) return fail(msg, size, "config: unknown key '%s'", join(path, sizeof path, where, keys[i]));
     }
     return 0;
 }
 
-/* Reads an optional whole number field of table t. */
-static int get_count(lua_State *L, int t, const char *where, const char *key, long long *out, long long lo,
+/* An optional whole number in [lo, hi]. */
+static int get_count(lre_script *s, const char *where, const char *key, long long *out, int64_t lo, int64_t hi,
                      char *msg, size_t size)
 {
-    int type = lua_getfield(L, t, key);
-    int rc = 0;
-    if (type != LUA_TNIL) {
-        lua_Integer v;
-        int isint = lua_isinteger(L, -1) || (type == LUA_TNUMBER && lua_tonumber(L, -1) == floor(lua_tonumber(L, -1)));
-        v = (lua_Integer)lua_tonumber(L, -1);
-        if (type != LUA_TNUMBER || !isint || v < lo)
-            rc = fail(msg, size, "config: %s%s%s must be a whole number >= %lld", where, where[0] ? "." : "", key, lo);
-        else
-            *out = v;
-    }
-    lua_pop(L, 1);
-    return rc;
+    char path[160];
+    join(path, sizeof path, where, key);
+    if (lre_script_type(s, path) == LRE_VNIL) return 0;
+    int64_t v;
+    if (lre_script_integer(s, path, lo, hi, &v))
+        return fail(msg, size, "config: %s must be a whole number in [%lld, %lld]", path, (long long)lo, (long long)hi);
+    *out = (long long)v;
+    return 0;
 }
 
-static int get_string(lua_State *L, int t, const char *where, const char *key, char *out, size_t outsize, char *msg,
+static int get_string(lre_script *s, const char *where, const char *key, char *out, size_t outsize, char *msg,
                       size_t size)
 {
-    int type = lua_getfield(L, t, key);
-    int rc = 0;
-    if (type == LUA_TSTRING) snprintf(out, outsize, "%s", lua_tostring(L, -1));
-    else if (type != LUA_TNIL) rc = fail(msg, size, "config: %s.%s must be a string", where, key);
-    lua_pop(L, 1);
-    return rc;
+    char path[160];
+    join(path, sizeof path, where, key);
+    lre_value_type t = lre_script_type(s, path);
+    if (t == LRE_VNIL) return 0;
+    size_t len;
+    const char *v = t == LRE_VSTRING ? lre_script_string(s, path, &len) : NULL;
+    if (!v) return fail(msg, size, "config: %s must be a string", path);
+    if (len >= outsize || strlen(v) != len)
+        return fail(msg, size, "config: %s must be a string of at most %zu bytes without NUL", path, outsize - 1);
+    memcpy(out, v, len + 1);
+    return 0;
 }
 
-static int read_data(train_config *c, lua_State *L, int t, char *msg, size_t size)
+/* A data path relative to the config's directory (absolute ones as they are). */
+static int get_path(lre_script *s, const char *key, const char *dir, char *out, size_t outsize, char *msg,
+                    size_t size)
+{
+    char rel[1024] = "";
+    if (get_string(s, "data", key, rel, sizeof rel, msg, size)) return -1;
+    if (!rel[0]) return 0;
+    int n = rel[0] == '/' || !dir[0] ? snprintf(out, outsize, "%s", rel) : snprintf(out, outsize, "%s/%s", dir, rel);
+    if (n < 0 || (size_t)n >= outsize) return fail(msg, size, "config: data.%s is too long a path", key);
+    return 0;
+}
+
+static int read_data(train_config *c, lre_script *s, const char *dir, char *msg, size_t size)
 {
     static const char *const keys[] = {"source", "dir", "train", "test", "validation", "limit", "test_limit", NULL};
-    if (check_keys(L, t, "data", keys, msg, size)) return -1;
+    if (check_keys(s, "data", keys, msg, size)) return -1;
     char source[32] = "fashion-mnist";
-    if (get_string(L, t, "data", "source", source, sizeof source, msg, size)) return -1;
+    if (get_string(s, "data", "source", source, sizeof source, msg, size)) return -1;
     if (!strcmp(source, "csv")) c->csv = 1;
     else if (strcmp(source, "fashion-mnist")) return fail(msg, size, "config: data.source must be 'fashion-mnist' or 'csv'");
-    if (get_string(L, t, "data", "dir", c->data_dir, sizeof c->data_dir, msg, size) ||
-        get_string(L, t, "data", "train", c->train_path, sizeof c->train_path, msg, size) ||
-        get_string(L, t, "data", "test", c->test_path, sizeof c->test_path, msg, size) ||
-        get_count(L, t, "data", "validation", &c->validation, 0, msg, size) ||
-        get_count(L, t, "data", "limit", &c->limit, 1, msg, size) ||
-        get_count(L, t, "data", "test_limit", &c->test_limit, 1, msg, size))
+    if (get_path(s, "dir", dir, c->data_dir, sizeof c->data_dir, msg, size) ||
+        get_path(s, "train", dir, c->train_path, sizeof c->train_path, msg, size) ||
+        get_path(s, "test", dir, c->test_path, sizeof c->test_path, msg, size) ||
+        get_count(s, "data", "validation", &c->validation, 0, MAX_COUNT, msg, size) ||
+        get_count(s, "data", "limit", &c->limit, 1, MAX_COUNT, msg, size) ||
+        get_count(s, "data", "test_limit", &c->test_limit, 1, MAX_COUNT, msg, size))
         return -1;
     if (c->csv && (!c->train_path[0] || !c->test_path[0]))
         return fail(msg, size, "config: data.train and data.test name the CSV files");
     return 0;
 }
 
-static int read_model(train_config *c, lua_State *L, int t, char *msg, size_t size)
+static int read_model(train_config *c, lre_script *s, char *msg, size_t size)
 {
     static const char *const keys[] = {"kind", "hidden", NULL};
-    if (check_keys(L, t, "model", keys, msg, size)) return -1;
+    if (check_keys(s, "model", keys, msg, size)) return -1;
     char kind[32] = "mlp";
-    if (get_string(L, t, "model", "kind", kind, sizeof kind, msg, size)) return -1;
+    if (get_string(s, "model", "kind", kind, sizeof kind, msg, size)) return -1;
     if (!strcmp(kind, "softmax")) return 0;
     if (strcmp(kind, "mlp")) return fail(msg, size, "config: model.kind must be 'mlp' or 'softmax'");
-    int type = lua_getfield(L, t, "hidden");
-    if (type == LUA_TNIL) {
+    lre_value_type t = lre_script_type(s, "model.hidden");
+    if (t == LRE_VNIL) {
         c->hidden[0] = 256;
         c->nhidden = 1;
-    } else if (type != LUA_TTABLE) {
-        return fail(msg, size, "config: model.hidden must be a list of layer widths");
-    } else {
-        lua_Integer n = luaL_len(L, -1);
-        if (n < 1 || n > MLP_MAX_LAYERS - 1)
-            return fail(msg, size, "config: model.hidden must list 1 to %d widths", MLP_MAX_LAYERS - 1);
-        for (lua_Integer i = 1; i <= n; i++) {
-            lua_geti(L, -1, i);
-            if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > 65536)
-                return fail(msg, size, "config: model.hidden[%d] must be a whole number in [1, 65536]", (int)i);
-            c->hidden[c->nhidden++] = (size_t)lua_tointeger(L, -1);
-            lua_pop(L, 1);
-        }
+        return 0;
     }
-    lua_pop(L, 1);
+    int64_t n = lre_script_length(s, "model.hidden");
+    if (t != LRE_VTABLE || n < 1 || n > MLP_MAX_LAYERS - 1)
+        return fail(msg, size, "config: model.hidden must list 1 to %d layer widths", MLP_MAX_LAYERS - 1);
+    for (int64_t i = 1; i <= n; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "model.hidden[%lld]", (long long)i);
+        int64_t w;
+        if (lre_script_integer(s, path, 1, 65536, &w))
+            return fail(msg, size, "config: %s must be a whole number in [1, 65536]", path);
+        c->hidden[c->nhidden++] = (size_t)w;
+    }
     return 0;
 }
 
 /* optimizer = {"adamw", lr = 1e-3, weight_decay = 0.01} (or kind = "adamw");
  * numbers, booleans and pairs here, schedules under `schedule`. */
-static int read_optimizer(train_config *c, lua_State *L, int t, char *msg, size_t size)
+static int read_optimizer(train_config *c, lre_script *s, char *msg, size_t size)
 {
-    if (lua_geti(L, t, 1) == LUA_TSTRING) snprintf(c->optimizer, sizeof c->optimizer, "%s", lua_tostring(L, -1));
-    lua_pop(L, 1);
-    if (get_string(L, t, "optimizer", "kind", c->optimizer, sizeof c->optimizer, msg, size)) return -1;
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-        if (lua_type(L, -2) != LUA_TSTRING || !strcmp(lua_tostring(L, -2), "kind")) {
-            lua_pop(L, 1);
-            continue;
-        }
-        const char *k = lua_tostring(L, -2);
-        if (c->nhps == TRAIN_MAX_HPS) return fail(msg, size, "config: optimizer has too many parameters");
+    if (lre_script_type(s, "optimizer[1]") == LRE_VSTRING &&
+        get_string(s, "optimizer", "[1]", c->optimizer, sizeof c->optimizer, msg, size))
+        return -1;
+    if (get_string(s, "optimizer", "kind", c->optimizer, sizeof c->optimizer, msg, size)) return -1;
+    const char *const *keys;
+    size_t n;
+    lre_error err;
+    if (lre_script_keys(s, "optimizer", &keys, &n, &err)) return fail(msg, size, "config: %s", err.msg);
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(keys[i], "kind")) continue;
+        char path[160];
+        join(path, sizeof path, "optimizer", keys[i]);
+        if (c->nhps == TRAIN_MAX_HPS) return fail(msg, size, "config: optimizer has more than %d parameters", TRAIN_MAX_HPS);
+        if (strlen(keys[i]) >= sizeof c->hp_names[0]) return fail(msg, size, "config: %s: name too long", path);
         lre_param *p = &c->hps[c->nhps];
         memset(p, 0, sizeof *p);
-        snprintf(c->hp_names[c->nhps], sizeof c->hp_names[0], "%s", k);
+        snprintf(c->hp_names[c->nhps], sizeof c->hp_names[0], "%s", keys[i]);
         p->name = c->hp_names[c->nhps];
-        int type = lua_type(L, -1);
-        if (type == LUA_TNUMBER || type == LUA_TBOOLEAN) {
-            p->value = type == LUA_TBOOLEAN ? lua_toboolean(L, -1) : lua_tonumber(L, -1);
-        } else if (type == LUA_TTABLE && luaL_len(L, -1) == 2) {
-            for (int i = 0; i < 2; i++) {
-                lua_geti(L, -1, i + 1);
-                if (!lua_isnumber(L, -1)) return fail(msg, size, "config: optimizer.%s[%d] must be a number", k, i + 1);
-                c->hp_lists[c->nhps][i] = lua_tonumber(L, -1);
-                lua_pop(L, 1);
+        int b;
+        lre_value_type t = lre_script_type(s, path);
+        if (t == LRE_VNUMBER) {
+            lre_script_number(s, path, &p->value);
+        } else if (t == LRE_VBOOLEAN) {
+            lre_script_boolean(s, path, &b);
+            p->value = b;
+        } else if (t == LRE_VTABLE && lre_script_length(s, path) == 2) {
+            for (int k = 0; k < 2; k++) {
+                char elem[180];
+                snprintf(elem, sizeof elem, "%s[%d]", path, k + 1);
+                if (lre_script_number(s, elem, &c->hp_lists[c->nhps][k]))
+                    return fail(msg, size, "config: %s must be a number", elem);
             }
             p->list = c->hp_lists[c->nhps];
             p->len = 2;
         } else {
-            return fail(msg, size, "config: optimizer.%s must be a number, a boolean or a pair (schedules go in 'schedule')", k);
+            return fail(msg, size, "config: %s must be a number, a boolean or a pair (schedules go in 'schedule')", path);
         }
         c->nhps++;
-        lua_pop(L, 1);
     }
     /* let the engine validate names and ranges now, with its messages */
     lre_optim *o;
-    lre_error err;
     if (lre_optim_new(&o, c->optimizer, c->hps, (size_t)c->nhps, &err)) return fail(msg, size, "config: optimizer: %s", err.msg);
     lre_optim_free(o);
     return 0;
 }
 
-int train_config_load(train_config *c, const char *path, char *msg, size_t size)
+static int read_config(train_config *c, lre_script *s, const char *dir, char *msg, size_t size)
+{
+    if (lre_script_type(s, "") != LRE_VTABLE) return fail(msg, size, "config: %s must return a table", c->name);
+    static const char *const keys[] = {"data", "model", "optimizer", "schedule", "epochs", "batch_size", "seed",
+                                       "observe", "log_every", "threads", NULL};
+    if (check_keys(s, "", keys, msg, size)) return -1;
+    if (get_count(s, "", "epochs", &c->epochs, 0, MAX_COUNT, msg, size) ||
+        get_count(s, "", "batch_size", &c->batch_size, 1, 1 << 20, msg, size) ||
+        get_count(s, "", "seed", &c->seed, 0, INT64_MAX, msg, size) ||
+        get_count(s, "", "log_every", &c->log_every, 1, MAX_COUNT, msg, size) ||
+        get_count(s, "", "threads", &c->threads, 1, 1024, msg, size))
+        return -1;
+    static const char *const parts[] = {"data", "model", "optimizer"};
+    for (int i = 0; i < 3; i++) {
+        lre_value_type t = lre_script_type(s, parts[i]);
+        if (t == LRE_VNIL) continue;
+        if (t != LRE_VTABLE) return fail(msg, size, "config: %s must be a table", parts[i]);
+        int rc = i == 0 ? read_data(c, s, dir, msg, size) : i == 1 ? read_model(c, s, msg, size)
+                                                               : read_optimizer(c, s, msg, size);
+        if (rc) return -1;
+    }
+    char observe[32] = "";
+    if (get_string(s, "", "observe", observe, sizeof observe, msg, size)) return -1;
+    if (!strcmp(observe, "val_loss")) c->observe = OBSERVE_VAL_LOSS;
+    else if (!strcmp(observe, "val_acc")) c->observe = OBSERVE_VAL_ACC;
+    else if (observe[0]) return fail(msg, size, "config: observe must be 'val_loss' or 'val_acc'");
+    lre_error err;
+    if (lre_script_type(s, "schedule") != LRE_VNIL && lre_script_schedules(s, "schedule", &c->schedules, &err))
+        return fail(msg, size, "config: schedule: %s", err.msg);
+    return 0;
+}
+
+int train_config_load(train_config *c, const char *path, const lre_script_limits *limits, char *msg, size_t size)
 {
     memset(c, 0, sizeof *c);
     snprintf(c->optimizer, sizeof c->optimizer, "sgd");
@@ -175,49 +228,17 @@ int train_config_load(train_config *c, const char *path, char *msg, size_t size)
     c->log_every = 50;
     c->threads = 1;
     const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    c->host = lre_host_new(base, NULL);
-    if (!c->host) return fail(msg, size, "out of memory");
+    snprintf(c->name, sizeof c->name, "%s", base ? base + 1 : path);
+    char dir[1024] = "";
+    if (base) snprintf(dir, sizeof dir, "%.*s", (int)(base - path), path);
+    if (base == path) snprintf(dir, sizeof dir, "/");
+    lre_script *s;
     lre_error err;
-    if (lre_host_dofile(c->host, path, &err)) return fail(msg, size, "%s", err.msg);
-    lua_State *L = lre_host_state(c->host);
-    int t = lua_gettop(L);
-    if (!lua_istable(L, t)) return fail(msg, size, "config: %s must return a table", base);
-    static const char *const keys[] = {"data", "model", "optimizer", "schedule", "epochs", "batch_size", "seed",
-                                       "observe", "log_every", "threads", NULL};
-    if (check_keys(L, t, "", keys, msg, size)) return -1;
-    if (get_count(L, t, "", "epochs", &c->epochs, 0, msg, size) ||
-        get_count(L, t, "", "batch_size", &c->batch_size, 1, msg, size) ||
-        get_count(L, t, "", "seed", &c->seed, 0, msg, size) ||
-        get_count(L, t, "", "log_every", &c->log_every, 1, msg, size) ||
-        get_count(L, t, "", "threads", &c->threads, 1, msg, size))
-        return -1;
-    struct { const char *key; int (*read)(train_config *, lua_State *, int, char *, size_t); } parts[] = {
-        {"data", read_data}, {"model", read_model}, {"optimizer", read_optimizer}};
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        int type = lua_getfield(L, t, parts[i].key);
-        if (type != LUA_TNIL && type != LUA_TTABLE) return fail(msg, size, "config: %s must be a table", parts[i].key);
-        if (type == LUA_TTABLE && parts[i].read(c, L, lua_gettop(L), msg, size)) return -1;
-        lua_pop(L, 1);
-    }
-    char observe[32] = "";
-    if (get_string(L, t, "", "observe", observe, sizeof observe, msg, size)) return -1;
-    if (!strcmp(observe, "val_loss")) c->observe = OBSERVE_VAL_LOSS;
-    else if (!strcmp(observe, "val_acc")) c->observe = OBSERVE_VAL_ACC;
-    else if (observe[0]) return fail(msg, size, "config: observe must be 'val_loss' or 'val_acc'");
-    if (lua_getfield(L, t, "schedule") != LUA_TNIL) {
-        if (cli_schedules_from_value(c->host, base, &c->schedules, &err))
-            return fail(msg, size, "config: schedule: %s", err.msg);
-    } else {
-        lua_pop(L, 1);
-    }
-    lua_settop(L, t - 1);
-    return 0;
+    if (lre_script_open(&s, path, limits, &err)) return fail(msg, size, "%s", err.msg);
+    int rc = read_config(c, s, dir, msg, size);
+    lre_script_close(s); /* the schedules keep what they need of it */
+    if (rc) lre_schedule_set_free(&c->schedules);
+    return rc;
 }
 
-void train_config_free(train_config *c)
-{
-    cli_free_schedules(&c->schedules);
-    lre_host_release(c->host);
-    c->host = NULL;
-}
+void train_config_free(train_config *c) { lre_schedule_set_free(&c->schedules); }

@@ -1,21 +1,25 @@
-/* train.h -- the training job behind `lrengine train` and `lrengine find-lr`:
- * a config (a Lua script returning a table) read into train_config, data,
- * a model, an optimizer driven by the config's schedules, checkpoints. */
+/* train.h -- the training job behind `lrengine train` and `lrengine
+ * find-lr`: a config (a Lua script returning a table, read through
+ * lrengine_script.h) into train_config; its data, a model, an optimizer
+ * driven by the config's schedules, checkpoints. The job prints nothing: it
+ * reports through the events of its options and returns a status with a
+ * message; the command line (src/cli) shows them and picks exit codes. */
 #ifndef LRE_TRAIN_H
 #define LRE_TRAIN_H
 
-#include "cli.h"
 #include "data.h"
+#include "lrengine_script.h"
 #include "mlp.h"
 
 #define TRAIN_MAX_HPS 16
+#define TRAIN_MSG_SIZE 1024
 
 typedef enum { OBSERVE_NONE, OBSERVE_VAL_LOSS, OBSERVE_VAL_ACC } observe_kind;
 
 typedef struct train_config {
-    /* data */
+    /* data: paths relative to the config's directory */
     int csv;                  /* 0: Fashion-MNIST IDX files in data_dir */
-    char data_dir[512], train_path[512], test_path[512];
+    char data_dir[1024], train_path[1024], test_path[1024];
     long long validation, limit, test_limit;
     /* model */
     size_t hidden[MLP_MAX_LAYERS - 1];
@@ -26,35 +30,89 @@ typedef struct train_config {
     double hp_lists[TRAIN_MAX_HPS][2];
     char hp_names[TRAIN_MAX_HPS][32];
     int nhps;
-    cli_schedules schedules;
+    lre_schedule_set schedules;
     /* the run */
     long long epochs, batch_size, seed, log_every, threads;
     observe_kind observe;
-    lre_host *host; /* the config's state: its schedules live there */
+    char name[256]; /* the config's file name, for messages */
 } train_config;
+
+typedef enum { TRAIN_OK = 0, TRAIN_FAILED = 1, TRAIN_STOPPED = 2 } train_status;
+
+/* What the job reports while it runs (every callback may be NULL). */
+typedef struct train_start_info {
+    const char *data;            /* "fashion-mnist" or the training CSV */
+    size_t ntrain, nval, ntest, nparams;
+    long long first_epoch, epochs; /* first_epoch > 0 when resumed */
+} train_start_info;
+
+typedef struct train_progress_info {
+    long long epoch, epochs; /* 1-based */
+    size_t batch, nbatches;
+    double loss, lr, seconds; /* mean loss of the epoch so far; seconds since it began */
+} train_progress_info;
+
+typedef struct train_epoch_info {
+    long long epoch, epochs, step;
+    double train_loss, val_loss, val_acc, lr, seconds;
+} train_epoch_info;
+
+typedef struct train_events {
+    void *ud;
+    void (*start)(void *ud, const train_start_info *info);
+    void (*progress)(void *ud, const train_progress_info *info);
+    void (*epoch)(void *ud, const train_epoch_info *info);
+} train_events;
 
 /* What the command line adds or overrides. */
 typedef struct train_options {
     long long epochs, seed, threads; /* -1: from the config */
     const char *checkpoint, *resume, *metrics;
-    int quiet;
+    volatile int *stop; /* non-zero: stop at the next step boundary (checkpointing first) */
+    train_events events;
 } train_options;
 
-/* Reads a config; 0, or -1 with a message naming the key that is wrong. */
-int train_config_load(train_config *c, const char *path, char *msg, size_t size);
+typedef struct train_result {
+    train_status status;
+    long long steps;
+    double test_acc, test_loss;
+    int warned;                     /* msg holds a warning (status OK) */
+    char msg[TRAIN_MSG_SIZE];       /* why it failed or stopped, or a warning */
+} train_result;
+
+/* Reads a config (sandboxed, with the limits given, which may be NULL); 0,
+ * or -1 with a message naming the key that is wrong. */
+int train_config_load(train_config *c, const char *path, const lre_script_limits *limits, char *msg, size_t size);
 void train_config_free(train_config *c);
 
-/* The data of a config: train (less the validation split), validation, test. */
+/* The data of a config: train (less the validation split), validation, test
+ * (run_data.c). */
 int train_load_data(const train_config *c, dataset *train, dataset *val, dataset *test, char *msg, size_t size);
-
-/* The layer widths of the config's model on data d (input, hidden..., classes); returns their count. */
+/* The layer widths of the config's model on data d (input, hidden...,
+ * classes); returns their count. */
 int train_model_widths(const train_config *c, const dataset *d, size_t *widths);
 
-/* Runs `lrengine train`; returns the exit code. */
-int train_run(train_config *c, const train_options *o);
-/* Runs `lrengine find-lr`; returns the exit code. */
-int train_find_lr(train_config *c, double lr_min, double lr_max, long long steps, const char *format,
-                  const char *output);
+/* `lrengine train` (trainer.c). */
+train_status train_run(train_config *c, const train_options *o, train_result *r);
+
+/* `lrengine find-lr` (findlr.c): the range test's curve and suggestion. */
+typedef struct findlr_options {
+    double lr_min, lr_max;
+    long long steps;
+    volatile int *stop;
+} findlr_options;
+
+typedef struct findlr_result {
+    train_status status;
+    long long n;               /* points measured */
+    double *lrs, *losses;      /* n of each: the rate and the smoothed loss */
+    int diverged;              /* stopped early: the loss passed 4x its best */
+    double lowest_loss, lowest_lr, steepest_slope, suggestion;
+    char msg[TRAIN_MSG_SIZE];
+} findlr_result;
+
+train_status train_find_lr(train_config *c, const findlr_options *o, findlr_result *r);
+void findlr_result_free(findlr_result *r);
 
 double train_now(void);
 

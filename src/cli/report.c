@@ -1,0 +1,133 @@
+/* report.c -- what the binary's commands share: error messages, the
+ * interrupt flag, number parsing and charts drawn with lrengine.plot. */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+volatile int cli_interrupted;
+
+int cli_error(int code, const char *fmt, ...)
+{
+    va_list ap;
+    fputs(LRE_PROGNAME ": ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fflush(stderr);
+    return code;
+}
+
+lre_script_limits cli_limits(int unsandboxed)
+{
+    lre_script_limits limits = {0};
+    limits.unsandboxed = unsandboxed;
+    limits.stop = &cli_interrupted;
+    return limits;
+}
+
+int cli_parse_count(const char *s, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < 0) return 1;
+    *out = v;
+    return 0;
+}
+
+int cli_parse_number(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v)) return 1;
+    *out = v;
+    return 0;
+}
+
+typedef struct chart {
+    const char *format, *title, *xlabel;
+    const double *x;
+    size_t n;
+    int nseries;
+    const char *const *names;
+    const double *const *values;
+    int logx, logy;
+} chart;
+
+static void push_list(lua_State *L, const double *v, size_t n, int integers)
+{
+    lua_createtable(L, n < (size_t)1 << 30 ? (int)n : 0, 0);
+    for (size_t i = 0; i < n; i++) {
+        if (integers) lua_pushinteger(L, (lua_Integer)i);
+        else lua_pushnumber(L, v[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+}
+
+/* lrengine.plot.render(format, chart) -> the text; in protected mode, so a
+ * chart too large for memory is an error message, not a panic. */
+static int protected_render(lua_State *L)
+{
+    const chart *c = lua_touserdata(L, 1);
+    luaL_checkstack(L, 8, NULL);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "lrengine.plot");
+    lua_call(L, 1, 1);
+    lua_getfield(L, -1, "render");
+    lua_pushstring(L, c->format);
+    lua_createtable(L, 0, 6);
+    push_list(L, c->x, c->n, c->x == NULL);
+    lua_setfield(L, -2, "x");
+    lua_createtable(L, c->nseries, 0);
+    for (int i = 0; i < c->nseries; i++) {
+        lua_createtable(L, 0, 2);
+        lua_pushstring(L, c->names[i]);
+        lua_setfield(L, -2, "name");
+        push_list(L, c->values[i], c->n, 0);
+        lua_setfield(L, -2, "values");
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "series");
+    lua_pushstring(L, c->title);
+    lua_setfield(L, -2, "title");
+    lua_pushstring(L, c->xlabel);
+    lua_setfield(L, -2, "xlabel");
+    lua_pushstring(L, c->nseries == 1 ? c->names[0] : "value");
+    lua_setfield(L, -2, "ylabel");
+    lua_pushboolean(L, c->logx);
+    lua_setfield(L, -2, "logx");
+    lua_pushboolean(L, c->logy);
+    lua_setfield(L, -2, "logy");
+    lua_call(L, 2, 1);
+    return 1;
+}
+
+int cli_render(FILE *out, const char *format, const char *title, const char *xlabel, const double *x, size_t n,
+               int nseries, const char *const *names, const double *const *values, int logx, int logy)
+{
+    chart c = {format, title, xlabel, x, n, nseries, names, values, logx, logy};
+    lre_script_limits limits = cli_limits(1);
+    lre_host *h = lre_host_new("plot", &limits);
+    if (!h) return cli_error(LRE_EXIT_FAIL, "out of memory");
+    lua_State *L = lre_host_state(h);
+    lua_pushcfunction(L, protected_render);
+    lua_pushlightuserdata(L, &c);
+    lre_error err;
+    int rc = LRE_EXIT_OK;
+    if (lre_host_pcall(h, 1, 1, 0, &err)) {
+        rc = cli_error(LRE_EXIT_FAIL, "drawing the chart: %s", err.msg);
+    } else {
+        size_t len;
+        const char *text = lua_tolstring(L, -1, &len);
+        if (fwrite(text, 1, len, out) != len || fflush(out))
+            rc = cli_error(LRE_EXIT_FAIL, "writing the chart: %s", strerror(errno));
+    }
+    lre_host_release(h);
+    return rc;
+}

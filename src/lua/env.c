@@ -1,0 +1,64 @@
+/* env.c -- the binding's per-universe environment (which thread custom
+ * schedules call into, the owner hooks) and the helpers every file of the
+ * binding shares. */
+#include "lrengine_lua.h"
+
+#include <string.h>
+
+static const char env_key = 'e';
+
+lre_lua_env *lre_lua_env_get(lua_State *L)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &env_key);
+    lre_lua_env *env = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (!env) {
+        env = lua_newuserdatauv(L, sizeof *env, 0);
+        memset(env, 0, sizeof *env);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+        env->main = lua_tothread(L, -1);
+        lua_pop(L, 1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &env_key);
+    }
+    return env;
+}
+
+lua_State *lre_lua_thread(const lre_lua_env *env) { return env->current ? env->current : env->main; }
+
+lua_State *lre_lua_enter(lua_State *L)
+{
+    lre_lua_env *env = lre_lua_env_get(L);
+    lua_State *previous = env->current;
+    env->current = L;
+    return previous;
+}
+
+void lre_lua_leave(lua_State *L, lua_State *previous) { lre_lua_env_get(L)->current = previous; }
+
+double *lre_lua_checknumbers(lua_State *L, int idx, int arg, const char *fname, const char *what, size_t *n)
+{
+    idx = lua_absindex(L, idx);
+    lua_Integer len = luaL_len(L, idx);
+    if (len < 0 || (lua_Unsigned)len > (size_t)-1 / sizeof(double) - 1)
+        lre_lua_argerror(L, arg, fname, lua_pushfstring(L, "%s has a bad length (%I)", what, len));
+    double *v = lua_newuserdatauv(L, (size_t)(len > 0 ? len : 1) * sizeof(double), 0);
+    for (lua_Integer i = 1; i <= len; i++) {
+        int isnum;
+        lua_geti(L, idx, i);
+        v[i - 1] = lua_tonumberx(L, -1, &isnum);
+        if (!isnum)
+            lre_lua_argerror(L, arg, fname,
+                             lua_pushfstring(L, "%s[%I] must be a number, got %s", what, i, luaL_typename(L, -1)));
+        lua_pop(L, 1);
+    }
+    *n = (size_t)len;
+    return v;
+}
+
+int lre_lua_argerror(lua_State *L, int arg, const char *fname, const char *msg)
+{
+    size_t fl = strlen(fname);
+    if (strncmp(msg, fname, fl) == 0 && msg[fl] == ':' && msg[fl + 1] == ' ') msg += fl + 2;
+    /* named explicitly: the called expression (lre.schedule[k]) may have no name */
+    return luaL_error(L, "bad argument #%d to '%s' (%s)", arg, fname, msg);
+}

@@ -1,0 +1,64 @@
+/* run_data.c -- what train and find-lr share: a config's data (train less
+ * the validation split, validation, test), the model's widths, a clock. */
+#include "train.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+double train_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int train_load_data(const train_config *c, dataset *train, dataset *val, dataset *test, char *msg, size_t size)
+{
+    memset(val, 0, sizeof *val);
+    if (c->csv) {
+        if (data_load_csv(train, c->train_path, msg, size)) return -1;
+        if (data_load_csv(test, c->test_path, msg, size)) return data_free(train), -1;
+    } else {
+        char img[1100], lab[1100];
+        snprintf(img, sizeof img, "%s/train-images-idx3-ubyte.gz", c->data_dir);
+        if (access(img, R_OK) != 0) {
+            snprintf(msg, size, "Fashion-MNIST not found at %s: install it with 'apt-get install dataset-fashion-mnist' "
+                     "(or set data.dir in the config)", c->data_dir);
+            return -1;
+        }
+        snprintf(lab, sizeof lab, "%s/train-labels-idx1-ubyte.gz", c->data_dir);
+        if (data_load_idx(train, img, lab, msg, size)) return -1;
+        snprintf(img, sizeof img, "%s/t10k-images-idx3-ubyte.gz", c->data_dir);
+        snprintf(lab, sizeof lab, "%s/t10k-labels-idx1-ubyte.gz", c->data_dir);
+        if (data_load_idx(test, img, lab, msg, size)) return data_free(train), -1;
+    }
+    if (test->dim != train->dim) {
+        snprintf(msg, size, "the test set has %zu features, the training set %zu", test->dim, train->dim);
+        return data_free(train), data_free(test), -1;
+    }
+    if (c->validation && (size_t)c->validation >= train->n) {
+        snprintf(msg, size, "config: data.validation (%lld) must be smaller than the training set (%zu)",
+                 c->validation, train->n);
+        return data_free(train), data_free(test), -1;
+    }
+    if (data_split(train, val, (size_t)c->validation)) {
+        snprintf(msg, size, "out of memory splitting the validation set");
+        return data_free(train), data_free(test), -1;
+    }
+    if (c->limit) data_truncate(train, (size_t)c->limit);
+    if (c->test_limit) data_truncate(test, (size_t)c->test_limit);
+    size_t classes = train->classes > test->classes ? train->classes : test->classes;
+    train->classes = test->classes = val->classes = classes;
+    return 0;
+}
+
+int train_model_widths(const train_config *c, const dataset *d, size_t *widths)
+{
+    int nw = 0;
+    widths[nw++] = d->dim;
+    for (int i = 0; i < c->nhidden; i++) widths[nw++] = c->hidden[i];
+    widths[nw++] = d->classes;
+    return nw;
+}
