@@ -14,8 +14,11 @@
 
 #define INF INFINITY
 #define BOOL(name, hp) {hp, {name, 0, 0, 1, LRE_P_BOOL | LRE_P_FIXED, NULL}}
-#define NONNEG(name, hp, def) {hp, {name, def, 0, INF, 0, NULL}}
-#define UNIT(name, hp, def) {hp, {name, def, 0, 1, LRE_P_HI_OPEN, NULL}}
+/* Every numeric hyper-parameter is finite: an infinite rate, momentum or
+ * step size can only turn the parameters into NaN. */
+#define FIN LRE_P_FINITE
+#define NONNEG(name, hp, def) {hp, {name, def, 0, INF, FIN, NULL}}
+#define UNIT(name, hp, def) {hp, {name, def, 0, 1, FIN | LRE_P_HI_OPEN, NULL}}
 #define BETAS(b1, b2) {HP_BETA1, {"betas[1]", b1, 0, 1, LRE_P_HI_OPEN | LRE_P_PAIR, NULL}}, {HP_BETA2, {"betas[2]", b2, 0, 1, LRE_P_HI_OPEN, NULL}}
 #define LR(def) NONNEG("lr", HP_LR, def)
 #define WD(def) NONNEG("weight_decay", HP_WEIGHT_DECAY, def)
@@ -29,14 +32,14 @@ typedef struct hp_spec {
 
 /* PyTorch 1.13's parameters and defaults for each optimizer. */
 static const hp_spec sgd_hp[] = {
-    {HP_LR, {"lr", NAN, 0, INF, LRE_P_REQUIRED, NULL}}, NONNEG("momentum", HP_MOMENTUM, 0),
+    {HP_LR, {"lr", NAN, 0, INF, FIN | LRE_P_REQUIRED, NULL}}, NONNEG("momentum", HP_MOMENTUM, 0),
     NONNEG("dampening", HP_DAMPENING, 0), WD(0), BOOL("nesterov", HP_NESTEROV), MAXIMIZE};
 static const hp_spec adam_hp[] = {LR(1e-3), BETAS(0.9, 0.999), EPS(1e-8), WD(0), BOOL("amsgrad", HP_AMSGRAD),
                                   MAXIMIZE, BOOL("epsilon_hat", HP_EPSILON_HAT)};
 static const hp_spec adamw_hp[] = {LR(1e-3), BETAS(0.9, 0.999), EPS(1e-8), WD(1e-2), BOOL("amsgrad", HP_AMSGRAD),
                                    MAXIMIZE};
 static const hp_spec adagrad_hp[] = {LR(1e-2), NONNEG("lr_decay", HP_LR_DECAY, 0), WD(0),
-                                     {HP_INITIAL_ACC, {"initial_accumulator_value", 0, 0, INF, LRE_P_FIXED, NULL}},
+                                     {HP_INITIAL_ACC, {"initial_accumulator_value", 0, 0, INF, FIN | LRE_P_FIXED, NULL}},
                                      EPS(1e-10), MAXIMIZE};
 static const hp_spec rmsprop_hp[] = {LR(1e-2), {HP_ALPHA, {"alpha", 0.99, 0, 1, 0, NULL}}, EPS(1e-8), WD(0),
                                      NONNEG("momentum", HP_MOMENTUM, 0), BOOL("centered", HP_CENTERED), MAXIMIZE};
@@ -47,9 +50,9 @@ static const hp_spec nadam_hp[] = {LR(2e-3), BETAS(0.9, 0.999), EPS(1e-8), WD(0)
 static const hp_spec radam_hp[] = {LR(1e-3), BETAS(0.9, 0.999), EPS(1e-8), WD(0), MAXIMIZE};
 static const hp_spec rprop_hp[] = {LR(1e-2),
                                    {HP_ETA_MINUS, {"etas[1]", 0.5, 0, 1, LRE_P_LO_OPEN | LRE_P_HI_OPEN | LRE_P_PAIR, NULL}},
-                                   {HP_ETA_PLUS, {"etas[2]", 1.2, 1, INF, LRE_P_LO_OPEN, NULL}},
-                                   {HP_STEP_MIN, {"step_sizes[1]", 1e-6, 0, INF, LRE_P_PAIR, NULL}},
-                                   {HP_STEP_MAX, {"step_sizes[2]", 50, 0, INF, 0, NULL}},
+                                   {HP_ETA_PLUS, {"etas[2]", 1.2, 1, INF, FIN | LRE_P_LO_OPEN, NULL}},
+                                   {HP_STEP_MIN, {"step_sizes[1]", 1e-6, 0, INF, FIN | LRE_P_PAIR, NULL}},
+                                   {HP_STEP_MAX, {"step_sizes[2]", 50, 0, INF, FIN, NULL}},
                                    MAXIMIZE};
 static const hp_spec asgd_hp[] = {LR(1e-2), NONNEG("lambd", HP_LAMBD, 1e-4), NONNEG("alpha", HP_ALPHA, 0.75),
                                   NONNEG("t0", HP_T0, 1e6), WD(0), MAXIMIZE};
@@ -131,7 +134,11 @@ static int check_relations(int kind, const double *hp, int momentum_scheduled, c
 
 /* Parses params over base values (the optimizer's defaults, or the spec's).
  * Parameters given as schedules go to sched[] (retained, replacing what is
- * there) and stand in the values with their default. */
+ * there) and stand in the values with their default.
+ *
+ * As in PyTorch, a required hyper-parameter (SGD's lr) need not have a
+ * default when every group gives it: the defaults (base == NULL) may leave it
+ * NaN, and a group that then has no value of it is refused. */
 static int parse_hps(int kind, const double *base, const lre_param *params, size_t nparams, double *hp,
                      lre_schedule **sched, lre_error *err)
 {
@@ -143,10 +150,8 @@ static int parse_hps(int kind, const double *base, const lre_param *params, size
     lre_schedule *given[HP_COUNT] = {0};
     for (size_t i = 0; i < d->nhp; i++) {
         spec[i] = d->hp[i].spec;
-        if (base) {
-            spec[i].def = base[d->hp[i].hp];
-            spec[i].flags &= ~(unsigned)LRE_P_REQUIRED;
-        }
+        spec[i].flags &= ~(unsigned)LRE_P_REQUIRED;
+        if (base) spec[i].def = base[d->hp[i].hp];
     }
     for (size_t k = 0; k < nparams; k++) {
         if (!params[k].schedule) {
@@ -160,13 +165,22 @@ static int parse_hps(int kind, const double *base, const lre_param *params, size
             return lre_error_set(err, LRE_EINVAL, "%s: %s is a switch and can not be scheduled", d->name, hs->spec.name);
         given[hs->hp] = params[k].schedule;
         size_t i = (size_t)(hs - d->hp);
-        spec[i].flags &= ~(unsigned)LRE_P_REQUIRED;
         if (isnan(spec[i].def)) spec[i].def = 0;
     }
     int rc = lre__parse_params(d->name, spec, d->nhp, plain, nplain, vals, NULL, err);
     if (rc) return rc;
     for (int i = 0; i < HP_COUNT; i++) hp[i] = 0;
-    for (size_t i = 0; i < d->nhp; i++) hp[d->hp[i].hp] = vals[i];
+    for (size_t i = 0; i < d->nhp; i++) {
+        int h = d->hp[i].hp;
+        hp[h] = vals[i];
+        if (base && isnan(hp[h])) { /* a group, without a value and without a default */
+            if (!sched || !sched[h])
+                return lre_error_set(err, LRE_EINVAL,
+                                     "%s: missing required parameter '%s' (given neither to this group nor as a default)",
+                                     d->name, d->hp[i].spec.name);
+            hp[h] = 0; /* scheduled: the schedule gives it */
+        }
+    }
     rc = check_relations(kind, hp, given[HP_MOMENTUM] || (sched && sched[HP_MOMENTUM]), d->name, err);
     if (rc) return rc;
     for (int h = 0; h < HP_COUNT; h++) {

@@ -18,7 +18,9 @@ int lre__spec_index(const lre_pspec *spec, size_t nspec, const char *name)
 static void describe_range(const lre_pspec *ps, char *buf, size_t size)
 {
     const char *kind = (ps->flags & LRE_P_INT) ? "a whole number " : "";
-    if (isinf(ps->hi))
+    if (isinf(ps->lo) && isinf(ps->hi))
+        snprintf(buf, size, "a number");
+    else if (isinf(ps->hi))
         snprintf(buf, size, "%s%s %.17g", kind, (ps->flags & LRE_P_LO_OPEN) ? ">" : ">=", ps->lo);
     else if (isinf(ps->lo))
         snprintf(buf, size, "%s%s %.17g", kind, (ps->flags & LRE_P_HI_OPEN) ? "<" : "<=", ps->hi);
@@ -37,6 +39,8 @@ int lre__check_value(const char *who, const lre_pspec *ps, double v, lre_error *
     if (ok && (ps->flags & LRE_P_INT) && (isinf(v) || v != floor(v))) ok = 0;
     if (ok) ok = (ps->flags & LRE_P_LO_OPEN) ? v > ps->lo : v >= ps->lo;
     if (ok) ok = (ps->flags & LRE_P_HI_OPEN) ? v < ps->hi : v <= ps->hi;
+    if (ok && (ps->flags & LRE_P_FINITE) && isinf(v))
+        return lre_error_set(err, LRE_ENONFINITE, "%s: %s must be finite, got %.17g", who, ps->name, v);
     if (!ok) {
         char range[96];
         describe_range(ps, range, sizeof range);

@@ -87,17 +87,22 @@ static const lre_pspec cyclic_spec[] = {{"base_lr", NAN, 0, INF, REQ, NULL},
                                         {"mode", MODE_TRIANGULAR, 0, 2, CHOICE, "triangular|triangular2|exp_range"},
                                         {"gamma", 1, 0, INF, LO_OPEN, NULL}};
 
-enum { OC_MAX_LR, OC_TOTAL, OC_PCT, OC_ANNEAL, OC_DIV, OC_FINAL_DIV, OC_THREE, OC_BASE_MOM, OC_MAX_MOM };
+/* PyTorch OneCycleLR checks only total_steps > 0 and pct_start in [0, 1]: the
+ * momenta are any numbers (its own tests use 20 and 22), checked by the
+ * optimizer that consumes them; cycle_momentum = false leaves the optimizer's
+ * momentum alone, so it is meaningless for one_cycle_momentum. */
+enum { OC_MAX_LR, OC_TOTAL, OC_PCT, OC_ANNEAL, OC_DIV, OC_FINAL_DIV, OC_THREE, OC_BASE_MOM, OC_MAX_MOM, OC_CYCLE_MOM };
 enum { ANNEAL_COS, ANNEAL_LINEAR };
 static const lre_pspec one_cycle_spec[] = {{"max_lr", NAN, 0, INF, REQ, NULL},
                                            {"total_steps", NAN, 1, INF, REQ | INT, NULL},
-                                           {"pct_start", 0.3, 0, 1, LO_OPEN | LRE_P_HI_OPEN, NULL},
+                                           {"pct_start", 0.3, 0, 1, 0, NULL},
                                            {"anneal_strategy", ANNEAL_COS, 0, 1, CHOICE, "cos|linear"},
                                            {"div_factor", 25, 0, INF, LO_OPEN, NULL},
                                            {"final_div_factor", 1e4, 0, INF, LO_OPEN, NULL},
                                            {"three_phase", 0, 0, 1, BOOL, NULL},
-                                           {"base_momentum", 0.85, 0, 1, 0, NULL},
-                                           {"max_momentum", 0.95, 0, 1, 0, NULL}};
+                                           {"base_momentum", 0.85, -INF, INF, 0, NULL},
+                                           {"max_momentum", 0.95, -INF, INF, 0, NULL},
+                                           {"cycle_momentum", 1, 0, 1, BOOL, NULL}};
 
 enum { WSD_LR, WSD_WARMUP, WSD_STABLE, WSD_DECAY_STEPS, WSD_DECAY, WSD_MIN_LR };
 enum { DECAY_LINEAR, DECAY_COSINE, DECAY_SQRT };
@@ -222,9 +227,13 @@ int lre__kind_check(const lre_schedule *s, lre_error *err)
         break;
     case K_ONE_CYCLE:
     case K_ONE_CYCLE_MOMENTUM:
-        if (p[OC_PCT] * p[OC_TOTAL] < 2)
-            return lre_error_set(err, LRE_EINVAL, "%s: pct_start * total_steps must be >= 2, got %.17g", who,
-                             p[OC_PCT] * p[OC_TOTAL]);
+        /* The warm-up phase ends at step pct_start * total_steps - 1; at 0 its
+         * width is 0 and PyTorch divides by zero (at < 1 the second phase
+         * simply starts before step 0, as in PyTorch). */
+        if (p[OC_PCT] * p[OC_TOTAL] == 1)
+            return lre_error_set(err, LRE_EINVAL, "%s: pct_start * total_steps must not be 1 (a warm-up phase ending at step 0)", who);
+        if (s->kind == K_ONE_CYCLE_MOMENTUM && !p[OC_CYCLE_MOM])
+            return lre_error_set(err, LRE_EINVAL, "%s: cycle_momentum is false: leave the momentum unscheduled instead", who);
         break;
     default:
         break;
