@@ -88,7 +88,7 @@ describe("lrengine train", function()
     local big = config("big2.lua", small:format(FASHION):gsub("epochs = 3", "epochs = 100000"))
     local code, _, err = sh.run("sh -c '" .. sh.bin .. " train " .. big .. " --checkpoint " .. ck
       .. " & pid=$!; sleep 2; kill -INT $pid; wait $pid'")
-    assert.are_not.equal(0, code)
+    assert.are.equal(130, code)
     assert.matches("interrupted at step %d+; checkpoint written", err)
     local rc, out = sh.lre("train " .. big .. " --resume " .. ck .. " --epochs 1 --quiet")
     assert.are.equal(0, rc)
@@ -163,5 +163,68 @@ describe("lrengine find-lr", function()
     local lr = tonumber(out:match("suggested lr=([%d.e%-+]+)"))
     assert.is_true(lr >= 1e-3 and lr <= 3, out)
     assert.matches("^lr,loss\n", sh.slurp(dir .. "/lr.csv"))
+  end)
+
+  local function syn_config()
+    local train = synthetic_csv(dir .. "/syn2.csv", 2000, 3)
+    return config("syn2.lua", 'return {data = {source = "csv", train = "' .. train .. '", test = "' .. train
+      .. '", validation = 100}, model = {kind = "softmax"}, optimizer = {"sgd", lr = 0.1}, batch_size = 32}')
+  end
+
+  it("prints one parseable JSON document with the suggestion for --format json", function()
+    local json = require "dkjson"
+    local code, out, err = sh.lre("find-lr " .. syn_config() .. " --steps 100 --format json")
+    assert.are.equal(0, code, err)
+    local doc = json.decode(out)
+    assert.is_table(doc, out)
+    assert.is_number(doc.suggested_lr)
+    assert.are.equal(#doc.lr, #doc.loss)
+    assert.matches("suggested lr=", err) -- the summary goes to stderr when stdout carries the JSON
+  end)
+
+  it("reports Ctrl-C as an interruption with exit 130, not as a divergence with a suggestion", function()
+    local cfg = syn_config()
+    local code, out, err = sh.run("sh -c '" .. sh.bin .. " find-lr " .. cfg
+      .. " --steps 1000000 --format csv & pid=$!; sleep 1; kill -INT $pid; wait $pid'")
+    assert.are.equal(130, code)
+    assert.matches("interrupted after %d+ of 1000000 steps", err)
+    assert.is_nil(out:match("suggested"))
+  end)
+end)
+
+describe("lrengine train configs", function()
+  it("reads data paths relative to the config's directory", function()
+    local sub = dir .. "/project"
+    os.execute("mkdir -p " .. sub .. "/data")
+    synthetic_csv(sub .. "/data/rel.csv", 300, 5)
+    local cfg = sh.write(sub .. "/rel.lua", 'return {data = {source = "csv", train = "data/rel.csv", test = "data/rel.csv",'
+      .. ' validation = 20}, model = {kind = "softmax"}, optimizer = {"sgd", lr = 0.1}, epochs = 1}')
+    local code, out, err = sh.lre("train " .. cfg .. " --quiet")
+    assert.are.equal(0, code, err)
+    assert.matches("final test_acc", out)
+  end)
+
+  it("warns when --epochs changes the length of a run a schedule was planned for", function()
+    local train = synthetic_csv(dir .. "/syn3.csv", 300, 6)
+    local cfg = config("planned.lua", 'local lre = require "lrengine"; return {data = {source = "csv", train = "'
+      .. train .. '", test = "' .. train .. '", validation = 20}, model = {kind = "softmax"},'
+      .. ' optimizer = {"sgd", lr = 0.1}, schedule = lre.schedule.cosine{lr = 0.1, t_max = 50}, epochs = 2}')
+    local code, _, err = sh.lre("train " .. cfg .. " --quiet --epochs 3")
+    assert.are.equal(0, code, err)
+    assert.matches("warning: %-%-epochs 3 changes the run from the config's 2 epochs", err)
+    code, _, err = sh.lre("train " .. cfg .. " --quiet --epochs 2")
+    assert.are.equal(0, code)
+    assert.is_nil(err:match("warning"))
+  end)
+
+  it("refuses numbers that do not convert: 1e300, NaN, infinity, 2.5 epochs", function()
+    for _, v in ipairs{"1e300", "0/0", "math.huge", "2.5", "-1"} do
+      local code, _, err = sh.lre("train " .. config("num.lua", "return {epochs = " .. v .. "}") .. " --quiet")
+      assert.are.equal(1, code, v)
+      assert.matches("epochs must be a whole number in %[0, ", err)
+    end
+    local code, _, err = sh.lre("train " .. config("seed.lua", "return {seed = math.maxinteger, epochs = 0,"
+      .. " optimizer = {'sgd', lr = 0.1}, data = {source = 'csv', train = '" .. dir .. "/syn3.csv', test = '" .. dir .. "/syn3.csv', validation = 20}}") .. " --quiet")
+    assert.are.equal(0, code, err)
   end)
 end)

@@ -5,7 +5,20 @@
 -- and returned as a string in one of the formats: ascii, csv, json, svg.
 local M = {}
 
-local function fmt17(v) return string.format("%.17g", v) end
+-- The shortest decimal that reads back as the same double (0.1, not
+-- 0.10000000000000001); "nan", "inf" and "-inf" for the non-finite (JSON
+-- writes those as null).
+local function shortest(v)
+  if v ~= v then return "nan" end
+  if v == math.huge then return "inf" end
+  if v == -math.huge then return "-inf" end
+  for digits = 15, 16 do
+    local s = string.format("%." .. digits .. "g", v)
+    if tonumber(s) == v then return s end
+  end
+  return string.format("%.17g", v)
+end
+M.shortest = shortest
 
 local function range(values, log)
   local lo, hi = math.huge, -math.huge
@@ -38,8 +51,8 @@ function M.csv(chart)
   for _, s in ipairs(chart.series) do head[#head + 1] = s.name end
   local out = {table.concat(head, ",")}
   for i, x in ipairs(chart.x) do
-    local row = {math.type(x) == "integer" and tostring(x) or fmt17(x)}
-    for _, s in ipairs(chart.series) do row[#row + 1] = fmt17(s.values[i]) end
+    local row = {math.type(x) == "integer" and tostring(x) or shortest(x)}
+    for _, s in ipairs(chart.series) do row[#row + 1] = shortest(s.values[i]) end
     out[#out + 1] = table.concat(row, ",")
   end
   return table.concat(out, "\n") .. "\n"
@@ -49,7 +62,11 @@ end
 function M.json(chart)
   local function list(t)
     local parts = {}
-    for i, v in ipairs(t) do parts[i] = math.type(v) == "integer" and tostring(v) or fmt17(v) end
+    for i, v in ipairs(t) do
+      if math.type(v) == "integer" then parts[i] = tostring(v)
+      elseif v ~= v or v == math.huge or v == -math.huge then parts[i] = "null"
+      else parts[i] = shortest(v) end
+    end
     return "[" .. table.concat(parts, ",") .. "]"
   end
   local parts = {}

@@ -160,11 +160,18 @@ int cmd_plot(int argc, char **argv)
     plot_opts o = {NULL, 100, NULL, NULL, NULL};
     int rc = plot_parse(argc, argv, &o, plot_usage, 1);
     if (rc >= 0) return rc;
-    if (!o.format) {
-        size_t len = o.output ? strlen(o.output) : 0;
-        if (len > 4 && !strcmp(o.output + len - 4, ".svg")) o.format = "svg";
-        else o.format = !o.output && isatty(STDOUT_FILENO) ? "ascii" : "csv";
+    if (!o.format && o.output) {
+        /* the format from the file's extension; one it cannot write is refused,
+         * never silently written as CSV */
+        static const char *const by_ext[][2] = {{".svg", "svg"}, {".csv", "csv"}, {".json", "json"}, {".txt", "ascii"}};
+        const char *dot = strrchr(o.output, '.');
+        for (size_t i = 0; dot && i < sizeof by_ext / sizeof by_ext[0] && !o.format; i++)
+            if (!strcmp(dot, by_ext[i][0])) o.format = by_ext[i][1];
+        if (!o.format)
+            return cli_error(LRE_EXIT_USAGE, "cannot tell the format of %s: name it .svg, .csv, .json or .txt, or give --format",
+                             o.output);
     }
+    if (!o.format) o.format = isatty(STDOUT_FILENO) ? "ascii" : "csv";
     if (strcmp(o.format, "ascii") && strcmp(o.format, "csv") && strcmp(o.format, "json") && strcmp(o.format, "svg"))
         return cli_error(LRE_EXIT_USAGE, "--format must be ascii, csv, json or svg, got '%s'", o.format);
     return plot_run(&o, 1);

@@ -59,6 +59,12 @@ static void on_epoch(void *ud, const train_epoch_info *i)
     fflush(stdout);
 }
 
+static void on_warning(void *ud, const char *msg)
+{
+    end_bar(ud);
+    cli_error(0, "warning: %s", msg);
+}
+
 int cmd_train(int argc, char **argv)
 {
     train_options o = {-1, -1, -1, NULL, NULL, NULL, &cli_interrupted, {0}};
@@ -92,7 +98,7 @@ int cmd_train(int argc, char **argv)
     }
     show.optimizer = c.optimizer;
     show.batch_size = c.batch_size;
-    o.events = (train_events){&show, on_start, on_progress, on_epoch};
+    o.events = (train_events){&show, on_start, on_progress, on_epoch, on_warning};
     train_result r;
     train_status st = train_run(&c, &o, &r);
     end_bar(&show);

@@ -62,6 +62,7 @@ typedef struct train_events {
     void (*start)(void *ud, const train_start_info *info);
     void (*progress)(void *ud, const train_progress_info *info);
     void (*epoch)(void *ud, const train_epoch_info *info);
+    void (*warning)(void *ud, const char *msg);
 } train_events;
 
 /* What the command line adds or overrides. */
@@ -76,7 +77,7 @@ typedef struct train_result {
     train_status status;
     long long steps;
     double test_acc, test_loss;
-    int warned;                     /* msg holds a warning (status OK) */
+    int warned;                     /* a warning was reported (train_events.warning) */
     char msg[TRAIN_MSG_SIZE];       /* why it failed or stopped, or a warning */
 } train_result;
 

@@ -139,6 +139,15 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
 {
     memset(r, 0, sizeof *r);
     char msg[TRAIN_MSG_SIZE];
+    if (o->epochs >= 0 && o->epochs != c->epochs && c->schedules.n) {
+        /* a schedule planned in steps (a cosine's t_max) does not stretch with the run */
+        r->warned = 1;
+        snprintf(r->msg, sizeof r->msg,
+                 "--epochs %lld changes the run from the config's %lld epochs; schedules that read the run's "
+                 "length (ctx.total_steps, ctx.steps_per_epoch) follow it, schedules planned in steps do not",
+                 o->epochs, c->epochs);
+        if (o->events.warning) o->events.warning(o->events.ud, r->msg);
+    }
     if (o->epochs >= 0) c->epochs = o->epochs;
     if (o->seed >= 0) c->seed = o->seed;
     if (o->threads >= 0) c->threads = o->threads;

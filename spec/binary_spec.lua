@@ -1,0 +1,113 @@
+-- The lrengine binary: its subcommands, options, output formats and exit
+-- codes.
+local sh = require "support.sh"
+
+local dir = sh.tmpdir()
+local function script(name, text) return sh.write(dir .. "/" .. name, text) end
+
+describe("the lrengine binary", function()
+  it("prints help and version, exit 0", function()
+    for _, args in ipairs{"--help", "--version", "run --help", "plot --help", "check --help", "train --help",
+                          "find-lr --help"} do
+      local code, out = sh.lre(args)
+      assert.are.equal(0, code, args)
+      assert.is_true(#out > 0)
+    end
+  end)
+  it("exits 2 on usage errors", function()
+    for _, args in ipairs{"", "frobnicate", "plot", "plot x.lua --steps -3", "plot x.lua --format png",
+                          "check x.lua --bogus", "train", "train c.lua --epochs x"} do
+      local code, _, err = sh.lre(args)
+      assert.are.equal(2, code, args)
+      assert.is_true(#err > 0)
+    end
+  end)
+  it("plots csv that reads back exactly, and json and svg", function()
+    local code, out = sh.lre("plot examples/schedules/one_cycle.lua --steps 200 --format csv")
+    assert.are.equal(0, code)
+    local lines = {}
+    for l in out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    assert.are.equal("step,lr,momentum", lines[1])
+    assert.are.equal(201, #lines)
+    local lre = require "lrengine"
+    local want = lre.schedule.one_cycle{max_lr = 0.1, total_steps = 200, pct_start = 0.3}:at(57)
+    local step, lr = lines[59]:match("^(%d+),([^,]+),")
+    assert.are.equal("57", step)
+    assert.are.equal(want, tonumber(lr))
+    code, out = sh.lre("plot examples/schedules/cyclic.lua --steps 50 --format json")
+    assert.are.equal(0, code)
+    assert.matches('^{"step":%[0,1,2', out)
+    local svg = dir .. "/curve.svg"
+    code = sh.lre("plot examples/schedules/warmup_cosine.lua --steps 1000 --output " .. svg)
+    assert.are.equal(0, code)
+    local text = sh.slurp(svg)
+    assert.matches("^<svg", text)
+    assert.matches("<polyline", text)
+  end)
+  it("feeds a metric trace to metric-driven schedules", function()
+    local m = {}
+    for i = 1, 40 do m[i] = tostring(1 + (i % 2) * 0.001) end
+    local metrics = sh.write(dir .. "/metrics.txt", table.concat(m, "\n") .. "\n")
+    local code, out = sh.lre("plot examples/schedules/plateau_cooldown.lua --steps 40 --format csv --metrics " .. metrics)
+    assert.are.equal(0, code)
+    assert.matches("^step,lr\n0,0.1", out)
+    assert.matches("\n39,0.000390625", out)
+  end)
+  it("checks and plots every example schedule", function()
+    local n = 0
+    for f in io.popen("ls examples/schedules/*.lua"):lines() do
+      local code, out, err = sh.lre("check " .. f .. " --steps 500")
+      assert.are.equal(0, code, f .. ": " .. err)
+      code = sh.lre("plot " .. f .. " --steps 300 --format ascii")
+      assert.are.equal(0, code, f)
+      n = n + 1
+    end
+    assert.is_true(n >= 10)
+  end)
+  it("runs a Lua program that compares rates on a linear regression", function()
+    local code, out = sh.lre("run examples/linear_regression.lua")
+    assert.are.equal(0, code)
+    assert.matches("constant%s+final loss", out)
+    assert.matches("adam%s+final loss", out)
+  end)
+  it("runs programs that require C modules (the embedded Lua exports its API)", function()
+    local code, out, err = sh.lre("run " .. script("cmod.lua", "print(type(require('lfs').currentdir()))"))
+    assert.are.equal(0, code, err)
+    assert.are.equal("string\n", out)
+  end)
+  it("reports a runtime error of a program with a traceback, exit 1", function()
+    local code, _, err = sh.lre("run " .. script("boom.lua", "error('boom')"))
+    assert.are.equal(1, code)
+    assert.matches("^lrengine: .*boom.lua:1: boom\nstack traceback", err)
+  end)
+  it("stops on Ctrl-C with exit 130", function()
+    local code, _, err = sh.run("sh -c '" .. sh.bin .. " run " .. script("spin.lua", "while true do end")
+      .. " & pid=$!; sleep 1; kill -INT $pid; wait $pid'")
+    assert.are.equal(130, code)
+    assert.matches("interrupted!", err)
+  end)
+
+  it("refuses an output format it cannot write instead of writing CSV under its name", function()
+    local out = dir .. "/curve.png"
+    local code, _, err = sh.lre("plot examples/schedules/warmup_cosine.lua --output " .. out)
+    assert.are.equal(2, code)
+    assert.matches("cannot tell the format of .*curve.png", err)
+    assert.is_nil(io.open(out))
+  end)
+
+  it("prints the shortest number that reads back, and nan for NaN", function()
+    local code, out = sh.lre("plot " .. script("tenth.lua", "return function() return 0.1 end") .. " --steps 2 --format csv")
+    assert.are.equal(0, code)
+    assert.are.equal("step,lr\n0,0.1\n1,0.1\n", out)
+    local plot = require("lrengine.plot")
+    assert.are.equal("nan", plot.shortest(0 / 0))
+    assert.are.equal("0.30000000000000004", plot.shortest(0.1 + 0.2))
+    assert.matches('%[null,1%]', plot.json{x = {0, 1}, series = {{name = "lr", values = {0 / 0, 1}}}, xlabel = "step"})
+  end)
+
+  it("names the reason a metrics file cannot be opened", function()
+    local code, _, err = sh.lre("plot examples/schedules/plateau_cooldown.lua --metrics " .. dir .. "/none.txt")
+    assert.are.equal(1, code)
+    assert.matches("cannot open metrics file .*none.txt: No such file or directory", err)
+  end)
+end)
