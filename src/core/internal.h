@@ -54,6 +54,14 @@ int lre__check_value(const char *who, const lre_pspec *ps, double v, lre_error *
 /* Index of name in spec, or -1. */
 int lre__spec_index(const lre_pspec *spec, size_t nspec, const char *name);
 
+/* a * b into *out, or 0 when the product does not fit in a size_t. */
+static inline int lre__mul_size(size_t a, size_t b, size_t *out)
+{
+    if (b && a > SIZE_MAX / b) return 0;
+    *out = a * b;
+    return 1;
+}
+
 /* ---- byte streams (stream.c) ---- */
 
 typedef struct lre_buf {

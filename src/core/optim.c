@@ -5,6 +5,7 @@
  * computed here once, in double. */
 #include "optim_internal.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,9 +281,16 @@ int lre_optim_add_group(lre_optim *o, lre_dtype dtype, void *params, const void 
     const char *name = defs[o->kind].name;
     if (dtype != LRE_F32 && dtype != LRE_F64) return fail(o, LRE_EINVAL, "%s: unknown dtype", name);
     if (n > 0 && (!params || !grads)) return fail(o, LRE_EINVAL, "%s: params and grads must not be NULL", name);
+    size_t bytes;
+    if (!lre__mul_size(n, lre__dtype_size(dtype), &bytes))
+        return fail(o, LRE_EINVAL, "%s: a group of %zu parameters is larger than memory", name, n);
     if (o->ngroups == o->cap) {
+        if (o->cap > INT_MAX / 2) return fail(o, LRE_EINVAL, "%s: too many groups (%d)", name, o->ngroups);
         int cap = o->cap ? 2 * o->cap : 4;
-        lre_group *gs = realloc(o->groups, (size_t)cap * sizeof *gs);
+        size_t gbytes;
+        if (!lre__mul_size((size_t)cap, sizeof(lre_group), &gbytes))
+            return fail(o, LRE_EINVAL, "%s: too many groups (%d)", name, o->ngroups);
+        lre_group *gs = realloc(o->groups, gbytes);
         if (!gs) return fail(o, LRE_ENOMEM, "%s: out of memory", name);
         o->groups = gs;
         o->cap = cap;

@@ -104,6 +104,9 @@ static int parse_one(const char *who, const lre_pspec *spec, size_t nspec, const
             return LRE_OK;
         }
         if (!p->list) return lre_error_set(err, LRE_EINVAL, "%s: %s must be a list of numbers", who, ps->name);
+        size_t bytes;
+        if (!lre__mul_size(p->len, sizeof(double), &bytes))
+            return lre_error_set(err, LRE_EINVAL, "%s: %s has %zu entries: too many", who, ps->name, p->len);
         for (size_t k = 0; k < p->len; k++) {
             lre_pspec item = *ps;
             char name[64];

@@ -50,6 +50,9 @@ int lre_schedule_new(lre_schedule **out, const char *kind, const lre_param *para
                              def->min_children ? "" : "at most ", nchildren);
         return lre_error_set(err, LRE_EINVAL, "%s: needs at least one inner schedule", def->name);
     }
+    size_t child_bytes;
+    if (!lre__mul_size(nchildren, sizeof *children, &child_bytes))
+        return lre_error_set(err, LRE_EINVAL, "%s: %zu inner schedules: too many", def->name, nchildren);
     for (size_t i = 0; i < nchildren; i++)
         if (!children[i]) return lre_error_set(err, LRE_EINVAL, "%s: inner schedule %zu is NULL", def->name, i + 1);
 
@@ -62,13 +65,14 @@ int lre_schedule_new(lre_schedule **out, const char *kind, const lre_param *para
     for (size_t i = 0, l = 0; i < nspec; i++) {
         if (!(def->spec[i].flags & LRE_P_LIST)) continue;
         s->nlist[l] = lists[i].n;
-        s->list[l] = malloc((lists[i].n ? lists[i].n : 1) * sizeof(double));
+        size_t bytes = (lists[i].n ? lists[i].n : 1) * sizeof(double); /* fits: lre__parse_params checked it */
+        s->list[l] = malloc(bytes);
         if (!s->list[l]) goto nomem;
-        if (lists[i].n) memcpy(s->list[l], lists[i].v, lists[i].n * sizeof(double));
+        if (lists[i].n) memcpy(s->list[l], lists[i].v, bytes);
         l++;
     }
     if (nchildren) {
-        s->child = malloc(nchildren * sizeof *s->child);
+        s->child = malloc(child_bytes);
         if (!s->child) goto nomem;
         for (size_t i = 0; i < nchildren; i++) s->child[i] = lre_schedule_retain(children[i]);
         s->nchild = nchildren;
@@ -299,6 +303,8 @@ void lre_schedule_reset(lre_schedule *s)
 int lre_schedule_curve(lre_schedule *s, double *out, size_t n, const double *metrics, size_t nmetrics,
                        lre_error *err)
 {
+    if (n > (uint64_t)LRE_STEP_MAX)
+        return lre_error_set(err, LRE_EINVAL, "%s: curve of %zu steps: at most 2^53", lre_schedule_kind(s), n);
     for (size_t t = 0; t < n; t++) {
         int rc = eval(s, (int64_t)t, &out[t], err);
         if (rc) return rc;

@@ -33,9 +33,13 @@ enum { HEADER_SIZE = 8 + 4 + 4 + 4 + 8 + 8 + 8 };
 void lre__buf_put(lre_buf *b, const void *p, size_t n)
 {
     if (b->failed) return;
+    if (n > SIZE_MAX - b->len) { /* the length would wrap */
+        b->failed = 1;
+        return;
+    }
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n) cap *= 2;
+        while (cap < b->len + n) cap = cap > SIZE_MAX / 2 ? b->len + n : 2 * cap;
         unsigned char *d = realloc(b->data, cap);
         if (!d) {
             b->failed = 1;
