@@ -118,7 +118,17 @@ describe("lre.optim", function()
   it("names the optimizer, the parameter, the range and the value", function()
     assert.has_error(function() setup("adam", {betas = {0.9, 1.5}}) end,
       "bad argument #1 to 'adam' (betas[2] must be in [0, 1), got 1.5)")
-    assert.has_error(function() setup("sgd", {}) end, "bad argument #1 to 'sgd' (missing required parameter 'lr')")
+    assert.has_error(function() setup("sgd", {}) end,
+      "bad argument #1 to 'sgd' (missing required parameter 'lr' (given neither to this group nor as a default))")
+  end)
+  it("accepts a required hyper-parameter given by every group instead of as a default, as PyTorch does", function()
+    local p1, g1, p2, g2 = lre.tensor{1, 2}, lre.tensor{1, 1}, lre.tensor{3}, lre.tensor{1}
+    local opt = lre.optim.sgd{{params = p1, grads = g1, lr = 0.1}, {params = p2, grads = g2, lr = 0.5}}
+    opt:step()
+    assert.are.same({0.9, 1.9}, p1:totable())
+    assert.are.same({2.5}, p2:totable())
+    assert.has_error(function() lre.optim.sgd{{params = p1, grads = g1, lr = 0.1}, {params = p2, grads = g2}} end,
+      "bad argument #1 to 'sgd' (group 2: missing required parameter 'lr' (given neither to this group nor as a default))")
   end)
   it("refuses a non-finite gradient and leaves parameters as they were", function()
     local opt, p, g = setup("adam", {lr = 0.1})

@@ -179,6 +179,12 @@ lre_host *lre_host_new(const char *name, const lre_script_limits *limits)
 }
 
 lua_State *lre_host_state(lre_host *h) { return h->L; }
+
+const char *lre_host_basename(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
 const char *lre_host_name(const lre_host *h) { return h->name; }
 
 lre_host *lre_host_retain(lre_host *h)
@@ -275,10 +281,8 @@ int lre_host_dofile(lre_host *h, const char *path, lre_error *err)
         free(text);
         return lre_error_set(err, LRE_EIO, "cannot read %s: %s", path, bad ? strerror(bad) : "the file shrank");
     }
-    /* the chunk is named by its file name alone: messages stay short */
-    const char *base = strrchr(path, '/');
     char chunkname[160];
-    snprintf(chunkname, sizeof chunkname, "@%s", base ? base + 1 : path);
+    snprintf(chunkname, sizeof chunkname, "@%s", lre_host_basename(path));
     int status = luaL_loadbufferx(h->L, text, len, chunkname, "t");
     free(text);
     return run_loaded(h, status, err);

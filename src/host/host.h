@@ -19,6 +19,9 @@ typedef struct lre_host lre_host;
  * library when unsandboxed, the sandbox otherwise. `name` names the host in
  * limit messages. NULL on out of memory. */
 lre_host *lre_host_new(const char *name, const lre_script_limits *limits);
+/* The file name of a path ("a/b/c.lua" -> "c.lua"): how the host names a
+ * script in messages, so they stay short and do not depend on where it lies. */
+const char *lre_host_basename(const char *path);
 lua_State *lre_host_state(lre_host *h);
 const char *lre_host_name(const lre_host *h);
 lre_host *lre_host_retain(lre_host *h);

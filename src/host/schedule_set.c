@@ -101,8 +101,7 @@ int lre_script_load_schedules(const char *path, const lre_script_limits *limits,
                               lre_error *err)
 {
     set->n = 0;
-    const char *base = strrchr(path, '/');
-    lre_host *h = lre_host_new(base ? base + 1 : path, limits);
+    lre_host *h = lre_host_new(lre_host_basename(path), limits);
     if (!h) return lre_error_set(err, LRE_ENOMEM, "%s: out of memory", path);
     int rc = lre_host_dofile(h, path, err);
     if (!rc) rc = lre_host_toschedules(h, set, err);

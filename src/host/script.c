@@ -10,8 +10,7 @@ static int load(lre_schedule **out, const char *path, const char *chunk, size_t 
                 const lre_script_limits *limits, lre_error *err)
 {
     *out = NULL;
-    const char *base = path ? strrchr(path, '/') : NULL;
-    if (path) name = base ? base + 1 : path;
+    if (path) name = lre_host_basename(path);
     lre_host *h = lre_host_new(name, limits);
     if (!h) return lre_error_set(err, LRE_ENOMEM, "%s: out of memory", name);
     int rc = path ? lre_host_dofile(h, path, err) : lre_host_dostring(h, chunk, len, name, err);

@@ -17,9 +17,8 @@ struct lre_script {
 int lre_script_open(lre_script **out, const char *path, const lre_script_limits *limits, lre_error *err)
 {
     *out = NULL;
-    const char *base = strrchr(path, '/');
     lre_script *s = calloc(1, sizeof *s);
-    if (!s || !(s->h = lre_host_new(base ? base + 1 : path, limits))) {
+    if (!s || !(s->h = lre_host_new(lre_host_basename(path), limits))) {
         free(s);
         return lre_error_set(err, LRE_ENOMEM, "%s: out of memory", path);
     }

@@ -106,24 +106,31 @@ static size_t read_hps(lua_State *L, const char *kind, int t, lre_param *params,
 
 /* params and grads of table t: two tensors of one size and dtype, kept alive
  * in the optimizer's uservalue table `keep`. */
+/* which: the group's number in messages; 0 for the single group of params = ..., grads = ... */
 static int add_group(lua_State *L, const char *kind, lre_optim *o, int t, int keep, int anchor, int which)
 {
     lua_getfield(L, t, "params");
     lre_tensor *p = luaL_testudata(L, -1, LRE_TENSOR_MT);
     lua_getfield(L, t, "grads");
     lre_tensor *g = luaL_testudata(L, -1, LRE_TENSOR_MT);
-    if (!p || !g)
-        return lre_lua_argerror(L, 1, kind, lua_pushfstring(L, "group %d: params and grads must be tensors", which));
+    const char *group = which ? lua_pushfstring(L, "group %d: ", which) : "";
+    if (!p || !g) return lre_lua_argerror(L, 1, kind, lua_pushfstring(L, "%sparams and grads must be tensors", group));
     if (p->n != g->n || p->dtype != g->dtype)
         return lre_lua_argerror(L, 1, kind,
-                                lua_pushfstring(L, "group %d: params and grads must have the same size and dtype", which));
+                                lua_pushfstring(L, "%sparams and grads must have the same size and dtype", group));
+    lua_pop(L, which ? 1 : 0);
     lua_rawseti(L, keep, (lua_Integer)luaL_len(L, keep) + 1);
     lua_rawseti(L, keep, (lua_Integer)luaL_len(L, keep) + 1);
     lre_param params[MAX_PARAMS];
     size_t np = read_hps(L, kind, t, params, anchor);
-    int gi = -1;
-    if (lre_optim_add_group(o, p->dtype, p->data, g->data, p->n, params, np, &gi))
-        return lre_lua_argerror(L, 1, kind, lua_pushfstring(L, "group %d: %s", which, lre_optim_errmsg(o)));
+    int gi = -1, single = which == 0;
+    if (lre_optim_add_group(o, p->dtype, p->data, g->data, p->n, params, np, &gi)) {
+        const char *msg = lre_optim_errmsg(o);
+        size_t kl = strlen(kind);
+        if (!strncmp(msg, kind, kl) && msg[kl] == ':' && msg[kl + 1] == ' ') msg += kl + 2;
+        if (single) return lre_lua_argerror(L, 1, kind, msg);
+        return lre_lua_argerror(L, 1, kind, lua_pushfstring(L, "group %d: %s", which, msg));
+    }
     return gi;
 }
 
@@ -192,7 +199,7 @@ static int construct(lua_State *L)
     int single = !lua_isnil(L, -1);
     lua_pop(L, 1);
     if (single) {
-        add_group(L, kind, u->o, 1, 4, 2, 1);
+        add_group(L, kind, u->o, 1, 4, 2, 0);
     } else {
         lua_Integer n = luaL_len(L, 1);
         if (n <= 0) return lre_lua_argerror(L, 1, kind, "params and grads, or a list of groups, expected");

@@ -227,14 +227,13 @@ int train_config_load(train_config *c, const char *path, const lre_script_limits
     c->seed = 1;
     c->log_every = 50;
     c->threads = 1;
-    const char *base = strrchr(path, '/');
-    snprintf(c->name, sizeof c->name, "%s", base ? base + 1 : path);
+    const char *slash = strrchr(path, '/'); /* the config's directory, for data paths */
     char dir[1024] = "";
-    if (base) snprintf(dir, sizeof dir, "%.*s", (int)(base - path), path);
-    if (base == path) snprintf(dir, sizeof dir, "/");
+    if (slash) snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
     lre_script *s;
     lre_error err;
     if (lre_script_open(&s, path, limits, &err)) return fail(msg, size, "%s", err.msg);
+    snprintf(c->name, sizeof c->name, "%s", lre_script_name(s));
     int rc = read_config(c, s, dir, msg, size);
     lre_script_close(s); /* the schedules keep what they need of it */
     if (rc) lre_schedule_set_free(&c->schedules);

@@ -1,8 +1,10 @@
-/* rng.h -- the training job's random numbers: SplitMix64 (Steele, Lea and
- * Flood 2014), small and fully determined by its 64-bit state, so a
+/* rng.h -- the training job's random numbers: the core's SplitMix64
+ * (lre_splitmix64), small and fully determined by its 64-bit state, so a
  * checkpoint can hold it. */
 #ifndef LRE_TRAIN_RNG_H
 #define LRE_TRAIN_RNG_H
+
+#include "lrengine.h"
 
 #include <stdint.h>
 
@@ -12,13 +14,7 @@ typedef struct rng {
 
 static inline void rng_seed(rng *r, uint64_t seed) { r->s = seed ^ 0x853c49e6748fea9bull; }
 
-static inline uint64_t rng_next(rng *r)
-{
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
+static inline uint64_t rng_next(rng *r) { return lre_splitmix64(&r->s); }
 
 /* [0, 1) with 53 random bits */
 static inline double rng_uniform(rng *r) { return (double)(rng_next(r) >> 11) * 0x1.0p-53; }

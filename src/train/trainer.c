@@ -60,16 +60,16 @@ static int metrics_flush(run_state *s)
 
 /* ---- the run ---- */
 
+/* What a checkpoint must match: the data's size, the model's shape, the
+ * batch size, the seed and the optimizer (two CRCs make 64 bits). */
 static uint64_t fingerprint(const train_config *c, const mlp *m, size_t ntrain)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    uint64_t parts[] = {(uint64_t)c->batch_size, (uint64_t)c->seed, (uint64_t)ntrain, m->nparams,
-                        (uint64_t)m->nlayers};
-    const unsigned char *p = (const unsigned char *)parts;
-    for (size_t i = 0; i < sizeof parts; i++) h = (h ^ p[i]) * 1099511628211ull;
-    for (int l = 0; l <= m->nlayers; l++) h = (h ^ m->size[l]) * 1099511628211ull;
-    for (const char *q = c->optimizer; *q; q++) h = (h ^ (unsigned char)*q) * 1099511628211ull;
-    return h;
+    uint64_t parts[4 + MLP_MAX_LAYERS + 1] = {(uint64_t)c->batch_size, (uint64_t)c->seed, (uint64_t)ntrain,
+                                              (uint64_t)m->nlayers};
+    for (int l = 0; l <= m->nlayers; l++) parts[4 + l] = m->size[l];
+    uint32_t lo = lre_crc32(0, parts, sizeof parts);
+    uint32_t hi = lre_crc32(lre_crc32(lo, c->optimizer, strlen(c->optimizer)), parts, sizeof parts);
+    return (uint64_t)hi << 32 | lo;
 }
 
 /* The order of epoch e: a permutation from (seed, e). */
