@@ -195,3 +195,57 @@ describe("lre.optim", function()
     assert.are.equal(10, b:step_count())
   end)
 end)
+
+describe("lre schedules and threads", function()
+  local lre = require "lrengine"
+  it("calls a schedule built in a coroutine that has since died, from the main thread and another coroutine", function()
+    local opt, p
+    local co = coroutine.create(function()
+      p = lre.tensor{1, 1}
+      local g = lre.tensor{1, 1}
+      local sched = lre.schedule.custom(function(step, ctx)
+        ctx.state.n = (ctx.state.n or 0) + 1
+        return 0.1 / (step + 1)
+      end)
+      opt = lre.optim.sgd{params = p, grads = g, lr = sched}
+      opt:step()
+      error("the coroutine dies here")
+    end)
+    assert.is_false(coroutine.resume(co))
+    co = nil
+    collectgarbage()
+    collectgarbage()
+    for _ = 1, 3 do opt:step() end
+    local other = coroutine.wrap(function() opt:step(); return opt:save() end)
+    local saved = other()
+    collectgarbage()
+    assert.are.equal(5, opt:step_count())
+    assert.is_true(opt:load(saved))
+    assert.are.near(0.1 / 5, opt:get("lr"), 1e-15)
+  end)
+  it("refuses to close or re-enter an optimizer from a schedule it is running", function()
+    local p, g = lre.tensor{1}, lre.tensor{1}
+    local opt
+    local what = {}
+    opt = lre.optim.sgd{params = p, grads = g, lr = function(step)
+      for _, f in ipairs{"step", "close", "save"} do
+        local ok, msg = pcall(opt[f], opt)
+        what[#what + 1] = not ok and msg or "allowed"
+      end
+      local ok, msg = pcall(opt.set, opt, "lr", 0.5)
+      what[#what + 1] = not ok and msg or "allowed"
+      return 0.1
+    end}
+    opt:step()
+    assert.are.equal(4, #what)
+    for _, m in ipairs(what) do assert.matches("optimizer is running a step", m) end
+    assert.are.equal(1, opt:step_count())
+    assert.are.near(0.9, p[1], 1e-6)
+  end)
+  it("keeps a schedule alive while it runs, even if its own callback closes it", function()
+    local s
+    s = lre.schedule.custom(function(step) s:close(); collectgarbage(); return 0.25 end)
+    assert.are.equal(0.25, s:at(0))
+    assert.has_error(function() s:at(1) end, "calling 'at' on bad self (schedule is closed)")
+  end)
+end)
