@@ -170,11 +170,21 @@ int lre_schedule_observe(lre_schedule *s, double metric, int64_t t, lre_error *e
  * unknown), for custom schedules' context. */
 void lre_schedule_set_horizon(lre_schedule *s, int64_t steps_per_epoch, int64_t total_steps);
 
-/* Fills out[0..n-1] with the curve of steps 0..n-1. With metrics (nmetrics of
- * them), metric i is observed after step i. This evaluates the schedule in
- * place: plateau and custom state advance as in a run. */
+/* A preview: fills out[0..n-1] with the values of steps 0..n-1 as a run from
+ * the schedule's current state would give them; with metrics (nmetrics of
+ * them), metric i is observed after step i. Pure: the tree's state (plateau
+ * counters, and custom nodes' through their save/prepare_load/commit_load
+ * callbacks) is snapshotted before and restored after, also on error; a
+ * custom node without those callbacks keeps whatever its callbacks changed.
+ * n is at most 2^53. On error out may be partly written. */
 int lre_schedule_curve(lre_schedule *s, double *out, size_t n, const double *metrics, size_t nmetrics,
                        lre_error *err);
+
+/* The same run in place: the schedule's state advances as in training (a
+ * plateau fed metrics keeps its reductions). On error the state is where the
+ * failing step left it. */
+int lre_schedule_run(lre_schedule *s, double *out, size_t n, const double *metrics, size_t nmetrics,
+                     lre_error *err);
 
 /* Resets observed state (plateau counters) to the state after construction.
  * Custom schedules keep theirs. */

@@ -300,13 +300,20 @@ void lre_schedule_reset(lre_schedule *s)
     if (s->kind == K_PLATEAU) plateau_reset(s);
 }
 
-int lre_schedule_curve(lre_schedule *s, double *out, size_t n, const double *metrics, size_t nmetrics,
-                       lre_error *err)
+static int curve_length(const lre_schedule *s, size_t n, lre_error *err)
 {
     if (n > (uint64_t)LRE_STEP_MAX)
         return lre_error_set(err, LRE_EINVAL, "%s: curve of %zu steps: at most 2^53", lre_schedule_kind(s), n);
+    return LRE_OK;
+}
+
+int lre_schedule_run(lre_schedule *s, double *out, size_t n, const double *metrics, size_t nmetrics,
+                     lre_error *err)
+{
+    int rc = curve_length(s, n, err);
+    if (rc) return rc;
     for (size_t t = 0; t < n; t++) {
-        int rc = eval(s, (int64_t)t, &out[t], err);
+        rc = eval(s, (int64_t)t, &out[t], err);
         if (rc) return rc;
         if (t < nmetrics) {
             rc = lre_schedule_observe(s, metrics[t], (int64_t)t + 1, err);
@@ -314,6 +321,31 @@ int lre_schedule_curve(lre_schedule *s, double *out, size_t n, const double *met
         }
     }
     return LRE_OK;
+}
+
+/* The run on a snapshot: the tree's state is saved and staged for a load
+ * before the run, and that load committed after it, whatever the run did. */
+int lre_schedule_curve(lre_schedule *s, double *out, size_t n, const double *metrics, size_t nmetrics,
+                       lre_error *err)
+{
+    lre_error scratch; /* custom schedules always get somewhere to write their message */
+    if (!err) err = &scratch;
+    int rc = curve_length(s, n, err);
+    if (rc) return rc;
+    lre_buf snap = {0};
+    rc = lre__schedule_save_state(s, &snap, err);
+    if (!rc) {
+        lre_cur c = {snap.data, snap.data + snap.len, 0};
+        rc = lre__schedule_prepare_load(s, &c, err);
+        if (rc) {
+            lre__schedule_finish_load(s, 0); /* nothing ran: drop what was staged */
+        } else {
+            rc = lre_schedule_run(s, out, n, metrics, nmetrics, err);
+            lre__schedule_finish_load(s, 1); /* back to the snapshot, on success or error */
+        }
+    }
+    lre__buf_free(&snap);
+    return rc;
 }
 
 /* ---- state ---- */
@@ -403,15 +435,20 @@ int lre__schedule_prepare_load(lre_schedule *s, lre_cur *c, lre_error *err)
         int rc = lre__schedule_prepare_load(s->child[i], c, err);
         if (rc) return rc;
     }
+    /* A node the tree holds twice (a schedule given to two combinators) is
+     * saved twice: the first copy is staged, the second must be the same. */
     if (s->kind == K_PLATEAU) {
-        lre_plateau_state *st = &s->plateau_staged;
-        st->scale = lre__cur_f64(c);
-        st->best = lre__cur_f64(c);
-        st->num_bad_epochs = (int64_t)lre__cur_u64(c);
-        st->cooldown_counter = (int64_t)lre__cur_u64(c);
+        lre_plateau_state st;
+        st.scale = lre__cur_f64(c);
+        st.best = lre__cur_f64(c);
+        st.num_bad_epochs = (int64_t)lre__cur_u64(c);
+        st.cooldown_counter = (int64_t)lre__cur_u64(c);
         if (c->bad) return lre_error_set(err, LRE_ECORRUPT, "schedule state is corrupt: plateau state cut short");
-        int rc = plateau_check(s, st, err);
+        int rc = plateau_check(s, &st, err);
         if (rc) return rc;
+        if (s->staged && memcmp(&st, &s->plateau_staged, sizeof st) != 0)
+            return lre_error_set(err, LRE_ECORRUPT, "schedule state is corrupt: a plateau used twice holds two states");
+        s->plateau_staged = st;
         s->staged = 1;
     } else if (s->kind == K_CUSTOM) {
         double last = lre__cur_f64(c), metric = lre__cur_f64(c);
@@ -422,6 +459,7 @@ int lre__schedule_prepare_load(lre_schedule *s, lre_cur *c, lre_error *err)
         if (isinf(last) || isinf(metric))
             return lre_error_set(err, LRE_ECORRUPT, "schedule state is corrupt: %s: %s is infinite", s->name,
                                  isinf(last) ? "last_value" : "metric");
+        if (s->staged) return LRE_OK; /* the first copy is staged */
         s->token = NULL;
         if (s->vt->prepare_load) {
             int rc = s->vt->prepare_load(s->ud, blob, (size_t)len, &s->token, err);
