@@ -55,6 +55,58 @@ double *lre_lua_checknumbers(lua_State *L, int idx, int arg, const char *fname, 
     return v;
 }
 
+/* Levenshtein distance of a and b, capped at 9 (enough to rank suggestions). */
+static int distance(const char *a, const char *b)
+{
+    size_t n = strlen(b);
+    if (n > 63 || strlen(a) > 63) return 9;
+    int row[64];
+    for (size_t j = 0; j <= n; j++) row[j] = (int)j;
+    for (size_t i = 1; a[i - 1]; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= n; j++) {
+            int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[n] < 9 ? row[n] : 9;
+}
+
+static int unknown_name(lua_State *L)
+{
+    const char *what = lua_tostring(L, lua_upvalueindex(1));
+    const char *const *names = lua_touserdata(L, lua_upvalueindex(2));
+    if (lua_type(L, 2) != LUA_TSTRING) return 0;
+    const char *name = lua_tostring(L, 2);
+    const char *best = NULL;
+    int bestd = 3; /* suggest only close names */
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (const char *const *n = names; *n; n++) {
+        int d = distance(name, *n);
+        if (d < bestd) bestd = d, best = *n;
+        if (n != names) luaL_addstring(&b, ", ");
+        luaL_addstring(&b, *n);
+    }
+    luaL_pushresult(&b);
+    if (best) return luaL_error(L, "unknown %s '%s' (did you mean '%s'? valid names: %s)", what, name, best, lua_tostring(L, -1));
+    return luaL_error(L, "unknown %s '%s' (valid names: %s)", what, name, lua_tostring(L, -1));
+}
+
+void lre_lua_suggest_names(lua_State *L, const char *what, const char *const *names)
+{
+    lua_createtable(L, 0, 1);
+    lua_pushstring(L, what);
+    lua_pushlightuserdata(L, (void *)names); /* the core's lists are static */
+    lua_pushcclosure(L, unknown_name, 2);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+}
+
 int lre_lua_argerror(lua_State *L, int arg, const char *fname, const char *msg)
 {
     size_t fl = strlen(fname);

@@ -54,6 +54,11 @@ double *lre_lua_checknumbers(lua_State *L, int idx, int arg, const char *fname, 
  * "fname: " prefix: the one shape of every argument error of the binding. */
 int lre_lua_argerror(lua_State *L, int arg, const char *fname, const char *msg);
 
+/* Gives the table on top a metatable whose __index raises "unknown WHAT
+ * 'name' (did you mean 'x'?; valid names: ...)" for a missing name: so
+ * lre.schedule.cosin{} says what is wrong instead of calling nil. */
+void lre_lua_suggest_names(lua_State *L, const char *what, const char *const *names);
+
 /* ---- tensors (tensor.c) ---- */
 
 typedef struct lre_tensor {

@@ -383,5 +383,6 @@ void lre_lua_open_optim(lua_State *L)
         lua_pushcclosure(L, construct, 1);
         lua_setfield(L, -2, *k);
     }
+    lre_lua_suggest_names(L, "optimizer", lre_optim_kinds());
     lua_setfield(L, -2, "optim");
 }

@@ -18,6 +18,7 @@ typedef struct sched_ud {
 } sched_ud;
 
 #define MAX_PARAMS 32
+#define MAX_CHILDREN 64
 
 void lre_lua_pushschedule(lua_State *L, lre_schedule *s)
 {
@@ -52,13 +53,15 @@ static int construct(lua_State *L)
     const char *kind = lua_tostring(L, lua_upvalueindex(1));
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
+    /* every child and list stays on the stack until the call ends */
+    luaL_checkstack(L, MAX_CHILDREN + MAX_PARAMS + 8, "too many inner schedules");
     lre_param params[MAX_PARAMS];
     size_t np = 0, nc = 0;
-    lre_schedule *children[64];
+    lre_schedule *children[MAX_CHILDREN];
     lua_Integer npos = luaL_len(L, 1);
     for (lua_Integer i = 1; i <= npos; i++) {
         lua_geti(L, 1, i);
-        add_child(L, lua_gettop(L), children, &nc, 64);
+        add_child(L, lua_gettop(L), children, &nc, MAX_CHILDREN);
         lua_remove(L, -2);
     }
     lua_pushnil(L);
@@ -75,7 +78,7 @@ static int construct(lua_State *L)
         const char *key = lua_tostring(L, -2);
         int v = lua_gettop(L);
         if (strcmp(key, "schedule") == 0) {
-            add_child(L, v, children, &nc, 64);
+            add_child(L, v, children, &nc, MAX_CHILDREN);
             lua_insert(L, 2); /* keep the owner below the iteration */
             lua_pop(L, 1);
             continue;
@@ -85,7 +88,7 @@ static int construct(lua_State *L)
             lua_Integer n = luaL_len(L, v);
             for (lua_Integer i = 1; i <= n; i++) {
                 lua_geti(L, v, i);
-                add_child(L, lua_gettop(L), children, &nc, 64);
+                add_child(L, lua_gettop(L), children, &nc, MAX_CHILDREN);
                 lua_remove(L, -2);
                 lua_insert(L, 2);
             }
@@ -334,5 +337,6 @@ void lre_lua_open_schedule(lua_State *L)
     }
     lua_pushcfunction(L, sched_custom);
     lua_setfield(L, -2, "custom");
+    lre_lua_suggest_names(L, "schedule kind", lre_schedule_kinds());
     lua_setfield(L, -2, "schedule");
 }
