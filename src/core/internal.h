@@ -62,12 +62,27 @@ static inline int lre__mul_size(size_t a, size_t b, size_t *out)
     return 1;
 }
 
+/* ---- allocation (alloc.c) ---- */
+
+extern const lre_allocator lre__std_alloc; /* malloc, realloc, free */
+/* *a, or the standard allocator when a is NULL. */
+lre_allocator lre__allocator(const lre_allocator *a);
+/* Through a: size bytes (NULL when size is 0 or on failure); n * size
+ * zeroed bytes (NULL on overflow, 0 or failure); a resize; a free of the
+ * size allocated (p may be NULL). */
+void *lre__alloc(const lre_allocator *a, size_t size);
+void *lre__alloc_zero(const lre_allocator *a, size_t n, size_t size);
+void *lre__realloc(const lre_allocator *a, void *p, size_t osize, size_t nsize);
+void lre__free(const lre_allocator *a, void *p, size_t size);
+
 /* ---- byte streams (stream.c) ---- */
 
+/* A growable buffer: start from {0} with alloc set to the owner's allocator. */
 typedef struct lre_buf {
     unsigned char *data;
     size_t len, cap;
     int failed; /* an allocation failed; further writes are dropped */
+    const lre_allocator *alloc;
 } lre_buf;
 
 void lre__buf_put(lre_buf *b, const void *p, size_t n);
@@ -93,9 +108,10 @@ double lre__cur_f64(lre_cur *c);
 
 /* Writes header, payload and CRC through write. */
 int lre__stream_write(uint32_t tag, const lre_buf *payload, lre_write_fn write, void *ud, lre_error *err);
-/* Reads and verifies a whole stream; on success *payload is malloc'd. */
-int lre__stream_read(uint32_t tag, lre_read_fn read, void *ud, unsigned char **payload, size_t *len,
-                     lre_error *err);
+/* Reads and verifies a whole stream; on success *payload holds its *len bytes,
+ * allocated through alloc; free it with lre__free(alloc, *payload, *size). */
+int lre__stream_read(uint32_t tag, lre_read_fn read, void *ud, const lre_allocator *alloc, unsigned char **payload,
+                     size_t *len, size_t *size, lre_error *err);
 
 /* 64-bit FNV-1a, for configuration fingerprints. */
 uint64_t lre__fnv(uint64_t h, const void *p, size_t n);

@@ -92,6 +92,20 @@ typedef struct lre_param {
     lre_schedule *schedule;
 } lre_param;
 
+/* A custom allocator, as zstd's customMem and with the contract of Lua's
+ * lua_Alloc: realloc(ud, ptr, osize, nsize) returns a block of nsize bytes
+ * holding the first min(osize, nsize) bytes of ptr (a new block when ptr is
+ * NULL, osize then 0), or NULL on failure with ptr untouched; nsize 0 frees
+ * ptr (osize is then its exact size) and returns NULL. Objects made with an
+ * allocator make every allocation through it (the object, its groups, state
+ * buffers, lists, names, the buffers of save, load and curve), and free with
+ * the exact size; it must stay valid as long as they live. NULL means malloc,
+ * realloc and free. */
+typedef struct lre_allocator {
+    void *(*realloc)(void *ud, void *ptr, size_t osize, size_t nsize);
+    void *ud;
+} lre_allocator;
+
 /* Byte-stream callbacks for save and load. Both return 0 on success. A reader
  * must deliver exactly n bytes or fail. */
 typedef int (*lre_write_fn)(void *ud, const void *buf, size_t n);
@@ -146,11 +160,18 @@ typedef struct lre_custom_vtable {
  * retain them. On success *out holds one reference owned by the caller. */
 int lre_schedule_new(lre_schedule **out, const char *kind, const lre_param *params, size_t nparams,
                      lre_schedule *const *children, size_t nchildren, lre_error *err);
+/* The same, allocating through alloc (NULL: malloc). */
+int lre_schedule_new_with(lre_schedule **out, const char *kind, const lre_param *params, size_t nparams,
+                          lre_schedule *const *children, size_t nchildren, const lre_allocator *alloc,
+                          lre_error *err);
 
 /* Wraps a custom schedule. `name` (copied) identifies it in messages and in
  * saved-state fingerprints. On failure vt->release(ud) has been called. */
 int lre_schedule_custom(lre_schedule **out, const char *name, const lre_custom_vtable *vt, void *ud,
                         lre_error *err);
+/* The same, allocating through alloc (NULL: malloc). */
+int lre_schedule_custom_with(lre_schedule **out, const char *name, const lre_custom_vtable *vt, void *ud,
+                             const lre_allocator *alloc, lre_error *err);
 
 lre_schedule *lre_schedule_retain(lre_schedule *s);
 void lre_schedule_release(lre_schedule *s); /* accepts NULL */
@@ -211,6 +232,9 @@ typedef enum lre_nonfinite { LRE_NONFINITE_ERROR = 0, LRE_NONFINITE_SKIP = 1 } l
 /* Creates an optimizer ("sgd", "adam", ...; see lre_optim_kinds). params are
  * the defaults of every group; they are validated here. */
 int lre_optim_new(lre_optim **out, const char *kind, const lre_param *params, size_t nparams, lre_error *err);
+/* The same, allocating through alloc (NULL: malloc). */
+int lre_optim_new_with(lre_optim **out, const char *kind, const lre_param *params, size_t nparams,
+                       const lre_allocator *alloc, lre_error *err);
 void lre_optim_free(lre_optim *o); /* accepts NULL; releases held schedules */
 
 const char *const *lre_optim_kinds(void);

@@ -195,13 +195,21 @@ static int parse_hps(int kind, const double *base, const lre_param *params, size
 
 int lre_optim_new(lre_optim **out, const char *kind, const lre_param *params, size_t nparams, lre_error *err)
 {
+    return lre_optim_new_with(out, kind, params, nparams, NULL, err);
+}
+
+int lre_optim_new_with(lre_optim **out, const char *kind, const lre_param *params, size_t nparams,
+                       const lre_allocator *alloc, lre_error *err)
+{
     *out = NULL;
     int id = -1;
     for (int k = 0; k < O_COUNT; k++)
         if (kind && strcmp(defs[k].name, kind) == 0) id = k;
     if (id < 0) return lre_error_set(err, LRE_EINVAL, "unknown optimizer '%s'", kind ? kind : "(null)");
-    lre_optim *o = calloc(1, sizeof *o);
+    lre_allocator a = lre__allocator(alloc);
+    lre_optim *o = lre__alloc_zero(&a, 1, sizeof *o);
     if (!o) return lre_error_set(err, LRE_ENOMEM, "%s: out of memory", defs[id].name);
+    o->alloc = a;
     o->kind = id;
     o->threads = 1;
     fill_hparams(o);
@@ -214,19 +222,23 @@ int lre_optim_new(lre_optim **out, const char *kind, const lre_param *params, si
     return LRE_OK;
 }
 
-static void group_free(lre_group *g)
+/* A state buffer's size: one element at least, so that n = 0 has one too. */
+static size_t state_bytes(const lre_group *g) { return (g->n ? g->n : 1) * lre__dtype_size(g->dtype); }
+
+static void group_free(lre_optim *o, lre_group *g)
 {
     for (int h = 0; h < HP_COUNT; h++) lre_schedule_release(g->sched[h]);
-    for (int s = 0; s < LRE_MAX_STATE; s++) free(g->state[s]);
+    for (int s = 0; s < LRE_MAX_STATE; s++) lre__free(&o->alloc, g->state[s], state_bytes(g));
 }
 
 void lre_optim_free(lre_optim *o)
 {
     if (!o) return;
-    for (int i = 0; i < o->ngroups; i++) group_free(&o->groups[i]);
+    for (int i = 0; i < o->ngroups; i++) group_free(o, &o->groups[i]);
     for (int h = 0; h < HP_COUNT; h++) lre_schedule_release(o->default_sched[h]);
-    free(o->groups);
-    free(o);
+    lre_allocator a = o->alloc;
+    lre__free(&a, o->groups, (size_t)o->cap * sizeof *o->groups);
+    lre__free(&a, o, sizeof *o);
 }
 
 const char *lre_optim_errmsg(const lre_optim *o) { return o->err.code ? o->err.msg : ""; }
@@ -257,10 +269,9 @@ static int state_needed(int kind, const double *hp, lre_schedule *const *sched, 
  * PyTorch's initial values. A buffer once there stays: the needs only grow. */
 static int ensure_state(lre_optim *o, lre_group *g, const double *hp)
 {
-    size_t es = lre__dtype_size(g->dtype);
     for (int s = 0; s < LRE_MAX_STATE; s++) {
         if (g->state[s] || !state_needed(o->kind, hp, g->sched, s)) continue;
-        void *buf = calloc(g->n ? g->n : 1, es);
+        void *buf = lre__alloc_zero(&o->alloc, state_bytes(g), 1);
         if (!buf) return fail(o, LRE_ENOMEM, "%s: out of memory for optimizer state", defs[o->kind].name);
         double init = 0;
         if (o->kind == O_ADAGRAD) init = hp[HP_INITIAL_ACC];
@@ -290,7 +301,7 @@ int lre_optim_add_group(lre_optim *o, lre_dtype dtype, void *params, const void 
         size_t gbytes;
         if (!lre__mul_size((size_t)cap, sizeof(lre_group), &gbytes))
             return fail(o, LRE_EINVAL, "%s: too many groups (%d)", name, o->ngroups);
-        lre_group *gs = realloc(o->groups, gbytes);
+        lre_group *gs = lre__realloc(&o->alloc, o->groups, (size_t)o->cap * sizeof *gs, gbytes);
         if (!gs) return fail(o, LRE_ENOMEM, "%s: out of memory", name);
         o->groups = gs;
         o->cap = cap;
@@ -311,7 +322,7 @@ int lre_optim_add_group(lre_optim *o, lre_dtype dtype, void *params, const void 
         if (g->sched[h]) lre_schedule_set_horizon(g->sched[h], o->steps_per_epoch, o->total_steps);
     if (!rc) rc = ensure_state(o, g, g->hp);
     if (rc) {
-        group_free(g);
+        group_free(o, g);
         return rc;
     }
     if (group_out) *group_out = o->ngroups;

@@ -52,6 +52,7 @@ typedef struct lre_group {
 } lre_group;
 
 struct lre_optim {
+    lre_allocator alloc; /* every allocation of the optimizer */
     int kind;
     double defaults[HP_COUNT];
     lre_schedule *default_sched[HP_COUNT]; /* given to lre_optim_new: drive every group */

@@ -37,7 +37,7 @@ static uint32_t sched_mask(const lre_group *g)
 int lre_optim_save(lre_optim *o, lre_write_fn write, void *ud)
 {
     o->err.code = 0;
-    lre_buf b = {0};
+    lre_buf b = {.alloc = &o->alloc};
     lre__buf_u32(&b, (uint32_t)o->kind);
     lre__buf_u64(&b, (uint64_t)o->step);
     lre__buf_u64(&b, (uint64_t)o->skipped);
@@ -208,12 +208,13 @@ int lre_optim_load(lre_optim *o, lre_read_fn read, void *ud)
 {
     o->err.code = 0;
     unsigned char *data;
-    size_t len;
-    int rc = lre__stream_read(LRE_TAG_OPTIM, read, ud, &data, &len, &o->err);
+    size_t len, size;
+    int rc = lre__stream_read(LRE_TAG_OPTIM, read, ud, &o->alloc, &data, &len, &size, &o->err);
     if (rc) return rc;
-    staged_group *st = calloc(o->ngroups ? (size_t)o->ngroups : 1, sizeof *st);
+    size_t nst = o->ngroups ? (size_t)o->ngroups : 1;
+    staged_group *st = lre__alloc_zero(&o->alloc, nst, sizeof *st);
     if (!st) {
-        free(data);
+        lre__free(&o->alloc, data, size);
         return lre_error_set(&o->err, LRE_ENOMEM, "out of memory loading optimizer state");
     }
     lre_cur c = {data, data + len, 0};
@@ -233,7 +234,7 @@ int lre_optim_load(lre_optim *o, lre_read_fn read, void *ud)
         }
     }
     finish(o, rc == LRE_OK);
-    free(st);
-    free(data);
+    lre__free(&o->alloc, st, nst * sizeof *st);
+    lre__free(&o->alloc, data, size);
     return rc;
 }

@@ -15,10 +15,12 @@ const char *lre_schedule_kind(const lre_schedule *s)
     return s->kind == K_CUSTOM ? s->name : lre__kinds[s->kind].name;
 }
 
-static lre_schedule *node_alloc(int kind)
+static lre_schedule *node_alloc(int kind, const lre_allocator *alloc)
 {
-    lre_schedule *s = calloc(1, sizeof *s);
+    lre_allocator a = lre__allocator(alloc);
+    lre_schedule *s = lre__alloc_zero(&a, 1, sizeof *s);
     if (!s) return NULL;
+    s->alloc = a;
     s->refs = 1;
     s->kind = kind;
     s->ctx.last_value = NAN;
@@ -36,6 +38,13 @@ static void plateau_reset(lre_schedule *s)
 
 int lre_schedule_new(lre_schedule **out, const char *kind, const lre_param *params, size_t nparams,
                      lre_schedule *const *children, size_t nchildren, lre_error *err)
+{
+    return lre_schedule_new_with(out, kind, params, nparams, children, nchildren, NULL, err);
+}
+
+int lre_schedule_new_with(lre_schedule **out, const char *kind, const lre_param *params, size_t nparams,
+                          lre_schedule *const *children, size_t nchildren, const lre_allocator *alloc,
+                          lre_error *err)
 {
     *out = NULL;
     int id = -1;
@@ -56,7 +65,7 @@ int lre_schedule_new(lre_schedule **out, const char *kind, const lre_param *para
     for (size_t i = 0; i < nchildren; i++)
         if (!children[i]) return lre_error_set(err, LRE_EINVAL, "%s: inner schedule %zu is NULL", def->name, i + 1);
 
-    lre_schedule *s = node_alloc(id);
+    lre_schedule *s = node_alloc(id, alloc);
     if (!s) return lre_error_set(err, LRE_ENOMEM, "%s: out of memory", def->name);
     lre_plist lists[LRE_SCHED_MAXP];
     size_t nspec = lre__kind_nspec(def);
@@ -66,13 +75,13 @@ int lre_schedule_new(lre_schedule **out, const char *kind, const lre_param *para
         if (!(def->spec[i].flags & LRE_P_LIST)) continue;
         s->nlist[l] = lists[i].n;
         size_t bytes = (lists[i].n ? lists[i].n : 1) * sizeof(double); /* fits: lre__parse_params checked it */
-        s->list[l] = malloc(bytes);
+        s->list[l] = lre__alloc(&s->alloc, bytes);
         if (!s->list[l]) goto nomem;
         if (lists[i].n) memcpy(s->list[l], lists[i].v, bytes);
         l++;
     }
     if (nchildren) {
-        s->child = malloc(child_bytes);
+        s->child = lre__alloc(&s->alloc, child_bytes);
         if (!s->child) goto nomem;
         for (size_t i = 0; i < nchildren; i++) s->child[i] = lre_schedule_retain(children[i]);
         s->nchild = nchildren;
@@ -92,17 +101,22 @@ fail:
 int lre_schedule_custom(lre_schedule **out, const char *name, const lre_custom_vtable *vt, void *ud,
                         lre_error *err)
 {
+    return lre_schedule_custom_with(out, name, vt, ud, NULL, err);
+}
+
+int lre_schedule_custom_with(lre_schedule **out, const char *name, const lre_custom_vtable *vt, void *ud,
+                             const lre_allocator *alloc, lre_error *err)
+{
     *out = NULL;
     if (!vt || !vt->at) {
         if (vt && vt->release) vt->release(ud);
         return lre_error_set(err, LRE_EINVAL, "custom schedule: an 'at' callback is required");
     }
-    lre_schedule *s = node_alloc(K_CUSTOM);
+    lre_schedule *s = node_alloc(K_CUSTOM, alloc);
     size_t len = strlen(name ? name : "custom");
-    char *copy = malloc(len + 1);
-    if (!s || !copy) {
-        free(s);
-        free(copy);
+    char *copy = s ? lre__alloc(&s->alloc, len + 1) : NULL;
+    if (!copy) {
+        if (s) lre__free(&s->alloc, s, sizeof *s);
         if (vt->release) vt->release(ud);
         return lre_error_set(err, LRE_ENOMEM, "custom schedule: out of memory");
     }
@@ -124,12 +138,12 @@ void lre_schedule_release(lre_schedule *s)
 {
     if (!s || --s->refs > 0) return;
     for (size_t i = 0; i < s->nchild; i++) lre_schedule_release(s->child[i]);
-    free(s->child);
-    free(s->list[0]);
-    free(s->list[1]);
+    lre_allocator a = s->alloc;
+    lre__free(&a, s->child, s->nchild * sizeof *s->child);
+    for (int l = 0; l < 2; l++) lre__free(&a, s->list[l], (s->nlist[l] ? s->nlist[l] : 1) * sizeof(double));
     if (s->kind == K_CUSTOM && s->vt->release) s->vt->release(s->ud);
-    free(s->name);
-    free(s);
+    if (s->name) lre__free(&a, s->name, strlen(s->name) + 1);
+    lre__free(&a, s, sizeof *s);
 }
 
 /* ---- evaluation ---- */
@@ -332,7 +346,7 @@ int lre_schedule_curve(lre_schedule *s, double *out, size_t n, const double *met
     if (!err) err = &scratch;
     int rc = curve_length(s, n, err);
     if (rc) return rc;
-    lre_buf snap = {0};
+    lre_buf snap = {.alloc = &s->alloc};
     rc = lre__schedule_save_state(s, &snap, err);
     if (!rc) {
         lre_cur c = {snap.data, snap.data + snap.len, 0};
@@ -495,7 +509,7 @@ int lre_schedule_save(lre_schedule *s, lre_write_fn write, void *ud, lre_error *
 {
     lre_error scratch; /* custom schedules always get somewhere to write their message */
     if (!err) err = &scratch;
-    lre_buf b = {0};
+    lre_buf b = {.alloc = &s->alloc};
     lre__buf_u64(&b, lre__schedule_fingerprint(s));
     int rc = lre__schedule_save_state(s, &b, err);
     if (!rc) rc = lre__stream_write(LRE_TAG_SCHEDULE, &b, write, ud, err);
@@ -508,8 +522,8 @@ int lre_schedule_load(lre_schedule *s, lre_read_fn read, void *ud, lre_error *er
     lre_error scratch; /* custom schedules always get somewhere to write their message */
     if (!err) err = &scratch;
     unsigned char *data;
-    size_t len;
-    int rc = lre__stream_read(LRE_TAG_SCHEDULE, read, ud, &data, &len, err);
+    size_t len, size;
+    int rc = lre__stream_read(LRE_TAG_SCHEDULE, read, ud, &s->alloc, &data, &len, &size, err);
     if (rc) return rc;
     lre_cur c = {data, data + len, 0};
     if (lre__cur_u64(&c) != lre__schedule_fingerprint(s)) {
@@ -519,6 +533,6 @@ int lre_schedule_load(lre_schedule *s, lre_read_fn read, void *ud, lre_error *er
         if (!rc && c.p != c.end) rc = lre_error_set(err, LRE_ECORRUPT, "schedule state is corrupt: trailing bytes");
     }
     lre__schedule_finish_load(s, rc == LRE_OK);
-    free(data);
+    lre__free(&s->alloc, data, size);
     return rc;
 }

@@ -73,6 +73,7 @@ typedef struct lre_plateau_state {
 } lre_plateau_state;
 
 struct lre_schedule {
+    lre_allocator alloc; /* every allocation of the node */
     int refs;
     int kind;
     double p[LRE_SCHED_MAXP];

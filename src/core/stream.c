@@ -40,7 +40,7 @@ void lre__buf_put(lre_buf *b, const void *p, size_t n)
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n) cap = cap > SIZE_MAX / 2 ? b->len + n : 2 * cap;
-        unsigned char *d = realloc(b->data, cap);
+        unsigned char *d = lre__realloc(b->alloc ? b->alloc : &lre__std_alloc, b->data, b->cap, cap);
         if (!d) {
             b->failed = 1;
             return;
@@ -58,8 +58,10 @@ void lre__buf_f64(lre_buf *b, double v) { lre__buf_put(b, &v, sizeof v); }
 
 void lre__buf_free(lre_buf *b)
 {
-    free(b->data);
-    memset(b, 0, sizeof *b);
+    lre__free(b->alloc ? b->alloc : &lre__std_alloc, b->data, b->cap);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->failed = 0;
 }
 
 const void *lre__cur_take(lre_cur *c, size_t n)
@@ -148,8 +150,8 @@ int lre__stream_write(uint32_t tag, const lre_buf *payload, lre_write_fn write, 
     return LRE_OK;
 }
 
-int lre__stream_read(uint32_t tag, lre_read_fn read, void *ud, unsigned char **payload, size_t *len,
-                     lre_error *err)
+int lre__stream_read(uint32_t tag, lre_read_fn read, void *ud, const lre_allocator *alloc, unsigned char **payload,
+                     size_t *len, size_t *size, lre_error *err)
 {
     unsigned char h[HEADER_SIZE], want[HEADER_SIZE];
     if (read(ud, h, sizeof h)) return lre_error_set(err, LRE_ETRUNCATED, "state is truncated: no complete header");
@@ -171,37 +173,38 @@ int lre__stream_read(uint32_t tag, lre_read_fn read, void *ud, unsigned char **p
      * the bytes actually delivered, so a forged length costs no more memory
      * than the stream it comes with. */
     size_t cap = plen < 4096 ? (plen ? (size_t)plen : 1) : 4096, got = 0;
-    unsigned char *p = malloc(cap);
+    unsigned char *p = lre__alloc(alloc, cap);
     while (p && got < plen) {
         size_t piece = (size_t)plen - got > ((size_t)1 << 20) ? ((size_t)1 << 20) : (size_t)plen - got;
         if (got + piece > cap) {
             size_t ncap = 2 * cap < got + piece ? got + piece : 2 * cap;
             if (ncap > plen) ncap = (size_t)plen;
-            unsigned char *np = realloc(p, ncap);
+            unsigned char *np = lre__realloc(alloc, p, cap, ncap);
             if (!np) break;
             p = np;
             cap = ncap;
         }
         if (read(ud, p + got, piece)) {
-            free(p);
+            lre__free(alloc, p, cap);
             return lre_error_set(err, LRE_ETRUNCATED, "state is truncated");
         }
         got += piece;
     }
-    if (got < plen) {
-        free(p);
+    if (!p || got < plen) {
+        lre__free(alloc, p, cap);
         return lre_error_set(err, LRE_ENOMEM, "out of memory reading state of %llu bytes", (unsigned long long)plen);
     }
     uint32_t c32;
     if (read(ud, &c32, sizeof c32)) {
-        free(p);
+        lre__free(alloc, p, cap);
         return lre_error_set(err, LRE_ETRUNCATED, "state is truncated");
     }
     if (lre_crc32(lre_crc32(0, h, sizeof h), p, (size_t)plen) != c32) {
-        free(p);
+        lre__free(alloc, p, cap);
         return lre_error_set(err, LRE_ECORRUPT, "state is corrupt: checksum mismatch");
     }
     *payload = p;
     *len = (size_t)plen;
+    *size = cap;
     return LRE_OK;
 }
