@@ -97,15 +97,19 @@ static void count_hook(lua_State *L, lua_Debug *ar)
             raise_limit(L, h, "%s: instruction budget of %llu per call exceeded (a runaway loop?)", h->name,
                         (unsigned long long)h->budget);
     }
-    if (h->seconds > 0 && now() > h->deadline)
-        raise_limit(L, h, "%s: time limit of %g s per call exceeded", h->name, h->seconds);
+    if (h->seconds > 0) {
+        /* the clock starts at a call's first tick: a short call never reads it */
+        double t = now();
+        if (h->deadline == 0) h->deadline = t + h->seconds;
+        else if (t > h->deadline) raise_limit(L, h, "%s: time limit of %g s per call exceeded", h->name, h->seconds);
+    }
 }
 
 /* Starts the limits of a call into the state. */
 static void begin_call(lre_host *h)
 {
     h->remaining = (int64_t)h->budget;
-    if (h->seconds > 0) h->deadline = now() + h->seconds;
+    h->deadline = 0;
     if (h->limit[0]) { /* the last call ended on a limit: back to the normal period */
         h->limit[0] = 0;
         lua_sethook(h->L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
