@@ -263,3 +263,15 @@ describe("lre names", function()
     assert.matches("unknown optimizer 'zzzzzz' %(valid names: sgd, ", msg)
   end)
 end)
+
+describe("lre schedule previews", function()
+  local S = require("lrengine").schedule
+  it("curve is pure: a plateau previewed with metrics keeps its rate; run advances it", function()
+    local p = S.plateau{S.constant{lr = 1}, patience = 0, factor = 0.5}
+    local c = p:curve(4, {1, 2, 3, 4})
+    assert.are.same({1, 1, 0.5, 0.25}, c)
+    assert.are.equal(1, p:at(4))
+    p:run(4, {1, 2, 3, 4})
+    assert.are.equal(0.125, p:at(4))
+  end)
+end)

@@ -3,11 +3,6 @@
  * schedule object's methods. */
 #include "lrengine_lua.h"
 
-/* s:run is the core's lre_schedule_run once it lands; until then, curve (TEMP) */
-#ifndef LRE_HAVE_SCHEDULE_RUN
-#define lre_schedule_run lre_schedule_curve
-#endif
-
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
