@@ -9,6 +9,20 @@
  * Objects are opaque handles. Schedules are reference counted because they
  * compose: a warmup holds its inner schedule, an optimizer holds the
  * schedules that drive its hyper-parameters.
+ *
+ * Threads. The core keeps no global mutable state: lre_version_number,
+ * lre_strerror, lre_optim_kinds, lre_schedule_kinds, lre_crc32 and
+ * lre_error_set (on distinct records) may be called from any thread at any
+ * time. Distinct handles are independent and may be used from different
+ * threads at once, as long as they share nothing. A handle must not be used
+ * from two threads at once, and everything a handle reaches counts as that
+ * handle: an optimizer reaches the schedules driving it, a schedule its
+ * inner schedules. So a schedule shared by two optimizers (or two trees)
+ * makes them one object for threads: do not step, observe, save, load or
+ * preview them concurrently, and do not retain or release a shared schedule
+ * concurrently either (the count is not atomic). lre_optim_set_threads
+ * parallelises the inside of one step; the caller still steps from one
+ * thread. Custom schedules' callbacks run on the calling thread.
  */
 #ifndef LRENGINE_H
 #define LRENGINE_H
@@ -213,7 +227,8 @@ void lre_schedule_reset(lre_schedule *s);
 
 /* Saves and loads the mutable state of the tree (plateau counters, custom
  * state) in the checksummed lrengine stream format. Load refuses a stream of
- * another schedule and changes nothing on any failure. */
+ * another schedule, or plateau counters that no run can leave (naming the
+ * field), and changes nothing on any failure. */
 int lre_schedule_save(lre_schedule *s, lre_write_fn write, void *ud, lre_error *err);
 int lre_schedule_load(lre_schedule *s, lre_read_fn read, void *ud, lre_error *err);
 
@@ -230,7 +245,9 @@ typedef enum lre_dtype { LRE_F32 = 0, LRE_F64 = 1 } lre_dtype;
 typedef enum lre_nonfinite { LRE_NONFINITE_ERROR = 0, LRE_NONFINITE_SKIP = 1 } lre_nonfinite;
 
 /* Creates an optimizer ("sgd", "adam", ...; see lre_optim_kinds). params are
- * the defaults of every group; they are validated here. */
+ * the defaults of every group; they are validated here. A required
+ * hyper-parameter (SGD's lr) may be left out when every group will give it,
+ * as in PyTorch: lre_optim_add_group refuses a group left without one. */
 int lre_optim_new(lre_optim **out, const char *kind, const lre_param *params, size_t nparams, lre_error *err);
 /* The same, allocating through alloc (NULL: malloc). */
 int lre_optim_new_with(lre_optim **out, const char *kind, const lre_param *params, size_t nparams,
@@ -255,13 +272,23 @@ int lre_optim_rebind(lre_optim *o, int group, void *params, const void *grads);
  * or of every group when group < 0, by a schedule (retained). NULL removes it. */
 int lre_optim_schedule(lre_optim *o, int group, const char *hparam, lre_schedule *s);
 
-/* Sets a constant hyper-parameter, validated; or reads its current value (the
- * value used by the last step when it is scheduled). */
+/* Sets a constant hyper-parameter of one group, or of every group and the
+ * defaults when group < 0 (so groups added later get it too), validated like
+ * construction (range, relations such as nesterov's momentum > 0). A switch
+ * (amsgrad, nesterov, maximize...) is fixed at construction and refused. On a
+ * scheduled hyper-parameter the constant replaces the schedule: the
+ * schedule is released and no longer drives it (lre_optim_schedule drives it
+ * again). All-or-nothing: on failure no group changes. */
 int lre_optim_set(lre_optim *o, int group, const char *hparam, double value);
+/* Reads a hyper-parameter's current value: the value used by the last step
+ * when it is scheduled (before any step, a stand-in: the default). With
+ * group < 0, the first group's, or the default when there is no group yet
+ * (NaN for a required one not given as a default). */
 int lre_optim_get(lre_optim *o, int group, const char *hparam, double *value);
 
-/* Names of the numeric hyper-parameters of this optimizer (NULL-terminated)
- * and the schedule driving one, or NULL. */
+/* Names of the schedulable hyper-parameters of this optimizer (NULL-
+ * terminated; valid as long as o) and the schedule driving one in a group,
+ * or NULL (also for an unknown name or group). */
 const char *const *lre_optim_hparams(const lre_optim *o);
 lre_schedule *lre_optim_get_schedule(const lre_optim *o, int group, const char *hparam);
 
@@ -287,8 +314,15 @@ int64_t lre_optim_skipped(const lre_optim *o);
 int lre_optim_ngroups(const lre_optim *o);
 
 /* Saves and loads the whole optimizer: step counts, hyper-parameters, state
- * buffers and the state of its schedules. Load refuses a stream from another
- * configuration and changes nothing on any failure. */
+ * buffers and the state of its schedules. Load treats the stream as hostile:
+ * beyond its checksum, every value passes the checks of construction and of
+ * lre_optim_set (ranges, switches equal to this optimizer's, relations, the
+ * buffers the values need), counts must be ones a run can reach (<=
+ * LRE_STEP_MAX, no group updated more often than the optimizer stepped) and
+ * state buffers must hold finite values (non-negative where they are sums of
+ * squares). It refuses a stream from another configuration (LRE_EMISMATCH) or
+ * with an impossible value (LRE_ECORRUPT, naming the field) and changes
+ * nothing on any failure. */
 int lre_optim_save(lre_optim *o, lre_write_fn write, void *ud);
 int lre_optim_load(lre_optim *o, lre_read_fn read, void *ud);
 

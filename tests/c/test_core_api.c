@@ -97,6 +97,52 @@ static void hparams_lists_only_schedulable_names(void)
     lre_optim_free(o);
 }
 
+/* lre_optim_set on a scheduled hyper-parameter: the constant replaces the
+ * schedule (of one group, or of every group and the defaults). */
+static void set_replaces_a_schedule_with_the_constant(void)
+{
+    double x[2] = {1, 1}, g[2] = {1, 1};
+    lre_schedule *s;
+    lre_param sp[] = {{"lr", 0.5, NULL, 0, NULL, NULL}};
+    ASSERT_EQ(lre_schedule_new(&s, "constant", sp, 1, NULL, 0, NULL), LRE_OK);
+    lre_optim *o;
+    lre_param p[] = {{"lr", 0, NULL, 0, NULL, s}};
+    ASSERT_EQ(lre_optim_new(&o, "sgd", p, 1, NULL), LRE_OK);
+    ASSERT_EQ(lre_optim_add_group(o, LRE_F64, x, g, 1, NULL, 0, NULL), LRE_OK);
+    ASSERT_EQ(lre_optim_add_group(o, LRE_F64, x + 1, g + 1, 1, NULL, 0, NULL), LRE_OK);
+    ASSERT_EQ(lre_optim_set(o, 1, "lr", 0.25), LRE_OK); /* group 1 only */
+    ASSERT(lre_optim_get_schedule(o, 0, "lr") == s);
+    ASSERT(lre_optim_get_schedule(o, 1, "lr") == NULL);
+    ASSERT_EQ(lre_optim_step(o), LRE_OK);
+    ASSERT(x[0] == 0.5 && x[1] == 0.75);
+    ASSERT_EQ(lre_optim_set(o, -1, "lr", 0.125), LRE_OK); /* every group and the defaults */
+    ASSERT(lre_optim_get_schedule(o, 0, "lr") == NULL);
+    double x3 = 1, g3 = 1, v;
+    ASSERT_EQ(lre_optim_add_group(o, LRE_F64, &x3, &g3, 1, NULL, 0, NULL), LRE_OK);
+    ASSERT(lre_optim_get_schedule(o, 2, "lr") == NULL);
+    ASSERT_EQ(lre_optim_step(o), LRE_OK);
+    ASSERT(x[0] == 0.375 && x3 == 0.875);
+    ASSERT_EQ(lre_optim_get(o, 2, "lr", &v), LRE_OK);
+    ASSERT(v == 0.125);
+    /* refused: a switch, a bad value, a broken relation; nothing changes */
+    ASSERT_EQ(lre_optim_set(o, -1, "nesterov", 1), LRE_EINVAL);
+    ASSERT_STR_CONTAINS(lre_optim_errmsg(o), "sgd: nesterov is fixed at construction");
+    ASSERT_EQ(lre_optim_set(o, -1, "lr", -1), LRE_EINVAL);
+    ASSERT_EQ(lre_optim_get(o, 0, "lr", &v), LRE_OK);
+    ASSERT(v == 0.125);
+    lre_optim_free(o);
+    lre_param q[] = {{"lr", 0.1, NULL, 0, NULL, NULL}, {"momentum", 0.9, NULL, 0, NULL, NULL},
+                     {"nesterov", 1, NULL, 0, NULL, NULL}};
+    ASSERT_EQ(lre_optim_new(&o, "sgd", q, 3, NULL), LRE_OK);
+    ASSERT_EQ(lre_optim_add_group(o, LRE_F64, x, g, 1, NULL, 0, NULL), LRE_OK);
+    ASSERT_EQ(lre_optim_set(o, -1, "dampening", 0.5), LRE_EINVAL);
+    ASSERT_STR_CONTAINS(lre_optim_errmsg(o), "nesterov requires momentum > 0 and dampening = 0");
+    ASSERT_EQ(lre_optim_get(o, 0, "dampening", &v), LRE_OK);
+    ASSERT(v == 0);
+    lre_optim_free(o);
+    lre_schedule_release(s);
+}
+
 static void crc32_matches_zlib_and_continues(void)
 {
     const char *s = "123456789";
@@ -143,6 +189,7 @@ int main(void)
         {"add_group reports its index through the out-parameter", add_group_reports_its_index_through_the_out_parameter},
         {"kind lists are the kinds the constructors know", kind_lists_are_the_kinds_the_constructors_know},
         {"hparams lists only schedulable names", hparams_lists_only_schedulable_names},
+        {"set replaces a schedule with the constant", set_replaces_a_schedule_with_the_constant},
         {"crc32 matches zlib and continues", crc32_matches_zlib_and_continues},
         {"crc32 is right above 4 GiB", crc32_is_right_above_4_gib},
         {"splitmix64 gives the reference sequence", splitmix64_gives_the_reference_sequence},
