@@ -44,20 +44,27 @@ static lre_dtype checkdtype(lua_State *L, int idx)
     return luaL_checkoption(L, idx, "f64", names) == 0 ? LRE_F32 : LRE_F64;
 }
 
+/* Fills t from the list at idx (argument arg), which has t->n entries. */
+static void fill_from_table(lua_State *L, lre_tensor *t, int idx, int arg)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        int isnum;
+        lua_geti(L, idx, (lua_Integer)i + 1);
+        double v = lua_tonumberx(L, -1, &isnum);
+        if (!isnum) luaL_argerror(L, arg, lua_pushfstring(L, "entry %I is not a number", (lua_Integer)i + 1));
+        set(t, i, v);
+        lua_pop(L, 1);
+    }
+}
+
 /* lre.tensor(n_or_table [, "f32"|"f64"]) */
 static int tensor_new(lua_State *L)
 {
     lre_dtype dtype = checkdtype(L, 2);
     if (lua_type(L, 1) == LUA_TTABLE) {
         lua_Integer n = luaL_len(L, 1);
-        lre_tensor *t = lre_lua_newtensor(L, (size_t)n, dtype);
-        for (lua_Integer i = 1; i <= n; i++) {
-            int isnum;
-            lua_Number v = (lua_geti(L, 1, i), lua_tonumberx(L, -1, &isnum));
-            if (!isnum) return luaL_argerror(L, 1, lua_pushfstring(L, "entry %d is not a number", (int)i));
-            set(t, (size_t)(i - 1), v);
-            lua_pop(L, 1);
-        }
+        luaL_argcheck(L, n >= 0, 1, "a list with a negative length");
+        fill_from_table(L, lre_lua_newtensor(L, (size_t)n, dtype), 1, 1);
         return 1;
     }
     lua_Integer n = luaL_checkinteger(L, 1);
@@ -122,14 +129,7 @@ static int tensor_copy(lua_State *L)
     } else {
         luaL_checktype(L, 2, LUA_TTABLE);
         luaL_argcheck(L, (size_t)luaL_len(L, 2) == t->n, 2, "table length differs from the tensor's");
-        for (size_t i = 0; i < t->n; i++) {
-            lua_geti(L, 2, (lua_Integer)i + 1);
-            int isnum;
-            double v = lua_tonumberx(L, -1, &isnum);
-            if (!isnum) return luaL_argerror(L, 2, lua_pushfstring(L, "entry %d is not a number", (int)i + 1));
-            set(t, i, v);
-            lua_pop(L, 1);
-        }
+        fill_from_table(L, t, 2, 2);
     }
     lua_settop(L, 1);
     return 1;
