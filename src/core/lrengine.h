@@ -329,6 +329,69 @@ int lre_optim_load(lre_optim *o, lre_read_fn read, void *ud);
 /* The message of the last failure on this handle ("" when none). */
 const char *lre_optim_errmsg(const lre_optim *o);
 
+/* ------------------------------------------------------------------------ */
+/* Introspection (describe.c)                                                */
+/* ------------------------------------------------------------------------ */
+
+/* What a built-in schedule kind or optimizer is. The parameters come from the
+ * tables the constructors validate with; the strings are static. */
+typedef struct lre_kind_info {
+    const char *name;
+    const char *summary; /* one line */
+    const char *formula; /* one line, in the step t (0-based) and the parameters */
+    const char *peers;   /* the libraries' names whose semantics it follows, or "(none)" */
+    size_t nparams;
+    size_t min_children, max_children; /* inner schedules (SIZE_MAX: any number); 0 for optimizers */
+} lre_kind_info;
+
+typedef enum lre_param_type {
+    LRE_PARAM_NUMBER = 0,
+    LRE_PARAM_INTEGER = 1, /* a whole number */
+    LRE_PARAM_BOOLEAN = 2,
+    LRE_PARAM_CHOICE = 3,  /* one of `choices`, given as a string */
+    LRE_PARAM_LIST = 4     /* a list of numbers, each in the range */
+} lre_param_type;
+
+typedef struct lre_param_info {
+    const char *name;      /* as lre_param.name: "t_max", "betas[1]" */
+    lre_param_type type;
+    int whole;             /* whole numbers only (a list's entries too) */
+    int required;          /* has no default */
+    int schedulable;       /* an optimizer hyper-parameter a schedule may drive */
+    double def;            /* the default; NaN when required or not a number */
+    char default_text[48]; /* the default in words when def is NaN and one exists ("triangular"), else "" */
+    double lo, hi;         /* the range, -inf/inf when open-ended */
+    int lo_open, hi_open;  /* the bound itself is excluded */
+    int finite;            /* must be finite whatever the range */
+    const char *choices;   /* "triangular|triangular2|exp_range", or NULL */
+    int pair;              /* first of two ("betas[1]", "betas[2]") also given together as a list ("betas") */
+} lre_param_info;
+
+/* Describes a kind (see lre_schedule_kinds, lre_optim_kinds); an unknown one
+ * is LRE_EINVAL with "unknown schedule kind 'cosin' (did you mean 'cosine'?
+ * valid names: ...)" in err. */
+int lre_schedule_describe(const char *kind, lre_kind_info *info, lre_error *err);
+int lre_optim_describe(const char *kind, lre_kind_info *info, lre_error *err);
+
+/* Parameter i (0 <= i < info.nparams) of a kind, in the order of its table;
+ * LRE_EINVAL past the end or for an unknown kind. */
+int lre_schedule_param_info(const char *kind, size_t i, lre_param_info *info);
+int lre_optim_param_info(const char *kind, size_t i, lre_param_info *info);
+
+/* The range of a parameter in the words of the constructors' messages ("in
+ * [0, 1)", ">= 0", "a whole number > 0", "one of min|max"); as snprintf. */
+int lre_param_range_text(const lre_param_info *p, char *buf, size_t size);
+
+/* The entry of names (NULL-terminated) closest to name, ignoring case, when
+ * it is close (at most two edits, a swap of neighbours counting one), else
+ * NULL: for "did you mean" messages. */
+const char *lre_suggest(const char *name, const char *const *names);
+
+/* Fills err with "WHO: unknown WHAT 'name' (did you mean 'x'? valid names:
+ * a, b, ...)" ("WHO: " left out when who is NULL, the suggestion when none is
+ * close) and returns LRE_EINVAL. */
+int lre_error_unknown(lre_error *err, const char *who, const char *what, const char *name, const char *const *names);
+
 #ifdef __cplusplus
 }
 #endif

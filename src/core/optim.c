@@ -707,3 +707,7 @@ int lre_optim_observe(lre_optim *o, double metric)
     }
     return LRE_OK;
 }
+
+/* The definition table, for introspection (describe.c): parameter i of
+ * optimizer kind, or NULL past the end. */
+const lre_pspec *lre__optim_param(int kind, size_t i) { return i < defs[kind].nhp ? &defs[kind].hp[i].spec : NULL; }

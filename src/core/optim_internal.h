@@ -86,6 +86,8 @@ int lre__optim_check_scalars(int kind, int64_t t, const double *scalar);
 
 /* Names: the optimizer's and its state arrays' counts. */
 const char *lre__optim_name(int kind);
+/* Parameter i of the definition table of optimizer kind, or NULL past the end. */
+const lre_pspec *lre__optim_param(int kind, size_t i);
 size_t lre__dtype_size(lre_dtype d);
 
 #endif
