@@ -1,8 +1,27 @@
 -- lrengine.plot: charts and tables of curves, for `lrengine plot`,
--- `lrengine find-lr` and Lua programs. A chart is drawn from
+-- `lrengine find-lr`, `lrengine report` and Lua programs. A chart is
 --   {x = {...}, series = {{name = "lr", values = {...}}, ...},
 --    title = "...", xlabel = "step", ylabel = "...", logx = false, logy = false}
--- and returned as a string in one of the formats: ascii, csv, json, svg.
+-- and is returned as a string in one of the formats: ascii, csv, json, svg.
+--
+-- Optional, for the drawn formats (ascii, svg):
+--   series[i].x        the series' own x values (default chart.x)
+--   series[i].panel    the key of the panel it is drawn in; series without one
+--                      are grouped by scale: a rate and a momentum get panels
+--                      of their own instead of one squashing the other
+--   series[i].trim     "tail": the y-range ignores the rise after the minimum
+--                      (a range test's divergence); the curve is clipped there
+--   series[i].label, .color, .dash, .width, .opacity, .dots (a dot per point)
+--   panels             {{key = "loss", ylabel = "loss", logy = false, bounds = {0, 1}},
+--                      ...}: the keyed panels, in order, before the grouped ones
+--                      (which are log scale when chart.logy is set); bounds
+--                      limit the axis to what the values can be
+--   xmin               the x axis starts there at the latest (a run's step 0)
+--   markers            {{x = 0.01, label = "...", legend = "...", series = "loss",
+--                      color, dash}, ...}: vertical lines over every panel, a
+--                      circle where one crosses the named series
+local A = require "lrengine.plot_axis"
+
 local M = {}
 
 -- The shortest decimal that reads back as the same double (0.1, not
@@ -19,31 +38,6 @@ local function shortest(v)
   return string.format("%.17g", v)
 end
 M.shortest = shortest
-
-local function range(values, log)
-  local lo, hi = math.huge, -math.huge
-  for _, v in ipairs(values) do
-    if v == v and v ~= math.huge and v ~= -math.huge and (not log or v > 0) then
-      local y = log and math.log(v, 10) or v
-      if y < lo then lo = y end
-      if y > hi then hi = y end
-    end
-  end
-  if lo > hi then lo, hi = 0, 1 end
-  if hi - lo < 1e-300 then
-    local pad = math.abs(hi) * 0.05 + (log and 0.5 or 1e-12)
-    lo, hi = lo - pad, hi + pad
-  end
-  return lo, hi
-end
-
-local function all_y(chart)
-  local ys = {}
-  for _, s in ipairs(chart.series) do
-    for _, v in ipairs(s.values) do ys[#ys + 1] = v end
-  end
-  return ys
-end
 
 -- csv: header then one row per point, numbers printed so they read back exactly.
 function M.csv(chart)
@@ -74,95 +68,110 @@ function M.json(chart)
   return string.format('{"%s":%s,"series":{%s}}\n', chart.xlabel or "step", list(chart.x), table.concat(parts, ","))
 end
 
-local MARKS = {"*", "o", "+", "x", "#"}
-
--- ascii: a chart for the terminal, width x height characters of plot area.
-function M.ascii(chart, width, height)
-  width, height = width or 64, height or 16
-  local logy = chart.logy
-  local lo, hi = range(all_y(chart), logy)
-  local xlo, xhi = range(chart.x, chart.logx)
-  local grid = {}
-  for r = 1, height do
-    grid[r] = {}
-    for c = 1, width do grid[r][c] = " " end
-  end
-  for si, s in ipairs(chart.series) do
-    for i, v in ipairs(s.values) do
-      local x = chart.logx and math.log(chart.x[i], 10) or chart.x[i]
-      local y = logy and (v > 0 and math.log(v, 10) or nil) or v
-      if y and y == y then
-        local c = math.floor((x - xlo) / (xhi - xlo) * (width - 1) + 0.5) + 1
-        local r = height - math.floor((y - lo) / (hi - lo) * (height - 1) + 0.5)
-        if r >= 1 and r <= height and c >= 1 and c <= width then grid[r][c] = MARKS[(si - 1) % #MARKS + 1] end
-      end
-    end
-  end
-  local function label(y) return string.format("%10.4g", logy and 10 ^ y or y) end
-  local out = {}
-  if chart.title then out[#out + 1] = chart.title end
-  for r = 1, height do
-    local y = hi - (r - 1) / (height - 1) * (hi - lo)
-    local lab = (r == 1 or r == height or r == math.floor(height / 2) + 1) and label(y) or string.rep(" ", 10)
-    out[#out + 1] = lab .. " |" .. table.concat(grid[r])
-  end
-  out[#out + 1] = string.rep(" ", 11) .. "+" .. string.rep("-", width)
-  local function xl(v) return string.format("%.4g", chart.logx and 10 ^ v or v) end
-  local left, right = xl(xlo), xl(xhi)
-  out[#out + 1] = string.rep(" ", 12) .. left .. string.rep(" ", math.max(1, width - #left - #right)) .. right
-  local legend = {}
-  for si, s in ipairs(chart.series) do legend[#legend + 1] = MARKS[(si - 1) % #MARKS + 1] .. " " .. s.name end
-  out[#out + 1] = string.rep(" ", 12) .. (chart.xlabel or "step") .. "   " .. table.concat(legend, "   ")
-  return table.concat(out, "\n") .. "\n"
+-- A series' extent in its scale's units (log10 on a log scale), and the
+-- least span it counts as having, so that constants can share a panel.
+local function extent(s, log)
+  local lo, hi = A.range(s.values, log, s.trim)
+  if not lo then return nil end
+  if log then return lo, hi, math.log(hi, 10) - math.log(lo, 10), 0.05 end
+  return lo, hi, hi - lo, 0.05 * math.max(math.abs(lo), math.abs(hi))
 end
 
-local COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd"}
-
-local function esc(s) return (tostring(s):gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;")) end
-
--- svg: a labelled chart with axes, ticks, grid and a legend.
-function M.svg(chart, width, height)
-  width, height = width or 720, height or 400
-  local ml, mr, mt, mb = 70, 20, 40, 50
-  local pw, ph = width - ml - mr, height - mt - mb
-  local lo, hi = range(all_y(chart), chart.logy)
-  local xlo, xhi = range(chart.x, chart.logx)
-  local function px(x) return ml + ((chart.logx and math.log(x, 10) or x) - xlo) / (xhi - xlo) * pw end
-  local function py(y) return mt + ph - ((chart.logy and math.log(y, 10) or y) - lo) / (hi - lo) * ph end
-  local o = {}
-  o[#o + 1] = string.format('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">', width, height, width, height)
-  o[#o + 1] = string.format('<rect width="%d" height="%d" fill="white"/>', width, height)
-  o[#o + 1] = string.format('<text x="%d" y="22" font-size="15" text-anchor="middle">%s</text>', width / 2, esc(chart.title or ""))
-  for i = 0, 5 do
-    local yv = lo + (hi - lo) * i / 5
-    local y = mt + ph - ph * i / 5
-    local lab = chart.logy and 10 ^ yv or yv
-    o[#o + 1] = string.format('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/>', ml, y, ml + pw, y)
-    o[#o + 1] = string.format('<text x="%d" y="%.1f" text-anchor="end">%.4g</text>', ml - 6, y + 4, lab)
-    local xv = xlo + (xhi - xlo) * i / 5
-    local x = ml + pw * i / 5
-    o[#o + 1] = string.format('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ddd"/>', x, mt, x, mt + ph)
-    o[#o + 1] = string.format('<text x="%.1f" y="%d" text-anchor="middle">%.4g</text>', x, mt + ph + 18, chart.logx and 10 ^ xv or xv)
+-- Whether a group of series plus one more stay legible on one axis: each
+-- still spans at least a quarter of the shared range.
+local function fits(group, cand, log)
+  local members = {cand}
+  for _, m in ipairs(group) do members[#members + 1] = m end
+  local lo, hi = math.huge, -math.huge
+  for _, m in ipairs(members) do
+    local a, b = m.lo, m.hi
+    if log then a, b = math.log(a, 10), math.log(b, 10) end
+    lo, hi = math.min(lo, a), math.max(hi, b)
   end
-  o[#o + 1] = string.format('<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#333"/>', ml, mt, pw, ph)
-  o[#o + 1] = string.format('<text x="%d" y="%d" text-anchor="middle">%s</text>', ml + pw / 2, height - 10, esc(chart.xlabel or "step"))
-  o[#o + 1] = string.format('<text transform="translate(16 %d) rotate(-90)" text-anchor="middle">%s</text>', mt + ph / 2, esc(chart.ylabel or "value"))
-  for si, s in ipairs(chart.series) do
-    local pts = {}
-    for i, v in ipairs(s.values) do
-      if v == v and (not chart.logy or v > 0) then pts[#pts + 1] = string.format("%.2f,%.2f", px(chart.x[i]), py(v)) end
+  for _, m in ipairs(members) do
+    if math.max(m.span, m.least) < 0.25 * (hi - lo) then return false end
+  end
+  return true
+end
+
+-- The panels of a chart and its x range: {panels = {{series, ylabel, log,
+-- lo, hi}, ...}, xlo, xhi, xlog}. Each series gets .index, its place in
+-- chart.series (its color).
+function M.layout(chart)
+  local xlo, xhi = math.huge, -math.huge
+  for _, s in ipairs(chart.series) do
+    local a, b = A.range(s.x or chart.x, chart.logx)
+    if a then xlo, xhi = math.min(xlo, a), math.max(xhi, b) end
+  end
+  if chart.xmin and chart.xmin < xlo and not (chart.logx and chart.xmin <= 0) then xlo = chart.xmin end
+  if xlo > xhi then xlo, xhi = 0, 1 end
+  local panels, keyed, grouped = {}, {}, {}
+  for _, p in ipairs(chart.panels or {}) do
+    local panel = {key = p.key, ylabel = p.ylabel or p.key, log = p.logy, bounds = p.bounds, series = {}}
+    panels[#panels + 1], keyed[p.key] = panel, panel
+  end
+  for i, s in ipairs(chart.series) do
+    s.index = s.index or i
+    if s.panel then
+      local panel = keyed[s.panel]
+      if not panel then
+        panel = {key = s.panel, ylabel = s.panel, log = chart.logy, series = {}}
+        panels[#panels + 1], keyed[s.panel] = panel, panel
+      end
+      table.insert(panel.series, s)
+    else
+      local log = chart.logy and A.range(s.values, true) ~= nil
+      local lo, hi, span, least = extent(s, log)
+      local m = {s = s, lo = lo or 0, hi = hi or 1, span = span or 0, least = least or 1}
+      local home
+      for _, g in ipairs(grouped) do
+        if g.log == log and fits(g.members, m, log) then home = g break end
+      end
+      if not home then
+        home = {log = log, members = {}, series = {}}
+        grouped[#grouped + 1] = home
+      end
+      table.insert(home.members, m)
+      table.insert(home.series, s)
     end
-    local color = COLORS[(si - 1) % #COLORS + 1]
-    o[#o + 1] = string.format('<polyline fill="none" stroke="%s" stroke-width="1.8" points="%s"/>', color, table.concat(pts, " "))
-    o[#o + 1] = string.format('<text x="%d" y="%d" fill="%s">%s</text>', ml + pw - 110, mt + 16 * si, color, esc(s.name))
   end
-  o[#o + 1] = "</svg>"
-  return table.concat(o, "\n") .. "\n"
+  for _, g in ipairs(grouped) do
+    local names = {}
+    for _, s in ipairs(g.series) do names[#names + 1] = s.label or s.name end
+    local ylabel = #grouped == 1 and #panels == 0 and chart.ylabel ~= "value" and chart.ylabel or table.concat(names, ", ")
+    panels[#panels + 1] = {ylabel = ylabel, log = g.log, series = g.series}
+  end
+  local shown = {}
+  for _, p in ipairs(panels) do
+    local lo, hi = math.huge, -math.huge
+    for _, s in ipairs(p.series) do
+      local a, b = A.range(s.values, p.log, s.trim)
+      if a then lo, hi = math.min(lo, a), math.max(hi, b) end
+    end
+    if lo > hi then
+      if p.log then lo, hi = 0.1, 1 else lo, hi = 0, 1 end
+    end
+    p.lo, p.hi = lo, hi
+    if #p.series > 0 then shown[#shown + 1] = p end
+  end
+  if #shown == 0 then shown[1] = {ylabel = chart.ylabel or "value", series = {}, lo = 0, hi = 1} end
+  return {panels = shown, xlo = xlo, xhi = xhi, xlog = chart.logx}
+end
+
+-- ascii: a chart for the terminal, width x height characters of plot area
+-- (the height shared by the panels).
+function M.ascii(chart, width, height)
+  return require("lrengine.plot_ascii").render(chart, M.layout(chart), width, height)
+end
+
+-- svg: labelled panels with round ticks, grids, legends and marks.
+function M.svg(chart, width, height)
+  return require("lrengine.plot_svg").render(chart, M.layout(chart), width, height)
 end
 
 function M.render(format, chart)
-  local f = M[format]
-  if type(f) ~= "function" or format == "render" then error("unknown format '" .. tostring(format) .. "' (ascii, csv, json, svg)", 2) end
+  local f = ({ascii = M.ascii, csv = M.csv, json = M.json, svg = M.svg})[format]
+  if not f then error("unknown format '" .. tostring(format) .. "' (ascii, csv, json, svg)", 2) end
   return f(chart)
 end
 

@@ -1,0 +1,309 @@
+-- Charts: lrengine.plot's axes, panels and marks, and the SVG charts of
+-- `lrengine plot`, `find-lr` and `report` parsed as XML, rendered with
+-- rsvg-convert (Debian's librsvg2-bin) and looked at pixel by pixel.
+local sh = require "support.sh"
+local png = require "support.png"
+local plot = require "lrengine.plot"
+local axis = require "lrengine.plot_axis"
+local runlog = require "lrengine.runlog"
+
+local dir = sh.tmpdir()
+
+-- Well-formed XML (tags nested and closed, attributes quoted and unique,
+-- no bare '<' or '&' in text), one root element; returns the number of
+-- elements, or fails naming the problem.
+local function check_xml(text)
+  local entity = "&[%a#][%w]*;"
+  local function clean(s, where)
+    local bare = s:gsub(entity, ""):find("[<&]")
+    assert(not bare, "bare '<' or '&' in " .. where .. ": " .. s:sub(1, 60))
+  end
+  local stack, pos, elements, roots = {}, 1, 0, 0
+  while true do
+    local lt = text:find("<", pos, true)
+    local between = text:sub(pos, (lt or #text + 1) - 1)
+    clean(between, "text")
+    if #stack == 0 then assert(not between:find("%S"), "text outside the root: " .. between:sub(1, 40)) end
+    if not lt then break end
+    local gt = text:find(">", lt, true)
+    assert(gt, "unclosed tag at " .. lt)
+    local tag = text:sub(lt + 1, gt - 1)
+    if tag:sub(1, 1) == "/" then
+      local name = tag:match("^/([%w:_%-%.]+)%s*$")
+      assert(name and name == stack[#stack], "</" .. tostring(name) .. "> closes <" .. tostring(stack[#stack]) .. ">")
+      stack[#stack] = nil
+    elseif tag:sub(1, 1) == "?" or tag:sub(1, 3) == "!--" then
+      assert(tag:sub(-1) == "?" or tag:sub(-2) == "--", "bad declaration or comment")
+    else
+      local name, rest = tag:match("^([%a_][%w:_%-%.]*)(.-)$")
+      assert(name, "bad tag <" .. tag:sub(1, 30) .. ">")
+      local empty = rest:sub(-1) == "/"
+      if empty then rest = rest:sub(1, -2) end
+      local seen = {}
+      rest = rest:gsub('%s+([%a_][%w:_%-%.]*)%s*=%s*"([^"]*)"', function(k, v)
+        assert(not seen[k], "attribute " .. k .. " twice in <" .. name .. ">")
+        seen[k] = true
+        clean(v, "attribute " .. k)
+        return ""
+      end)
+      assert(not rest:find("%S"), "bad attributes in <" .. name .. ">: " .. rest:sub(1, 40))
+      if #stack == 0 then roots = roots + 1 end
+      elements = elements + 1
+      if not empty then stack[#stack + 1] = name end
+    end
+    pos = gt + 1
+  end
+  assert(#stack == 0, "unclosed <" .. tostring(stack[#stack]) .. ">")
+  assert(roots == 1, "expected one root element, got " .. roots)
+  return elements
+end
+
+local function attr(tag, name) return tag:match("%s" .. name .. '="([^"]*)"') end
+
+-- The SVG checked as XML (and by xmllint when installed), rendered to PNG;
+-- returns the image, after checking its size and that it is not blank.
+local function render(svg_path)
+  local text = sh.slurp(svg_path)
+  assert(check_xml(text) > 10)
+  if os.execute("command -v xmllint >/dev/null 2>&1") then
+    local code, _, err = sh.run("xmllint --noout " .. svg_path)
+    assert.are.equal(0, code, err)
+  end
+  assert(os.execute("command -v rsvg-convert >/dev/null 2>&1"),
+    "rsvg-convert is missing: apt-get install librsvg2-bin (tools/debian-packages)")
+  local out = svg_path:gsub("%.svg$", "") .. ".png"
+  local code, _, err = sh.run("rsvg-convert " .. svg_path .. " -o " .. out)
+  assert.are.equal(0, code, err)
+  local img = png.read(sh.slurp(out))
+  local root = text:match("<svg[^>]*>")
+  assert.are.equal(tonumber(attr(root, "width")), img.width)
+  assert.are.equal(tonumber(attr(root, "height")), img.height)
+  local inked = 0
+  for y = 0, img.height - 1, 2 do
+    for x = 0, img.width - 1, 2 do
+      local r, g, b = img.pixel(x, y)
+      if r + g + b < 600 then inked = inked + 1 end
+    end
+  end
+  assert.is_true(inked > img.width * img.height / 4 * 0.01, "the chart is (nearly) blank")
+  return img, text
+end
+
+-- The tick labels of a kind ("ytick", "xtick"), per panel for y ticks.
+local function ticks(text, class)
+  local panels = {}
+  for panel in text:gmatch('<g class="panel".-</g>\n</g>') do
+    local labels = {}
+    for label in panel:gmatch('class="' .. class .. '"[^>]*>([^<]*)<') do labels[#labels + 1] = label end
+    panels[#panels + 1] = labels
+  end
+  return panels
+end
+
+-- Labels of a round linear axis: every value k * m * 10^e for one step
+-- m * 10^e, m in {1, 2, 5}.
+local function assert_round(labels)
+  assert.is_true(#labels >= 2, table.concat(labels, " "))
+  local vals = {}
+  for i, l in ipairs(labels) do
+    local v = tonumber((l:gsub("k$", "e3"):gsub("M$", "e6")))
+    assert(v, "not a number: " .. l)
+    vals[i] = v
+  end
+  local step = vals[2] - vals[1]
+  local e = math.floor(math.log(step, 10) + 1e-9)
+  local m = step / 10 ^ e
+  assert.is_true(math.abs(m - 1) < 1e-6 or math.abs(m - 2) < 1e-6 or math.abs(m - 5) < 1e-6,
+    "step " .. step .. " of " .. table.concat(labels, " "))
+  for i, v in ipairs(vals) do
+    assert.is_true(math.abs(v / step - math.floor(v / step + 0.5)) < 1e-6, labels[i] .. " is not a multiple of " .. step)
+    if i > 1 then assert.is_true(math.abs(v - vals[i - 1] - step) < step * 1e-6, table.concat(labels, " ")) end
+  end
+end
+
+local function assert_decades(labels)
+  assert.is_true(#labels >= 2, table.concat(labels, " "))
+  for _, l in ipairs(labels) do
+    local v = tonumber(l)
+    assert(v and v > 0, "not a positive number: " .. l)
+    local d = math.log(v, 10)
+    assert.is_true(math.abs(d - math.floor(d + 0.5)) < 1e-9, l .. " is not a decade")
+  end
+end
+
+describe("lrengine.plot axes", function()
+  it("puts ticks on 1, 2 or 5 times a power of ten, written without rounding noise", function()
+    for _, r in ipairs{{0, 1}, {0, 0.1}, {4e-7, 0.1}, {0.85, 0.95}, {0, 3e-4}, {-2.5, 7.3}, {0, 999999}, {1e-9, 3e-9},
+                       {123456, 123789}, {0.3, 0.3}} do
+      local ax = axis.axis(r[1], r[2], {target = 5, pad = 0.05})
+      local labels = {}
+      for _, t in ipairs(ax.ticks) do
+        labels[#labels + 1] = t.label
+        assert.is_true(#t.label <= 8, t.label)
+        assert.is_falsy(t.label:find("0000000"), t.label)
+      end
+      assert_round(labels)
+    end
+    local labels = {}
+    for _, t in ipairs(axis.axis(0, 1000000, {style = "si"}).ticks) do labels[#labels + 1] = t.label end
+    assert.are.same({"0", "200k", "400k", "600k", "800k", "1M"}, labels)
+  end)
+
+  it("puts decades on log axes, and 1-2-5 values on a log axis within one decade", function()
+    local labels = {}
+    for _, t in ipairs(axis.axis(1e-7, 10, {log = true, target = 5}).ticks) do labels[#labels + 1] = t.label end
+    assert_decades(labels)
+    labels = {}
+    for _, t in ipairs(axis.axis(0.011, 0.9, {log = true}).ticks) do labels[#labels + 1] = t.label end
+    assert.are.same({"0.02", "0.05", "0.1", "0.2", "0.5"}, labels)
+  end)
+
+  it("gives a rate and a momentum panels of their own, and one to curves of one scale", function()
+    local x, lr, lr2, mom = {}, {}, {}, {}
+    for i = 0, 99 do
+      x[#x + 1], lr[#lr + 1], lr2[#lr2 + 1], mom[#mom + 1] = i, 1e-3 * i / 99, 2e-3 * i / 99, 0.95 - 0.1 * i / 99
+    end
+    local layout = plot.layout{x = x, series = {{name = "lr", values = lr}, {name = "momentum", values = mom}}}
+    assert.are.equal(2, #layout.panels)
+    layout = plot.layout{x = x, series = {{name = "a", values = lr}, {name = "b", values = lr2}}}
+    assert.are.equal(1, #layout.panels)
+  end)
+
+  it("leaves a range test's divergent tail out of the y-range", function()
+    local lrs, loss = {}, {}
+    for i = 1, 100 do
+      lrs[i] = 10 ^ (-6 + 7 * (i - 1) / 99)
+      loss[i] = i <= 80 and 0.5 - 0.3 * (i / 80) ^ 2 or 0.2 * 2 ^ (i - 80)
+    end
+    local svg = plot.svg{x = lrs, series = {{name = "loss", values = loss, trim = "tail"}}, logx = true, xlabel = "lr"}
+    check_xml(svg)
+    local top = 0
+    for _, l in ipairs(ticks(svg, "ytick")[1]) do top = math.max(top, tonumber(l)) end
+    assert.is_true(top <= 0.6, "the y axis reaches " .. top)
+  end)
+
+  it("draws a log scale on decades and marks a suggestion on the curve it names", function()
+    local lrs, loss = {}, {}
+    for i = 1, 200 do
+      lrs[i] = 10 ^ (-7 + 8 * (i - 1) / 199)
+      loss[i] = 2.3 - 1.5 / (1 + math.exp(-(i - 120) / 12))
+    end
+    local svg = plot.svg{x = lrs, series = {{name = "loss", values = loss}}, logx = true, logy = true, xlabel = "lr",
+                         markers = {{x = lrs[120], label = "0.002", legend = "suggested lr=0.002", series = "loss"}}}
+    check_xml(svg)
+    assert_decades(ticks(svg, "xtick")[1])
+    assert.matches('data%-ylog="true"', svg)
+    assert.matches('<g class="legend">.-suggested lr=0%.002', svg)
+    local cx, cy = svg:match('class="marker%-point" cx="([%d.]+)" cy="([%d.]+)"')
+    local lx = svg:match('<line class="marker" x1="([%d.]+)"')
+    assert.are.equal(lx, cx)
+    assert.is_truthy(cy)
+  end)
+
+  it("draws ascii charts with round tick labels, a panel per scale and a legend", function()
+    local code, out = sh.lre("plot examples/schedules/one_cycle.lua --steps 200 --format ascii")
+    assert.are.equal(0, code)
+    assert.matches("\n +lr\n", out)
+    assert.matches("\n +momentum\n", out)
+    assert.matches("\n +0%.95 |", out)
+    assert.matches("\n +0%.05 |", out)
+    assert.matches("\n +0 +50 +100 +150", out)
+    assert.matches("%* lr   o momentum", out)
+  end)
+end)
+
+describe("lrengine's SVG charts", function()
+  it("draw a one-cycle schedule as two panels with round ticks and legends", function()
+    local svg = dir .. "/one_cycle.svg"
+    assert.are.equal(0, (sh.lre("plot examples/schedules/one_cycle.lua --steps 200 --output " .. svg)))
+    local _, text = render(svg)
+    local names = {}
+    for name in text:gmatch('<g class="panel" data%-name="([^"]*)"') do names[#names + 1] = name end
+    assert.are.same({"lr", "momentum"}, names)
+    local y = ticks(text, "ytick")
+    assert_round(y[1])
+    assert_round(y[2])
+    assert_round(ticks(text, "xtick")[2])
+    assert.matches('<g class="legend">.-momentum', text)
+  end)
+
+  it("keeps a million steps under 200 KB, with the one spike in them", function()
+    local script = sh.write(dir .. "/spike.lua", [[
+return function(step)
+  if step == 654321 then return 0.5 end
+  return 0.01 * (1 + math.cos(math.pi * step / 1e6)) / 2
+end]])
+    local svg = dir .. "/spike.svg"
+    assert.are.equal(0, (sh.lre("plot " .. script .. " --steps 1000000 --output " .. svg)))
+    local img, text = render(svg)
+    assert.is_true(#text < 200 * 1024, #text .. " bytes")
+    -- the y axis reaches the spike, and the curve goes up there: the pixel
+    -- at the curve's highest point is the curve's blue
+    local labels = ticks(text, "ytick")[1]
+    assert.are.equal("0.5", labels[#labels])
+    local points = text:match('class="series" data%-name="lr"[^>]- points="([^"]*)"')
+    local hx, hy = nil, math.huge
+    for px, py in points:gmatch("([%d.]+),([%d.]+)") do
+      if tonumber(py) < hy then hx, hy = tonumber(px), tonumber(py) end
+    end
+    local tick_y = tonumber(text:match('<text class="ytick" x="%d+" y="([%d.]+)"[^>]*>0%.5<')) - 4
+    assert.is_true(math.abs(hy - tick_y) < 1.5, hy .. " vs " .. tick_y)
+    local blue = false
+    for dx = -2, 2 do
+      for dy = 0, 3 do
+        local r, g, b = img.pixel(math.floor(hx + 0.5) + dx, math.floor(hy + 0.5) + dy)
+        blue = blue or (b > 150 and r < 100 and g < 150)
+      end
+    end
+    assert.is_true(blue, "no curve drawn at the spike")
+  end)
+end)
+
+describe("lrengine.runlog", function()
+  local function lines(t)
+    local i = 0
+    return function()
+      i = i + 1
+      return t[i]
+    end
+  end
+
+  it("reads flat JSON objects: strings with escapes, numbers, literals, C's nan", function()
+    local o = runlog.decode([[{"a": "x\"\\\u00e9\ud83d\ude00", "b": -1.5e-3, "c": 7, "d": true, "e": null, "f": nan}]])
+    assert.are.equal('x"\\é😀', o.a)
+    assert.are.equal(-1.5e-3, o.b)
+    assert.are.equal(math.tointeger(7), o.c)
+    assert.is_true(o.d)
+    assert.is_nil(o.e)
+    assert.is_true(o.f ~= o.f)
+    for _, bad in ipairs{'{"a":1,}', '{"a" 1}', '{"a":[1]}', '{"a":1} x', '{"a":"\\q"}', '{"a":1.}', "[1]", '{"a":01x}'} do
+      assert.is_nil((runlog.decode(bad)), bad)
+    end
+  end)
+
+  it("keeps the later lines of a resumed run and marks where it resumed", function()
+    local run = runlog.read_lines(lines{
+      '{"step":10,"epoch":1,"loss":0.9,"lr":0.1}', '{"epoch":1,"step":10,"train_loss":0.9,"val_loss":0.8,"val_acc":0.5,"lr":0.1,"seconds":1}',
+      '{"step":20,"epoch":2,"loss":0.8,"lr":0.1}', '{"step":30,"epoch":2,"loss":0.7,"lr":0.1}',
+      '{"step":20,"epoch":2,"loss":0.75,"lr":0.1}', '{"step":30,"epoch":2,"loss":0.65,"lr":0.1}',
+      '{"epoch":2,"step":30,"train_loss":0.7,"val_loss":0.6,"val_acc":0.7,"lr":0.1,"seconds":1}'}, "m.jsonl")
+    assert.are.equal(3, #run.steps)
+    assert.are.equal(0.75, run.steps[2].loss)
+    assert.are.equal(2, #run.epochs)
+    assert.are.same({{step = 20, event = "resumed"}}, run.events)
+    assert.are.same({"lr"}, run.hps)
+    local svg = plot.svg(runlog.chart(run))
+    check_xml(svg)
+    assert.matches('class="marker%-label"[^>]*>resumed<', svg)
+  end)
+
+  it("refuses a line that is neither a step nor an epoch, naming it", function()
+    local ok, err = pcall(runlog.read_lines, lines{'{"step":1,"loss":1}', '{"step":2}'}, "m.jsonl")
+    assert.is_false(ok)
+    assert.are.equal('m.jsonl:2: neither a step line ("loss") nor an epoch line ("train_loss")', err)
+    ok, err = pcall(runlog.read_lines, lines{"", '{"loss":1}'}, "m.jsonl")
+    assert.are.equal('m.jsonl:2: expected a whole "step" >= 0', err)
+    ok, err = pcall(runlog.read_lines, lines{'{"step":1,"loss":1', '{"step":2}'}, "m.jsonl")
+    assert.are.equal("m.jsonl:1: expected ',' or '}' at column 19", err)
+  end)
+end)
