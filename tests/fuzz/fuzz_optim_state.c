@@ -1,7 +1,9 @@
 /* fuzz_optim_state.c -- libFuzzer harness for lre_optim_load.
  *
  * Builds a few optimizers of different kinds, options, dtypes and groups
- * (one driven by a plateau inside warmup + cosine), steps them a little, and
+ * (two driven by a plateau inside warmup + cosine; one allocating through a
+ * checking allocator, so that loads free exactly what they take), steps them
+ * a little, and
  * feeds the input to each: as given, and with its trailing CRC recomputed so
  * that the mutations reach the checks behind the checksum. Properties:
  *   - a failed load leaves a message and changes nothing (the state saved
@@ -29,6 +31,39 @@ typedef struct fixture {
     double x64[N64], g64[N64];
     float x32[N32], g32[N32];
 } fixture;
+
+/* A checking allocator (lrengine.h's contract): every block carries its
+ * size; a free or resize with another size, or a block left at the end, aborts. */
+typedef struct checked {
+    size_t out, blocks;
+} checked;
+
+static void *checked_realloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    checked *c = ud;
+    unsigned char *h = ptr ? (unsigned char *)ptr - 16 : NULL;
+    if (h) {
+        size_t had;
+        memcpy(&had, h, sizeof had);
+        if (had != osize) abort();
+    } else if (osize) {
+        abort();
+    }
+    if (nsize == 0) {
+        if (h) c->out -= osize, c->blocks--;
+        free(h);
+        return NULL;
+    }
+    unsigned char *n = realloc(h, 16 + nsize);
+    if (!n) return NULL;
+    c->out = c->out - (h ? osize : 0) + nsize;
+    if (!h) c->blocks++;
+    memcpy(n, &nsize, sizeof nsize);
+    return n + 16;
+}
+
+static checked arena;
+static const lre_allocator checked_alloc = {checked_realloc, &arena};
 
 #define P(name, v) {name, v, NULL, 0, NULL, NULL}
 #define S(name, s) {name, 0, NULL, 0, NULL, s}
@@ -89,7 +124,7 @@ static int fixture_new(fixture *f, int k)
     }
     case 3: {
         lre_param p[] = {P("lr", 0.01), P("centered", 1), P("momentum", 0.5)};
-        rc = lre_optim_new(&f->o, "rmsprop", p, 3, NULL);
+        rc = lre_optim_new_with(&f->o, "rmsprop", p, 3, &checked_alloc, NULL);
         break;
     }
     case 4: rc = lre_optim_new(&f->o, "nadam", NULL, 0, NULL); break;
@@ -165,6 +200,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         try_load(&f, data, size);
         if (fixed) try_load(&f, fixed, size);
         lre_optim_free(f.o);
+        if (arena.out || arena.blocks) abort(); /* all returned */
     }
     free(fixed);
     return 0;

@@ -2,7 +2,9 @@
  *
  * Builds composed schedule trees (warmup + cosine, a plateau inside warmup,
  * a sequence with a plateau and a cyclic part, min/max/product of plateaus,
- * a custom node with its own saved state), observes a few metrics, and feeds
+ * a custom node with its own saved state, a plateau the tree holds twice,
+ * nodes allocating through a checking allocator), observes a few metrics,
+ * previews them (which must change nothing), and feeds
  * the input to each: as given, and with its trailing CRC recomputed so that
  * the mutations reach the checks behind the checksum. Properties:
  *   - a failed load leaves a message and changes nothing (the state saved
@@ -22,6 +24,39 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A checking allocator (lrengine.h's contract): every block carries its
+ * size; a free or resize with another size, or a block left at the end, aborts. */
+typedef struct checked {
+    size_t out, blocks;
+} checked;
+
+static void *checked_realloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    checked *c = ud;
+    unsigned char *h = ptr ? (unsigned char *)ptr - 16 : NULL;
+    if (h) {
+        size_t had;
+        memcpy(&had, h, sizeof had);
+        if (had != osize) abort();
+    } else if (osize) {
+        abort();
+    }
+    if (nsize == 0) {
+        if (h) c->out -= osize, c->blocks--;
+        free(h);
+        return NULL;
+    }
+    unsigned char *n = realloc(h, 16 + nsize);
+    if (!n) return NULL;
+    c->out = c->out - (h ? osize : 0) + nsize;
+    if (!h) c->blocks++;
+    memcpy(n, &nsize, sizeof nsize);
+    return n + 16;
+}
+
+static checked arena;
+static const lre_allocator checked_alloc = {checked_realloc, &arena};
 
 #define P(name, v) {name, v, NULL, 0, NULL, NULL}
 
@@ -112,7 +147,7 @@ static lre_schedule *custom(void)
     return s;
 }
 
-enum { NTREE = 6 };
+enum { NTREE = 7 };
 
 static lre_schedule *tree_new(int k)
 {
@@ -139,9 +174,23 @@ static lre_schedule *tree_new(int k)
         lre_schedule *parts[] = {node("plateau", pl, 2, NULL, 0), custom(), warmup(cosine(1), 2)};
         return node("product", NULL, 0, parts, 3);
     }
-    default: {
+    case 5: {
         lre_schedule *parts[] = {custom(), plateau(custom(), 1, 3, 0)};
         return node("max", NULL, 0, parts, 2);
+    }
+    default: { /* one plateau under two combinators, through the checking allocator */
+        lre_schedule *cos = NULL, *pl = NULL, *sc = NULL, *mx = NULL;
+        lre_param c[] = {P("lr", 0.1), P("t_max", 40)}, p[] = {P("patience", 1)}, f[] = {P("factor", 0.5)};
+        if (!lre_schedule_new_with(&cos, "cosine", c, 2, NULL, 0, &checked_alloc, NULL) &&
+            !lre_schedule_new_with(&pl, "plateau", p, 1, &cos, 1, &checked_alloc, NULL) &&
+            !lre_schedule_new_with(&sc, "scale", f, 1, &pl, 1, &checked_alloc, NULL)) {
+            lre_schedule *parts[] = {pl, sc};
+            lre_schedule_new_with(&mx, "max", NULL, 0, parts, 2, &checked_alloc, NULL);
+        }
+        lre_schedule_release(cos);
+        lre_schedule_release(pl);
+        lre_schedule_release(sc);
+        return mx;
     }
     }
 }
@@ -166,6 +215,11 @@ static void try_load(lre_schedule *s, const uint8_t *data, size_t size)
 {
     lre_membuf before = {0}, after = {0};
     save(s, &before);
+    double preview[8];
+    const double metrics[8] = {3, 2, 2, 2, 1, 1, 1, 1};
+    if (lre_schedule_curve(s, preview, 8, metrics, 8, NULL)) abort();
+    save(s, &after);
+    if (after.len != before.len || memcmp(after.data, before.data, after.len)) abort(); /* a preview is pure */
     lre_memreader r = {data, size, 0};
     lre_error err = {0, ""};
     int rc = lre_schedule_load(s, lre_memreader_read, &r, &err);
@@ -205,6 +259,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         try_load(s, data, size);
         if (fixed) try_load(s, fixed, size);
         lre_schedule_release(s);
+        if (arena.out || arena.blocks) abort(); /* all returned */
     }
     free(fixed);
     return 0;
