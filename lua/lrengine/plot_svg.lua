@@ -3,8 +3,9 @@
 -- swatches in its emptiest corner, and its curves clipped to its frame.
 -- A curve of more points than the chart has pixel columns is reduced per
 -- column to its first, lowest, highest and last points (the M4 reduction of
--- Jugel et al., VLDB 2014): the same picture, spikes included, in a file
--- whose size depends on the chart's width, not on the number of steps.
+-- Jugel et al., VLDB 2014) and drawn as a path of vertical strokes: the
+-- same picture, spikes included, in a file whose size depends on the
+-- chart's width, not on the number of steps.
 local A = require "lrengine.plot_axis"
 
 local M = {}
@@ -62,7 +63,7 @@ local function trace(xs, ys, X, Y, columns)
           flush()
           col = c
         end
-        local p = {i, px, py}
+        local p = {i, c, py} -- x to the column: no visible change, shorter text
         if not b then b = {p, p, p, p}
         else
           if py < b[2][3] then b[2] = p end
@@ -73,17 +74,32 @@ local function trace(xs, ys, X, Y, columns)
     end
   end
   flush()
-  return runs
+  return runs, reduce
 end
 
--- "x,y x,y ..." with one decimal, repeated points left out.
+-- "x,y x,y ..." with one decimal (none for whole x), repeated points left out.
 local function points(run)
   local out, prev = {}, nil
   for i = 1, #run, 2 do
-    local p = fmt("%.1f,%.1f", run[i], run[i + 1])
+    local x = run[i]
+    local p = math.type(x) == "integer" and fmt("%d,%.1f", x, run[i + 1]) or fmt("%.1f,%.1f", x, run[i + 1])
     if p ~= prev then out[#out + 1], prev = p, p end
   end
   return out
+end
+
+-- The path of a reduced run: each column a vertical stroke through its
+-- points ("V"), joined to the next ("L"); a third of the text of a polyline.
+local function path(run)
+  local out, px, py = {}, nil, nil
+  for i = 1, #run, 2 do
+    local x, y = run[i], fmt("%.1f", run[i + 1])
+    if not px then out[#out + 1] = fmt("M%d,%s", x, y)
+    elseif x ~= px then out[#out + 1] = fmt("L%d,%s", x, y)
+    elseif y ~= py then out[#out + 1] = "V" .. y end
+    px, py = x, y
+  end
+  return concat(out)
 end
 
 local function nearest(xs, x)
@@ -199,16 +215,18 @@ function M.render(chart, layout, width, height)
     for _, s in ipairs(panel.series) do
       local color = s.color or COLORS[(s.index - 1) % #COLORS + 1]
       local xs = s.x or chart.x
-      local runs = trace(xs, s.values, X, Y, pw)
+      local runs, reduced = trace(xs, s.values, X, Y, pw)
+      local style = fmt('class="series" data-name="%s" fill="none" stroke="%s" stroke-width="%s" stroke-linejoin="round"%s%s',
+                        esc(s.name), color, s.width or 1.6, dash_attr(s.dash),
+                        s.opacity and fmt(' stroke-opacity="%s"', s.opacity) or "")
       for _, run in ipairs(runs) do
         all_runs[#all_runs + 1] = run
-        local pts = points(run)
-        if #pts == 1 then
+        if #run == 2 then
           add('<circle cx="%.1f" cy="%.1f" r="1.5" fill="%s"/>', run[1], run[2], color)
+        elseif reduced then
+          add('<path %s d="%s"/>', style, path(run))
         else
-          add('<polyline class="series" data-name="%s" fill="none" stroke="%s" stroke-width="%s" stroke-linejoin="round"%s%s points="%s"/>',
-              esc(s.name), color, s.width or 1.6, dash_attr(s.dash), s.opacity and fmt(' stroke-opacity="%s"', s.opacity) or "",
-              concat(pts, " "))
+          add('<polyline %s points="%s"/>', style, concat(points(run), " "))
         end
       end
       if s.dots and #s.values <= 400 then
