@@ -112,7 +112,17 @@ function M.render(chart, layout, width, height)
       legend[#legend + 1] = ": " .. mk.legend
     end
   end
-  out[#out + 1] = string.rep(" ", labw + 2) .. (chart.xlabel or "step") .. "   " .. table.concat(legend, "   ")
+  -- the legend after the x axis' name, wrapped to the chart's width
+  local line = string.rep(" ", labw + 2) .. (chart.xlabel or "step")
+  for _, entry in ipairs(legend) do
+    if #line + 3 + #entry > labw + 2 + width and line:find("%S") then
+      out[#out + 1] = line
+      line = string.rep(" ", labw + 2) .. string.rep(" ", #(chart.xlabel or "step")) .. "   " .. entry
+    else
+      line = line .. "   " .. entry
+    end
+  end
+  out[#out + 1] = line
   return table.concat(out, "\n") .. "\n"
 end
 
