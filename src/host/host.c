@@ -35,6 +35,7 @@ struct lre_host {
     uint64_t budget; /* instructions per call; 0 = none */
     int64_t remaining;
     double seconds, deadline; /* per call; the current call's end (monotonic) */
+    uint64_t unclocked;       /* work charged since the clock was last read */
     volatile int *stop;
     char limit[LRE_ERRMSG_SIZE]; /* the limit that ended the current call, or "" */
     char name[128];
@@ -48,6 +49,41 @@ static double now(void)
 }
 
 static lre_host *host_of(lua_State *L) { return *(lre_host **)lua_getextraspace(L); }
+
+/* Counts n instructions' worth of work against the current call and, when
+ * `clock` is set, reads the clock (starting it at the call's first reading).
+ * Records the limit the call has run into (the first one) in h->limit and
+ * returns whether there is one. */
+static int exceeded(lre_host *h, uint64_t n, int clock)
+{
+    if (h->limit[0]) return 1;
+    if (h->stop && *h->stop) {
+        snprintf(h->limit, sizeof h->limit, "interrupted!");
+        return 1;
+    }
+    if (h->budget) {
+        h->remaining -= n < h->budget ? (int64_t)n : (int64_t)h->budget;
+        if (h->remaining < 0) {
+            snprintf(h->limit, sizeof h->limit, "%s: instruction budget of %llu per call exceeded (a runaway loop?)",
+                     h->name, (unsigned long long)h->budget);
+            return 1;
+        }
+    }
+    if (h->seconds > 0 && clock) {
+        /* the clock starts at a call's first tick: a short call never reads it */
+        double t = now();
+        if (h->deadline == 0) h->deadline = t + h->seconds;
+        else if (t > h->deadline) {
+            snprintf(h->limit, sizeof h->limit, "%s: time limit of %g s per call exceeded", h->name, h->seconds);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Allocations from this size on are work the count hook cannot see (one
+ * instruction copying megabytes): charged at one instruction per 64 bytes. */
+#define ALLOC_CHARGED ((size_t)64 << 10)
 
 static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
@@ -63,6 +99,13 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
             snprintf(h->limit, sizeof h->limit, "%s: memory limit of %zu bytes exceeded", h->name, h->cap);
         return NULL;
     }
+    /* a large block during a call (a frame on the stack: not the parser,
+     * not lua_close) is work: past a limit it fails, and the call ends on
+     * that limit as on the memory cap */
+    lua_Debug ar;
+    if (nsize > old && nsize - old >= ALLOC_CHARGED && h->L && lua_getstack(h->L, 0, &ar) &&
+        exceeded(h, (nsize - old) / 64, 1))
+        return NULL;
     void *p = realloc(ptr, nsize);
     if (!p) return NULL;
     h->used = h->used - old + nsize;
@@ -89,20 +132,17 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     lre_host *h = host_of(L);
-    if (h->limit[0]) raise_limit(L, h, "%s", h->limit);
-    if (h->stop && *h->stop) raise_limit(L, h, "interrupted!");
-    if (h->budget) {
-        h->remaining -= HOOK_EVERY;
-        if (h->remaining < 0)
-            raise_limit(L, h, "%s: instruction budget of %llu per call exceeded (a runaway loop?)", h->name,
-                        (unsigned long long)h->budget);
-    }
-    if (h->seconds > 0) {
-        /* the clock starts at a call's first tick: a short call never reads it */
-        double t = now();
-        if (h->deadline == 0) h->deadline = t + h->seconds;
-        else if (t > h->deadline) raise_limit(L, h, "%s: time limit of %g s per call exceeded", h->name, h->seconds);
-    }
+    h->unclocked = 0;
+    if (exceeded(h, HOOK_EVERY, 1)) raise_limit(L, h, "%s", h->limit);
+}
+
+void lre_host_charge(lua_State *L, uint64_t n)
+{
+    lre_host *h = host_of(L);
+    if (!h) return;
+    int clock = (h->unclocked += n) >= HOOK_EVERY;
+    if (clock) h->unclocked = 0;
+    if (exceeded(h, n, clock)) raise_limit(L, h, "%s", h->limit);
 }
 
 /* Starts the limits of a call into the state. */
@@ -110,6 +150,7 @@ static void begin_call(lre_host *h)
 {
     h->remaining = (int64_t)h->budget;
     h->deadline = 0;
+    h->unclocked = 0;
     if (h->limit[0]) { /* the last call ended on a limit: back to the normal period */
         h->limit[0] = 0;
         lua_sethook(h->L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);

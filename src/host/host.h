@@ -47,9 +47,18 @@ int lre_host_toschedules(lre_host *h, lre_schedule_set *set, lre_error *err);
  * of N bytes exceeded"), or NULL: the sandbox's pcall re-raises it. */
 const char *lre_host_limit_hit(lua_State *L);
 
+/* Charges n instructions' worth of work to the current call into L's host
+ * and checks its limits as the count hook does (the clock once per hook
+ * period of work), raising the limit hit: for C functions that do in one
+ * call work the hook cannot see. */
+void lre_host_charge(lua_State *L, uint64_t n);
+
 /* Opens the sandbox's libraries in L (sandbox.c); and lrengine in
  * package.preload of an unsandboxed state (preload.c). */
 int lre_sandbox_open(lua_State *L);
+/* Sets find, match, gmatch and gsub in the string table on top: Lua's
+ * pattern matching with every step charged (sandbox_pattern.c). */
+void lre_sandbox_open_patterns(lua_State *L);
 void lre_host_preload(lua_State *L);
 /* The sandbox's require: lrengine and its parts only. */
 int lre_sandbox_require(lua_State *L);
