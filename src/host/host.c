@@ -25,8 +25,20 @@
 #define DEFAULT_SECONDS 5.0
 #define HOOK_EVERY 1000
 
+/* The allocator of the engine's objects made in a host (optimizers,
+ * schedules): the state's own, so that the memory cap counts them. They may
+ * outlive the state (a schedule a script returned to C), so the meter lives
+ * until both the host and its last block are gone, and once the host is
+ * gone allocates with plain malloc. */
+typedef struct engine_meter {
+    struct lre_host *h; /* NULL once the state is closed */
+    size_t blocks;      /* live blocks */
+} engine_meter;
+
 struct lre_host {
     lua_State *L;
+    engine_meter *meter;
+    lre_allocator engine_alloc; /* through the meter */
     lre_lua_env *env; /* L's binding env, looked up once */
     int refs;
     int closing;
@@ -109,6 +121,24 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     void *p = realloc(ptr, nsize);
     if (!p) return NULL;
     h->used = h->used - old + nsize;
+    return p;
+}
+
+static void *meter_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    engine_meter *m = ud;
+    void *p;
+    if (m->h) {
+        p = host_alloc(m->h, ptr, osize, nsize);
+    } else if (nsize == 0) {
+        free(ptr);
+        p = NULL;
+    } else {
+        p = realloc(ptr, nsize);
+    }
+    if (!ptr && p) m->blocks++;
+    else if (ptr && nsize == 0) m->blocks--;
+    if (!m->h && m->blocks == 0) free(m);
     return p;
 }
 
@@ -200,15 +230,21 @@ lre_host *lre_host_new(const char *name, const lre_script_limits *limits)
         h->seconds = limits && limits->seconds_per_call > 0 ? limits->seconds_per_call : DEFAULT_SECONDS;
     }
     snprintf(h->name, sizeof h->name, "%s", name ? name : "script");
-    h->L = lua_newstate(host_alloc, h);
+    h->meter = calloc(1, sizeof *h->meter);
+    h->L = h->meter ? lua_newstate(host_alloc, h) : NULL;
     if (!h->L) {
+        free(h->meter);
         free(h);
         return NULL;
     }
+    h->meter->h = h;
+    h->engine_alloc.realloc = meter_alloc;
+    h->engine_alloc.ud = h->meter;
     *(lre_host **)lua_getextraspace(h->L) = h;
     lua_pushcfunction(h->L, h->sandboxed ? lre_sandbox_open : open_full);
     if (lua_pcall(h->L, 0, 0, 0) != LUA_OK) {
         lua_close(h->L);
+        free(h->meter); /* nothing was allocated through it yet */
         free(h);
         return NULL;
     }
@@ -219,6 +255,7 @@ lre_host *lre_host_new(const char *name, const lre_script_limits *limits)
     env->release = env_release;
     env->before_call = env_before_call;
     env->limit_error = env_limit_error;
+    env->alloc = &h->engine_alloc;
     if (h->budget || h->seconds > 0 || h->stop) lua_sethook(h->L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
     return h;
 }
@@ -246,6 +283,9 @@ void lre_host_release(lre_host *h)
     h->closing = 1;
     h->env->current = NULL;
     lua_close(h->L);
+    engine_meter *m = h->meter; /* objects still alive free it with their last block */
+    m->h = NULL;
+    if (m->blocks == 0) free(m);
     free(h);
 }
 

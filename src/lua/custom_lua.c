@@ -375,7 +375,8 @@ lre_schedule *lre_lua_custom_schedule(lua_State *L, int idx, const char *name)
     if (env->retain) env->retain(env->owner); /* released by cb_release, failure included */
     lre_schedule *s;
     lre_error err;
-    if (lre_schedule_custom(&s, name ? name : is_table ? "table" : "function", &custom_vtable, c, &err))
+    lre_allocator alloc = lre_lua_allocator(L);
+    if (lre_schedule_custom_with(&s, name ? name : is_table ? "table" : "function", &custom_vtable, c, &alloc, &err))
         luaL_error(L, "%s", err.msg);
     return s;
 }

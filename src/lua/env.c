@@ -35,6 +35,15 @@ lua_State *lre_lua_enter(lua_State *L)
 
 void lre_lua_leave(lua_State *L, lua_State *previous) { lre_lua_env_get(L)->current = previous; }
 
+lre_allocator lre_lua_allocator(lua_State *L)
+{
+    const lre_lua_env *env = lre_lua_env_get(L);
+    if (env->alloc) return *env->alloc;
+    lre_allocator a;
+    a.realloc = lua_getallocf(L, &a.ud);
+    return a;
+}
+
 double *lre_lua_checknumbers(lua_State *L, int idx, int arg, const char *fname, const char *what, size_t *n)
 {
     idx = lua_absindex(L, idx);

@@ -26,7 +26,14 @@
  * the binding's: every custom schedule retains the owner when it is made
  * and releases it when the engine releases the schedule; before_call runs
  * before every call into user Lua (the host resets its limits there), and
- * limit_error names the limit that stopped the last call, if one did. */
+ * limit_error names the limit that stopped the last call, if one did.
+ *
+ * The engine's objects made in the universe (optimizers, schedules: their
+ * state, lists and buffers) allocate through `alloc`, or when it is NULL
+ * through the Lua state's own allocator (lua_getallocf), so that what limits
+ * the state's memory limits them too. Objects may outlive the state (a
+ * schedule a script returned to C): an embedder whose allocator's ud dies
+ * with the state gives an `alloc` that outlives it. */
 typedef struct lre_lua_env {
     lua_State *main;    /* the universe's main thread */
     lua_State *current; /* the thread calling the engine; NULL when C calls it */
@@ -35,6 +42,7 @@ typedef struct lre_lua_env {
     void (*release)(void *owner);
     void (*before_call)(struct lre_lua_env *env);
     const char *(*limit_error)(struct lre_lua_env *env);
+    const lre_allocator *alloc;
 } lre_lua_env;
 
 lre_lua_env *lre_lua_env_get(lua_State *L);
@@ -44,6 +52,8 @@ lua_State *lre_lua_thread(const lre_lua_env *env);
  * raised in between (raise after lre_lua_leave). */
 lua_State *lre_lua_enter(lua_State *L);
 void lre_lua_leave(lua_State *L, lua_State *previous);
+/* The allocator of the engine's objects made in L's universe (see above). */
+lre_allocator lre_lua_allocator(lua_State *L);
 
 /* ---- shared helpers (env.c) ---- */
 

@@ -181,7 +181,8 @@ static int construct(lua_State *L)
     lre_param params[MAX_PARAMS];
     size_t np = read_hps(L, kind, 1, params, 2);
     lre_error err;
-    if (lre_optim_new(&u->o, kind, params, np, &err)) return lre_lua_argerror(L, 1, kind, err.msg);
+    lre_allocator alloc = lre_lua_allocator(L);
+    if (lre_optim_new_with(&u->o, kind, params, np, &alloc, &err)) return lre_lua_argerror(L, 1, kind, err.msg);
     if (lua_getfield(L, 1, "nonfinite") != LUA_TNIL) {
         static const char *const policies[] = {"error", "skip", NULL};
         const char *p = lua_tostring(L, -1);

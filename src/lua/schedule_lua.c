@@ -115,7 +115,9 @@ static int construct(lua_State *L)
     }
     lre_schedule *s;
     lre_error err;
-    if (lre_schedule_new(&s, kind, params, np, children, nc, &err)) return lre_lua_argerror(L, 1, kind, err.msg);
+    lre_allocator alloc = lre_lua_allocator(L);
+    if (lre_schedule_new_with(&s, kind, params, np, children, nc, &alloc, &err))
+        return lre_lua_argerror(L, 1, kind, err.msg);
     lre_lua_pushschedule(L, s);
     return 1;
 }
@@ -130,7 +132,8 @@ lre_schedule *lre_lua_toschedule(lua_State *L, int idx, const char *name)
         lre_param p = {"lr", lua_tonumber(L, idx), NULL, 0, NULL, NULL};
         lre_schedule *s;
         lre_error err;
-        if (lre_schedule_new(&s, "constant", &p, 1, NULL, 0, &err)) luaL_error(L, "%s", err.msg);
+        lre_allocator alloc = lre_lua_allocator(L);
+        if (lre_schedule_new_with(&s, "constant", &p, 1, NULL, 0, &alloc, &err)) luaL_error(L, "%s", err.msg);
         return s;
     }
     case LUA_TFUNCTION:
