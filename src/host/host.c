@@ -209,6 +209,11 @@ static const char *env_limit_error(lre_lua_env *env)
     lre_host *h = env->owner;
     return h->limit[0] ? h->limit : NULL;
 }
+static void env_charge(lre_lua_env *env, lua_State *L, uint64_t n)
+{
+    (void)env;
+    lre_host_charge(L, n);
+}
 
 static int open_full(lua_State *L)
 {
@@ -256,6 +261,7 @@ lre_host *lre_host_new(const char *name, const lre_script_limits *limits)
     env->before_call = env_before_call;
     env->limit_error = env_limit_error;
     env->alloc = &h->engine_alloc;
+    env->charge = env_charge;
     if (h->budget || h->seconds > 0 || h->stop) lua_sethook(h->L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
     return h;
 }

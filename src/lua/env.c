@@ -35,6 +35,12 @@ lua_State *lre_lua_enter(lua_State *L)
 
 void lre_lua_leave(lua_State *L, lua_State *previous) { lre_lua_env_get(L)->current = previous; }
 
+void lre_lua_charge(lua_State *L, double n)
+{
+    lre_lua_env *env = lre_lua_env_get(L);
+    if (env->charge && n >= 1) env->charge(env, L, n < 1e18 ? (uint64_t)n : (uint64_t)1e18);
+}
+
 lre_allocator lre_lua_allocator(lua_State *L)
 {
     const lre_lua_env *env = lre_lua_env_get(L);
@@ -51,6 +57,7 @@ double *lre_lua_checknumbers(lua_State *L, int idx, int arg, const char *fname, 
     if (len < 0 || (lua_Unsigned)len > (size_t)-1 / sizeof(double) - 1)
         lre_lua_argerror(L, arg, fname, lua_pushfstring(L, "%s has a bad length (%I)", what, len));
     double *v = lua_newuserdatauv(L, (size_t)(len > 0 ? len : 1) * sizeof(double), 0);
+    lre_lua_charge(L, (double)len / 16); /* every element may be a metamethod call */
     for (lua_Integer i = 1; i <= len; i++) {
         int isnum;
         lua_geti(L, idx, i);

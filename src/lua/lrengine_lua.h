@@ -43,6 +43,9 @@ typedef struct lre_lua_env {
     void (*before_call)(struct lre_lua_env *env);
     const char *(*limit_error)(struct lre_lua_env *env);
     const lre_allocator *alloc;
+    /* Charges n instructions' worth of work done in C to the call running
+     * in L, raising the limit it runs into (the host's budget); may be NULL. */
+    void (*charge)(struct lre_lua_env *env, lua_State *L, uint64_t n);
 } lre_lua_env;
 
 lre_lua_env *lre_lua_env_get(lua_State *L);
@@ -54,6 +57,10 @@ lua_State *lre_lua_enter(lua_State *L);
 void lre_lua_leave(lua_State *L, lua_State *previous);
 /* The allocator of the engine's objects made in L's universe (see above). */
 lre_allocator lre_lua_allocator(lua_State *L);
+/* Charges the work of one call into the engine (n instructions' worth: an
+ * element updated or a schedule node evaluated is one) through the env's
+ * charge hook, before the call: the count hook sees none of it. */
+void lre_lua_charge(lua_State *L, double n);
 
 /* ---- shared helpers (env.c) ---- */
 
@@ -95,6 +102,16 @@ lre_schedule *lre_lua_custom_schedule(lua_State *L, int idx, const char *name);
 /* Pushes a schedule object that owns one new reference to s. */
 void lre_lua_pushschedule(lua_State *L, lre_schedule *s);
 lre_schedule *lre_lua_checkschedule(lua_State *L, int idx);
+
+/* The nodes a schedule value evaluates per step, an inner schedule counted
+ * once per place it appears (1 for a function, table or number): the core
+ * evaluates a tree that shares a product's children as a tree, so sharing
+ * makes evaluation exponential in the nesting. Trees beyond
+ * LRE_LUA_MAX_NODES are refused; calls are charged by it. A schedule object
+ * that C pushed counts 1 until told otherwise. */
+#define LRE_LUA_MAX_NODES 10000
+double lre_lua_schedule_nodes(lua_State *L, int idx);
+void lre_lua_set_schedule_nodes(lua_State *L, int idx, double nodes);
 
 /* Serialises the value at idx (numbers, strings, booleans and tables of them)
  * into a string (pushed); and parses one back (pushes the value). Keys are

@@ -17,6 +17,9 @@
 typedef struct optim_ud {
     lre_optim *o;
     const char *busy; /* what the optimizer is doing ("running a step"), or NULL */
+    double elements;  /* parameters, over the groups: a step's work */
+    double nodes;     /* schedule nodes evaluated per step, at most (see lre_lua_schedule_nodes) */
+    double max_nodes; /* of the largest schedule given: what opt:schedule's result counts */
 } optim_ud;
 
 #define MAX_PARAMS 32
@@ -60,9 +63,17 @@ static int is_schedule_value(lua_State *L, int idx)
     return has_at;
 }
 
+/* Counts a schedule given to the optimizer (the value at idx). */
+static void add_nodes(lua_State *L, optim_ud *u, int idx)
+{
+    double n = lre_lua_schedule_nodes(L, idx);
+    u->nodes += n;
+    if (n > u->max_nodes) u->max_nodes = n;
+}
+
 /* Reads the hyper-parameters of table t into params. Lists and schedules are
  * anchored in the table `anchor` (an absolute index) until the call is over. */
-static size_t read_hps(lua_State *L, const char *kind, int t, lre_param *params, int anchor)
+static size_t read_hps(lua_State *L, const char *kind, int t, lre_param *params, int anchor, optim_ud *u)
 {
     size_t np = 0;
     lua_pushnil(L);
@@ -82,6 +93,7 @@ static size_t read_hps(lua_State *L, const char *kind, int t, lre_param *params,
         memset(p, 0, sizeof *p);
         p->name = key;
         if (is_schedule_value(L, v)) {
+            add_nodes(L, u, v);
             lre_schedule *s = lre_lua_toschedule(L, v, NULL);
             lre_lua_pushschedule(L, s);
             p->schedule = s;
@@ -105,10 +117,13 @@ static size_t read_hps(lua_State *L, const char *kind, int t, lre_param *params,
 }
 
 /* params and grads of table t: two tensors of one size and dtype, kept alive
- * in the optimizer's uservalue table `keep`. */
+ * as keys of the optimizer's uservalue table `keep` (params true, grads
+ * false), where params given twice are found: PyTorch refuses them, and
+ * each step would update them once per group. */
 /* which: the group's number in messages; 0 for the single group of params = ..., grads = ... */
-static int add_group(lua_State *L, const char *kind, lre_optim *o, int t, int keep, int anchor, int which)
+static int add_group(lua_State *L, const char *kind, optim_ud *u, int t, int keep, int anchor, int which)
 {
+    lre_optim *o = u->o;
     lua_getfield(L, t, "params");
     lre_tensor *p = luaL_testudata(L, -1, LRE_TENSOR_MT);
     lua_getfield(L, t, "grads");
@@ -118,11 +133,22 @@ static int add_group(lua_State *L, const char *kind, lre_optim *o, int t, int ke
     if (p->n != g->n || p->dtype != g->dtype)
         return lre_lua_argerror(L, 1, kind,
                                 lua_pushfstring(L, "%sparams and grads must have the same size and dtype", group));
-    lua_pop(L, which ? 1 : 0);
-    lua_rawseti(L, keep, (lua_Integer)luaL_len(L, keep) + 1);
-    lua_rawseti(L, keep, (lua_Integer)luaL_len(L, keep) + 1);
+    lua_pushvalue(L, which ? -3 : -2);
+    if (lua_rawget(L, keep) == LUA_TBOOLEAN && lua_toboolean(L, -1))
+        return lre_lua_argerror(L, 1, kind, lua_pushfstring(L, "%sits params are in another group too", group));
+    lua_pop(L, which ? 2 : 1);
+    lua_pushvalue(L, -1); /* grads: false unless they are params too */
+    if (lua_rawget(L, keep) == LUA_TNIL) {
+        lua_pushvalue(L, -2);
+        lua_pushboolean(L, 0);
+        lua_rawset(L, keep);
+    }
+    lua_pop(L, 2);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, keep);
+    u->elements += (double)p->n;
     lre_param params[MAX_PARAMS];
-    size_t np = read_hps(L, kind, t, params, anchor);
+    size_t np = read_hps(L, kind, t, params, anchor, u);
     int gi = -1, single = which == 0;
     if (lre_optim_add_group(o, p->dtype, p->data, g->data, p->n, params, np, &gi)) {
         const char *msg = lre_optim_errmsg(o);
@@ -173,13 +199,14 @@ static int construct(lua_State *L)
     optim_ud *u = lua_newuserdatauv(L, sizeof *u, 1); /* 3: the object, closed until made */
     u->o = NULL;
     u->busy = NULL;
+    u->elements = u->nodes = u->max_nodes = 0;
     luaL_setmetatable(L, LRE_OPTIM_MT);
     lua_newtable(L); /* 4: tensors kept alive */
     lua_pushvalue(L, 4);
     lua_setiuservalue(L, 3, 1);
 
     lre_param params[MAX_PARAMS];
-    size_t np = read_hps(L, kind, 1, params, 2);
+    size_t np = read_hps(L, kind, 1, params, 2, u);
     lre_error err;
     lre_allocator alloc = lre_lua_allocator(L);
     if (lre_optim_new_with(&u->o, kind, params, np, &alloc, &err)) return lre_lua_argerror(L, 1, kind, err.msg);
@@ -200,7 +227,7 @@ static int construct(lua_State *L)
     int single = !lua_isnil(L, -1);
     lua_pop(L, 1);
     if (single) {
-        add_group(L, kind, u->o, 1, 4, 2, 0);
+        add_group(L, kind, u, 1, 4, 2, 0);
     } else {
         lua_Integer n = luaL_len(L, 1);
         if (n <= 0) return lre_lua_argerror(L, 1, kind, "params and grads, or a list of groups, expected");
@@ -208,7 +235,7 @@ static int construct(lua_State *L)
             lua_geti(L, 1, i);
             if (!lua_istable(L, -1))
                 return lre_lua_argerror(L, 1, kind, lua_pushfstring(L, "group %I is not a table", i));
-            add_group(L, kind, u->o, lua_gettop(L), 4, 2, (int)(i < INT_MAX ? i : INT_MAX));
+            add_group(L, kind, u, lua_gettop(L), 4, 2, (int)(i < INT_MAX ? i : INT_MAX));
             lua_settop(L, 4);
         }
     }
@@ -220,6 +247,7 @@ static int construct(lua_State *L)
 static int optim_step(lua_State *L)
 {
     optim_ud *u = checkopt(L, 1);
+    lre_lua_charge(L, u->nodes + u->elements / 8);
     int64_t skipped = lre_optim_skipped(u->o);
     lua_State *prev = begin(L, u, "running a step");
     int rc = lre_optim_step(u->o);
@@ -233,6 +261,7 @@ static int optim_observe(lua_State *L)
 {
     optim_ud *u = checkopt(L, 1);
     double m = luaL_checknumber(L, 2);
+    lre_lua_charge(L, u->nodes);
     lua_State *prev = begin(L, u, "observing a metric");
     int rc = lre_optim_observe(u->o, m);
     end(L, u, prev);
@@ -271,6 +300,7 @@ static int optim_set(lua_State *L)
         rc = lre_optim_set(u->o, group, name, lua_tonumber(L, 3));
     } else {
         luaL_argcheck(L, is_schedule_value(L, 3), 3, "a number or a schedule expected");
+        add_nodes(L, u, 3);
         lre_schedule *s = lre_lua_toschedule(L, 3, NULL);
         lre_lua_pushschedule(L, s);
         lua_State *prev = begin(L, u, "replacing a schedule");
@@ -289,6 +319,7 @@ static int optim_schedule(lua_State *L)
     lre_schedule *s = lre_optim_get_schedule(u->o, group < 0 ? 0 : group, luaL_checkstring(L, 2));
     if (!s) return 0;
     lre_lua_pushschedule(L, lre_schedule_retain(s));
+    lre_lua_set_schedule_nodes(L, -1, u->max_nodes > 1 ? u->max_nodes : 1);
     return 1;
 }
 
@@ -325,6 +356,7 @@ static int optim_kind(lua_State *L)
 static int optim_save(lua_State *L)
 {
     optim_ud *u = checkopt(L, 1);
+    lre_lua_charge(L, u->nodes + u->elements / 8);
     lre_membuf b = {0};
     lua_State *prev = begin(L, u, "saving");
     int rc = lre_optim_save(u->o, lre_membuf_write, &b);
@@ -347,6 +379,7 @@ static int optim_load(lua_State *L)
     optim_ud *u = checkopt(L, 1);
     lre_memreader r = {0};
     r.data = (const unsigned char *)luaL_checklstring(L, 2, &r.len);
+    lre_lua_charge(L, u->nodes + u->elements / 8 + (double)r.len / 64);
     lua_State *prev = begin(L, u, "loading");
     int rc = lre_optim_load(u->o, lre_memreader_read, &r);
     end(L, u, prev);

@@ -10,6 +10,7 @@
 typedef struct sched_ud {
     lre_schedule *s;
     lua_Integer next_step; /* the step after the last evaluated one: observe's default */
+    double nodes;          /* see lre_lua_schedule_nodes */
 } sched_ud;
 
 #define MAX_PARAMS 32
@@ -20,7 +21,20 @@ void lre_lua_pushschedule(lua_State *L, lre_schedule *s)
     sched_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
     u->s = s;
     u->next_step = 0;
+    u->nodes = 1;
     luaL_setmetatable(L, LRE_SCHEDULE_MT);
+}
+
+double lre_lua_schedule_nodes(lua_State *L, int idx)
+{
+    const sched_ud *u = luaL_testudata(L, idx, LRE_SCHEDULE_MT);
+    return u ? u->nodes : 1;
+}
+
+void lre_lua_set_schedule_nodes(lua_State *L, int idx, double nodes)
+{
+    sched_ud *u = luaL_testudata(L, idx, LRE_SCHEDULE_MT);
+    if (u) u->nodes = nodes;
 }
 
 static sched_ud *checkobj(lua_State *L, int idx)
@@ -33,10 +47,11 @@ static sched_ud *checkobj(lua_State *L, int idx)
 lre_schedule *lre_lua_checkschedule(lua_State *L, int idx) { return checkobj(L, idx)->s; }
 
 /* Adds the schedule value at idx as a child: wraps it into a schedule object
- * on the stack (which owns it) and records the pointer. */
-static void add_child(lua_State *L, int idx, lre_schedule **children, size_t *n, size_t max)
+ * on the stack (which owns it) and records the pointer; adds its nodes. */
+static void add_child(lua_State *L, int idx, lre_schedule **children, size_t *n, size_t max, double *nodes)
 {
     if (*n >= max) luaL_error(L, "too many inner schedules");
+    *nodes += lre_lua_schedule_nodes(L, idx);
     lre_schedule *c = lre_lua_toschedule(L, idx, NULL);
     lre_lua_pushschedule(L, c); /* owned by the stack from now on */
     children[(*n)++] = c;
@@ -52,11 +67,12 @@ static int construct(lua_State *L)
     luaL_checkstack(L, MAX_CHILDREN + MAX_PARAMS + 8, "too many inner schedules");
     lre_param params[MAX_PARAMS];
     size_t np = 0, nc = 0;
+    double nodes = 1;
     lre_schedule *children[MAX_CHILDREN];
     lua_Integer npos = luaL_len(L, 1);
     for (lua_Integer i = 1; i <= npos; i++) {
         lua_geti(L, 1, i);
-        add_child(L, lua_gettop(L), children, &nc, MAX_CHILDREN);
+        add_child(L, lua_gettop(L), children, &nc, MAX_CHILDREN, &nodes);
         lua_remove(L, -2);
     }
     lua_pushnil(L);
@@ -73,7 +89,7 @@ static int construct(lua_State *L)
         const char *key = lua_tostring(L, -2);
         int v = lua_gettop(L);
         if (strcmp(key, "schedule") == 0) {
-            add_child(L, v, children, &nc, MAX_CHILDREN);
+            add_child(L, v, children, &nc, MAX_CHILDREN, &nodes);
             lua_insert(L, 2); /* keep the owner below the iteration */
             lua_pop(L, 1);
             continue;
@@ -83,7 +99,7 @@ static int construct(lua_State *L)
             lua_Integer n = luaL_len(L, v);
             for (lua_Integer i = 1; i <= n; i++) {
                 lua_geti(L, v, i);
-                add_child(L, lua_gettop(L), children, &nc, MAX_CHILDREN);
+                add_child(L, lua_gettop(L), children, &nc, MAX_CHILDREN, &nodes);
                 lua_remove(L, -2);
                 lua_insert(L, 2);
             }
@@ -113,12 +129,17 @@ static int construct(lua_State *L)
         }
         lua_pop(L, 1);
     }
+    if (nodes > LRE_LUA_MAX_NODES)
+        return lre_lua_argerror(L, 1, kind,
+                                lua_pushfstring(L, "a schedule of %I nodes, more than %d (an inner schedule counts once "
+                                                   "per place it appears)", (lua_Integer)nodes, LRE_LUA_MAX_NODES));
     lre_schedule *s;
     lre_error err;
     lre_allocator alloc = lre_lua_allocator(L);
     if (lre_schedule_new_with(&s, kind, params, np, children, nc, &alloc, &err))
         return lre_lua_argerror(L, 1, kind, err.msg);
     lre_lua_pushschedule(L, s);
+    lre_lua_set_schedule_nodes(L, -1, nodes);
     return 1;
 }
 
@@ -162,6 +183,7 @@ static int sched_at(lua_State *L)
 {
     sched_ud *u = checkobj(L, 1);
     lua_Integer t = checkstep(L, 2);
+    lre_lua_charge(L, u->nodes);
     lre_schedule *s = lre_schedule_retain(u->s);
     double v;
     lre_error err;
@@ -182,6 +204,7 @@ static int sched_observe(lua_State *L)
     sched_ud *u = checkobj(L, 1);
     double m = luaL_checknumber(L, 2);
     lua_Integer t = lua_isnoneornil(L, 3) ? u->next_step : checkstep(L, 3);
+    lre_lua_charge(L, u->nodes);
     lre_schedule *s = lre_schedule_retain(u->s);
     lre_error err;
     lua_State *prev = lre_lua_enter(L);
@@ -208,6 +231,7 @@ static int curve(lua_State *L, int advance)
         luaL_checktype(L, 3, LUA_TTABLE);
         metrics = lre_lua_checknumbers(L, 3, 3, advance ? "run" : "curve", "metrics", &nm);
     }
+    lre_lua_charge(L, (double)n * u->nodes);
     double *buf = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof(double), 0);
     lre_schedule *s = lre_schedule_retain(u->s);
     lre_error err;
@@ -236,6 +260,7 @@ static int sched_run(lua_State *L) { return curve(L, 1); }
 static int sched_save(lua_State *L)
 {
     sched_ud *u = checkobj(L, 1);
+    lre_lua_charge(L, u->nodes);
     lre_schedule *s = lre_schedule_retain(u->s);
     lre_membuf b = {0};
     lre_error err;
@@ -259,6 +284,7 @@ static int sched_load(lua_State *L)
     sched_ud *u = checkobj(L, 1);
     lre_memreader r = {0};
     r.data = (const unsigned char *)luaL_checklstring(L, 2, &r.len);
+    lre_lua_charge(L, u->nodes + (double)r.len / 64);
     lre_schedule *s = lre_schedule_retain(u->s);
     lre_error err;
     lua_State *prev = lre_lua_enter(L);

@@ -47,6 +47,7 @@ static lre_dtype checkdtype(lua_State *L, int idx)
 /* Fills t from the list at idx (argument arg), which has t->n entries. */
 static void fill_from_table(lua_State *L, lre_tensor *t, int idx, int arg)
 {
+    lre_lua_charge(L, (double)t->n / 16); /* every entry may be a metamethod call */
     for (size_t i = 0; i < t->n; i++) {
         int isnum;
         lua_geti(L, idx, (lua_Integer)i + 1);
@@ -113,6 +114,7 @@ static int tensor_fill(lua_State *L)
 {
     lre_tensor *t = lre_lua_checktensor(L, 1);
     double v = luaL_checknumber(L, 2);
+    lre_lua_charge(L, (double)t->n / 16);
     for (size_t i = 0; i < t->n; i++) set(t, i, v);
     lua_settop(L, 1);
     return 1;
@@ -125,6 +127,7 @@ static int tensor_copy(lua_State *L)
     lre_tensor *src = luaL_testudata(L, 2, LRE_TENSOR_MT);
     if (src) {
         luaL_argcheck(L, src->n == t->n, 2, "tensor sizes differ");
+        lre_lua_charge(L, (double)t->n / 16);
         for (size_t i = 0; i < t->n; i++) set(t, i, get(src, i));
     } else {
         luaL_checktype(L, 2, LUA_TTABLE);
@@ -138,6 +141,7 @@ static int tensor_copy(lua_State *L)
 static int tensor_totable(lua_State *L)
 {
     lre_tensor *t = lre_lua_checktensor(L, 1);
+    lre_lua_charge(L, (double)t->n / 16);
     lua_createtable(L, (int)t->n, 0);
     for (size_t i = 0; i < t->n; i++) {
         lua_pushnumber(L, get(t, i));
