@@ -2,15 +2,23 @@
  * sandbox over a range of steps and reports its first problem. */
 #include "cmd_plot.h"
 
-static const char check_usage[] =
-    "usage: lrengine check SCHEDULE.lua [--steps N] [--metrics FILE]\n"
-    "Loads the script in the sandbox, evaluates it over N steps (default 1000) and reports the first\n"
-    "problem (an error, a non-finite or negative value, a result that is not a schedule). Exit 0 when clean.\n";
+static const cli_option check_options[] = {
+    {"steps", 's', "N", "evaluate steps 0..N-1 (default 1000; at most 1e8)"},
+    {"metrics", 'm', "FILE", "a metric per line, metric i observed after step i ('-': stdin)"},
+    {"format", 'f', "FORMAT", "text (default) or json: one document {script, ok, steps, schedules | step, error}"},
+    {NULL, 0, NULL, NULL}};
+
+static const cli_command check_command = {
+    "check", "SCHEDULE.lua",
+    "Loads the schedule script in the sandbox ('-' reads it from stdin), evaluates it over N steps and\n"
+    "reports the first problem: an error, a non-finite or negative value, a result that is not a schedule.\n"
+    "Exit 0 when clean, 1 with the problem and its step.",
+    check_options, 1, 1, 0};
 
 int cmd_check(int argc, char **argv)
 {
-    plot_opts o = {NULL, 1000, NULL, NULL, NULL};
-    int rc = plot_parse(argc, argv, &o, check_usage, 0);
+    plot_opts o = {NULL, 1000, NULL, NULL, NULL, 0};
+    int rc = plot_parse(argc, argv, &o, &check_command);
     if (rc >= 0) return rc;
     return plot_run(&o, 0);
 }

@@ -8,12 +8,20 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char findlr_usage[] =
-    "usage: lrengine find-lr CONFIG.lua [--min 1e-7] [--max 10] [--steps 100] [--format ascii|csv|json|svg]\n"
-    "                        [--output FILE]\n"
-    "The learning-rate range test: ramps the rate exponentially, prints the suggested rate and its\n"
-    "reasoning, and draws the loss against the rate (ascii on a terminal).\n"
-    "Exit status: 0 done, 1 failed, 2 usage error, 130 interrupted.\n";
+static const cli_option findlr_opts[] = {
+    {"min", 256, "LR", "the first rate (default 1e-7)"},
+    {"max", 257, "LR", "the last rate (default 10)"},
+    {"steps", 's', "N", "steps of the ramp, 10 to 1e6 (default 100)"},
+    {"format", 'f', "FORMAT", "ascii, csv, json or svg: the loss against the rate (json: the curve and the suggestion)"},
+    {"output", 'o', "FILE", "write the chart to FILE (its format from its name: .svg, .json, else csv)"},
+    {NULL, 0, NULL, NULL}};
+
+static const cli_command findlr_command = {
+    "find-lr", "CONFIG.lua",
+    "The learning-rate range test: trains the config's model while the rate ramps exponentially from --min\n"
+    "to --max, prints the suggested rate and its reasoning (stderr when stdout carries JSON; none with\n"
+    "--quiet) and draws the loss against the rate (ascii on a terminal).",
+    findlr_opts, 1, 1, 0};
 
 static void summary(FILE *f, const findlr_result *r, const findlr_options *o)
 {
@@ -28,45 +36,52 @@ static void summary(FILE *f, const findlr_result *r, const findlr_options *o)
 /* One JSON document: the suggestion, the figures behind it, the curve. */
 static int write_json(FILE *f, const findlr_result *r)
 {
-    fprintf(f, "{\"suggested_lr\":%.17g,\"lowest_loss\":%.17g,\"lowest_loss_lr\":%.17g,\"steepest_slope\":%.17g,"
-               "\"diverged\":%s,\"steps\":%lld,\"lr\":[",
-            r->suggestion, r->lowest_loss, r->lowest_lr, r->steepest_slope, r->diverged ? "true" : "false", r->n);
-    for (long long i = 0; i < r->n; i++) fprintf(f, "%s%.17g", i ? "," : "", r->lrs[i]);
+    const char *const keys[] = {"suggested_lr", "lowest_loss", "lowest_loss_lr", "steepest_slope"};
+    const double vals[] = {r->suggestion, r->lowest_loss, r->lowest_lr, r->steepest_slope};
+    for (int i = 0; i < 4; i++) {
+        fprintf(f, "%s\"%s\":", i ? "," : "{", keys[i]);
+        cli_json_number(f, vals[i]);
+    }
+    fprintf(f, ",\"diverged\":%s,\"steps\":%lld,\"lr\":[", r->diverged ? "true" : "false", r->n);
+    for (long long i = 0; i < r->n; i++) {
+        if (i) fputc(',', f);
+        cli_json_number(f, r->lrs[i]);
+    }
     fputs("],\"loss\":[", f);
-    for (long long i = 0; i < r->n; i++) fprintf(f, "%s%.17g", i ? "," : "", r->losses[i]);
+    for (long long i = 0; i < r->n; i++) {
+        if (i) fputc(',', f);
+        cli_json_number(f, r->losses[i]);
+    }
     fputs("]}\n", f);
     return ferror(f) || fflush(f) ? cli_error(LRE_EXIT_FAIL, "writing the result: %s", strerror(errno)) : LRE_EXIT_OK;
 }
 
 int cmd_find_lr(int argc, char **argv)
 {
-    const char *config = NULL, *format = NULL, *output = NULL;
+    static const char *const formats[] = {"ascii", "csv", "json", "svg", NULL};
+    const char *format = NULL, *output = NULL;
     findlr_options o = {1e-7, 10, 100, &cli_interrupted};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int v = i + 1 < argc;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return fputs(findlr_usage, stdout), LRE_EXIT_OK;
-        if (!strcmp(a, "--min") && v) { if (cli_parse_number(argv[++i], &o.lr_min) || o.lr_min <= 0) goto bad; }
-        else if (!strcmp(a, "--max") && v) { if (cli_parse_number(argv[++i], &o.lr_max) || o.lr_max <= 0) goto bad; }
-        else if (!strcmp(a, "--steps") && v) { if (cli_parse_count(argv[++i], &o.steps) || o.steps < 10 || o.steps > 1000000) goto bad; }
-        else if (!strcmp(a, "--format") && v) format = argv[++i];
-        else if (!strcmp(a, "--output") && v) output = argv[++i];
-        else if (a[0] == '-') return cli_error(LRE_EXIT_USAGE, "unknown option or missing value: %s (see lrengine find-lr --help)", a);
-        else if (!config) config = a;
-        else return cli_error(LRE_EXIT_USAGE, "one config at a time (got '%s' too)", a);
-        continue;
-    bad:
-        return cli_error(LRE_EXIT_USAGE, "bad value for %s: '%s'", a, argv[i]);
+    cli_parser p;
+    cli_parser_init(&p, &findlr_command, argc, argv);
+    int key, rc = 0;
+    while (!rc && (key = cli_next(&p)) != CLI_END) {
+        switch (key) {
+        case CLI_EXIT: return p.exit;
+        case 256: rc = cli_positive_value(&p, key, &o.lr_min); break;
+        case 257: rc = cli_positive_value(&p, key, &o.lr_max); break;
+        case 's': rc = cli_count_value(&p, key, 10, 1000000, &o.steps); break;
+        case 'f': rc = cli_choice_value(&p, key, formats, &format); break;
+        case 'o': output = p.value; break;
+        }
     }
-    if (!config) return fputs(findlr_usage, stderr), LRE_EXIT_USAGE;
-    if (o.lr_min >= o.lr_max) return cli_error(LRE_EXIT_USAGE, "--min must be below --max");
+    if (rc) return rc;
+    const char *config = p.operands[0];
+    if (o.lr_min >= o.lr_max) return cli_usage_error(&findlr_command, "--min must be below --max");
     if (!format && output) {
         size_t n = strlen(output);
         format = n > 4 && !strcmp(output + n - 4, ".svg") ? "svg" : n > 5 && !strcmp(output + n - 5, ".json") ? "json" : "csv";
     }
     if (!format && isatty(STDOUT_FILENO)) format = "ascii";
-    if (format && strcmp(format, "ascii") && strcmp(format, "csv") && strcmp(format, "json") && strcmp(format, "svg"))
-        return cli_error(LRE_EXIT_USAGE, "--format must be ascii, csv, json or svg, got '%s'", format);
     train_config c;
     char msg[TRAIN_MSG_SIZE];
     lre_script_limits limits = cli_limits(0);
@@ -77,7 +92,6 @@ int cmd_find_lr(int argc, char **argv)
     findlr_result r;
     train_status st = train_find_lr(&c, &o, &r);
     train_config_free(&c);
-    int rc = LRE_EXIT_OK;
     if (st != TRAIN_OK) {
         rc = cli_error(st == TRAIN_STOPPED ? LRE_EXIT_INTERRUPTED : LRE_EXIT_FAIL, "%s", r.msg);
         findlr_result_free(&r);
@@ -85,7 +99,7 @@ int cmd_find_lr(int argc, char **argv)
     }
     int json_stdout = format && !strcmp(format, "json") && !output;
     /* the summary goes to stdout unless stdout carries the JSON */
-    summary(json_stdout ? stderr : stdout, &r, &o);
+    if (!p.quiet) summary(json_stdout ? stderr : stdout, &r, &o);
     fflush(stdout);
     if (format) {
         FILE *out = stdout;

@@ -6,17 +6,19 @@
 #include "cli.h"
 
 typedef struct plot_opts {
-    const char *script;
+    const char *script; /* "-": stdin */
     long long steps;
-    const char *metrics;
+    const char *metrics; /* "-": stdin */
     const char *format;
     const char *output;
+    int quiet;
 } plot_opts;
 
-/* Parses the options; returns -1 to go on, or an exit code. */
-int plot_parse(int argc, char **argv, plot_opts *o, const char *usage, int allow_output);
+/* Parses the options of cmd (plot's or check's); returns -1 to go on, or an
+ * exit code. */
+int plot_parse(int argc, char **argv, plot_opts *o, const cli_command *cmd);
 /* Evaluates the script's schedules and draws them (plot) or reports their
- * range (check); returns the exit code. */
+ * range (check, as text or JSON); returns the exit code. */
 int plot_run(plot_opts *o, int plot);
 
 #endif

@@ -3,15 +3,25 @@
 #include "cli.h"
 #include "train.h"
 
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
-static const char train_usage[] =
-    "usage: lrengine train CONFIG.lua [--epochs N] [--seed S] [--checkpoint FILE] [--resume FILE]\n"
-    "                      [--metrics FILE] [--threads N] [--quiet]\n"
-    "Trains the model the config describes. --checkpoint writes one at every epoch end (and on Ctrl-C);\n"
-    "--resume continues one exactly; --metrics writes one JSON object per line.\n"
-    "Exit status: 0 trained, 1 failed, 2 usage error, 130 interrupted (checkpoint written).\n";
+static const cli_option train_opts[] = {
+    {"epochs", 'e', "N", "train N epochs instead of the config's (a planned schedule warns)"},
+    {"seed", 256, "S", "the seed instead of the config's"},
+    {"checkpoint", 'c', "FILE", "write a checkpoint at every epoch end (and on Ctrl-C)"},
+    {"resume", 'r', "FILE", "continue the run a checkpoint saved, exactly"},
+    {"metrics", 'm', "FILE", "write one JSON object per epoch, one per line"},
+    {"threads", 't', "N", "threads for the model and the optimizer (1 to 1024)"},
+    {NULL, 0, NULL, NULL}};
+
+static const cli_command train_command = {
+    "train", "CONFIG.lua",
+    "Trains the model the config describes (a Lua table: data, model, optimizer, schedule, epochs...),\n"
+    "printing a line per epoch (a progress bar on a terminal) and the final test figures. Exit 130 on\n"
+    "Ctrl-C, with the checkpoint written.",
+    train_opts, 1, 1, 0};
 
 typedef struct shown {
     int quiet, tty, bar; /* bar: a progress line is on the terminal */
@@ -69,26 +79,23 @@ int cmd_train(int argc, char **argv)
 {
     train_options o = {-1, -1, -1, NULL, NULL, NULL, &cli_interrupted, {0}};
     shown show = {0, isatty(STDERR_FILENO), 0, NULL, 0};
-    const char *config = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int v = i + 1 < argc;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return fputs(train_usage, stdout), LRE_EXIT_OK;
-        if (!strcmp(a, "--quiet")) show.quiet = 1;
-        else if (!strcmp(a, "--epochs") && v) { if (cli_parse_count(argv[++i], &o.epochs) || o.epochs > (1LL << 40)) goto bad_number; }
-        else if (!strcmp(a, "--seed") && v) { if (cli_parse_count(argv[++i], &o.seed)) goto bad_number; }
-        else if (!strcmp(a, "--threads") && v) { if (cli_parse_count(argv[++i], &o.threads) || o.threads < 1 || o.threads > 1024) goto bad_number; }
-        else if (!strcmp(a, "--checkpoint") && v) o.checkpoint = argv[++i];
-        else if (!strcmp(a, "--resume") && v) o.resume = argv[++i];
-        else if (!strcmp(a, "--metrics") && v) o.metrics = argv[++i];
-        else if (a[0] == '-') return cli_error(LRE_EXIT_USAGE, "unknown option or missing value: %s (see lrengine train --help)", a);
-        else if (!config) config = a;
-        else return cli_error(LRE_EXIT_USAGE, "one config at a time (got '%s' too)", a);
-        continue;
-    bad_number:
-        return cli_error(LRE_EXIT_USAGE, "%s takes a whole number in range, got '%s'", a, argv[i]);
+    cli_parser p;
+    cli_parser_init(&p, &train_command, argc, argv);
+    int key, rc = 0;
+    while (!rc && (key = cli_next(&p)) != CLI_END) {
+        switch (key) {
+        case CLI_EXIT: return p.exit;
+        case 'e': rc = cli_count_value(&p, key, 0, 1LL << 40, &o.epochs); break;
+        case 256: rc = cli_count_value(&p, key, 0, LLONG_MAX, &o.seed); break;
+        case 't': rc = cli_count_value(&p, key, 1, 1024, &o.threads); break;
+        case 'c': o.checkpoint = p.value; break;
+        case 'r': o.resume = p.value; break;
+        case 'm': o.metrics = p.value; break;
+        }
     }
-    if (!config) return fputs(train_usage, stderr), LRE_EXIT_USAGE;
+    if (rc) return rc;
+    show.quiet = p.quiet;
+    const char *config = p.operands[0];
     train_config c;
     char msg[TRAIN_MSG_SIZE];
     lre_script_limits limits = cli_limits(0);

@@ -50,6 +50,55 @@ int cli_parse_number(const char *s, double *out)
     return 0;
 }
 
+char *cli_read_stdin(size_t *len)
+{
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, stdin);
+        if (ferror(stdin)) break;
+        if (n < cap) {
+            *len = n;
+            return buf;
+        }
+        char *more = cap < ((size_t)1 << 30) ? realloc(buf, 2 * cap) : NULL;
+        if (!more) {
+            errno = ENOMEM;
+            break;
+        }
+        buf = more, cap *= 2;
+    }
+    free(buf);
+    return NULL;
+}
+
+void cli_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+        else if (*p == '\n') fputs("\\n", f);
+        else if (*p == '\t') fputs("\\t", f);
+        else if (*p < 0x20 || *p == 0x7f) fprintf(f, "\\u%04x", *p);
+        else fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+void cli_json_number(FILE *f, double v)
+{
+    if (!isfinite(v)) {
+        fputs("null", f);
+        return;
+    }
+    char buf[32];
+    for (int prec = 1; prec <= 17; prec++) { /* the shortest form that reads back */
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    fputs(buf, f);
+}
+
 typedef struct chart {
     const char *format, *title, *xlabel;
     const double *x;
