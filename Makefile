@@ -25,6 +25,8 @@ else
 LUA_CFLAGS := $(shell pkg-config --cflags $(LUA_PC))
 endif
 LUA_LIBS := $(shell pkg-config --libs $(LUA_PC))
+# and the rockspec's external dependency, zlib, as ZLIB_INCDIR and ZLIB_LIBDIR
+ZLIB_FLAGS := $(if $(ZLIB_INCDIR),-I$(ZLIB_INCDIR)) $(if $(ZLIB_LIBDIR),-L$(ZLIB_LIBDIR))
 # The binary embeds Lua statically, as the stock `lua` does, so that it runs
 # without liblua5.4.so installed; -E and --whole-archive export the whole API,
 # so C modules (lfs, lpeg...) still load with require in `lrengine run`.
@@ -80,7 +82,7 @@ $(B)/src/train/%.o: BASE_CFLAGS += $(TRAIN_INC)
 $(B)/src/cli/%.o: BASE_CFLAGS += $(CLI_INC)
 $(B)/src/cli/report.o: BASE_CFLAGS += -DLRE_PROGNAME='"lrengine"'
 
-CORE_LIBS = -lz -lm -fopenmp
+CORE_LIBS = $(ZLIB_FLAGS) -lz -lm -fopenmp
 BIN_LIBS = $(BIN_LUA_LIBS) -lopenblas $(CORE_LIBS)
 
 LIB = $(B)/liblrengine.a
@@ -91,12 +93,21 @@ BIN = $(B)/bin/lrengine
 CTRAINER = $(B)/examples/c_trainer
 BENCH = $(B)/bench/bench_core $(B)/bench/bench_script
 
+# Shared libraries beside the static ones: liblrengine.so.0 -> .so.0.1.0 (the
+# soname is the major version), exporting only what the public headers
+# declare (version scripts written from them by tools/exports.sh).
+VERSION := $(shell sed -n 's/^\#define LRE_VERSION_STRING "\(.*\)"/\1/p' src/core/lrengine.h)
+SOVERSION := $(firstword $(subst ., ,$(VERSION)))
+SHLIB = $(B)/liblrengine.so.$(VERSION)
+SCRIPT_SHLIB = $(B)/liblrengine-script.so.$(VERSION)
+MAN = $(B)/man/lrengine.1 $(B)/man/lrengine.3
+
 # C tests: tests/c/test_core*.c test the core alone; the other test_*.c the
 # training job's parts (with the host and Lua linked in).
 CTEST_SRC := $(wildcard tests/c/test_*.c)
 CTESTS := $(CTEST_SRC:tests/c/%.c=$(B)/tests/%)
 
-all: $(LIB) $(SCRIPT_LIB) $(MODULE) $(BIN) $(CTESTS) $(CTRAINER)
+all: $(LIB) $(SCRIPT_LIB) $(MODULE) $(BIN) $(CTESTS) $(CTRAINER) $(SHLIB) $(SCRIPT_SHLIB) $(MAN)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -117,9 +128,38 @@ $(SCRIPT_LIB): $(HOST_OBJ) $(LUA_OBJ)
 $(TRAIN_LIB): $(TRAIN_OBJ)
 	ar rcs $@ $^
 
-$(MODULE): $(LUA_OBJ) $(CORE_OBJ)
+# The Lua module exports luaopen_lrengine_core alone.
+$(MODULE): $(LUA_OBJ) $(CORE_OBJ) $(B)/gen/module.map
 	@mkdir -p $(dir $@)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
+	$(CC) -shared $(LDFLAGS) -Wl,--version-script=$(B)/gen/module.map -o $@ $(LUA_OBJ) $(CORE_OBJ) $(CORE_LIBS)
+
+$(B)/gen/module.map:
+	@mkdir -p $(dir $@)
+	printf '{\n  global: luaopen_lrengine_core;\n  local: *;\n};\n' >$@
+$(B)/gen/liblrengine.map: src/core/lrengine.h tools/exports.sh
+	@mkdir -p $(dir $@)
+	CC="$(CC)" CPPFLAGS=-Isrc/core bash tools/exports.sh src/core/lrengine.h >$@
+$(B)/gen/liblrengine-script.map: src/host/lrengine_script.h src/core/lrengine.h tools/exports.sh
+	@mkdir -p $(dir $@)
+	CC="$(CC)" CPPFLAGS=-Isrc/core bash tools/exports.sh src/host/lrengine_script.h src/core/lrengine.h >$@
+
+# -z defs: every symbol resolved at link time (the script library's core
+# calls by liblrengine.so, recorded by its soname).
+$(SHLIB): $(CORE_OBJ) $(B)/gen/liblrengine.map
+	$(CC) -shared $(LDFLAGS) -Wl,-z,defs -Wl,-soname,liblrengine.so.$(SOVERSION) \
+	  -Wl,--version-script=$(B)/gen/liblrengine.map -o $@ $(CORE_OBJ) $(CORE_LIBS)
+	ln -sf $(notdir $@) $(B)/liblrengine.so.$(SOVERSION)
+	ln -sf liblrengine.so.$(SOVERSION) $(B)/liblrengine.so
+$(SCRIPT_SHLIB): $(HOST_OBJ) $(LUA_OBJ) $(SHLIB) $(B)/gen/liblrengine-script.map
+	$(CC) -shared $(LDFLAGS) -Wl,-z,defs -Wl,-soname,liblrengine-script.so.$(SOVERSION) \
+	  -Wl,--version-script=$(B)/gen/liblrengine-script.map -o $@ $(HOST_OBJ) $(LUA_OBJ) $(SHLIB) $(LUA_LIBS) $(CORE_LIBS)
+	ln -sf $(notdir $@) $(B)/liblrengine-script.so.$(SOVERSION)
+	ln -sf liblrengine-script.so.$(SOVERSION) $(B)/liblrengine-script.so
+
+# Man pages: roff sources in doc/ with the version filled in.
+$(B)/man/%: doc/%.in
+	@mkdir -p $(dir $@)
+	sed -e 's/@VERSION@/$(VERSION)/g' $< >$@
 
 $(BIN): $(CLI_OBJ) $(TRAIN_LIB) $(SCRIPT_LIB) $(LIB)
 	@mkdir -p $(dir $@)
@@ -185,18 +225,68 @@ install-module: $(MODULE)
 	install -m 755 $(MODULE) $(INST_LIBDIR)/lrengine/core.so
 	install -m 644 $(LUA_FILES) $(INST_LUADIR)/lrengine/
 
+# make install PREFIX=... DESTDIR=...: the binary, headers, static and shared
+# libraries, pkg-config files, the Lua module, man pages, completions, docs.
+BINDIR = $(PREFIX)/bin
+INCLUDEDIR = $(PREFIX)/include
+LIBDIR = $(PREFIX)/lib
+LUA_CMODDIR = $(LIBDIR)/lua/$(LUA_VERSION)
+LUA_LMODDIR = $(PREFIX)/share/lua/$(LUA_VERSION)
+MANDIR = $(PREFIX)/share/man
+DOCDIR = $(PREFIX)/share/doc/lrengine
+BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
+DOC_FILES = README.md BENCHMARKS.md $(wildcard doc/*.md)
+SHLIB_NAMES = liblrengine liblrengine-script
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib
-	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_VERSION)/lrengine $(DESTDIR)$(PREFIX)/share/lua/$(LUA_VERSION)/lrengine
-	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/lrengine
-	install -m 644 src/core/lrengine.h src/host/lrengine_script.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(LIB) $(SCRIPT_LIB) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(MODULE) $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_VERSION)/lrengine/core.so
-	install -m 644 $(LUA_FILES) $(DESTDIR)$(PREFIX)/share/lua/$(LUA_VERSION)/lrengine/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+	  $(DESTDIR)$(LUA_CMODDIR)/lrengine $(DESTDIR)$(LUA_LMODDIR)/lrengine $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/lrengine
+	install -m 644 src/core/lrengine.h src/host/lrengine_script.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(LIB) $(SCRIPT_LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHLIB) $(SCRIPT_SHLIB) $(DESTDIR)$(LIBDIR)/
+	for l in $(SHLIB_NAMES); do \
+	  ln -sf $$l.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$$l.so.$(SOVERSION) && \
+	  ln -sf $$l.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/$$l.so || exit 1; done
+	for p in lrengine lrengine-script; do \
+	  bash tools/pkgconfig.sh $$p $(VERSION) $(PREFIX) $(LIBDIR) $(INCLUDEDIR) >$(DESTDIR)$(LIBDIR)/pkgconfig/$$p.pc || exit 1; done
+	install -m 755 $(MODULE) $(DESTDIR)$(LUA_CMODDIR)/lrengine/core.so
+	install -m 644 $(LUA_FILES) $(DESTDIR)$(LUA_LMODDIR)/lrengine/
+	install -m 644 $(B)/man/lrengine.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(B)/man/lrengine.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 completions/lrengine.bash $(DESTDIR)$(BASHCOMPDIR)/lrengine
+	install -m 644 completions/_lrengine $(DESTDIR)$(ZSHCOMPDIR)/_lrengine
+	install -m 644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/lrengine $(DESTDIR)$(INCLUDEDIR)/lrengine.h $(DESTDIR)$(INCLUDEDIR)/lrengine_script.h
+	for l in $(SHLIB_NAMES); do \
+	  rm -f $(DESTDIR)$(LIBDIR)/$$l.a $(DESTDIR)$(LIBDIR)/$$l.so $(DESTDIR)$(LIBDIR)/$$l.so.$(SOVERSION) \
+	    $(DESTDIR)$(LIBDIR)/$$l.so.$(VERSION); done
+	rm -f $(DESTDIR)$(LIBDIR)/pkgconfig/lrengine.pc $(DESTDIR)$(LIBDIR)/pkgconfig/lrengine-script.pc
+	rm -f $(DESTDIR)$(LUA_CMODDIR)/lrengine/core.so $(addprefix $(DESTDIR)$(LUA_LMODDIR)/lrengine/,$(notdir $(LUA_FILES)))
+	-rmdir $(DESTDIR)$(LUA_CMODDIR)/lrengine $(DESTDIR)$(LUA_LMODDIR)/lrengine 2>/dev/null
+	rm -f $(DESTDIR)$(MANDIR)/man1/lrengine.1 $(DESTDIR)$(MANDIR)/man3/lrengine.3
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/lrengine $(DESTDIR)$(ZSHCOMPDIR)/_lrengine
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES)))
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# make dist: the release tarball of the working tree and its rockspec, in
+# $(B)/dist (DIST_URL: where the tarball will be published).
+dist:
+	bash tools/dist.sh $(B)/dist $(VERSION) $(DIST_URL)
+
+# make docs: the parameter tables of doc/schedules.md and doc/optimizers.md
+# from the engine's own definitions (lrengine list --format json).
+docs: $(BIN)
+	$(BIN) list --format json | lua5.4 tools/gen-reference.lua doc/schedules.md doc/optimizers.md
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-rock
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
-.PHONY: all test bench demo fuzz fuzz-harnesses install module install-module clean
+.PHONY: all test bench demo fuzz fuzz-harnesses install uninstall dist docs module install-module clean
