@@ -73,29 +73,57 @@ static int ctx_index(lua_State *L)
  * given and the message does not, and the limit when one stopped the call)
  * and leaves nothing. Error values that are not strings are not converted:
  * their metamethods would run user code outside any limit. */
+/* Calls into schedules nest (a schedule evaluating another, or itself) at
+ * most this deep: beyond, the call fails with a message of its own, which
+ * every level it unwinds through reports instead of its own message (each
+ * would prefix its position: the reason fell off the end). */
+#define MAX_NESTING 64
+
+static int too_deep(custom_sched *c, lre_error *err)
+{
+    return lre_error_set(err, LRE_ECALLBACK,
+                         "%s: schedules called inside one another more than %d deep (one that evaluates itself?)",
+                         c->where, MAX_NESTING);
+}
+
 static int pcall(custom_sched *c, lua_State *L, int nargs, int nres, const lre_sched_ctx *ctx, lre_error *err)
 {
-    if (lua_pcall(L, nargs, nres, 0) == LUA_OK) return LRE_OK;
+    int status = lua_pcall(L, nargs, nres, 0);
+    c->env->depth--;
+    if (status == LUA_OK) return LRE_OK;
     const char *limit = c->env->limit_error ? c->env->limit_error(c->env) : NULL;
+    if (!limit && c->env->too_deep) {
+        lua_pop(L, 1);
+        return too_deep(c, err);
+    }
     const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    int pushed = 0;
     if (limit) msg = limit;
-    else if (!msg) msg = lua_pushfstring(L, "%s: error object is a %s value", c->where, luaL_typename(L, -1));
+    else if (!msg) msg = lua_pushfstring(L, "%s: error object is a %s value", c->where, luaL_typename(L, -1)), pushed = 1;
     if (ctx && !strstr(msg, ": step ")) lre_error_set(err, LRE_ECALLBACK, "%s (step %lld)", msg, (long long)ctx->step);
     else lre_error_set(err, LRE_ECALLBACK, "%s", msg);
-    lua_settop(L, lua_gettop(L) - (msg == limit || lua_type(L, -1) == LUA_TSTRING ? 1 : 2));
+    lua_pop(L, 1 + pushed);
     return LRE_ECALLBACK;
 }
 
 /* The thread to call on, with room on its stack and the budget of a call
- * into the script started. */
+ * into the script started; counts the nesting, which pcall uncounts. */
 static lua_State *begin_call(custom_sched *c, lre_error *err)
 {
-    lua_State *L = lre_lua_thread(c->env);
+    lre_lua_env *env = c->env;
+    lua_State *L = lre_lua_thread(env);
+    if (env->depth == 0) env->too_deep = 0;
+    if (env->depth >= MAX_NESTING) {
+        env->too_deep = 1;
+        too_deep(c, err);
+        return NULL;
+    }
     if (!lua_checkstack(L, 8)) {
         lre_error_set(err, LRE_ECALLBACK, "%s: Lua stack overflow", c->where);
         return NULL;
     }
-    if (c->env->before_call) c->env->before_call(c->env);
+    env->depth++;
+    if (env->before_call) env->before_call(env);
     return L;
 }
 

@@ -46,6 +46,7 @@ typedef struct lre_lua_env {
     /* Charges n instructions' worth of work done in C to the call running
      * in L, raising the limit it runs into (the host's budget); may be NULL. */
     void (*charge)(struct lre_lua_env *env, lua_State *L, uint64_t n);
+    int depth, too_deep; /* calls into custom schedules under way; their nesting limit hit (custom_lua.c) */
 } lre_lua_env;
 
 lre_lua_env *lre_lua_env_get(lua_State *L);
