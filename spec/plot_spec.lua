@@ -213,7 +213,7 @@ describe("lrengine.plot axes", function()
 end)
 
 describe("lrengine's SVG charts", function()
-  it("draw a one-cycle schedule as two panels with round ticks and legends", function()
+  it("draw a one-cycle schedule as two panels with round ticks and legends, the rate on decades with --logy", function()
     local svg = dir .. "/one_cycle.svg"
     assert.are.equal(0, (sh.lre("plot examples/schedules/one_cycle.lua --steps 200 --output " .. svg)))
     local _, text = render(svg)
@@ -225,6 +225,10 @@ describe("lrengine's SVG charts", function()
     assert_round(y[2])
     assert_round(ticks(text, "xtick")[2])
     assert.matches('<g class="legend">.-momentum', text)
+    assert.are.equal(0, (sh.lre("plot examples/schedules/one_cycle.lua --steps 200 --logy --output " .. svg)))
+    _, text = render(svg)
+    assert.matches('data%-name="lr" data%-ylog="true"', text)
+    assert_decades(ticks(text, "ytick")[1])
   end)
 
   it("keeps a million steps under 200 KB, with the one spike in them", function()
@@ -258,6 +262,85 @@ end]])
       end
     end
     assert.is_true(blue, "no curve drawn at the spike")
+  end)
+
+  it("mark find-lr's suggestion on its chart", function()
+    local rows, s = {"label,a,b,c,d"}, 7
+    local function r()
+      s = (s * 1103515245 + 12345) % 2147483648
+      return s / 2147483648 - 0.5
+    end
+    for i = 1, 1000 do
+      local c = i % 2 == 1 and 1 or -1
+      rows[#rows + 1] = string.format("%d,%.4f,%.4f,%.4f,%.4f", i % 2, c + r(), c + r(), r(), r())
+    end
+    local csv = sh.write(dir .. "/syn.csv", table.concat(rows, "\n") .. "\n")
+    local cfg = sh.write(dir .. "/syn.lua", 'return {data = {source = "csv", train = "' .. csv .. '", test = "' .. csv
+      .. '", validation = 100}, model = {kind = "softmax"}, optimizer = {"sgd", lr = 0.1}, batch_size = 32}')
+    local svg = dir .. "/lr.svg"
+    local code, out, err = sh.lre("find-lr " .. cfg .. " --steps 150 --output " .. svg)
+    assert.are.equal(0, code, err)
+    local suggested = out:match("suggested lr=([%d.e+-]+)")
+    local _, text = render(svg)
+    assert.matches('<g class="legend">.-suggested lr=' .. suggested:gsub("%p", "%%%0"), text)
+    assert.matches('class="marker%-point"', text)
+    assert.matches('class="marker"', text)
+    assert_decades(ticks(text, "xtick")[1])
+  end)
+
+  it("draw a training run from its metrics file: loss, accuracy, rates and epochs", function()
+    local rows, s = {"label,a,b,c,d"}, 11
+    local function r()
+      s = (s * 1103515245 + 12345) % 2147483648
+      return s / 2147483648 - 0.5
+    end
+    for i = 1, 600 do
+      local c = i % 2 == 1 and 0.4 or -0.4
+      rows[#rows + 1] = string.format("%d,%.4f,%.4f,%.4f,%.4f", i % 2, c + r(), c + r(), r(), r())
+    end
+    local csv = sh.write(dir .. "/run.csv", table.concat(rows, "\n") .. "\n")
+    local cfg = sh.write(dir .. "/run.lua", [[
+local S = require("lrengine").schedule
+local p = {max_lr = 0.2, total_steps = 120, pct_start = 0.3}
+return {data = {source = "csv", train = "]] .. csv .. '", test = "' .. csv .. [[", validation = 100},
+  model = {kind = "mlp", hidden = {8}}, optimizer = {"sgd", lr = 0.1, momentum = 0.9}, batch_size = 20,
+  epochs = 4, log_every = 2, seed = 1,
+  schedule = {lr = S.one_cycle(p), momentum = S.one_cycle_momentum(p)}}]])
+    local metrics = dir .. "/run.jsonl"
+    local code, _, err = sh.lre("train " .. cfg .. " --quiet --metrics " .. metrics)
+    assert.are.equal(0, code, err)
+    local svg = dir .. "/run.svg"
+    code, _, err = sh.lre("report " .. metrics .. " --output " .. svg)
+    assert.are.equal(0, code, err)
+    local _, text = render(svg)
+    local names = {}
+    for name in text:gmatch('<g class="panel" data%-name="([^"]*)"') do names[#names + 1] = name end
+    assert.are.same({"loss", "validation accuracy", "lr", "momentum"}, names)
+    for _, panel in ipairs(ticks(text, "ytick")) do assert_round(panel) end
+    local epochs = 0
+    for _ in text:gmatch('class="marker%-label"[^>]*>epoch %d') do epochs = epochs + 1 end
+    assert.are.equal(4, epochs)
+    assert.matches('data%-name="val_loss"', text)
+    -- plot takes a metrics file too; ascii on request
+    local out
+    code, out, err = sh.lre("plot " .. metrics .. " --format ascii --logy")
+    assert.are.equal(0, code, err)
+    assert.matches("validation accuracy", out)
+    assert.matches("\n +0%.01 |", out) -- the rate's decades
+    code, out, err = sh.run("sh -c 'cat " .. metrics .. " | " .. sh.bin .. " report - --format svg'")
+    assert.are.equal(0, code, err)
+    assert.matches("^<svg.-stdin: 100 steps", out)
+  end)
+
+  it("name the line of a bad metrics file and leave no chart behind", function()
+    local bad = sh.write(dir .. "/bad.jsonl", '{"step":1,"epoch":1,"loss":0.5,"lr":0.1}\n{"step":2,"loss":0.4,"lr":}\n')
+    local code, _, err = sh.lre("report " .. bad .. " --output " .. dir .. "/bad.svg")
+    assert.are.equal(1, code)
+    assert.matches("bad%.jsonl:2: \"lr\": expected a value", err)
+    assert.is_nil(io.open(dir .. "/bad.svg"))
+    code, _, err = sh.lre("report " .. dir .. "/none.jsonl")
+    assert.are.equal(1, code)
+    assert.matches("none%.jsonl: No such file", err)
   end)
 end)
 

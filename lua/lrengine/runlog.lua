@@ -152,8 +152,9 @@ function M.read_lines(lines, name)
   return {steps = steps, epochs = epochs, events = events, hps = hps, name = name}
 end
 
--- Reads the metrics file at `path`.
+-- Reads the metrics file at `path` ("-": stdin).
 function M.read(path)
+  if path == "-" then return M.read_lines(io.stdin:lines(), "stdin") end
   local f, err = io.open(path, "r")
   if not f then error("cannot open " .. err, 0) end
   local ok, run = pcall(M.read_lines, f:lines(), path)
@@ -240,7 +241,7 @@ function M.render(path, format, opts)
   end
   opts = opts or {}
   local run = M.read(path)
-  if not opts.title then opts.title = path:match("[^/]*$") end
+  if not opts.title then opts.title = path == "-" and "stdin" or path:match("[^/]*$") end
   return require("lrengine.plot")[format](M.chart(run, opts))
 end
 

@@ -32,6 +32,7 @@ int cmd_plot(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_find_lr(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
@@ -136,10 +137,23 @@ char *cli_read_stdin(size_t *len);
 void cli_json_string(FILE *f, const char *s);
 void cli_json_number(FILE *f, double v);
 
+/* What a chart marks besides its curves: n vertical lines at x[i], named
+ * label[i] in the legend and circled where they cross the first series;
+ * trim_tail leaves the rise after the first series' minimum (a range
+ * test's divergence) out of the y-range. */
+typedef struct cli_marks {
+    int n;
+    const double *x;
+    const char *const *label;
+    int trim_tail;
+} cli_marks;
+
 /* Renders a chart with lrengine.plot in a helper state: nseries series of n
- * points (x = 0..n-1 unless x is given). Returns an exit code, having said
+ * points (x = 0..n-1 unless x is given), series of different scales in
+ * panels of their own; marks may be NULL. Returns an exit code, having said
  * what failed. */
 int cli_render(FILE *out, const char *format, const char *title, const char *xlabel, const double *x, size_t n,
-               int nseries, const char *const *names, const double *const *values, int logx, int logy);
+               int nseries, const char *const *names, const double *const *values, int logx, int logy,
+               const cli_marks *marks);
 
 #endif

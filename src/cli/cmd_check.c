@@ -17,7 +17,7 @@ static const cli_command check_command = {
 
 int cmd_check(int argc, char **argv)
 {
-    plot_opts o = {NULL, 1000, NULL, NULL, NULL, 0};
+    plot_opts o = {NULL, 1000, NULL, NULL, NULL, 0, 0};
     int rc = plot_parse(argc, argv, &o, &check_command);
     if (rc >= 0) return rc;
     return plot_run(&o, 0);

@@ -111,8 +111,14 @@ int cmd_find_lr(int argc, char **argv)
             } else {
                 const char *names[] = {"loss"};
                 const double *vals[] = {r.losses};
+                char steep[64], lowest[64];
+                snprintf(steep, sizeof steep, "suggested lr=%.3g (steepest)", r.suggestion);
+                snprintf(lowest, sizeof lowest, "lr=%.3g (lowest loss / 10)", r.lowest_lr / 10);
+                const double mark_x[] = {r.suggestion, r.lowest_lr / 10};
+                const char *const mark_label[] = {steep, lowest};
+                const cli_marks marks = {2, mark_x, mark_label, 1};
                 rc = cli_render(out, format, "lr range test: smoothed loss by learning rate", "lr", r.lrs, (size_t)r.n,
-                                1, names, vals, 1, 0);
+                                1, names, vals, 1, 0, &marks);
             }
             if (out != stdout && fclose(out) && !rc)
                 rc = cli_error(LRE_EXIT_FAIL, "cannot write %s: %s", output, strerror(errno));

@@ -15,12 +15,15 @@ static const cli_option plot_options[] = {
     {"metrics", 'm', "FILE", "a metric per line, metric i observed after step i ('-': stdin)"},
     {"format", 'f', "FORMAT", "ascii, csv, json or svg (default: ascii on a terminal, else csv; from --output's name)"},
     {"output", 'o', "FILE", "write the chart to FILE instead of stdout"},
+    {"logy", 'l', NULL, "draw the values on a log scale"},
     {NULL, 0, NULL, NULL}};
 
 static const cli_command plot_command = {
     "plot", "SCHEDULE.lua",
     "Evaluates the schedule script (sandboxed; '-' reads it from stdin) at steps 0..N-1 and draws every\n"
-    "hyper-parameter it schedules: an ascii chart, csv (step,lr,...), json or svg.",
+    "hyper-parameter it schedules: an ascii chart, csv (step,lr,...), json or svg; hyper-parameters of\n"
+    "different scales get panels of their own. With a training run's metrics file (RUN.jsonl), its chart:\n"
+    "see lrengine report --help.",
     plot_options, 1, 1, 0};
 
 /* Parses the options shared by plot and check; returns -1 to go on, or an exit code. */
@@ -38,6 +41,7 @@ int plot_parse(int argc, char **argv, plot_opts *o, const cli_command *cmd)
         case 'm': o->metrics = p.value; break;
         case 'f': rc = cli_choice_value(&p, c, cmd == &plot_command ? plot_formats : check_formats, &o->format); break;
         case 'o': o->output = p.value; break;
+        case 'l': o->logy = 1; break;
         }
     }
     if (rc) return rc;
@@ -195,7 +199,7 @@ static int draw(const plot_opts *o, const lre_schedule_set *set, double *const *
     if (o->output && !(out = fopen(o->output, "w")))
         return cli_error(LRE_EXIT_FAIL, "cannot write %s: %s", o->output, strerror(errno));
     int rc = cli_render(out, o->format, strcmp(o->script, "-") ? o->script : "stdin", "step", NULL, n, set->n, names,
-                        (const double *const *)curves, 0, 0);
+                        (const double *const *)curves, 0, o->logy, NULL);
     if (out != stdout && fclose(out) && !rc) rc = cli_error(LRE_EXIT_FAIL, "cannot write %s: %s", o->output, strerror(errno));
     return rc;
 }
@@ -236,7 +240,11 @@ int plot_run(plot_opts *o, int plot)
 
 int cmd_plot(int argc, char **argv)
 {
-    plot_opts o = {NULL, 100, NULL, NULL, NULL, 0};
+    for (int i = 1; i < argc; i++) { /* a training run's metrics file: lrengine report */
+        size_t len = strlen(argv[i]);
+        if (argv[i][0] != '-' && len > 6 && !strcmp(argv[i] + len - 6, ".jsonl")) return cmd_report(argc, argv);
+    }
+    plot_opts o = {NULL, 100, NULL, NULL, NULL, 0, 0};
     int rc = plot_parse(argc, argv, &o, &plot_command);
     if (rc >= 0) return rc;
     if (!o.format && o.output) {

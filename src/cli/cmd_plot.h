@@ -12,6 +12,7 @@ typedef struct plot_opts {
     const char *format;
     const char *output;
     int quiet;
+    int logy; /* --logy: the values on a log scale */
 } plot_opts;
 
 /* Parses the options of cmd (plot's or check's); returns -1 to go on, or an

@@ -16,6 +16,7 @@ static const char usage[] =
     "  check SCHEDULE.lua        evaluate a schedule script and report the first problem\n"
     "  train CONFIG.lua          train a model under a scripted schedule\n"
     "  find-lr CONFIG.lua        the learning-rate range test\n"
+    "  report RUN.jsonl          the chart of a training run from its metrics file\n"
     "  list [schedules|optimizers]  every built-in schedule kind and optimizer\n"
     "  help [COMMAND|KIND]       a command's options, or a kind's parameters, defaults and formula\n"
     "\n"
@@ -28,7 +29,7 @@ static const struct {
     const char *name;
     int (*run)(int, char **);
 } commands[] = {{"run", cmd_run},     {"plot", cmd_plot},       {"check", cmd_check}, {"train", cmd_train},
-                {"find-lr", cmd_find_lr}, {"list", cmd_list}, {"help", cmd_help}};
+                {"find-lr", cmd_find_lr}, {"list", cmd_list}, {"help", cmd_help}, {"report", cmd_report}};
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -107,6 +107,7 @@ typedef struct chart {
     const char *const *names;
     const double *const *values;
     int logx, logy;
+    const cli_marks *marks;
 } chart;
 
 static void push_list(lua_State *L, const double *v, size_t n, int integers)
@@ -119,12 +120,28 @@ static void push_list(lua_State *L, const double *v, size_t n, int integers)
     }
 }
 
+/* v in two significant digits, its exponent without '+' and leading zeros:
+ * 0.044, 1e3, 2.5e-5. */
+static const char *compact(char buf[32], double v)
+{
+    snprintf(buf, 32, "%.2g", v);
+    char *e = strchr(buf, 'e');
+    if (e) {
+        char *d = e + 1, *w = e + 1;
+        if (*d == '-') *w++ = *d++;
+        else if (*d == '+') d++;
+        while (*d == '0' && d[1]) d++;
+        memmove(w, d, strlen(d) + 1);
+    }
+    return buf;
+}
+
 /* lrengine.plot.render(format, chart) -> the text; in protected mode, so a
  * chart too large for memory is an error message, not a panic. */
 static int protected_render(lua_State *L)
 {
     const chart *c = lua_touserdata(L, 1);
-    luaL_checkstack(L, 8, NULL);
+    luaL_checkstack(L, 10, NULL);
     lua_getglobal(L, "require");
     lua_pushliteral(L, "lrengine.plot");
     lua_call(L, 1, 1);
@@ -140,9 +157,36 @@ static int protected_render(lua_State *L)
         lua_setfield(L, -2, "name");
         push_list(L, c->values[i], c->n, 0);
         lua_setfield(L, -2, "values");
+        if (i == 0 && c->marks && c->marks->trim_tail) {
+            lua_pushliteral(L, "tail");
+            lua_setfield(L, -2, "trim");
+        }
         lua_rawseti(L, -2, i + 1);
     }
     lua_setfield(L, -2, "series");
+    /* the marks: {x = ..., label = "0.044", legend = label[i], series = names[0]},
+     * the first red and dashed, the others green and dotted */
+    char value[32];
+    for (int i = 0; c->marks && i < c->marks->n; i++) {
+        if (i == 0) lua_createtable(L, c->marks->n, 0);
+        lua_createtable(L, 0, 6);
+        lua_pushnumber(L, c->marks->x[i]);
+        lua_setfield(L, -2, "x");
+        lua_pushstring(L, c->marks->label[i]);
+        lua_setfield(L, -2, "legend");
+        lua_pushstring(L, compact(value, c->marks->x[i]));
+        lua_setfield(L, -2, "label");
+        if (c->nseries > 0) {
+            lua_pushstring(L, c->names[0]);
+            lua_setfield(L, -2, "series");
+        }
+        lua_pushstring(L, i == 0 ? "#d62728" : "#2ca02c");
+        lua_setfield(L, -2, "color");
+        lua_pushstring(L, i == 0 ? "6,3" : "2,3");
+        lua_setfield(L, -2, "dash");
+        lua_rawseti(L, -2, i + 1);
+        if (i == c->marks->n - 1) lua_setfield(L, -2, "markers");
+    }
     lua_pushstring(L, c->title);
     lua_setfield(L, -2, "title");
     lua_pushstring(L, c->xlabel);
@@ -158,9 +202,10 @@ static int protected_render(lua_State *L)
 }
 
 int cli_render(FILE *out, const char *format, const char *title, const char *xlabel, const double *x, size_t n,
-               int nseries, const char *const *names, const double *const *values, int logx, int logy)
+               int nseries, const char *const *names, const double *const *values, int logx, int logy,
+               const cli_marks *marks)
 {
-    chart c = {format, title, xlabel, x, n, nseries, names, values, logx, logy};
+    chart c = {format, title, xlabel, x, n, nseries, names, values, logx, logy, marks};
     lre_script_limits limits = cli_limits(1);
     lre_host *h = lre_host_new("plot", &limits);
     if (!h) return cli_error(LRE_EXIT_FAIL, "out of memory");
