@@ -54,7 +54,8 @@ double *lre_lua_checknumbers(lua_State *L, int idx, int arg, const char *fname, 
 {
     idx = lua_absindex(L, idx);
     lua_Integer len = luaL_len(L, idx);
-    if (len < 0 || (lua_Unsigned)len > (size_t)-1 / sizeof(double) - 1)
+    /* Lua refuses blocks beyond LUA_MAXINTEGER bytes ("block too big", naming nothing) */
+    if (len < 0 || (lua_Unsigned)len > (lua_Unsigned)LUA_MAXINTEGER / sizeof(double) - 64)
         lre_lua_argerror(L, arg, fname, lua_pushfstring(L, "%s has a bad length (%I)", what, len));
     double *v = lua_newuserdatauv(L, (size_t)(len > 0 ? len : 1) * sizeof(double), 0);
     lre_lua_charge(L, (double)len / 16); /* every element may be a metamethod call */

@@ -26,7 +26,9 @@ lre_tensor *lre_lua_checktensor(lua_State *L, int idx)
 lre_tensor *lre_lua_newtensor(lua_State *L, size_t n, lre_dtype dtype)
 {
     size_t es = dtype == LRE_F64 ? sizeof(double) : sizeof(float);
-    if (n > (SIZE_MAX - sizeof(lre_tensor) - 16) / es) luaL_error(L, "tensor of %zu elements is too large", n);
+    /* Lua refuses blocks beyond LUA_MAXINTEGER bytes ("block too big", naming nothing) */
+    if (n > ((size_t)LUA_MAXINTEGER - sizeof(lre_tensor) - 64) / es)
+        luaL_error(L, "tensor of %f elements is too large", (lua_Number)n);
     lre_tensor *t = lua_newuserdatauv(L, sizeof(lre_tensor) + 16 + n * es, 0);
     t->n = n;
     t->dtype = dtype;
