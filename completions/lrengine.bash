@@ -30,6 +30,7 @@ _lrengine()
         --format|-f)
             case $cmd in
                 plot|find-lr) COMPREPLY=($(compgen -W "ascii csv json svg" -- "$cur")) ;;
+                report) COMPREPLY=($(compgen -W "ascii svg" -- "$cur")) ;;
                 *) COMPREPLY=($(compgen -W "text json" -- "$cur")) ;;
             esac
             return 0 ;;
@@ -47,6 +48,7 @@ _lrengine()
         help) COMPREPLY=($(compgen -W "$(_lrengine_commands "$bin") $("$bin" list --quiet 2>/dev/null)" -- "$cur")) ;;
         list) COMPREPLY=($(compgen -W "schedules optimizers" -- "$cur")) ;;
         run) COMPREPLY=($(compgen -f -- "$cur")) ;;
+        report) COMPREPLY=($(compgen -f -X '!*.jsonl' -- "$cur") $(compgen -d -- "$cur")) ;;
         *) COMPREPLY=($(compgen -f -X '!*.lua' -- "$cur") $(compgen -d -- "$cur")) ;;
     esac
     return 0
