@@ -1,6 +1,0 @@
-build-clang/examples/c_trainer: examples/c/trainer.c src/core/lrengine.h \
-  src/host/lrengine_script.h
-
-src/core/lrengine.h:
-
-src/host/lrengine_script.h:

@@ -1,3 +1,0 @@
-build-clang/src/core/membuf.o: src/core/membuf.c src/core/lrengine.h
-
-src/core/lrengine.h:

@@ -1,6 +1,0 @@
-build-clang/src/core/rng.o: src/core/rng.c src/core/internal.h \
-  src/core/lrengine.h
-
-src/core/internal.h:
-
-src/core/lrengine.h:

@@ -1,6 +1,0 @@
-build-clang/src/core/stream.o: src/core/stream.c src/core/internal.h \
-  src/core/lrengine.h
-
-src/core/internal.h:
-
-src/core/lrengine.h:

@@ -1,3 +1,0 @@
-build-clang/src/train/data_csv.o: src/train/data_csv.c src/train/data.h
-
-src/train/data.h:

@@ -1,3 +1,0 @@
-build-clang/src/train/data_idx.o: src/train/data_idx.c src/train/data.h
-
-src/train/data.h:
