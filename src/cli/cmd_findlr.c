@@ -60,7 +60,7 @@ int cmd_find_lr(int argc, char **argv)
 {
     static const char *const formats[] = {"ascii", "csv", "json", "svg", NULL};
     const char *format = NULL, *output = NULL;
-    findlr_options o = {1e-7, 10, 100, &cli_interrupted};
+    findlr_options o = {.lr_min = 1e-7, .lr_max = 10, .steps = 100, .stop = &cli_interrupted};
     cli_parser p;
     cli_parser_init(&p, &findlr_command, argc, argv);
     int key, rc = 0;

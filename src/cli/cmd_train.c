@@ -77,7 +77,7 @@ static void on_warning(void *ud, const char *msg)
 
 int cmd_train(int argc, char **argv)
 {
-    train_options o = {-1, -1, -1, NULL, NULL, NULL, &cli_interrupted, {0}};
+    train_options o = {.epochs = -1, .seed = -1, .threads = -1, .stop = &cli_interrupted};
     shown show = {0, isatty(STDERR_FILENO), 0, NULL, 0};
     cli_parser p;
     cli_parser_init(&p, &train_command, argc, argv);
