@@ -349,7 +349,10 @@ int lre_schedule_curve(lre_schedule *s, double *out, size_t n, const double *met
     lre_buf snap = {.alloc = &s->alloc};
     rc = lre__schedule_save_state(s, &snap, err);
     if (!rc) {
-        lre_cur c = {snap.data, snap.data + snap.len, 0};
+        /* a tree without state saves nothing: its snapshot has no buffer */
+        static const unsigned char nothing[1];
+        const unsigned char *p = snap.data ? snap.data : nothing;
+        lre_cur c = {p, p + snap.len, 0};
         rc = lre__schedule_prepare_load(s, &c, err);
         if (rc) {
             lre__schedule_finish_load(s, 0); /* nothing ran: drop what was staged */

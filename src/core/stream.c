@@ -32,7 +32,7 @@ enum { HEADER_SIZE = 8 + 4 + 4 + 4 + 8 + 8 + 8 };
 
 void lre__buf_put(lre_buf *b, const void *p, size_t n)
 {
-    if (b->failed) return;
+    if (b->failed || n == 0) return; /* (no arithmetic on a NULL buffer) */
     if (n > SIZE_MAX - b->len) { /* the length would wrap */
         b->failed = 1;
         return;
