@@ -300,7 +300,8 @@ static int msghandler(lua_State *L)
     const char *limit = lre_host_limit_hit(L);
     const char *msg = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : NULL;
     if (limit) msg = limit;
-    if (!msg) msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    /* not converted: its __tostring would be user code run while reporting */
+    if (!msg) msg = lua_pushfstring(L, "%s: error object is a %s value", host_of(L)->name, luaL_typename(L, 1));
     if (lua_toboolean(L, lua_upvalueindex(1))) luaL_traceback(L, L, msg, 1);
     else lua_pushstring(L, msg);
     return 1;
@@ -331,8 +332,14 @@ static int run_loaded(lre_host *h, int status, lre_error *err)
 {
     if (status != LUA_OK) {
         const char *msg = lua_tostring(h->L, -1);
+        if (!msg) msg = "syntax error";
+        /* a syntax error names the chunk and line; "attempt to load a binary
+         * chunk" and the parser's "C stack overflow" name nothing */
+        size_t nl = strlen(h->name);
+        int named = !strncmp(msg, h->name, nl) && msg[nl] == ':';
         int rc = status == LUA_ERRMEM ? lre_error_set(err, LRE_ENOMEM, "%s: out of memory loading the script", h->name)
-                                      : lre_error_set(err, LRE_ECALLBACK, "%s", msg ? msg : "syntax error");
+                 : named              ? lre_error_set(err, LRE_ECALLBACK, "%s", msg)
+                                      : lre_error_set(err, LRE_ECALLBACK, "%s: %s", h->name, msg);
         lua_pop(h->L, 1);
         return rc;
     }
