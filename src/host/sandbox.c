@@ -52,6 +52,19 @@ static int sandbox_pcall(lua_State *L)
     return finish_pcall(L, lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0), 1);
 }
 
+/* xpcall's handler runs where the error was raised, and a limit is raised
+ * inside the count hook, where Lua runs no hook: a handler that looped
+ * there would never be stopped. So a limit's error skips the script's
+ * handler (its upvalue). */
+static int xpcall_handler(lua_State *L)
+{
+    if (lre_host_limit_hit(L)) return 1; /* the error as it is */
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
 /* xpcall(f, msgh, ...): the handler is at 2; f and its arguments follow. */
 static int sandbox_xpcall(lua_State *L)
 {
@@ -60,6 +73,9 @@ static int sandbox_xpcall(lua_State *L)
     lua_pushvalue(L, 1);
     lua_copy(L, 2, 1);
     lua_replace(L, 2); /* 1: handler, 2: f */
+    lua_pushvalue(L, 1);
+    lua_pushcclosure(L, xpcall_handler, 1);
+    lua_replace(L, 1);
     return finish_pcall(L, lua_pcall(L, n - 2, LUA_MULTRET, 1), 2);
 }
 
