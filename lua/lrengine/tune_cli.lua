@@ -49,6 +49,12 @@ local function write_file(path, text)
 end
 M.write_file = write_file
 
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
 local function dirname(path) return path:match("^(.*)/[^/]*$") or "." end
 local function basename(path) return path:match("[^/]*$") end
 
@@ -299,7 +305,7 @@ function Run:launch(job, restarted)
     local fk = dir .. "/fork.ckpt"
     for _, a in ipairs{"--resume", fk, "--resume-hparams", "config", "--resume-config",
       self:config_path(job.fork.parent, job.fork.parent_version)} do args[#args + 1] = a end
-  elseif job.from > 0 or (restarted and io.open(ck, "rb")) then
+  elseif job.from > 0 or (restarted and exists(ck)) then
     args[#args + 1] = "--resume"
     args[#args + 1] = ck
   end
@@ -464,13 +470,13 @@ local function open_run(opts, sys)
   local old = slurp(run.journal_path)
   local fingerprint = string.format("%016x", space.fnv(spec.text .. "\0" .. spec.config_source .. "\0" .. tostring(spec.seed)))
   if old and #old > 0 then
-    local n = 0
-    for line in old:gmatch("[^\n]+") do
-      n = n + 1
+    local lines = {}
+    for line in old:gmatch("[^\n]+") do lines[#lines + 1] = line end
+    for n, line in ipairs(lines) do
       local ok, ev = pcall(json.decode, line)
       if not ok then
-        -- a line cut by a kill is the last one: drop it
-        if not old:find("\n", old:find(line, 1, true) + #line, true) then break end
+        -- a line a kill cut short can only be the last, unterminated one: dropped
+        if n == #lines and old:sub(-1) ~= "\n" then break end
         fail("%s line %d: %s", run.journal_path, n, tostring(ev))
       end
       events[#events + 1] = ev

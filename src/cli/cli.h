@@ -32,6 +32,7 @@ int cmd_plot(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_find_lr(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_help(int argc, char **argv);

@@ -14,6 +14,9 @@ static const cli_option train_opts[] = {
     {"resume", 'r', "FILE", "continue the run a checkpoint saved, exactly"},
     {"metrics", 'm', "FILE", "write one JSON object per epoch, one per line"},
     {"threads", 't', "N", "threads for the model and the optimizer (1 to 1024)"},
+    {"until", 257, "N", "stop after epoch N (checkpointing), the run's plan unchanged"},
+    {"resume-hparams", 258, "FROM", "checkpoint (default: resume exactly) or config: the config's hyper-parameters"},
+    {"resume-config", 259, "FILE", "the config that wrote the checkpoint (with --resume-hparams config)"},
     {NULL, 0, NULL, NULL}};
 
 static const cli_command train_command = {
@@ -77,6 +80,8 @@ static void on_warning(void *ud, const char *msg)
 
 int cmd_train(int argc, char **argv)
 {
+    static const char *const hparams_from[] = {"checkpoint", "config", NULL};
+    const char *from = "checkpoint", *resume_config = NULL;
     train_options o = {.epochs = -1, .seed = -1, .threads = -1, .stop = &cli_interrupted};
     shown show = {0, isatty(STDERR_FILENO), 0, NULL, 0};
     cli_parser p;
@@ -91,9 +96,16 @@ int cmd_train(int argc, char **argv)
         case 'c': o.checkpoint = p.value; break;
         case 'r': o.resume = p.value; break;
         case 'm': o.metrics = p.value; break;
+        case 257: rc = cli_count_value(&p, key, 1, 1LL << 40, &o.until); break;
+        case 258: rc = cli_choice_value(&p, key, hparams_from, &from); break;
+        case 259: resume_config = p.value; break;
         }
     }
     if (rc) return rc;
+    if (resume_config || !strcmp(from, "config")) {
+        if (!o.resume) return cli_usage_error(&train_command, "--resume-hparams config and --resume-config need --resume");
+        o.resume_hparams = TRAIN_RESUME_CONFIG;
+    }
     show.quiet = p.quiet;
     const char *config = p.operands[0];
     train_config c;
@@ -103,12 +115,22 @@ int cmd_train(int argc, char **argv)
         train_config_free(&c);
         return cli_error(cli_interrupted ? LRE_EXIT_INTERRUPTED : LRE_EXIT_FAIL, "%s", msg);
     }
+    train_config before;
+    if (resume_config) {
+        if (train_config_load(&before, resume_config, &limits, msg, sizeof msg)) {
+            train_config_free(&before);
+            train_config_free(&c);
+            return cli_error(cli_interrupted ? LRE_EXIT_INTERRUPTED : LRE_EXIT_FAIL, "%s", msg);
+        }
+        o.resume_from = &before;
+    }
     show.optimizer = c.optimizer;
     show.batch_size = c.batch_size;
     o.events = (train_events){&show, on_start, on_progress, on_epoch, on_warning};
     train_result r;
     train_status st = train_run(&c, &o, &r);
     end_bar(&show);
+    if (o.resume_from) train_config_free(o.resume_from);
     train_config_free(&c);
     if (st == TRAIN_STOPPED) return cli_error(LRE_EXIT_INTERRUPTED, "%s", r.msg);
     if (st != TRAIN_OK) return cli_error(LRE_EXIT_FAIL, "%s", r.msg);

@@ -29,7 +29,7 @@ static const struct {
     const char *name;
     int (*run)(int, char **);
 } commands[] = {{"run", cmd_run},     {"plot", cmd_plot},       {"check", cmd_check}, {"train", cmd_train},
-                {"find-lr", cmd_find_lr}, {"list", cmd_list}, {"help", cmd_help}, {"report", cmd_report}};
+                {"find-lr", cmd_find_lr}, {"tune", cmd_tune}, {"list", cmd_list}, {"help", cmd_help}, {"report", cmd_report}};
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -65,12 +65,27 @@ typedef struct train_events {
     void (*warning)(void *ud, const char *msg);
 } train_events;
 
-/* What the command line adds or overrides. */
+typedef enum {
+    TRAIN_RESUME_CHECKPOINT = 0, /* resume exactly: the checkpoint's hyper-parameters, the config's schedules must match */
+    TRAIN_RESUME_CONFIG = 1      /* the checkpoint's model and state, the config's hyper-parameters and schedules */
+} train_resume_hparams;
+
+/* What the command line adds or overrides. Zero-initialised fields after
+ * `events` keep the plain behaviour. */
 typedef struct train_options {
     long long epochs, seed, threads; /* -1: from the config */
     const char *checkpoint, *resume, *metrics;
     volatile int *stop; /* non-zero: stop at the next step boundary (checkpointing first) */
     train_events events;
+    /* > 0: stop after this epoch (checkpointing, then the test figures), the
+     * run's plan (its length, what schedules see) unchanged; for `lrengine
+     * tune`, which advances trials rung by rung */
+    long long until;
+    train_resume_hparams resume_hparams;
+    /* With TRAIN_RESUME_CONFIG: the config that wrote the checkpoint, when
+     * its schedules or state buffers differ from this config's (a fork in
+     * population based training); NULL otherwise. */
+    train_config *resume_from;
 } train_options;
 
 typedef struct train_result {
@@ -96,24 +111,65 @@ int train_model_widths(const train_config *c, const dataset *d, size_t *widths);
 /* `lrengine train` (trainer.c). */
 train_status train_run(train_config *c, const train_options *o, train_result *r);
 
-/* `lrengine find-lr` (findlr.c): the range test's curve and suggestion. */
+/* `lrengine find-lr` (findlr.c): the range test's curve and the rates its
+ * suggestion rules pick. */
 typedef struct findlr_options {
     double lr_min, lr_max;
     long long steps;
     volatile int *stop;
 } findlr_options;
 
+/* The suggestion rules, all applied to the smoothed loss (findlr.c says
+ * where each comes from). */
+typedef enum {
+    FINDLR_VALLEY,   /* fastai's default: 2/3 of the way down the longest valley */
+    FINDLR_STEEPEST, /* Lightning's: the steepest descent, its first 10 and last point skipped */
+    FINDLR_MINIMUM,  /* fastai's: the lowest loss's rate over 10 */
+    FINDLR_SLIDE,    /* fastai's interval slide rule */
+    FINDLR_NRULES
+} findlr_rule;
+
+extern const char *const findlr_rule_names[FINDLR_NRULES + 1]; /* "valley", ... NULL */
+
+typedef struct findlr_suggestion {
+    int ok;         /* 0: the curve is too short for the rule */
+    long long index; /* the point the rule picked (0-based) */
+    double lr;      /* the rate it suggests (minimum: that point's rate / 10) */
+} findlr_suggestion;
+
+/* Applies every rule to a curve of n points of a test planned for `planned`
+ * steps (fastai's window depends on it); pure. */
+void findlr_suggest(const double *lrs, const double *losses, long long n, long long planned,
+                    findlr_suggestion out[FINDLR_NRULES]);
+
 typedef struct findlr_result {
     train_status status;
     long long n;               /* points measured */
     double *lrs, *losses;      /* n of each: the rate and the smoothed loss */
     int diverged;              /* stopped early: the loss passed 4x its best */
-    double lowest_loss, lowest_lr, steepest_slope, suggestion;
+    double lowest_loss, lowest_lr;
+    double steepest_slope;     /* d loss / d log10(lr) at the steepest rule's point */
+    findlr_suggestion rules[FINDLR_NRULES];
+    int chosen;                /* the default rule: valley, else the first rule with a suggestion */
+    double suggestion;         /* its rate */
+    long long steps_per_epoch; /* of the config's training run */
     char msg[TRAIN_MSG_SIZE];
 } findlr_result;
 
 train_status train_find_lr(train_config *c, const findlr_options *o, findlr_result *r);
+/* Reads a curve written by `find-lr --format csv` (lr,loss) into r, and
+ * applies the rules as if the test had been planned for `planned` steps
+ * (<= 0: as many as the curve has). */
+train_status findlr_read_curve(const char *path, long long planned, findlr_result *r);
 void findlr_result_free(findlr_result *r);
+
+/* Writes to out_path the config at config_path (already loaded into c)
+ * changed to train at rate lr: the config's source wrapped so that its line
+ * numbers hold, then optimizer.lr set and an lr schedule scaled by lr over its
+ * peak in the planned run (steps_per_epoch * epochs steps). `why` goes in a
+ * comment. 0, or -1 with a message. */
+int findlr_write_config(const train_config *c, const char *config_path, double lr, long long steps_per_epoch,
+                        const char *why, const char *out_path, char *msg, size_t size);
 
 double train_now(void);
 

@@ -97,6 +97,70 @@ static int build_optimizer(run_state *s, mlp *m, size_t steps_per_epoch)
     return 0;
 }
 
+/* --resume-hparams config: the checkpoint's model, state buffers, counters
+ * and step, under this config's hyper-parameters. An optimizer shaped like
+ * the one that wrote the checkpoint reads it (the run's own, or one built
+ * from o->resume_from when its schedules or buffers differ); it then takes
+ * the config's constants (lre_optim_set) and schedules (lre_optim_schedule);
+ * when it is not the run's optimizer, its state moves there through a save
+ * and a load, which checks that nothing else differs (a switch such as
+ * amsgrad). The config's schedules start from their own state unless they
+ * are the ones that wrote the checkpoint. */
+static int resume_with_config(run_state *s, mlp *m, size_t steps_per_epoch, ckpt_counters *cc, char *msg, size_t size)
+{
+    const char *const *names = lre_optim_hparams(s->opt);
+    double values[64];
+    int n = 0;
+    while (names[n] && n < 64) {
+        values[n] = NAN; /* scheduled: the schedule gives it */
+        if (!lre_optim_get_schedule(s->opt, 0, names[n])) lre_optim_get(s->opt, 0, names[n], &values[n]);
+        n++;
+    }
+    run_state loader = *s;
+    if (s->o->resume_from) {
+        loader.c = s->o->resume_from;
+        loader.opt = NULL;
+        if (strcmp(s->o->resume_from->optimizer, s->c->optimizer)) {
+            snprintf(msg, size, "--resume-config %s has optimizer %s, this config %s", s->o->resume_from->name,
+                     s->o->resume_from->optimizer, s->c->optimizer);
+            return -1;
+        }
+        if (build_optimizer(&loader, m, steps_per_epoch)) {
+            snprintf(msg, size, "--resume-config %.200s: %.700s", s->o->resume_from->name, s->r->msg);
+            return -1;
+        }
+    }
+    int rc = ckpt_read(s->o->resume, cc, m->params, m->nparams, loader.opt, msg, size);
+    if (rc && !s->o->resume_from && strstr(msg, "schedule")) {
+        size_t k = strlen(msg);
+        snprintf(msg + k, size - k, " (with --resume-hparams config, --resume-config names the config that wrote it)");
+    }
+    for (int k = 0; k < n && !rc; k++) {
+        lre_schedule *sched = lre_optim_get_schedule(s->opt, 0, names[k]);
+        if (sched ? lre_optim_schedule(loader.opt, -1, names[k], sched) : lre_optim_set(loader.opt, -1, names[k], values[k])) {
+            snprintf(msg, size, "resuming %s with the config's %s: %s", s->o->resume, names[k], lre_optim_errmsg(loader.opt));
+            rc = -1;
+        }
+    }
+    if (!rc && loader.opt != s->opt) {
+        lre_membuf b = {0};
+        if (lre_optim_save(loader.opt, lre_membuf_write, &b)) {
+            snprintf(msg, size, "resuming %s: %s", s->o->resume, lre_optim_errmsg(loader.opt));
+            rc = -1;
+        } else {
+            lre_memreader r = {b.data, b.len, 0};
+            if (lre_optim_load(s->opt, lre_memreader_read, &r)) {
+                snprintf(msg, size, "cannot continue %s under %s's hyper-parameters: %s", s->o->resume, s->c->name,
+                         lre_optim_errmsg(s->opt));
+                rc = -1;
+            }
+        }
+        free(b.data);
+    }
+    if (loader.opt != s->opt) lre_optim_free(loader.opt);
+    return rc;
+}
+
 static void progress(run_state *s, long long epoch, size_t batch, size_t nbatches, double loss)
 {
     const train_events *ev = &s->o->events;
@@ -177,10 +241,13 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
     size_t nbatches = (train.n + batch - 1) / batch;
     ckpt_counters cc = {fingerprint(c, &m, train.n), 0, 0, 0, 0};
     if (build_optimizer(&s, &m, nbatches)) goto done;
-    if (o->resume && ckpt_read(o->resume, &cc, m.params, m.nparams, s.opt, msg, sizeof msg)) {
+    if (o->resume && (o->resume_hparams == TRAIN_RESUME_CONFIG
+                          ? resume_with_config(&s, &m, nbatches, &cc, msg, sizeof msg)
+                          : ckpt_read(o->resume, &cc, m.params, m.nparams, s.opt, msg, sizeof msg))) {
         failed(r, TRAIN_FAILED, "%s", msg);
         goto done;
     }
+    long long last_epoch = o->until > 0 && o->until < c->epochs ? o->until : c->epochs;
     if (o->metrics && !(s.metrics = fopen(o->metrics, o->resume ? "a" : "w"))) {
         failed(r, TRAIN_FAILED, "cannot write metrics file %s: %s", o->metrics, strerror(errno));
         goto done;
@@ -191,7 +258,7 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
         o->events.start(o->events.ud, &info);
     }
     double first_loss = NAN;
-    for (long long epoch = (long long)cc.epoch; epoch < c->epochs; epoch++) {
+    for (long long epoch = (long long)cc.epoch; epoch < last_epoch; epoch++) {
         epoch_order(order, (uint32_t)train.n, c->seed, epoch);
         s.epoch_start = train_now();
         for (size_t b = cc.batch; b < nbatches; b++) {
