@@ -230,8 +230,8 @@ static int tab_remove(lua_State *L)
 {
     lua_Integer size = length_of(L, 1, TAB_R | TAB_W);
     lua_Integer pos = luaL_optinteger(L, 2, size), work = 0;
-    if (pos != size)
-        luaL_argcheck(L, (lua_Unsigned)pos - 1u <= (lua_Unsigned)size, 2, "position out of bounds");
+    if (pos != size) /* (Lua 5.4.4 blames argument 1) */
+        luaL_argcheck(L, (lua_Unsigned)pos - 1u <= (lua_Unsigned)size, 1, "position out of bounds");
     lua_geti(L, 1, pos);
     for (; pos < size; pos++) {
         lua_geti(L, 1, pos + 1);
@@ -254,7 +254,7 @@ static int tab_move(lua_State *L)
         lua_Integer n = e - f + 1, work = 0;
         luaL_argcheck(L, t <= LUA_MAXINTEGER - n + 1, 4, "destination wrap around");
         /* forwards unless the ranges overlap with the destination after the source */
-        int forward = t > e || t > f || (tt != 1 && !lua_compare(L, 1, tt, LUA_OPEQ));
+        int forward = t > e || t <= f || (tt != 1 && !lua_compare(L, 1, tt, LUA_OPEQ));
         for (lua_Integer k = 0; k < n; k++) {
             lua_Integer i = forward ? k : n - 1 - k;
             lua_geti(L, 1, f + i);
@@ -278,7 +278,8 @@ static int tab_concat(lua_State *L)
     for (; i <= last; i++) {
         lua_geti(L, 1, i);
         if (!lua_isstring(L, -1))
-            return luaL_error(L, "invalid value (at index %I) in table for 'concat'", (LUAI_UACINT)i);
+            return luaL_error(L, "invalid value (%s) at index %I in table for 'concat'", luaL_typename(L, -1),
+                              (LUAI_UACINT)i);
         luaL_addvalue(&b);
         if (i == last) break; /* i++ would overflow at LUA_MAXINTEGER */
         luaL_addlstring(&b, sep, lsep);
