@@ -202,6 +202,8 @@ static void decode(lua_State *L, reader *r, int depth)
         return;
     }
     case '{': {
+        /* as the encoder: a table nested MAX_DEPTH deep would load, then not save */
+        if (depth >= MAX_DEPTH) r->p--, corrupt(L, r, "tables nested too deeply");
         uint32_t n;
         memcpy(&n, take(L, r, sizeof n), sizeof n);
         if (n > (size_t)(r->end - r->p) / 2) corrupt(L, r, "a table larger than the bytes left");
