@@ -41,6 +41,8 @@ struct lre_host {
     lre_allocator engine_alloc; /* through the meter */
     lre_lua_env *env; /* L's binding env, looked up once */
     int refs;
+    int custom;     /* of the refs, those of custom schedules (the binding's owner hooks) */
+    int collecting; /* in release's collection: no closing from inside it */
     int closing;
     int sandboxed;
     size_t used, cap;
@@ -195,8 +197,14 @@ const char *lre_host_limit_hit(lua_State *L)
 
 /* ---- the binding's owner hooks ---- */
 
-static void env_retain(void *owner) { lre_host_retain(owner); }
-static void env_release(void *owner) { lre_host_release(owner); }
+static void unref(lre_host *h, int custom);
+static void env_retain(void *owner)
+{
+    lre_host *h = owner;
+    h->custom++;
+    lre_host_retain(h);
+}
+static void env_release(void *owner) { unref(owner, 1); }
 /* Only a call from C starts new limits: a script that calls its own schedule
  * (sched:at(t) in a loop) stays within the limits of the call it runs in. */
 static void env_before_call(lre_lua_env *env)
@@ -283,9 +291,24 @@ lre_host *lre_host_retain(lre_host *h)
 
 /* Closing runs the finalizers of the state's objects, which release custom
  * schedules, whose release hook comes back here: `closing` ends that. */
-void lre_host_release(lre_host *h)
+/* When the last reference that is not a custom schedule's goes (the
+ * creator's: C is done with the state but for the schedules it holds), the
+ * custom schedules left may be held only by the state's own objects -- a
+ * schedule object in a config's table, in a finished program's locals -- a
+ * cycle through C that would keep the state alive forever. A full
+ * collection frees those; the ones C holds stay. */
+static void unref(lre_host *h, int custom)
 {
-    if (!h || h->closing || --h->refs > 0) return;
+    if (!h || h->closing) return;
+    if (custom) h->custom--;
+    if (--h->refs > 0) {
+        if (custom || h->collecting || h->refs != h->custom) return;
+        h->collecting = 1;
+        lua_gc(h->L, LUA_GCCOLLECT);
+        h->collecting = 0;
+        if (h->refs > 0) return;
+    }
+    if (h->collecting) return; /* the collection above closes it when it is over */
     h->closing = 1;
     h->env->current = NULL;
     lua_close(h->L);
@@ -294,6 +317,8 @@ void lre_host_release(lre_host *h)
     if (m->blocks == 0) free(m);
     free(h);
 }
+
+void lre_host_release(lre_host *h) { unref(h, 0); }
 
 static int msghandler(lua_State *L)
 {

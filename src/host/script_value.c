@@ -22,6 +22,7 @@ int lre_script_open(lre_script **out, const char *path, const lre_script_limits 
         free(s);
         return lre_error_set(err, LRE_ENOMEM, "%s: out of memory", path);
     }
+    s->ref = LUA_NOREF;
     int rc = lre_host_dofile(s->h, path, err);
     if (rc) {
         lre_script_close(s);
@@ -36,6 +37,7 @@ int lre_script_open(lre_script **out, const char *path, const lre_script_limits 
 void lre_script_close(lre_script *s)
 {
     if (!s) return;
+    if (s->h) luaL_unref(lre_host_state(s->h), LUA_REGISTRYINDEX, s->ref); /* the result: garbage now */
     lre_host_release(s->h);
     free(s->keys);
     free(s);
