@@ -402,6 +402,17 @@ for i = 1, 3000 do
 end
 error("holding " .. #keep)]], "holding 9000")
 
+-- (in the sanitized build, with LeakSanitizer on: the state must be closed)
+case{class = 6, kind = "train", name = "a config whose table holds a schedule object over a custom schedule is closed",
+     code = 0, expect = "^$", where = false, leaks = true, stdout = "final test_acc", args = "--quiet",
+     script = config("schedule = S.plateau{S.custom(function(step) return 0.1 end, 'decay')},")}
+case{class = 6, kind = "run", name = "a finished program's custom schedules are collected and its state closed",
+     code = 0, expect = "^$", where = false, leaks = true, stdout = "1.0", script = [[
+local S = require("lrengine").schedule
+local s = S.warmup{S.custom(function(t) return 1 end), steps = 0}
+local o = require("lrengine").optim.sgd{params = require("lrengine").tensor(1), grads = require("lrengine").tensor(1), lr = s}
+print(s:at(3))]]}
+
 -------------------------------------------------------------------------------
 -- 7. What the engine allocates for a script counts against its memory cap.
 -------------------------------------------------------------------------------
@@ -527,8 +538,9 @@ local function prepare(i, c)
   if c.kind == "train" then make("d.csv", CSV) end
   local measure = TIME and string.format("%s -f '%%M %%e' -o %s/time ", TIME, c.meta)
     or (sh.build:match("san") and "" or "ulimit -v " .. MAX_KB * 2 .. "; ")
-  write(c.meta .. "/cmd.sh", string.format("cd %s || exit 99\n%stimeout -k 2 %d %s >%s/out 2>%s/err </dev/null\necho $? >%s/rc\n",
-    c.work, measure, MAX_SECONDS + 5, command(c), c.meta, c.meta, c.meta))
+  local env = c.leaks and 'ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=1" ' or ""
+  write(c.meta .. "/cmd.sh", string.format("cd %s || exit 99\n%s%stimeout -k 2 %d %s >%s/out 2>%s/err </dev/null\necho $? >%s/rc\n",
+    c.work, env, measure, MAX_SECONDS + 5, command(c), c.meta, c.meta, c.meta))
 end
 
 local function run_all()
@@ -574,6 +586,7 @@ describe("hostile input", function()
       end
       if c.stdout then assert.is_truthy(c.out:find(c.stdout, 1, true), "not usable afterwards\n" .. report) end
       assert.is_falsy(c.err:find("AddressSanitizer", 1, true), report)
+      assert.is_falsy(c.err:find("LeakSanitizer", 1, true), report)
       assert.is_falsy(c.err:find("runtime error:", 1, true), report)
       if TIME then
         assert.is_truthy(c.secs and c.secs < MAX_SECONDS, "took " .. tostring(c.secs) .. " s\n" .. report)
