@@ -35,7 +35,7 @@ describe("lre.schedule", function()
     assert.has_error(function() S.cosine{lr = 0.1} end,
       "bad argument #1 to 'cosine' (missing required parameter 't_max')")
     assert.has_error(function() S.step{lr = 0.1, step_size = 5, gama = 0.5} end,
-      "bad argument #1 to 'step' (unknown parameter 'gama')")
+      "bad argument #1 to 'step' (unknown parameter 'gama' (did you mean 'gamma'? parameters: lr, step_size, gamma))")
     assert.has_error(function() S.cyclic{base_lr = 0.1, max_lr = 0.2, mode = "sine"} end)
   end)
   it("evaluates any step directly and previews a curve", function()

@@ -270,18 +270,24 @@ const char *lre_suggest(const char *name, const char *const *names)
     return best;
 }
 
-int lre_error_unknown(lre_error *err, const char *who, const char *what, const char *name, const char *const *names)
+int lre__error_unknown(lre_error *err, const char *who, const char *what, const char *name, const char *best,
+                       const char *label, const char *const *names)
 {
     char valid[LRE_ERRMSG_SIZE];
     size_t len = 0;
     valid[0] = 0;
     for (const char *const *n = names; n && *n && len < sizeof valid; n++)
         len += (size_t)snprintf(valid + len, sizeof valid - len, "%s%s", n == names ? "" : ", ", *n);
-    const char *best = lre_suggest(name, names);
     const char *sep = who ? ": " : "";
     who = who ? who : "";
+    name = name ? name : "(null)";
     if (best)
-        return lre_error_set(err, LRE_EINVAL, "%s%sunknown %s '%s' (did you mean '%s'? valid names: %s)", who, sep, what,
-                             name, best, valid);
-    return lre_error_set(err, LRE_EINVAL, "%s%sunknown %s '%s' (valid names: %s)", who, sep, what, name, valid);
+        return lre_error_set(err, LRE_EINVAL, "%s%sunknown %s '%s' (did you mean '%s'? %s: %s)", who, sep, what, name,
+                             best, label, valid);
+    return lre_error_set(err, LRE_EINVAL, "%s%sunknown %s '%s' (%s: %s)", who, sep, what, name, label, valid);
+}
+
+int lre_error_unknown(lre_error *err, const char *who, const char *what, const char *name, const char *const *names)
+{
+    return lre__error_unknown(err, who, what, name, lre_suggest(name, names), "valid names", names);
 }

@@ -48,6 +48,17 @@ typedef struct lre_plist {
 int lre__parse_params(const char *who, const lre_pspec *spec, size_t nspec, const lre_param *in, size_t nin,
                       double *out, lre_plist *lists, lre_error *err);
 
+/* "who: unknown parameter 'name' (did you mean 'x'? parameters: a, b, ...)"
+ * for a name that is not in spec; a pair is also suggested by its base name
+ * ("betas"). Returns LRE_EINVAL. */
+int lre__unknown_param(const char *who, const lre_pspec *spec, size_t nspec, const char *name, lre_error *err);
+
+/* lre_error_unknown with the suggestion (or NULL) and the list's label given:
+ * "who: unknown WHAT 'name' (did you mean 'best'? LABEL: a, b, ...)"
+ * (describe.c). */
+int lre__error_unknown(lre_error *err, const char *who, const char *what, const char *name, const char *best,
+                       const char *label, const char *const *names);
+
 /* Checks one value against one spec entry. */
 int lre__check_value(const char *who, const lre_pspec *ps, double v, lre_error *err);
 

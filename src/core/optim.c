@@ -161,7 +161,7 @@ static int parse_hps(int kind, const double *base, const lre_param *params, size
             continue;
         }
         const hp_spec *hs = params[k].name ? find_hp(kind, params[k].name) : NULL;
-        if (!hs) return lre_error_set(err, LRE_EINVAL, "%s: unknown parameter '%s'", d->name, params[k].name ? params[k].name : "(null)");
+        if (!hs) return lre__unknown_param(d->name, spec, d->nhp, params[k].name, err);
         if (hs->spec.flags & LRE_P_FIXED)
             return lre_error_set(err, LRE_EINVAL, "%s: %s is a switch and can not be scheduled", d->name, hs->spec.name);
         given[hs->hp] = params[k].schedule;
@@ -205,7 +205,7 @@ int lre_optim_new_with(lre_optim **out, const char *kind, const lre_param *param
     int id = -1;
     for (int k = 0; k < O_COUNT; k++)
         if (kind && strcmp(defs[k].name, kind) == 0) id = k;
-    if (id < 0) return lre_error_set(err, LRE_EINVAL, "unknown optimizer '%s'", kind ? kind : "(null)");
+    if (id < 0) return lre_error_unknown(err, NULL, "optimizer", kind ? kind : "(null)", optim_names);
     lre_allocator a = lre__allocator(alloc);
     lre_optim *o = lre__alloc_zero(&a, 1, sizeof *o);
     if (!o) return lre_error_set(err, LRE_ENOMEM, "%s: out of memory", defs[id].name);
@@ -344,7 +344,14 @@ static int resolve(lre_optim *o, int group, const char *hparam, int *lo, int *hi
 {
     const char *name = defs[o->kind].name;
     *hs = hparam ? find_hp(o->kind, hparam) : NULL;
-    if (!*hs) return fail(o, LRE_EINVAL, "%s: unknown hyper-parameter '%s'", name, hparam ? hparam : "(null)");
+    if (!*hs) {
+        const char *names[HP_COUNT + 1];
+        size_t n = 0;
+        for (size_t i = 0; i < defs[o->kind].nhp; i++) names[n++] = defs[o->kind].hp[i].spec.name;
+        names[n] = NULL;
+        return lre__error_unknown(&o->err, name, "hyper-parameter", hparam, hparam ? lre_suggest(hparam, names) : NULL,
+                                  "hyper-parameters", names);
+    }
     if (group >= o->ngroups) return fail(o, LRE_EINVAL, "%s: no group %d", name, group);
     *lo = group < 0 ? 0 : group;
     *hi = group < 0 ? o->ngroups : group + 1;

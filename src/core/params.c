@@ -71,6 +71,26 @@ static size_t pair_base_len(const char *name)
     return b ? (size_t)(b - name) : strlen(name);
 }
 
+int lre__unknown_param(const char *who, const lre_pspec *spec, size_t nspec, const char *name, lre_error *err)
+{
+    enum { MAXN = 64 };
+    const char *names[MAXN + 1], *candidates[2 * MAXN + 1];
+    char bases[MAXN][32];
+    size_t n = 0, nc = 0;
+    for (size_t i = 0; i < nspec && n < MAXN; i++) {
+        names[n++] = candidates[nc++] = spec[i].name;
+        if (spec[i].flags & LRE_P_PAIR) { /* "betas[1]" is also given as "betas" */
+            snprintf(bases[i], sizeof bases[i], "%.*s", (int)pair_base_len(spec[i].name), spec[i].name);
+            candidates[nc++] = bases[i];
+        }
+    }
+    names[n] = candidates[nc] = NULL;
+    if (n == 0)
+        return lre_error_set(err, LRE_EINVAL, "%s: unknown parameter '%s' (%s takes no parameters)", who,
+                             name ? name : "(null)", who);
+    return lre__error_unknown(err, who, "parameter", name, lre_suggest(name, candidates), "parameters", names);
+}
+
 static int parse_one(const char *who, const lre_pspec *spec, size_t nspec, const lre_param *p, double *out,
                      lre_plist *lists, unsigned char *seen, lre_error *err)
 {
@@ -91,7 +111,7 @@ static int parse_one(const char *who, const lre_pspec *spec, size_t nspec, const
                 return LRE_OK;
             }
         }
-        return lre_error_set(err, LRE_EINVAL, "%s: unknown parameter '%s'", who, p->name);
+        return lre__unknown_param(who, spec, nspec, p->name, err);
     }
     const lre_pspec *ps = &spec[i];
     if (p->schedule) return lre_error_set(err, LRE_EINVAL, "%s: %s can not be a schedule", who, ps->name);

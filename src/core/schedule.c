@@ -50,7 +50,7 @@ int lre_schedule_new_with(lre_schedule **out, const char *kind, const lre_param 
     int id = -1;
     for (int k = 0; k < K_COUNT; k++)
         if (kind && strcmp(lre__kinds[k].name, kind) == 0) id = k;
-    if (id < 0) return lre_error_set(err, LRE_EINVAL, "unknown schedule kind '%s'", kind ? kind : "(null)");
+    if (id < 0) return lre_error_unknown(err, NULL, "schedule kind", kind ? kind : "(null)", lre__kind_names);
     const lre_kind_def *def = &lre__kinds[id];
     if (nchildren < def->min_children || nchildren > def->max_children) {
         if (def->max_children == 0) return lre_error_set(err, LRE_EINVAL, "%s: takes no inner schedule", def->name);

@@ -132,6 +132,62 @@ static void unknown_names_get_a_suggestion_and_the_valid_names(void)
     ASSERT(!strcmp(err.msg, "cosine: unknown parameter 'T_max' (did you mean 't_max'? valid names: t_max, eta_min, lr, hold)"));
 }
 
+/* The constructors and the hyper-parameter functions say "did you mean". */
+static void constructors_and_hyperparameters_say_did_you_mean(void)
+{
+    lre_schedule *s = NULL;
+    lre_optim *o = NULL;
+    lre_error err;
+    lre_param cp[] = {{"lr", 0.1, NULL, 0, NULL, NULL}, {"T_max", 10, NULL, 0, NULL, NULL}};
+    ASSERT_EQ(lre_schedule_new(&s, "cosine", cp, 2, NULL, 0, &err), LRE_EINVAL);
+    ASSERT(!strcmp(err.msg, "cosine: unknown parameter 'T_max' (did you mean 't_max'? parameters: lr, t_max, eta_min, hold)"));
+    lre_param far[] = {{"zzzzzz", 1, NULL, 0, NULL, NULL}};
+    ASSERT_EQ(lre_schedule_new(&s, "cosine", far, 1, NULL, 0, &err), LRE_EINVAL);
+    ASSERT(!strcmp(err.msg, "cosine: unknown parameter 'zzzzzz' (parameters: lr, t_max, eta_min, hold)"));
+    ASSERT_EQ(lre_schedule_new(&s, "cosin", cp, 1, NULL, 0, &err), LRE_EINVAL);
+    ASSERT_STR_CONTAINS(err.msg, "unknown schedule kind 'cosin' (did you mean 'cosine'? valid names: constant, step,");
+    ASSERT_EQ(lre_schedule_new(&s, NULL, cp, 1, NULL, 0, &err), LRE_EINVAL);
+    ASSERT_STR_CONTAINS(err.msg, "unknown schedule kind '(null)' (valid names: constant,");
+    ASSERT_EQ(lre_schedule_new(&s, "cosine", cp, 1, NULL, 0, &err), LRE_EINVAL); /* t_max missing */
+    lre_schedule *c;
+    lre_param ok[] = {{"lr", 0.1, NULL, 0, NULL, NULL}, {"t_max", 10, NULL, 0, NULL, NULL}};
+    ASSERT_EQ(lre_schedule_new(&c, "cosine", ok, 2, NULL, 0, NULL), LRE_OK);
+    lre_param none[] = {{"factor", 2, NULL, 0, NULL, NULL}};
+    ASSERT_EQ(lre_schedule_new(&s, "product", none, 1, &c, 1, &err), LRE_EINVAL);
+    ASSERT(!strcmp(err.msg, "product: unknown parameter 'factor' (product takes no parameters)"));
+
+    /* optimizers: a pair is suggested by its base name, also for a parameter given as a schedule */
+    lre_param ap[] = {{"beta", 0, (const double[]){0.9, 0.99}, 2, NULL, NULL}};
+    ASSERT_EQ(lre_optim_new(&o, "adam", ap, 1, &err), LRE_EINVAL);
+    ASSERT(!strcmp(err.msg, "adam: unknown parameter 'beta' (did you mean 'betas'? parameters: lr, betas[1], betas[2], "
+                            "eps, weight_decay, amsgrad, maximize, epsilon_hat)"));
+    lre_param sp[] = {{"lrr", 0, NULL, 0, NULL, c}};
+    ASSERT_EQ(lre_optim_new(&o, "adam", sp, 1, &err), LRE_EINVAL);
+    ASSERT_STR_CONTAINS(err.msg, "adam: unknown parameter 'lrr' (did you mean 'lr'? parameters: lr, betas[1],");
+    ASSERT_EQ(lre_optim_new(&o, "adamm", NULL, 0, &err), LRE_EINVAL);
+    ASSERT_STR_CONTAINS(err.msg, "unknown optimizer 'adamm' (did you mean 'adam'? valid names: sgd, adam, adamw,");
+    ASSERT_EQ(lre_optim_new(&o, "zzzzzz", NULL, 0, &err), LRE_EINVAL);
+    ASSERT_STR_CONTAINS(err.msg, "unknown optimizer 'zzzzzz' (valid names: sgd, adam,");
+    ASSERT(o == NULL);
+
+    /* hyper-parameters of an optimizer: get, set, schedule */
+    lre_param lp[] = {{"lr", 0.1, NULL, 0, NULL, NULL}};
+    ASSERT_EQ(lre_optim_new(&o, "sgd", lp, 1, NULL), LRE_OK);
+    double v;
+    ASSERT_EQ(lre_optim_get(o, -1, "momentun", &v), LRE_EINVAL);
+    ASSERT(!strcmp(lre_optim_errmsg(o), "sgd: unknown hyper-parameter 'momentun' (did you mean 'momentum'? "
+                                        "hyper-parameters: lr, momentum, dampening, weight_decay, nesterov, maximize)"));
+    ASSERT_EQ(lre_optim_set(o, -1, "weight_dacay", 0.1), LRE_EINVAL);
+    ASSERT_STR_CONTAINS(lre_optim_errmsg(o), "sgd: unknown hyper-parameter 'weight_dacay' (did you mean 'weight_decay'?");
+    ASSERT_EQ(lre_optim_schedule(o, -1, "LR", c), LRE_EINVAL);
+    ASSERT_STR_CONTAINS(lre_optim_errmsg(o), "sgd: unknown hyper-parameter 'LR' (did you mean 'lr'?");
+    ASSERT_EQ(lre_optim_get(o, -1, NULL, &v), LRE_EINVAL);
+    ASSERT_STR_CONTAINS(lre_optim_errmsg(o), "sgd: unknown hyper-parameter '(null)' (hyper-parameters: lr,");
+    ASSERT_EQ(lre_optim_get(o, -1, "lr", &v), LRE_OK);
+    lre_optim_free(o);
+    lre_schedule_release(c);
+}
+
 int main(void)
 {
     static const test_case tests[] = {
@@ -140,6 +196,7 @@ int main(void)
         {"ranges are the ones the constructors enforce", ranges_are_the_ones_the_constructors_enforce},
         {"described defaults construct", described_defaults_construct},
         {"unknown names get a suggestion and the valid names", unknown_names_get_a_suggestion_and_the_valid_names},
+        {"constructors and hyper-parameters say did you mean", constructors_and_hyperparameters_say_did_you_mean},
         {NULL, NULL}};
     return run_tests(tests);
 }
