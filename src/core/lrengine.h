@@ -240,9 +240,17 @@ typedef struct lre_optim lre_optim;
 
 typedef enum lre_dtype { LRE_F32 = 0, LRE_F64 = 1 } lre_dtype;
 
-/* What to do with a non-finite gradient: refuse the step with
- * LRE_ENONFINITE (the default), or skip it and count it. */
-typedef enum lre_nonfinite { LRE_NONFINITE_ERROR = 0, LRE_NONFINITE_SKIP = 1 } lre_nonfinite;
+/* What to do with a non-finite gradient. ERROR (the default) refuses the
+ * step with LRE_ENONFINITE and SKIP skips it and counts it: both scan every
+ * gradient before writing anything, one more read of the gradients per step.
+ * TRUST does not look: the step is one fused pass over memory, and a NaN or
+ * infinity in a gradient goes into the parameters and the state, as in
+ * PyTorch. The fast mode, for callers who check their loss themselves. */
+typedef enum lre_nonfinite {
+    LRE_NONFINITE_ERROR = 0,
+    LRE_NONFINITE_SKIP = 1,
+    LRE_NONFINITE_TRUST = 2
+} lre_nonfinite;
 
 /* Creates an optimizer ("sgd", "adam", ...; see lre_optim_kinds). params are
  * the defaults of every group; they are validated here. A required
@@ -292,6 +300,8 @@ int lre_optim_get(lre_optim *o, int group, const char *hparam, double *value);
 const char *const *lre_optim_hparams(const lre_optim *o);
 lre_schedule *lre_optim_get_schedule(const lre_optim *o, int group, const char *hparam);
 
+/* Sets the policy for non-finite gradients (a value not in lre_nonfinite
+ * is ignored). */
 void lre_optim_set_nonfinite(lre_optim *o, lre_nonfinite policy);
 /* Threads for the update of large groups (default 1; 0 = all cores). */
 void lre_optim_set_threads(lre_optim *o, int threads);
@@ -305,7 +315,8 @@ void lre_optim_set_horizon(lre_optim *o, int64_t steps_per_epoch, int64_t total_
 /* One update of every group. Schedules are evaluated at the current step
  * count first; on any error (a schedule failing or giving a value outside its
  * range, a non-finite gradient) nothing is changed. A skipped step (policy
- * LRE_NONFINITE_SKIP) returns LRE_OK, leaves the step count and counts it. */
+ * LRE_NONFINITE_SKIP) returns LRE_OK, leaves the step count and counts it;
+ * under LRE_NONFINITE_TRUST gradients are not checked. */
 int lre_optim_step(lre_optim *o);
 int lre_optim_observe(lre_optim *o, double metric);
 

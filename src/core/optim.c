@@ -245,7 +245,11 @@ const char *lre_optim_errmsg(const lre_optim *o) { return o->err.code ? o->err.m
 int64_t lre_optim_step_count(const lre_optim *o) { return o->step; }
 int64_t lre_optim_skipped(const lre_optim *o) { return o->skipped; }
 int lre_optim_ngroups(const lre_optim *o) { return o->ngroups; }
-void lre_optim_set_nonfinite(lre_optim *o, lre_nonfinite policy) { o->nonfinite = policy; }
+void lre_optim_set_nonfinite(lre_optim *o, lre_nonfinite policy)
+{
+    if (policy == LRE_NONFINITE_ERROR || policy == LRE_NONFINITE_SKIP || policy == LRE_NONFINITE_TRUST)
+        o->nonfinite = policy;
+}
 void lre_optim_set_threads(lre_optim *o, int threads) { o->threads = threads < 0 ? 1 : threads; }
 
 /* Which state arrays a group needs, given its hyper-parameters and schedules
@@ -676,8 +680,8 @@ int lre_optim_step(lre_optim *o)
             g->next.hp[h] = v;
         }
     }
-    /* 2. Refuse or skip a step with a non-finite gradient. */
-    for (int i = 0; i < o->ngroups; i++) {
+    /* 2. Refuse or skip a step with a non-finite gradient (unless trusted). */
+    for (int i = 0; i < o->ngroups && o->nonfinite != LRE_NONFINITE_TRUST; i++) {
         if (grads_finite(o, &o->groups[i])) continue;
         if (o->nonfinite == LRE_NONFINITE_SKIP) {
             o->skipped++;

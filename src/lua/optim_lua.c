@@ -7,7 +7,7 @@
  *
  * Any hyper-parameter may be a number or a schedule (a schedule object, a
  * function or a table with `at`). Options beside the hyper-parameters:
- * nonfinite = "error" | "skip", threads, steps_per_epoch, total_steps. */
+ * nonfinite = "error" | "skip" | "trust", threads, steps_per_epoch, total_steps. */
 #include "lrengine_lua.h"
 
 #include <limits.h>
@@ -211,12 +211,12 @@ static int construct(lua_State *L)
     lre_allocator alloc = lre_lua_allocator(L);
     if (lre_optim_new_with(&u->o, kind, params, np, &alloc, &err)) return lre_lua_argerror(L, 1, kind, err.msg);
     if (lua_getfield(L, 1, "nonfinite") != LUA_TNIL) {
-        static const char *const policies[] = {"error", "skip", NULL};
+        static const char *const policies[] = {"error", "skip", "trust", NULL}; /* lre_nonfinite's order */
         const char *p = lua_tostring(L, -1);
         int i = 0;
         while (policies[i] && (!p || strcmp(policies[i], p))) i++;
-        if (!policies[i]) return lre_lua_argerror(L, 1, kind, "nonfinite must be 'error' or 'skip'");
-        lre_optim_set_nonfinite(u->o, i == 1 ? LRE_NONFINITE_SKIP : LRE_NONFINITE_ERROR);
+        if (!policies[i]) return lre_lua_argerror(L, 1, kind, "nonfinite must be 'error', 'skip' or 'trust'");
+        lre_optim_set_nonfinite(u->o, (lre_nonfinite)i);
     }
     lua_pop(L, 1);
     lre_optim_set_threads(u->o, (int)opt_count(L, kind, "threads", 0, 1024));

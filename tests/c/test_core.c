@@ -50,6 +50,55 @@ static void refuses_a_nonfinite_gradient_and_changes_nothing(void)
     lre_optim_free(o);
 }
 
+/* nonfinite = trust: no scan, PyTorch's behaviour; a NaN goes into the
+ * parameters and the state. The default still refuses. */
+static void a_trusted_step_lets_a_nan_gradient_through(void)
+{
+    float x[4] = {1, 2, 3, 4}, g[4] = {0.1f, 0.2f, NAN, 0.4f};
+    lre_optim *o;
+    lre_param p[] = {{"lr", 0.01, NULL, 0, NULL, NULL}};
+    ASSERT_EQ(lre_optim_new(&o, "adam", p, 1, NULL), LRE_OK);
+    ASSERT(lre_optim_add_group(o, LRE_F32, x, g, 4, NULL, 0, NULL) == 0);
+    ASSERT_EQ(lre_optim_step(o), LRE_ENONFINITE); /* the default */
+    ASSERT(x[2] == 3);
+    lre_optim_set_nonfinite(o, (lre_nonfinite)7); /* not a policy: ignored */
+    ASSERT_EQ(lre_optim_step(o), LRE_ENONFINITE);
+    lre_optim_set_nonfinite(o, LRE_NONFINITE_TRUST);
+    ASSERT_EQ(lre_optim_step(o), LRE_OK);
+    ASSERT_EQ(lre_optim_step_count(o), 1);
+    ASSERT_EQ(lre_optim_skipped(o), 0);
+    ASSERT(isnan(x[2]));
+    ASSERT(x[0] < 1 && x[1] < 2 && x[3] < 4); /* the others updated as usual */
+    g[2] = 0.3f;                              /* the NaN stays in the state */
+    ASSERT_EQ(lre_optim_step(o), LRE_OK);
+    ASSERT(isnan(x[2]));
+    lre_optim_free(o);
+
+    /* every optimizer, both dtypes, large enough for the threaded path */
+    size_t n = (size_t)1 << 19;
+    double *y = malloc(n * sizeof *y), *gy = malloc(n * sizeof *gy);
+    ASSERT(y && gy);
+    for (const char *const *kind = lre_optim_kinds(); *kind; kind++) {
+        for (size_t i = 0; i < n; i++) y[i] = 1, gy[i] = 0.5;
+        gy[n - 3] = NAN;
+        ASSERT_EQ(lre_optim_new(&o, *kind, p, 1, NULL), LRE_OK);
+        ASSERT(lre_optim_add_group(o, LRE_F64, y, gy, n, NULL, 0, NULL) == 0);
+        lre_optim_set_threads(o, 2);
+        ASSERT_EQ(lre_optim_step(o), LRE_ENONFINITE);
+        ASSERT(y[n - 3] == 1);
+        lre_optim_set_nonfinite(o, LRE_NONFINITE_TRUST);
+        ASSERT_EQ(lre_optim_step(o), LRE_OK);
+        /* rprop and lion step by a sign, 0 for NaN: the NaN goes into their state only */
+        int by_sign = !strcmp(*kind, "rprop") || !strcmp(*kind, "lion");
+        if (!isnan(y[n - 3]) && !by_sign) fprintf(stderr, "  %s: the NaN did not reach the parameter\n", *kind);
+        ASSERT(isnan(y[n - 3]) || (by_sign && y[n - 3] == 1));
+        ASSERT(y[0] != 1 && !isnan(y[0]));
+        lre_optim_free(o);
+    }
+    free(y);
+    free(gy);
+}
+
 static void steps_in_one_pass_on_large_groups_with_threads(void)
 {
     size_t n = 1 << 20;
@@ -313,6 +362,7 @@ int main(void)
     static const test_case tests[] = {
         {"rejects bad hyper-parameters with a clear message", rejects_bad_hyperparameters_with_a_clear_message},
         {"refuses a non-finite gradient and changes nothing", refuses_a_nonfinite_gradient_and_changes_nothing},
+        {"a trusted step lets a NaN gradient through", a_trusted_step_lets_a_nan_gradient_through},
         {"threads give the same bits as one thread", steps_in_one_pass_on_large_groups_with_threads},
         {"large groups match small ones bit for bit", large_groups_match_small_ones_bit_for_bit},
         {"refuses a non-finite gradient in the last chunk, with threads",
