@@ -22,7 +22,7 @@ static const cli_option findlr_opts[] = {
     {NULL, 0, NULL, NULL}};
 
 static const cli_command findlr_command = {
-    "find-lr", "CONFIG.lua",
+    "find-lr", "CONFIG.lua | --curve FILE",
     "The learning-rate range test: trains the config's model while the rate ramps exponentially from --min\n"
     "to --max, prints the suggested rate and its reasoning (stderr when stdout carries JSON; none with\n"
     "--quiet) and draws the loss against the rate (ascii on a terminal).",
