@@ -91,7 +91,7 @@ TRAIN_LIB = $(B)/liblrengine-train.a
 MODULE = $(B)/lrengine/core.so
 BIN = $(B)/bin/lrengine
 CTRAINER = $(B)/examples/c_trainer
-BENCH = $(B)/bench/bench_core $(B)/bench/bench_script
+BENCH = $(B)/bench/bench_core $(B)/bench/bench_script $(B)/bench/count_script
 
 # Shared libraries beside the static ones: liblrengine.so.0 -> .so.0.1.0 (the
 # soname is the major version), exporting only what the public headers
@@ -184,6 +184,9 @@ $(CTRAINER): examples/c/trainer.c $(SCRIPT_LIB) $(LIB)
 $(B)/bench/bench_core: bench/bench_core.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -O3 $(CORE_INC) $(LDFLAGS) -o $@ $< $(LIB) $(CORE_LIBS)
+$(B)/bench/count_script: bench/count_script.c $(SCRIPT_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O2 $(HOST_INC) $(LDFLAGS) -o $@ $< $(SCRIPT_LIB) $(LIB) $(BIN_LUA_LIBS) $(CORE_LIBS)
 $(B)/bench/bench_script: bench/bench_script.c $(SCRIPT_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -O3 $(HOST_INC) $(LDFLAGS) -o $@ $< $(SCRIPT_LIB) $(LIB) $(BIN_LUA_LIBS) $(CORE_LIBS)

@@ -28,6 +28,10 @@ fi
 
 echo "== schedule scripts"
 ./build/bench/bench_script
+if command -v valgrind >/dev/null; then
+  echo "== schedule scripts, instructions per step (callgrind: exact on a loaded machine)"
+  bash bench/count_script.sh
+fi
 if [ -d /usr/share/datasets/fashion-mnist ]; then
   echo "== the main job: examples/fashion_mlp.lua, 5 epochs, 1 thread"
   ./build/bin/lrengine train examples/fashion_mlp.lua --threads 1
