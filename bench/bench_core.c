@@ -1,12 +1,17 @@
 /* bench_core.c -- optimizer throughput against the machine's own bound, and
- * the cost of a built-in schedule evaluation. The bound is a fused pass that
- * moves the same bytes as the optimizer (adam reads p, g, m, v and writes p,
- * m, v: 28 bytes per float32 parameter), measured in the same run.
+ * the cost of a built-in schedule evaluation.
  *
- * Two figures per optimizer: `update` is the fused pass alone (the kernel,
- * called through the internal header), `step` is lre_optim_step as a user
- * calls it, which first scans the gradient for NaN and infinity so that a bad
- * step writes nothing: one more read of g (4 bytes per parameter). */
+ *   bench_core [N [THREADS]]        every optimizer on N float32 parameters
+ *   bench_core N 1 order            A/B of the chunk order of the one-thread update
+ *
+ * The bound of an optimizer is one fused pass that moves the same bytes as
+ * its update (adam reads p, g, m, v and writes p, m, v: 28 bytes per float32
+ * parameter), measured in the same run, over the same chunks and threads.
+ *
+ * Two figures per optimizer: `step` is lre_optim_step as a user calls it by
+ * default, which first scans the gradient for NaN and infinity so that a bad
+ * step writes nothing (one more read of g: 4 bytes per parameter), and
+ * `trusted` the same step under nonfinite = trust, no scan: one pass. */
 #include "lrengine.h"
 #include "optim_internal.h"
 
@@ -14,8 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <omp.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 static double now(void)
 {
@@ -24,60 +33,210 @@ static double now(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* The bound: one vectorisable pass reading `nread` arrays and writing `nwrite`
- * of them (sgd, adagrad and rmsprop here: 3 and 2; adam and adamw: 4 and 3),
- * over the same chunks and threads the optimizer uses. */
-static void pass(float *restrict a, float *restrict b, float *restrict c, const float *restrict d, int nread,
+/* The shape of an update's memory traffic: arrays read, arrays written. */
+enum shape {
+    R2W1,  /* sgd without momentum: p, g -> p */
+    R3W2,  /* sgd with momentum, adagrad, rmsprop, lion: p, g, s -> p, s */
+    R4W3,  /* adam, adamw, adadelta, adamax, nadam, radam, rprop: p, g, s1, s2 -> p, s1, s2 */
+    R2W2   /* asgd before t0: p, g -> p, ax (ax written without being read) */
+};
+static const int shape_bytes[] = {[R2W1] = 12, [R3W2] = 20, [R4W3] = 28, [R2W2] = 16};
+
+/* The bound: one vectorisable pass of the given shape over [lo, hi), built
+ * for the same vector widths as the kernels (see optim_kernels.h). */
+#if defined(__x86_64__) && defined(__linux__) && defined(__has_attribute) && !defined(__clang__)
+#if __has_attribute(target_clones)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+static void pass(float *restrict a, float *restrict b, float *restrict c, const float *restrict d, enum shape sh,
                  size_t lo, size_t hi)
 {
-    if (nread == 3) {
+    switch (sh) {
+    case R2W1:
+        for (size_t i = lo; i < hi; i++) a[i] = 0.3f * (a[i] + b[i]);
+        break;
+    case R3W2:
         for (size_t i = lo; i < hi; i++) {
             float s = a[i] + b[i] + c[i];
             a[i] = 0.3f * s;
             b[i] = 0.4f * s;
         }
-    } else {
+        break;
+    case R4W3:
         for (size_t i = lo; i < hi; i++) {
             float s = a[i] + b[i] + c[i] + d[i];
             a[i] = 0.2f * s;
             b[i] = 0.3f * s;
             c[i] = 0.4f * s;
         }
+        break;
+    case R2W2:
+        for (size_t i = lo; i < hi; i++) {
+            float s = a[i] + b[i];
+            a[i] = 0.3f * s;
+            c[i] = 0.4f * s;
+        }
+        break;
     }
 }
 
 #define CHUNK ((size_t)1 << 16)
 
-/* Every timing starts with the arrays out of the caches: read 64 MB, twice
- * the L3 here (reading leaves clean lines, nothing to write back later). */
+/* Every timing starts with the arrays out of the caches: read a buffer of
+ * twice the last-level cache (64 MB at least). The buffer is written once
+ * when allocated: a calloc buffer never written maps every page to the one
+ * zero page, so its reads hit the same few lines and evict nothing. Reading
+ * leaves clean lines, nothing to write back during the timing. */
 static volatile long flush_sink;
+static long *flush_buf;
+static size_t flush_len;
+
+static void flush_init(void)
+{
+    long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    size_t bytes = (size_t)64 << 20;
+    if (l3 > 0 && 2 * (size_t)l3 > bytes) bytes = 2 * (size_t)l3;
+    flush_len = bytes / sizeof(long);
+    flush_buf = malloc(bytes);
+    if (!flush_buf) {
+        fprintf(stderr, "bench_core: no memory for the %zu MB cache flush\n", bytes >> 20);
+        exit(1);
+    }
+    for (size_t i = 0; i < flush_len; i++) flush_buf[i] = (long)i;
+}
+
+/* The arrays a timing touches, also evicted line by line after the read: a
+ * last-level cache with an adaptive policy keeps some lines of arrays used
+ * over and over (the optimizer's) through one long read, and fewer of those
+ * used once a round (the bound's), which would favour the former. */
+static void *flush_arrays[9];
+static size_t flush_bytes;
 
 static void flush_caches(void)
 {
-    static long *junk;
-    size_t n = ((size_t)64 << 20) / sizeof(long);
-    if (!junk) junk = calloc(n, sizeof(long));
     long s = 0;
-    for (size_t i = 0; i < n; i += 8) s += junk[i];
+    for (size_t i = 0; i < flush_len; i += 8) s += flush_buf[i];
     flush_sink = s;
+#if defined(__x86_64__) || defined(__i386__)
+    for (int k = 0; k < 9; k++)
+        for (size_t i = 0; flush_arrays[k] && i < flush_bytes; i += 64)
+            _mm_clflush((const char *)flush_arrays[k] + i);
+    _mm_mfence();
+#endif
 }
 
-static double bound(float **a, int nread, size_t n, int threads, int reps)
+/* The optimizer's arrays and the bound's, for flush_caches. */
+static void flush_set(const lre_group *g, float **bound, size_t n)
 {
-    double best = 1e30;
+    memset(flush_arrays, 0, sizeof flush_arrays);
+    flush_bytes = n * sizeof(float);
+    flush_arrays[0] = g->params;
+    flush_arrays[1] = (void *)g->grads;
+    for (int s = 0; s < LRE_MAX_STATE; s++) flush_arrays[2 + s] = g->state[s];
+    for (int k = 0; k < 4; k++) flush_arrays[5 + k] = bound[k];
+}
+
+static double time_bound(float **a, enum shape sh, size_t n, int threads)
+{
     long nchunks = (long)((n + CHUNK - 1) / CHUNK);
-    for (int r = 0; r < reps; r++) {
-        flush_caches();
-        double t = now();
+    flush_caches();
+    double t = now();
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-        for (long c = 0; c < nchunks; c++) {
-            size_t lo = (size_t)c * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
-            pass(a[0], a[1], a[2], a[3], nread, lo, hi);
-        }
-        t = now() - t;
-        if (t < best) best = t;
+    for (long c = 0; c < nchunks; c++) {
+        size_t lo = (size_t)c * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
+        pass(a[0], a[1], a[2], a[3], sh, lo, hi);
     }
-    return n / best / 1e6;
+    return now() - t;
+}
+
+static double time_step(lre_optim *o, lre_nonfinite policy)
+{
+    lre_optim_set_nonfinite(o, policy);
+    flush_caches();
+    double t = now();
+    int rc = lre_optim_step(o);
+    t = now() - t;
+    if (rc) {
+        fprintf(stderr, "bench_core: %s\n", lre_optim_errmsg(o));
+        exit(1);
+    }
+    return t;
+}
+
+typedef struct bench_case {
+    const char *name, *kind;
+    enum shape shape;
+    double momentum; /* sgd's; 0 for the others */
+} bench_case;
+
+static const bench_case cases[] = {
+    {"sgd-plain", "sgd", R2W1, 0},  {"sgd", "sgd", R3W2, 0.9},   {"adam", "adam", R4W3, 0},
+    {"adamw", "adamw", R4W3, 0},    {"adagrad", "adagrad", R3W2, 0}, {"rmsprop", "rmsprop", R3W2, 0},
+    {"adadelta", "adadelta", R4W3, 0}, {"adamax", "adamax", R4W3, 0}, {"nadam", "nadam", R4W3, 0},
+    {"radam", "radam", R4W3, 0},    {"rprop", "rprop", R4W3, 0}, {"asgd", "asgd", R2W2, 0},
+    {"lion", "lion", R3W2, 0},
+};
+#define NCASES (sizeof cases / sizeof cases[0])
+
+static lre_optim *make(const bench_case *c, float *p, const float *g, size_t n, int threads)
+{
+    lre_optim *o;
+    lre_param ps[] = {{"lr", 1e-4, NULL, 0, NULL, NULL}, {"momentum", c->momentum, NULL, 0, NULL, NULL}};
+    lre_error err;
+    if (lre_optim_new(&o, c->kind, ps, c->momentum != 0 ? 2 : 1, &err)) {
+        fprintf(stderr, "bench_core: %s\n", err.msg);
+        exit(1);
+    }
+    if (lre_optim_add_group(o, LRE_F32, p, g, n, NULL, 0, NULL)) {
+        fprintf(stderr, "bench_core: %s\n", lre_optim_errmsg(o));
+        exit(1);
+    }
+    lre_optim_set_threads(o, threads);
+    /* past the first steps' special cases (sgd's first buffer, radam's
+     * unrectified start), so that every timed step runs the same kernel */
+    lre_optim_set_nonfinite(o, LRE_NONFINITE_TRUST);
+    for (int i = 0; i < 8; i++) lre_optim_step(o);
+    return o;
+}
+
+/* The single-thread update's chunk order, A/B: the guarded step's scan
+ * (forwards) then the update, and the update alone, with the chunks walked
+ * first-to-last and last-to-first, taking turns. */
+static void order_ab(float **arr, size_t n, int reps)
+{
+    printf("chunk order of the one-thread update on %zu float32 parameters, best of %d, Mparam/s\n", n, reps);
+    printf("%-9s %12s %12s %12s %12s\n", "optimizer", "scan+fwd", "scan+bwd", "fwd", "bwd");
+    for (size_t c = 0; c < NCASES; c++) {
+        if (strcmp(cases[c].name, "sgd-plain") && strcmp(cases[c].name, "sgd") && strcmp(cases[c].name, "adam"))
+            continue;
+        lre_optim *o = make(&cases[c], arr[0], arr[1], n, 1);
+        lre_group *g = &o->groups[0];
+        flush_set(g, arr + 2, n);
+        double best[4] = {1e30, 1e30, 1e30, 1e30};
+        for (int r = 0; r < reps; r++) {
+            for (int v = 0; v < 4; v++) {
+                flush_caches();
+                double t = now();
+                if (v < 2 && !lre__all_finite_f32(g->grads, n)) exit(1);
+                if (v % 2 == 0) {
+                    for (size_t lo = 0; lo < n; lo += CHUNK)
+                        lre__update_f32(o->kind, g, &g->next, lo, lo + CHUNK < n ? lo + CHUNK : n);
+                } else {
+                    for (size_t hi = n; hi > 0;) {
+                        size_t lo = hi > CHUNK ? hi - CHUNK : 0;
+                        lre__update_f32(o->kind, g, &g->next, lo, hi);
+                        hi = lo;
+                    }
+                }
+                t = now() - t;
+                if (t < best[v]) best[v] = t;
+            }
+        }
+        printf("%-9s %12.0f %12.0f %12.0f %12.0f\n", cases[c].name, n / best[0] / 1e6, n / best[1] / 1e6,
+               n / best[2] / 1e6, n / best[3] / 1e6);
+        lre_optim_free(o);
+    }
 }
 
 int main(int argc, char **argv)
@@ -85,48 +244,39 @@ int main(int argc, char **argv)
     size_t n = argc > 1 ? (size_t)atol(argv[1]) : 10000000;
     int threads = argc > 2 ? atoi(argv[2]) : 1, reps = 10;
     if (threads == 0) threads = omp_get_num_procs();
+    flush_init();
     float *arr[6]; /* params, grads, and four arrays for the bound */
     for (int k = 0; k < 6; k++) {
-        arr[k] = malloc(n * sizeof(float));
-        for (size_t i = 0; i < n; i++) arr[k][i] = (float)(i % 13) * 0.01f;
+        /* staggered by 1 KB: arrays at the same offset in their pages slow
+         * a pass that reads one and writes another (4K aliasing) */
+        float *base = malloc((n + 256 * 6) * sizeof(float));
+        if (!base) return 1;
+        arr[k] = base + 256 * k;
+        for (size_t i = 0; i < n; i++) arr[k][i] = (float)(i % 13) * 0.01f + 0.01f;
     }
-    struct { const char *kind; int nread; lre_param p[2]; int np; } cases[] = {
-        {"sgd", 3, {{"lr", 0.01, NULL, 0, NULL, NULL}, {"momentum", 0.9, NULL, 0, NULL, NULL}}, 2},
-        {"adam", 4, {{"lr", 0.001, NULL, 0, NULL, NULL}}, 1},
-        {"adamw", 4, {{"lr", 0.001, NULL, 0, NULL, NULL}}, 1},
-        {"adagrad", 3, {{"lr", 0.01, NULL, 0, NULL, NULL}}, 1},
-        {"rmsprop", 3, {{"lr", 0.01, NULL, 0, NULL, NULL}}, 1},
-    };
-    printf("optimizer step on %zu float32 parameters, %d thread(s), best of %d\n", n, threads, reps);
-    printf("%-9s %10s %10s %10s %13s %11s\n", "optimizer", "update", "step", "bound", "update/bound",
-           "step/bound");
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        lre_optim *o;
-        lre_optim_new(&o, cases[c].kind, cases[c].p, (size_t)cases[c].np, NULL);
-        lre_optim_add_group(o, LRE_F32, arr[0], arr[1], n, NULL, 0, NULL);
-        lre_optim_set_threads(o, threads);
-        lre_optim_step(o);
-        lre_group *g = &o->groups[0];
-        double best_step = 1e30, best_update = 1e30;
-        for (int r = 0; r < reps; r++) {
-            flush_caches();
-            double t = now();
-            lre_optim_step(o);
-            t = now() - t;
+    if (argc > 3 && !strcmp(argv[3], "order")) {
+        order_ab(arr, n, 2 * reps);
+        return 0;
+    }
+    printf("optimizer step on %zu float32 parameters, %d thread(s), best of %d, cold caches (%zu MB read before each)\n",
+           n, threads, reps, flush_len * sizeof(long) >> 20);
+    printf("%-9s %6s %10s %10s %10s %11s %14s\n", "optimizer", "bytes", "step", "trusted", "bound", "step/bound",
+           "trusted/bound");
+    for (size_t c = 0; c < NCASES; c++) {
+        lre_optim *o = make(&cases[c], arr[0], arr[1], n, threads);
+        flush_set(&o->groups[0], arr + 2, n);
+        double best_step = 1e30, best_trusted = 1e30, best_bound = 1e30;
+        for (int r = 0; r < reps; r++) { /* taking turns, so that a busy moment hits all three */
+            double t = time_step(o, LRE_NONFINITE_ERROR);
             if (t < best_step) best_step = t;
-            flush_caches();
-            t = now();
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-            for (long ch = 0; ch < (long)((n + CHUNK - 1) / CHUNK); ch++) {
-                size_t lo = (size_t)ch * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
-                lre__update_f32(o->kind, g, &g->next, lo, hi);
-            }
-            t = now() - t;
-            if (t < best_update) best_update = t;
+            t = time_step(o, LRE_NONFINITE_TRUST);
+            if (t < best_trusted) best_trusted = t;
+            t = time_bound(arr + 2, cases[c].shape, n, threads);
+            if (t < best_bound) best_bound = t;
         }
-        double update = n / best_update / 1e6, step = n / best_step / 1e6;
-        double b = bound(arr + 2, cases[c].nread, n, threads, reps);
-        printf("%-9s %10.0f %10.0f %10.0f %13.2f %11.2f\n", cases[c].kind, update, step, b, update / b, step / b);
+        double step = n / best_step / 1e6, trusted = n / best_trusted / 1e6, b = n / best_bound / 1e6;
+        printf("%-9s %6d %10.0f %10.0f %10.0f %11.2f %14.2f\n", cases[c].name, shape_bytes[cases[c].shape], step,
+               trusted, b, step / b, trusted / b);
         lre_optim_free(o);
     }
     /* schedules: ns per evaluation */

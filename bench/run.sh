@@ -4,13 +4,16 @@
 # script overhead, and the main job. Figures go in BENCHMARKS.md.
 set -eu
 cd "$(dirname "$0")/.."
+B=${B:-build} # the build directory: B=build-g bash bench/run.sh
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 echo "== optimizers and built-in schedules (single thread)"
-./build/bench/bench_core 10000000 1 | tee "$out/core"
+./$B/bench/bench_core 10000000 1 | tee "$out/core"
+echo "== the one-thread update's chunk order, A/B"
+./$B/bench/bench_core 10000000 1 order
 echo "== optimizers, all cores"
-./build/bench/bench_core 10000000 0 | sed -n '1,7p'
+./$B/bench/bench_core 10000000 0 | grep -v '^schedule'
 
 torch_python=""
 for py in /usr/bin/python3 python3; do
@@ -21,18 +24,18 @@ if [ -n "$torch_python" ]; then
   "$torch_python" bench/torch_peer.py 10000000 | tee "$out/torch"
   echo "== lrengine step / PyTorch step (single thread)"
   awk 'NR == FNR { if ($3 == "Mparam/s") torch[$1] = $2; next }
-       ($1 in torch) && $3 + 0 > 0 { printf "%-9s %6.2f x\n", $1, $3 / torch[$1] }' "$out/torch" "$out/core"
+       ($1 in torch) && $3 + 0 > 0 { printf "%-9s step %6.2f x, trusted %6.2f x\n", $1, $3 / torch[$1], $4 / torch[$1] }' "$out/torch" "$out/core"
 else
   echo "== the peer: skipped (no Python with torch; Debian: apt-get install python3-torch)"
 fi
 
 echo "== schedule scripts"
-./build/bench/bench_script
+./$B/bench/bench_script
 if command -v valgrind >/dev/null; then
   echo "== schedule scripts, instructions per step (callgrind: exact on a loaded machine)"
   bash bench/count_script.sh
 fi
 if [ -d /usr/share/datasets/fashion-mnist ]; then
   echo "== the main job: examples/fashion_mlp.lua, 5 epochs, 1 thread"
-  ./build/bin/lrengine train examples/fashion_mlp.lua --threads 1
+  ./$B/bin/lrengine train examples/fashion_mlp.lua --threads 1
 fi
