@@ -1,26 +1,20 @@
 /* membuf.c -- in-memory streams for save and load (see lrengine.h). */
-#include "lrengine.h"
+#include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+/* The public face of the core's one growable buffer (lre_buf, stream.c),
+ * with the standard allocator the caller frees with free(). */
 int lre_membuf_write(void *ud, const void *p, size_t n)
 {
-    lre_membuf *b = ud;
-    if (n > b->cap - b->len) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap - b->len < n) {
-            if (cap > SIZE_MAX / 2) return 1;
-            cap *= 2;
-        }
-        unsigned char *d = realloc(b->data, cap);
-        if (!d) return 1;
-        b->data = d;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    return 0;
+    lre_membuf *m = ud;
+    lre_buf b = {m->data, m->len, m->cap, 0, NULL};
+    lre__buf_put(&b, p, n);
+    m->data = b.data;
+    m->len = b.len;
+    m->cap = b.cap;
+    return b.failed;
 }
 
 int lre_memreader_read(void *ud, void *p, size_t n)
