@@ -275,3 +275,21 @@ describe("lre schedule previews", function()
     assert.are.equal(0.125, p:at(4))
   end)
 end)
+
+describe("lre.schedule.for_run", function()
+  local lre = require "lrengine"
+  it("plans a schedule for the run's length and re-plans it when the length changes", function()
+    local p, g = lre.tensor{0}, lre.tensor{0}
+    local plan = lre.schedule.for_run(function(total) return lre.schedule.cosine{lr = 1, t_max = total} end)
+    local opt = lre.optim.sgd{params = p, grads = g, lr = plan, total_steps = 10}
+    for _ = 1, 5 do opt:step() end
+    assert.are.near(0.5 * (1 + math.cos(math.pi * 4 / 10)), opt:get("lr"), 1e-12)
+    local longer = lre.optim.sgd{params = p, grads = g, lr = plan, total_steps = 20}
+    for _ = 1, 5 do longer:step() end
+    assert.are.near(0.5 * (1 + math.cos(math.pi * 4 / 20)), longer:get("lr"), 1e-12)
+    local unplanned = lre.schedule.for_run(function(total) return lre.schedule.cosine{lr = 1, t_max = total} end)
+    local ok, msg = pcall(unplanned.at, unplanned, 0)
+    assert.is_false(ok)
+    assert.matches("the run's length is unknown", msg)
+  end)
+end)
