@@ -291,12 +291,29 @@ lre_host *lre_host_retain(lre_host *h)
 
 /* Closing runs the finalizers of the state's objects, which release custom
  * schedules, whose release hook comes back here: `closing` ends that. */
+/* C is done with the state but for the custom schedules it may hold,
+ * which reach what they need through references of their own (their
+ * functions and upvalues, their state tables): the globals and the tables of
+ * loaded modules are roots only C could still use. They are replaced by
+ * empty tables (a function that reads globals keeps its own _ENV), and a
+ * full collection frees what only they and the finished script held. */
+static int drop_roots(lua_State *L)
+{
+    lua_newtable(L);
+    lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "lrengine.loaded");
+    return 0;
+}
+
 /* When the last reference that is not a custom schedule's goes (the
- * creator's: C is done with the state but for the schedules it holds), the
- * custom schedules left may be held only by the state's own objects -- a
- * schedule object in a config's table, in a finished program's locals -- a
- * cycle through C that would keep the state alive forever. A full
- * collection frees those; the ones C holds stay. */
+ * creator's), the custom schedules left may be held only by the state's own
+ * objects -- a schedule object in a config's table or in a global, in a
+ * finished program's locals -- a cycle through C that would keep the state
+ * alive forever. Dropping the roots C no longer uses and collecting frees
+ * those; the ones C holds stay, and keep the state. */
 static void unref(lre_host *h, int custom)
 {
     if (!h || h->closing) return;
@@ -304,6 +321,11 @@ static void unref(lre_host *h, int custom)
     if (--h->refs > 0) {
         if (custom || h->collecting || h->refs != h->custom) return;
         h->collecting = 1;
+        begin_call(h); /* no limit left over from the last call */
+        if (lua_checkstack(h->L, 2)) {
+            lua_pushcfunction(h->L, drop_roots);
+            if (lua_pcall(h->L, 0, 0, 0) != LUA_OK) lua_pop(h->L, 1);
+        }
         lua_gc(h->L, LUA_GCCOLLECT);
         h->collecting = 0;
         if (h->refs > 0) return;
