@@ -203,7 +203,7 @@ int lre_script_keys(lre_script *s, const char *path, const char *const **keys, s
     }
     lua_pop(L, 1);
     if (rc) return rc;
-    qsort(s->keys, count, sizeof *s->keys, key_cmp);
+    if (count) qsort(s->keys, count, sizeof *s->keys, key_cmp); /* (keys is NULL when there are none) */
     *keys = s->keys;
     *n = count;
     return LRE_OK;
