@@ -61,10 +61,13 @@ for i = 1, 24 do CSV[#CSV + 1] = string.format("%d,%d,%d", i % 2, i, -i) end
 CSV = table.concat(CSV, "\n") .. "\n"
 
 local cases = {}
--- case{class, name, kind, script, expect [, code, args, files, stdout, plain]}
+-- case{class, name, kind, script, expect [, code, where, stdout, args, sparse, leaks]}
 --   kind: check, plot, train, run (the binary) or lua (lua5.4 and the module)
 --   expect: a Lua pattern the message (stderr) must match; the script's file
 --   name (hostile.lua) must appear in it too unless where = false
+--   code: the exit code (1); stdout: text the output must hold ("usable")
+--   args: train's options; sparse: the script is a sparse file of that size
+--   leaks: LeakSanitizer on (in the sanitized build)
 local function case(c) cases[#cases + 1] = c end
 
 -------------------------------------------------------------------------------
