@@ -3,8 +3,9 @@
 # "Tuning"): the default config (examples/fashion_mlp.lua, 5 epochs) against
 # random search, ASHA (random and TPE sampling) and PBT over
 # examples/tune_fashion_model.lua with the same budget of 48 trial-epochs
-# (trials of at most 6 epochs), 2 jobs at a time with 1 BLAS thread each.
-# Prints a markdown table. Takes about 5 minutes on 2 cores; run it when the
+# (trials of at most 6 epochs), 2 jobs at a time with 1 BLAS thread each,
+# and ASHA again on three times that budget.
+# Prints a markdown table. Takes about 4 minutes on 2 cores; run it when the
 # machine is otherwise idle. Runs go to build/bench-tune/ (BUILD/bench-tune).
 set -eu
 cd "$(dirname "$0")/.."
@@ -35,10 +36,12 @@ EOF
 write_tune random 'T.random{max_epochs = 6, trials = 8}'
 write_tune asha 'T.asha{min_epochs = 1, max_epochs = 6, reduction = 3, budget_epochs = 48}'
 write_tune asha_tpe 'T.asha{min_epochs = 1, max_epochs = 6, reduction = 3, budget_epochs = 48, sampler = "tpe"}'
+# ASHA on three times the budget: when does it reach random search's best?
+write_tune asha_x3 'T.asha{min_epochs = 1, max_epochs = 6, reduction = 3, budget_epochs = 144}'
 write_tune pbt 'T.pbt{population = 8, interval = 2, max_epochs = 6}' \
   'lr = T.loguniform(3e-4, 1e-2), weight_decay = T.loguniform(1e-4, 1e-1), schedule = "constant"'
 
-for m in random asha asha_tpe pbt; do
+for m in random asha asha_tpe pbt asha_x3; do
   t0=$(now)
   "$BIN" tune "$OUT/$m.lua" --jobs "$JOBS" --quiet --dir "$OUT/$m.run" >"$OUT/$m.out"
   t1=$(now)
@@ -62,7 +65,7 @@ print("| --- | --- | --- | --- | --- | --- | --- |")
 print(string.format("| default config (fashion_mlp.lua, 5 epochs) | 5 | 1 | - | %s | %.1f s | %.2f s (plain epoch: %.2f s) |",
   default_acc, times.default, times.default / 5, epoch_s / n))
 local res = {}
-for _, m in ipairs{"random", "asha", "asha_tpe", "pbt"} do
+for _, m in ipairs{"random", "asha", "asha_tpe", "pbt", "asha_x3"} do
   local r = json.decode(slurp(out .. "/" .. m .. ".run/results.json"))
   res[m] = r
   local best
@@ -72,14 +75,15 @@ for _, m in ipairs{"random", "asha", "asha_tpe", "pbt"} do
 end
 local target
 for _, t in ipairs(res.random.trials) do if t.id == res.random.best then target = t.value end end
-for _, m in ipairs{"random", "asha", "asha_tpe", "pbt"} do
+print()
+for _, m in ipairs{"random", "asha", "asha_tpe", "pbt", "asha_x3"} do
   local reached
   for _, p in ipairs(res[m].progress) do
     if p.best >= target then reached = p.epochs break end
   end
-  print(string.format("\n%s reached random search's best val_acc (%.4f) %s", m, target,
-    reached and string.format("after %d of its %d trial-epochs", reached, res[m].epochs_trained)
-      or "not within its budget"))
+  print(string.format("- %s: %s random search's best val_acc (%.4f)%s", m, reached and "reached" or "did not reach",
+    target, reached and string.format(" after %d of its %d trial-epochs", reached, res[m].epochs_trained)
+      or string.format(" in its %d trial-epochs", res[m].epochs_trained)))
 end
 EOF
 "$BIN" run "$OUT/table.lua" "$OUT"
