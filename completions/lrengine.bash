@@ -34,10 +34,19 @@ _lrengine()
                 *) COMPREPLY=($(compgen -W "text json" -- "$cur")) ;;
             esac
             return 0 ;;
-        --metrics|-m|--output|-o|--checkpoint|-c|--resume|-r)
+        --metrics|-m|--output|-o|--checkpoint|-c|--resume|-r|--write-config|-w|--curve|--resume-config)
             COMPREPLY=($(compgen -f -- "$cur"))
             return 0 ;;
-        --steps|-s|--epochs|-e|--seed|--threads|-t|--min|--max)
+        --dir|-d)
+            COMPREPLY=($(compgen -d -- "$cur"))
+            return 0 ;;
+        --suggest)
+            COMPREPLY=($(compgen -W "valley steepest minimum slide" -- "$cur"))
+            return 0 ;;
+        --resume-hparams)
+            COMPREPLY=($(compgen -W "checkpoint config" -- "$cur"))
+            return 0 ;;
+        --steps|-s|--epochs|-e|--seed|--threads|-t|--min|--max|--until|--jobs|-j)
             return 0 ;; # a number
     esac
     if [[ $cur == -* ]]; then

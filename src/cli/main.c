@@ -16,6 +16,7 @@ static const char usage[] =
     "  check SCHEDULE.lua        evaluate a schedule script and report the first problem\n"
     "  train CONFIG.lua          train a model under a scripted schedule\n"
     "  find-lr CONFIG.lua        the learning-rate range test\n"
+    "  tune TUNE.lua             search hyper-parameters: random, grid, ASHA or PBT over train\n"
     "  report RUN.jsonl          the chart of a training run from its metrics file\n"
     "  list [schedules|optimizers]  every built-in schedule kind and optimizer\n"
     "  help [COMMAND|KIND]       a command's options, or a kind's parameters, defaults and formula\n"
