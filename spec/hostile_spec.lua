@@ -351,9 +351,9 @@ slow("table.sort with a C comparator over a proxy of 2^31-2 elements",
      "table.sort(setmetatable({}, {__len = function() return 2^31 - 2 end, __index = rawlen, __newindex = rawequal}), rawequal) return 0.1")
 -- (the budget, or under the sanitizers' slower scans the deadline, whichever comes first)
 slow("utf8.len of a 30 MB string in a loop", "local s = string.rep('a', 3e7) while true do utf8.len(s) end",
-     "limit of .* per call exceeded")
+     "of [%d ]+s? ?per call exceeded")
 slow("tonumber of a 30 MB string in a loop", "local s = string.rep(' ', 3e7) while true do tonumber(s) end",
-     "limit of .* per call exceeded")
+     "of [%d ]+s? ?per call exceeded")
 slow("string.format with a huge width", "return string.format('%99999d', 1)", "invalid conversion")
 slow("concatenating a 16 MB string in a loop", "local s = string.rep('x', 2^24) while true do local x = s .. 'y' end", MEMORY)
 slow("a max of 64 copies of a max of 64 copies ... 8 deep", [[
