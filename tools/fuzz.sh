@@ -22,7 +22,7 @@ for name in "$@"; do
     "$h" "${opts[@]}" -max_total_time=3 "$work" "$seeds" || status=1
   else
     echo "== fuzz_$name: $secs s"
-    "$h" "${opts[@]}" -max_total_time="$secs" "$work" "$seeds" 2>&1 | grep -E 'stat::|ERROR|SUMMARY|Done|crash-|timeout-|leak-' ; [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+    "$h" "${opts[@]}" -max_total_time="$secs" "$work" "$seeds" 2>&1 | grep -aE 'stat::|ERROR|SUMMARY|Done|crash-|timeout-|leak-' ; [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
   fi
 done
 exit $status

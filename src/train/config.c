@@ -186,7 +186,7 @@ static int read_optimizer(train_config *c, lre_script *s, char *msg, size_t size
 
 static int read_config(train_config *c, lre_script *s, const char *dir, char *msg, size_t size)
 {
-    if (lre_script_type(s, "") != LRE_VTABLE) return fail(msg, size, "config: %s must return a table", c->name);
+    if (lre_script_type(s, "") != LRE_VTABLE) return fail(msg, size, "config: a training config must return a table");
     static const char *const keys[] = {"data", "model", "optimizer", "schedule", "epochs", "batch_size", "seed",
                                        "observe", "log_every", "threads", NULL};
     if (check_keys(s, "", keys, msg, size)) return -1;
@@ -236,6 +236,11 @@ int train_config_load(train_config *c, const char *path, const lre_script_limits
     snprintf(c->name, sizeof c->name, "%s", lre_script_name(s));
     int rc = read_config(c, s, dir, msg, size);
     lre_script_close(s); /* the schedules keep what they need of it */
+    if (rc && !strncmp(msg, "config: ", 8)) { /* name the file: "fashion.lua: unknown key 'x'" */
+        char what[TRAIN_MSG_SIZE];
+        snprintf(what, sizeof what, "%s", msg + 8);
+        snprintf(msg, size, "%s: %s", c->name, what);
+    }
     if (rc) lre_schedule_set_free(&c->schedules);
     return rc;
 }

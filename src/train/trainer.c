@@ -51,6 +51,15 @@ static void put_hps(run_state *s)
     }
 }
 
+/* The metrics file, opened at its first line: a run that fails before it
+ * has anything to report leaves an existing file as it was. */
+static FILE *metrics_file(run_state *s)
+{
+    if (!s->metrics && !(s->metrics = fopen(s->o->metrics, s->o->resume ? "a" : "w")))
+        failed(s->r, TRAIN_FAILED, "cannot write metrics file %s: %s", s->o->metrics, strerror(errno));
+    return s->metrics;
+}
+
 static int metrics_flush(run_state *s)
 {
     if (!ferror(s->metrics) && fflush(s->metrics) == 0) return 0;
@@ -186,7 +195,8 @@ static int end_epoch(run_state *s, mlp *m, const dataset *val, long long epoch, 
     train_epoch_info info = {epoch + 1, s->c->epochs, (long long)lre_optim_step_count(s->opt), train_loss, vloss, vacc,
                              current(s->opt, "lr"), secs};
     if (ev->epoch) ev->epoch(ev->ud, &info);
-    if (s->metrics) {
+    if (s->o->metrics) {
+        if (!metrics_file(s)) return -1;
         fprintf(s->metrics, "{\"epoch\":%lld,\"step\":%lld,\"train_loss\":%.17g,\"val_loss\":%.17g,\"val_acc\":%.17g",
                 epoch + 1, info.step, train_loss, vloss, vacc);
         put_hps(s);
@@ -248,10 +258,6 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
         goto done;
     }
     long long last_epoch = o->until > 0 && o->until < c->epochs ? o->until : c->epochs;
-    if (o->metrics && !(s.metrics = fopen(o->metrics, o->resume ? "a" : "w"))) {
-        failed(r, TRAIN_FAILED, "cannot write metrics file %s: %s", o->metrics, strerror(errno));
-        goto done;
-    }
     if (o->events.start) {
         train_start_info info = {c->csv ? c->train_path : "fashion-mnist", train.n, val.n, test.n, m.nparams,
                                  (long long)cc.epoch, c->epochs};
@@ -283,7 +289,8 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
             cc.loss_sum += loss;
             cc.loss_count++;
             long long step = (long long)lre_optim_step_count(s.opt);
-            if (s.metrics && step % c->log_every == 0) {
+            if (o->metrics && step % c->log_every == 0) {
+                if (!metrics_file(&s)) goto done;
                 fprintf(s.metrics, "{\"step\":%lld,\"epoch\":%lld,\"loss\":%.17g", step, epoch + 1, loss);
                 put_hps(&s);
                 fputs("}\n", s.metrics);
