@@ -12,20 +12,8 @@ local SEED = tonumber(os.getenv("LRE_CRASH_SEED")) or os.time()
 
 local dir, mnt, mounted
 
--- a synthetic problem: two classes in 4 dimensions
-local function synthetic_csv(path, n, seed)
-  local rows, s = {"label,a,b,c,d"}, seed
-  local function r()
-    s = (s * 1103515245 + 12345) % 2147483648
-    return s / 2147483648 - 0.5
-  end
-  for i = 1, n do
-    local y = i % 2
-    local c = y == 1 and 0.3 or -0.3
-    rows[#rows + 1] = string.format("%d,%.4f,%.4f,%.4f,%.4f", y, c + r(), c + r(), r(), r())
-  end
-  return sh.write(path, table.concat(rows, "\n") .. "\n")
-end
+local synthetic = require "support.synthetic"
+local function synthetic_csv(path, n, seed) return synthetic(path, n, seed, 0.3) end
 
 local function config(name, epochs, extra)
   local train = dir .. "/train.csv"

@@ -20,20 +20,7 @@ return {
   epochs = 3, batch_size = 64, seed = 3,
 }]]
 
--- a synthetic problem: two well separated classes in 4 dimensions
-local function synthetic_csv(path, n, seed)
-  local rows, s = {"label,a,b,c,d"}, seed
-  local function r()
-    s = (s * 1103515245 + 12345) % 2147483648
-    return s / 2147483648 - 0.5
-  end
-  for i = 1, n do
-    local y = i % 2
-    local c = y == 1 and 1 or -1
-    rows[#rows + 1] = string.format("%d,%.4f,%.4f,%.4f,%.4f", y, c + r(), c + r(), r(), r())
-  end
-  return sh.write(path, table.concat(rows, "\n") .. "\n")
-end
+local synthetic_csv = require "support.synthetic"
 
 describe("lrengine train", function()
   local cfg = config("small.lua", small:format(FASHION))

@@ -220,19 +220,8 @@ end)
 
 local dir = sh.tmpdir()
 
-local function synthetic_csv(path, n, seed)
-  local rows, s = {"label,a,b,c,d"}, seed
-  local function r()
-    s = (s * 1103515245 + 12345) % 2147483648
-    return s / 2147483648 - 0.5
-  end
-  for i = 1, n do
-    local y = i % 2
-    local c = y == 1 and 0.4 or -0.4
-    rows[#rows + 1] = string.format("%d,%.4f,%.4f,%.4f,%.4f", y, c + r(), c + r(), r(), r())
-  end
-  return sh.write(path, table.concat(rows, "\n") .. "\n")
-end
+local synthetic = require "support.synthetic"
+local function synthetic_csv(path, n, seed) return synthetic(path, n, seed, 0.4) end
 
 synthetic_csv(dir .. "/syn.csv", 3000, 11)
 local base = sh.write(dir .. "/model.lua", [[
