@@ -4,6 +4,7 @@
  * no temporaries and keep the previous checkpoint when the disk is full. */
 #include "checkpoint.h"
 #include "test.h"
+#include "test_files.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -323,23 +324,6 @@ static void reports_why_a_write_fails(void)
     ASSERT_EQ(count_prefixed("adir.tmp"), 0);
 }
 
-static void remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            char sub[1024];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            remove_tree(sub);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 int main(void)
 {

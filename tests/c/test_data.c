@@ -5,6 +5,7 @@
  * dataset. */
 #include "data.h"
 #include "test.h"
+#include "test_files.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -379,23 +380,6 @@ static void csv_quotes_a_long_bad_field_briefly(void)
 
 /* ---- ---- */
 
-static void remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            char sub[1024];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            remove_tree(sub);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 int main(void)
 {
