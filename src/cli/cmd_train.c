@@ -126,7 +126,7 @@ int cmd_train(int argc, char **argv)
     }
     show.optimizer = c.optimizer;
     show.batch_size = c.batch_size;
-    o.events = (train_events){&show, on_start, on_progress, on_epoch, on_warning};
+    o.events = (train_events){&show, on_start, on_progress, on_epoch, on_warning, NULL};
     train_result r;
     train_status st = train_run(&c, &o, &r);
     end_bar(&show);

@@ -57,12 +57,27 @@ typedef struct train_epoch_info {
     double train_loss, val_loss, val_acc, lr, seconds;
 } train_epoch_info;
 
+/* A change of the run's plan: a resume (exactly, or with another config's
+ * hyper-parameters) and each continuation (extend, cooldown, rewarm,
+ * replace). Reported once, after the checkpoint is read and before the first
+ * step of the resumed run; for the event log (`lrengine explain`). */
+typedef struct train_plan_event {
+    const char *kind;   /* "resume" or "continue" */
+    const char *op;     /* resume: "exact", "config" (--resume-hparams config), "checkpoint" (--plan
+                           checkpoint); continue: "extend", "cooldown", "rewarm", "replace" */
+    const char *hparam; /* the hyper-parameter the change applies to ("lr"), NULL: all of them */
+    long long step;     /* the step the run resumes at: the first step the new plan drives */
+    double value;       /* the rate the last step before it used (NaN when unknown) */
+    const char *detail; /* what changed, in words ("cooldown over 500 steps (cosine) from 0.00042 to 0") */
+} train_plan_event;
+
 typedef struct train_events {
     void *ud;
     void (*start)(void *ud, const train_start_info *info);
     void (*progress)(void *ud, const train_progress_info *info);
     void (*epoch)(void *ud, const train_epoch_info *info);
     void (*warning)(void *ud, const char *msg);
+    void (*plan)(void *ud, const train_plan_event *e); /* may be NULL, as every callback */
 } train_events;
 
 typedef enum {

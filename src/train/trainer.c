@@ -257,6 +257,13 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
         failed(r, TRAIN_FAILED, "%s", msg);
         goto done;
     }
+    if (o->resume && o->events.plan) {
+        train_plan_event e = {"resume", o->resume_hparams == TRAIN_RESUME_CONFIG ? "config" : "exact", NULL,
+                              (long long)lre_optim_step_count(s.opt), current(s.opt, "lr"),
+                              o->resume_hparams == TRAIN_RESUME_CONFIG ? "the checkpoint's state under the config's hyper-parameters"
+                                                                       : "the checkpoint's plan, unchanged"};
+        o->events.plan(o->events.ud, &e);
+    }
     long long last_epoch = o->until > 0 && o->until < c->epochs ? o->until : c->epochs;
     if (o->events.start) {
         train_start_info info = {c->csv ? c->train_path : "fashion-mnist", train.n, val.n, test.n, m.nparams,
