@@ -273,6 +273,20 @@ const char *lre_optim_kind(const lre_optim *o);
 int lre_optim_add_group(lre_optim *o, lre_dtype dtype, void *params, const void *grads, size_t n,
                         const lre_param *overrides, size_t noverrides, int *group_out);
 
+/* Adds a parameter group that is a matrix of rows x cols, stored row-major
+ * (rows * cols parameters; an overflow is LRE_EINVAL). Otherwise as
+ * lre_optim_add_group, whose groups are vectors. Optimizers that treat
+ * matrices apart (Muon orthogonalises them; the others update element by
+ * element) read the shape; it is saved with the optimizer, and a load
+ * refuses state of another shape. */
+int lre_optim_add_matrix(lre_optim *o, lre_dtype dtype, void *params, const void *grads, size_t rows, size_t cols,
+                         const lre_param *overrides, size_t noverrides, int *group_out);
+
+/* The shape of a group: returns 2 for a matrix (rows x cols), 1 for a vector
+ * (rows 1, cols its size), -1 for no such group (rows and cols untouched).
+ * rows and cols may be NULL. */
+int lre_optim_shape(const lre_optim *o, int group, size_t *rows, size_t *cols);
+
 /* Points a group at other buffers of the same size and dtype. */
 int lre_optim_rebind(lre_optim *o, int group, void *params, const void *grads);
 

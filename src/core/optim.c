@@ -289,11 +289,40 @@ static int ensure_state(lre_optim *o, lre_group *g, const double *hp)
     return LRE_OK;
 }
 
+static int add_group(lre_optim *o, lre_dtype dtype, void *params, const void *grads, size_t rows, size_t cols,
+                     int ndim, const lre_param *overrides, size_t noverrides, int *group_out);
+
 int lre_optim_add_group(lre_optim *o, lre_dtype dtype, void *params, const void *grads, size_t n,
                         const lre_param *overrides, size_t noverrides, int *group_out)
 {
+    return add_group(o, dtype, params, grads, 1, n, 1, overrides, noverrides, group_out);
+}
+
+int lre_optim_add_matrix(lre_optim *o, lre_dtype dtype, void *params, const void *grads, size_t rows, size_t cols,
+                         const lre_param *overrides, size_t noverrides, int *group_out)
+{
+    o->err.code = 0;
+    size_t n;
+    if (!lre__mul_size(rows, cols, &n))
+        return fail(o, LRE_EINVAL, "%s: a %zu x %zu matrix is larger than memory", defs[o->kind].name, rows, cols);
+    return add_group(o, dtype, params, grads, rows, cols, 2, overrides, noverrides, group_out);
+}
+
+int lre_optim_shape(const lre_optim *o, int group, size_t *rows, size_t *cols)
+{
+    if (group < 0 || group >= o->ngroups) return -1;
+    if (rows) *rows = o->groups[group].rows;
+    if (cols) *cols = o->groups[group].cols;
+    return o->groups[group].ndim;
+}
+
+/* A group of rows x cols elements (ndim 1: a vector, rows 1). */
+static int add_group(lre_optim *o, lre_dtype dtype, void *params, const void *grads, size_t rows, size_t cols,
+                     int ndim, const lre_param *overrides, size_t noverrides, int *group_out)
+{
     o->err.code = 0;
     const char *name = defs[o->kind].name;
+    size_t n = rows * cols; /* (checked by the callers) */
     if (dtype != LRE_F32 && dtype != LRE_F64) return fail(o, LRE_EINVAL, "%s: unknown dtype", name);
     if (n > 0 && (!params || !grads)) return fail(o, LRE_EINVAL, "%s: params and grads must not be NULL", name);
     size_t bytes;
@@ -316,6 +345,9 @@ int lre_optim_add_group(lre_optim *o, lre_dtype dtype, void *params, const void 
     g->params = params;
     g->grads = grads;
     g->n = n;
+    g->rows = rows;
+    g->cols = cols;
+    g->ndim = ndim;
     g->scalar[1] = 1; /* ASGD's mu */
     for (int h = 0; h < HP_COUNT; h++) {
         g->sched[h] = lre_schedule_retain(o->default_sched[h]);

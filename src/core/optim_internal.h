@@ -42,6 +42,10 @@ typedef struct lre_group {
     void *params;
     const void *grads;
     size_t n;
+    /* The shape: a matrix of rows x cols stored row-major (ndim 2), or a
+     * vector (ndim 1, reported as 1 x n); rows * cols == n either way. */
+    size_t rows, cols;
+    int ndim;
     double hp[HP_COUNT];  /* constant values, or the last scheduled ones */
     lre_schedule *sched[HP_COUNT];
     void *state[LRE_MAX_STATE]; /* n elements of dtype each, or NULL */

@@ -47,6 +47,9 @@ int lre_optim_save(lre_optim *o, lre_write_fn write, void *ud)
         lre_group *g = &o->groups[i];
         lre__buf_u32(&b, (uint32_t)g->dtype);
         lre__buf_u64(&b, (uint64_t)g->n);
+        lre__buf_u32(&b, (uint32_t)g->ndim);
+        lre__buf_u64(&b, (uint64_t)g->rows);
+        lre__buf_u64(&b, (uint64_t)g->cols);
         lre__buf_u64(&b, (uint64_t)g->t);
         for (int s = 0; s < 3; s++) lre__buf_f64(&b, g->scalar[s]);
         lre__buf_u32(&b, (uint32_t)g->momentum_started);
@@ -124,6 +127,8 @@ static int prepare_group(lre_optim *o, lre_cur *c, int i, const staged_counts *c
     lre_group *g = &o->groups[i];
     uint32_t dtype = lre__cur_u32(c);
     uint64_t n = lre__cur_u64(c);
+    uint32_t ndim = lre__cur_u32(c);
+    uint64_t rows = lre__cur_u64(c), cols = lre__cur_u64(c);
     uint64_t t = lre__cur_u64(c);
     for (int s = 0; s < 3; s++) sg->scalar[s] = lre__cur_f64(c);
     uint32_t started = lre__cur_u32(c);
@@ -132,6 +137,13 @@ static int prepare_group(lre_optim *o, lre_cur *c, int i, const staged_counts *c
     if (c->bad) return corrupt(o, "group %d cut short", i + 1);
     if (dtype != (uint32_t)g->dtype) return mismatch(o, i, "has another dtype");
     if (n != g->n) return mismatch(o, i, "has another size");
+    if (ndim != (uint32_t)g->ndim || rows != g->rows || cols != g->cols) {
+        char what[160];
+        snprintf(what, sizeof what, "has another shape (%s %llu x %llu, this group is a %s %zu x %zu)",
+                 ndim == 2 ? "matrix" : ndim == 1 ? "vector" : "unknown kind", (unsigned long long)rows,
+                 (unsigned long long)cols, g->ndim == 2 ? "matrix" : "vector", g->rows, g->cols);
+        return mismatch(o, i, what);
+    }
     if (smask != state_mask(g)) return mismatch(o, i, "has other state (momentum, amsgrad or centered differ)");
     /* a group is updated at most once per step: 0 <= t <= step */
     if (t > (uint64_t)counts->step)

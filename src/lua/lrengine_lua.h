@@ -79,10 +79,15 @@ void lre_lua_suggest_names(lua_State *L, const char *what, const char *const *na
 
 /* ---- tensors (tensor.c) ---- */
 
+/* A flat buffer of n elements with a shape: a vector (ndim 1) or a matrix
+ * of rows x cols stored row-major (ndim 2); rows * cols == n (a vector is
+ * 1 x n). */
 typedef struct lre_tensor {
     size_t n;
     lre_dtype dtype;
     void *data;
+    size_t rows, cols;
+    int ndim;
 } lre_tensor;
 
 lre_tensor *lre_lua_checktensor(lua_State *L, int idx);

@@ -150,7 +150,9 @@ static int add_group(lua_State *L, const char *kind, optim_ud *u, int t, int kee
     lre_param params[MAX_PARAMS];
     size_t np = read_hps(L, kind, t, params, anchor, u);
     int gi = -1, single = which == 0;
-    if (lre_optim_add_group(o, p->dtype, p->data, g->data, p->n, params, np, &gi)) {
+    int rc = p->ndim == 2 ? lre_optim_add_matrix(o, p->dtype, p->data, g->data, p->rows, p->cols, params, np, &gi)
+                          : lre_optim_add_group(o, p->dtype, p->data, g->data, p->n, params, np, &gi);
+    if (rc) {
         const char *msg = lre_optim_errmsg(o);
         size_t kl = strlen(kind);
         if (!strncmp(msg, kind, kl) && msg[kl] == ':' && msg[kl + 1] == ' ') msg += kl + 2;
@@ -323,6 +325,22 @@ static int optim_schedule(lua_State *L)
     return 1;
 }
 
+/* opt:shape(group) -> n for a vector group, rows, cols for a matrix */
+static int optim_shape(lua_State *L)
+{
+    optim_ud *u = checkopt(L, 1);
+    lua_Integer g = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, g >= 1 && g <= lre_optim_ngroups(u->o), 2, "no such group");
+    size_t rows, cols;
+    if (lre_optim_shape(u->o, (int)g - 1, &rows, &cols) == 2) {
+        lua_pushinteger(L, (lua_Integer)rows);
+        lua_pushinteger(L, (lua_Integer)cols);
+        return 2;
+    }
+    lua_pushinteger(L, (lua_Integer)cols);
+    return 1;
+}
+
 static int optim_hparams(lua_State *L)
 {
     optim_ud *u = checkopt(L, 1);
@@ -405,6 +423,7 @@ void lre_lua_open_optim(lua_State *L)
         {"set", optim_set},           {"schedule", optim_schedule},     {"hparams", optim_hparams},
         {"step_count", optim_step_count}, {"skipped", optim_skipped},   {"kind", optim_kind},
         {"save", optim_save},         {"load", optim_load},             {"close", optim_close},
+        {"shape", optim_shape},
         {NULL, NULL}};
     luaL_newmetatable(L, LRE_OPTIM_MT);
     luaL_setfuncs(L, meta, 0);

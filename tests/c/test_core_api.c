@@ -173,6 +173,44 @@ static void crc32_is_right_above_4_gib(void)
     ASSERT_EQ(got, (uint32_t)c);
 }
 
+/* Shapes: a matrix group keeps rows x cols, a vector group is 1 x n; the
+ * shape is part of the saved state, and state of another shape (same size)
+ * is refused. */
+static void groups_keep_their_shape_through_save_and_load(void)
+{
+    double x[6] = {0}, g[6] = {1, 1, 1, 1, 1, 1};
+    lre_optim *a, *b;
+    lre_param p[] = {{"lr", 0.1, NULL, 0, NULL, NULL}, {"momentum", 0.9, NULL, 0, NULL, NULL}};
+    ASSERT_EQ(lre_optim_new(&a, "sgd", p, 2, NULL), LRE_OK);
+    ASSERT_EQ(lre_optim_new(&b, "sgd", p, 2, NULL), LRE_OK);
+    ASSERT_EQ(lre_optim_add_matrix(a, LRE_F64, x, g, 2, 3, NULL, 0, NULL), LRE_OK);
+    ASSERT_EQ(lre_optim_add_matrix(b, LRE_F64, x, g, 3, 2, NULL, 0, NULL), LRE_OK);
+    size_t r = 0, c = 0;
+    ASSERT_EQ(lre_optim_shape(a, 0, &r, &c), 2);
+    ASSERT(r == 2 && c == 3);
+    ASSERT_EQ(lre_optim_shape(a, 1, &r, &c), -1);
+    ASSERT(r == 2 && c == 3);
+    ASSERT_EQ(lre_optim_add_group(a, LRE_F64, x, g, 4, NULL, 0, NULL), LRE_OK);
+    ASSERT_EQ(lre_optim_shape(a, 1, &r, &c), 1);
+    ASSERT(r == 1 && c == 4);
+    ASSERT_EQ(lre_optim_add_matrix(a, LRE_F64, x, g, SIZE_MAX / 2, 3, NULL, 0, NULL), LRE_EINVAL);
+    ASSERT_STR_CONTAINS(lre_optim_errmsg(a), "larger than memory");
+    ASSERT_EQ(lre_optim_ngroups(a), 2);
+    ASSERT_EQ(lre_optim_add_group(b, LRE_F64, x, g, 4, NULL, 0, NULL), LRE_OK);
+    ASSERT_EQ(lre_optim_step(a), LRE_OK);
+    lre_membuf m = {0};
+    ASSERT_EQ(lre_optim_save(a, lre_membuf_write, &m), LRE_OK);
+    lre_memreader rd = {m.data, m.len, 0};
+    ASSERT_EQ(lre_optim_load(b, lre_memreader_read, &rd), LRE_EMISMATCH);
+    ASSERT_STR_CONTAINS(lre_optim_errmsg(b), "group 1 has another shape (matrix 2 x 3, this group is a matrix 3 x 2)");
+    ASSERT_EQ(lre_optim_step_count(b), 0);
+    rd.pos = 0;
+    ASSERT_EQ(lre_optim_load(a, lre_memreader_read, &rd), LRE_OK);
+    free(m.data);
+    lre_optim_free(a);
+    lre_optim_free(b);
+}
+
 static void splitmix64_gives_the_reference_sequence(void)
 {
     uint64_t s = 0;
@@ -193,6 +231,7 @@ int main(void)
         {"crc32 matches zlib and continues", crc32_matches_zlib_and_continues},
         {"crc32 is right above 4 GiB", crc32_is_right_above_4_gib},
         {"splitmix64 gives the reference sequence", splitmix64_gives_the_reference_sequence},
+        {"groups keep their shape through save and load", groups_keep_their_shape_through_save_and_load},
         {NULL, NULL}};
     return run_tests(tests);
 }

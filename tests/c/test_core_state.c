@@ -15,7 +15,8 @@
 
 enum { HDR = 44 };                        /* stream header; the payload follows */
 enum { P_STEP = 4, P_SKIPPED = 12, P_GROUP0 = 24 }; /* optimizer payload */
-enum { G_T = 12, G_SCALAR = 20, G_STARTED = 44, G_HP = 48, G_SMASK = 48 + 8 * HP_COUNT, G_STATE = G_SMASK + 4 };
+enum { G_NDIM = 12, G_ROWS = 16, G_COLS = 24, G_T = 32, G_SCALAR = 40, G_STARTED = 64, G_HP = 68,
+       G_SMASK = 68 + 8 * HP_COUNT, G_STATE = G_SMASK + 4 };
 
 static void fix_crc(unsigned char *b, size_t len)
 {
@@ -145,6 +146,25 @@ static void a_value_in_a_slot_the_optimizer_lacks_is_refused(void)
     twin_steps(&t, 2);
     field f = {P_GROUP0 + G_HP + 8 * HP_EPSILON_HAT, -8, 1};
     REFUSED(&t, LRE_ECORRUPT, edit_field, &f, "is not adamw's");
+    twin_free(&t);
+}
+
+/* The twins' group is the vector 1 x 4: state that says otherwise (a matrix
+ * of the same size, a dimension count no group has, rows * cols != n) is of
+ * another configuration. */
+static void an_edited_shape_is_refused(void)
+{
+    twin t;
+    ASSERT(twin_new(&t, "adam", ADAM, 1));
+    twin_steps(&t, 2);
+    field matrix = {P_GROUP0 + G_NDIM, 4, 2};
+    REFUSED(&t, LRE_EMISMATCH, edit_field, &matrix, "group 1 has another shape (matrix 1 x 4, this group is a vector 1 x 4)");
+    field ndim = {P_GROUP0 + G_NDIM, 4, 3};
+    REFUSED(&t, LRE_EMISMATCH, edit_field, &ndim, "group 1 has another shape (unknown kind 1 x 4");
+    field rows = {P_GROUP0 + G_ROWS, 8, 2};
+    REFUSED(&t, LRE_EMISMATCH, edit_field, &rows, "group 1 has another shape (vector 2 x 4");
+    field cols = {P_GROUP0 + G_COLS, 8, 2};
+    REFUSED(&t, LRE_EMISMATCH, edit_field, &cols, "group 1 has another shape (vector 1 x 2");
     twin_free(&t);
 }
 
@@ -338,6 +358,7 @@ int main(void)
         {"a flipped amsgrad flag is refused", a_flipped_amsgrad_flag_is_refused},
         {"a negative beta (or NaN lr) is refused", a_negative_beta_is_refused},
         {"a value in a slot the optimizer lacks is refused", a_value_in_a_slot_the_optimizer_lacks_is_refused},
+        {"an edited shape is refused", an_edited_shape_is_refused},
         {"huge or inconsistent step counts are refused", huge_or_inconsistent_step_counts_are_refused},
         {"the step limit is refused, not overflowed", the_step_limit_is_refused_not_overflowed},
         {"impossible per-group scalars are refused", impossible_per_group_scalars_are_refused},

@@ -30,6 +30,7 @@ typedef struct fixture {
     lre_optim *o;
     double x64[N64], g64[N64];
     float x32[N32], g32[N32];
+    int matrix; /* the f64 group is a 5 x 1 matrix (even fixtures), so that shapes are in the streams */
 } fixture;
 
 #include "fuzz_alloc.h"
@@ -52,15 +53,18 @@ static lre_schedule *plateau_warmup_cosine(void)
 
 static int add(fixture *f, int which, const lre_param *ov, size_t nov)
 {
+    if (which == 0 && f->matrix) return lre_optim_add_matrix(f->o, LRE_F64, f->x64, f->g64, N64, 1, ov, nov, NULL);
     if (which == 0) return lre_optim_add_group(f->o, LRE_F64, f->x64, f->g64, N64, ov, nov, NULL);
     return lre_optim_add_group(f->o, LRE_F32, f->x32, f->g32, N32, ov, nov, NULL);
 }
 
 /* Fixture k: a kind with options (7 to 11: the other kinds with their
- * defaults); every one has an f64 and an f32 group. */
+ * defaults); every one has an f64 and an f32 group, the f64 one a matrix in
+ * even fixtures. */
 static int fixture_new(fixture *f, int k)
 {
     memset(f, 0, sizeof *f);
+    f->matrix = k % 2 == 0;
     for (int i = 0; i < N64; i++) f->x64[i] = 0.5 * i - 1, f->g64[i] = 0.3 - 0.2 * i;
     for (int i = 0; i < N32; i++) f->x32[i] = (float)i, f->g32[i] = 0.25f * (float)(i + 1);
     lre_schedule *s = NULL;
