@@ -25,6 +25,9 @@
 #define WD(def) NONNEG("weight_decay", HP_WEIGHT_DECAY, def)
 #define EPS(def) NONNEG("eps", HP_EPS, def)
 #define MAXIMIZE BOOL("maximize", HP_MAXIMIZE)
+/* Keras 3: weight_decay as param -= lr * weight_decay * param, before the
+ * update, instead of PyTorch's L2 term in the gradient */
+#define DECOUPLED BOOL("decoupled_weight_decay", HP_DECOUPLED_WD)
 
 typedef struct hp_spec {
     int hp;
@@ -34,29 +37,31 @@ typedef struct hp_spec {
 /* PyTorch 1.13's parameters and defaults for each optimizer. */
 static const hp_spec sgd_hp[] = {
     {HP_LR, {"lr", NAN, 0, INF, FIN | LRE_P_REQUIRED, NULL}}, NONNEG("momentum", HP_MOMENTUM, 0),
-    NONNEG("dampening", HP_DAMPENING, 0), WD(0), BOOL("nesterov", HP_NESTEROV), MAXIMIZE};
+    NONNEG("dampening", HP_DAMPENING, 0), WD(0), BOOL("nesterov", HP_NESTEROV), MAXIMIZE, DECOUPLED};
 static const hp_spec adam_hp[] = {LR(1e-3), BETAS(0.9, 0.999), EPS(1e-8), WD(0), BOOL("amsgrad", HP_AMSGRAD),
-                                  MAXIMIZE, BOOL("epsilon_hat", HP_EPSILON_HAT)};
+                                  MAXIMIZE, BOOL("epsilon_hat", HP_EPSILON_HAT), DECOUPLED};
 static const hp_spec adamw_hp[] = {LR(1e-3), BETAS(0.9, 0.999), EPS(1e-8), WD(1e-2), BOOL("amsgrad", HP_AMSGRAD),
-                                   MAXIMIZE};
+                                   MAXIMIZE, BOOL("epsilon_hat", HP_EPSILON_HAT)};
 static const hp_spec adagrad_hp[] = {LR(1e-2), NONNEG("lr_decay", HP_LR_DECAY, 0), WD(0),
                                      {HP_INITIAL_ACC, {"initial_accumulator_value", 0, 0, INF, FIN | LRE_P_FIXED, NULL}},
-                                     EPS(1e-10), MAXIMIZE};
+                                     EPS(1e-10), MAXIMIZE, DECOUPLED};
 static const hp_spec rmsprop_hp[] = {LR(1e-2), {HP_ALPHA, {"alpha", 0.99, 0, 1, 0, NULL}}, EPS(1e-8), WD(0),
-                                     NONNEG("momentum", HP_MOMENTUM, 0), BOOL("centered", HP_CENTERED), MAXIMIZE};
-static const hp_spec adadelta_hp[] = {LR(1.0), {HP_RHO, {"rho", 0.9, 0, 1, 0, NULL}}, EPS(1e-6), WD(0), MAXIMIZE};
-static const hp_spec adamax_hp[] = {LR(2e-3), BETAS(0.9, 0.999), EPS(1e-8), WD(0), MAXIMIZE};
+                                     NONNEG("momentum", HP_MOMENTUM, 0), BOOL("centered", HP_CENTERED), MAXIMIZE,
+                                     DECOUPLED};
+static const hp_spec adadelta_hp[] = {LR(1.0), {HP_RHO, {"rho", 0.9, 0, 1, 0, NULL}}, EPS(1e-6), WD(0), MAXIMIZE,
+                                      DECOUPLED};
+static const hp_spec adamax_hp[] = {LR(2e-3), BETAS(0.9, 0.999), EPS(1e-8), WD(0), MAXIMIZE, DECOUPLED};
 static const hp_spec nadam_hp[] = {LR(2e-3), BETAS(0.9, 0.999), EPS(1e-8), WD(0),
-                                   NONNEG("momentum_decay", HP_MOMENTUM_DECAY, 4e-3), MAXIMIZE};
-static const hp_spec radam_hp[] = {LR(1e-3), BETAS(0.9, 0.999), EPS(1e-8), WD(0), MAXIMIZE};
+                                   NONNEG("momentum_decay", HP_MOMENTUM_DECAY, 4e-3), MAXIMIZE, DECOUPLED};
+static const hp_spec radam_hp[] = {LR(1e-3), BETAS(0.9, 0.999), EPS(1e-8), WD(0), MAXIMIZE, DECOUPLED};
 static const hp_spec rprop_hp[] = {LR(1e-2),
                                    {HP_ETA_MINUS, {"etas[1]", 0.5, 0, 1, LRE_P_LO_OPEN | LRE_P_HI_OPEN | LRE_P_PAIR, NULL}},
                                    {HP_ETA_PLUS, {"etas[2]", 1.2, 1, INF, FIN | LRE_P_LO_OPEN, NULL}},
                                    {HP_STEP_MIN, {"step_sizes[1]", 1e-6, 0, INF, FIN | LRE_P_PAIR, NULL}},
                                    {HP_STEP_MAX, {"step_sizes[2]", 50, 0, INF, FIN, NULL}},
-                                   MAXIMIZE};
+                                   MAXIMIZE, WD(0), DECOUPLED};
 static const hp_spec asgd_hp[] = {LR(1e-2), NONNEG("lambd", HP_LAMBD, 1e-4), NONNEG("alpha", HP_ALPHA, 0.75),
-                                  NONNEG("t0", HP_T0, 1e6), WD(0), MAXIMIZE};
+                                  NONNEG("t0", HP_T0, 1e6), WD(0), MAXIMIZE, DECOUPLED};
 static const hp_spec lion_hp[] = {LR(1e-4), BETAS(0.9, 0.99), WD(0), MAXIMIZE};
 
 typedef struct optim_def {
@@ -552,6 +557,7 @@ static void prepare(const lre_optim *o, const lre_group *g, lre_step_scalars *k)
     double t = (double)(g->t + 1);
     k->first = g->t == 0;
     k->a = k->b = k->c = k->d = 0;
+    k->decay = hp[HP_DECOUPLED_WD] ? 1 - hp[HP_LR] * hp[HP_WEIGHT_DECAY] : 1;
     switch (o->kind) {
     case O_ADAM:
     case O_ADAMW: {

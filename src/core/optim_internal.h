@@ -11,6 +11,9 @@ enum lre_hp {
     HP_LR, HP_MOMENTUM, HP_DAMPENING, HP_WEIGHT_DECAY, HP_NESTEROV, HP_MAXIMIZE, HP_BETA1, HP_BETA2, HP_EPS,
     HP_AMSGRAD, HP_EPSILON_HAT, HP_LR_DECAY, HP_INITIAL_ACC, HP_ALPHA, HP_CENTERED, HP_RHO, HP_MOMENTUM_DECAY,
     HP_ETA_MINUS, HP_ETA_PLUS, HP_STEP_MIN, HP_STEP_MAX, HP_LAMBD, HP_T0,
+    /* Keras 3's decoupled decay on any optimizer; LARS; AdaBelief; NovoGrad; Adafactor */
+    HP_DECOUPLED_WD, HP_TRUST_COEFF, HP_TRUST_CLIP, HP_ALWAYS_ADAPT, HP_FIXED_DECAY, HP_RECTIFY, HP_DEGENERATED,
+    HP_GRAD_AVERAGING, HP_EPS2, HP_CLIP_THRESHOLD, HP_DECAY_RATE, HP_SCALE_PARAMETER, HP_RELATIVE_STEP, HP_WARMUP_INIT,
     HP_COUNT
 };
 
@@ -29,10 +32,15 @@ enum lre_optim_id {
 
 #define LRE_MAX_STATE 3
 
+/* The saved mask of scheduled hyper-parameters: one bit each, in u32 words. */
+#define LRE_HP_MASK_WORDS ((HP_COUNT + 31) / 32)
+
 /* Scalars computed once per step (in double) and read by a kernel. */
 typedef struct lre_step_scalars {
     double hp[HP_COUNT];
     double a, b, c, d; /* meaning per optimizer; see optim.c's prepare() */
+    double decay;       /* the parameter's factor before the update: 1 - lr * weight_decay when the
+                           decay is decoupled (Keras 3: param -= lr * wd * param), else exactly 1 */
     int first;          /* the group's first update */
 } lre_step_scalars;
 

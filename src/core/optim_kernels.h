@@ -45,8 +45,10 @@
     const T *restrict gr = g->grads;                                           \
     const T sign = k->hp[HP_MAXIMIZE] != 0 ? (T)-1 : (T)1;                     \
     const T lr = (T)k->hp[HP_LR], wd = (T)k->hp[HP_WEIGHT_DECAY];              \
+    const T dec = (T)k->decay; /* decoupled decay, or exactly 1 */             \
     (void)lr;                                                                  \
-    (void)wd
+    (void)wd;                                                                  \
+    (void)dec
 #define GRAD(i) (sign * gr[i])
 
 /* switch (flags) { case 0: fn(..., 0); ... case 2^bits - 1: fn(..., 2^bits - 1); } */
@@ -59,8 +61,12 @@
 #define SPECIALISE(fn, bits, flags) \
     switch (flags) { SPEC_CASES##bits(fn, 0) default: return; }
 
-enum { F_WD = 1 }; /* bit 0 of every kernel's flags: weight_decay != 0 (L2, added to the gradient) */
-#define WD_FLAG (k->hp[HP_WEIGHT_DECAY] != 0 ? F_WD : 0)
+/* bit 0 of every kernel's flags: weight_decay != 0 as L2, added to the
+ * gradient. Decoupled decay (Keras 3's param -= lr * wd * param, before the
+ * update reads the parameter) needs no flag: each kernel starts from
+ * x = param * dec, and dec is exactly 1 when it is off. */
+enum { F_WD = 1 };
+#define WD_FLAG (k->hp[HP_WEIGHT_DECAY] != 0 && k->hp[HP_DECOUPLED_WD] == 0 ? F_WD : 0)
 #define L2(gi, i) ((f & F_WD) ? (gi) + wd * p[i] : (gi)) /* grad.add(param, alpha=weight_decay) */
 
 enum { SGD_MOMENTUM = 2, SGD_FIRST = 4, SGD_NESTEROV = 8 };
@@ -70,13 +76,14 @@ KERNEL sgd_k(ARGS, const unsigned f)
     T *restrict buf = g->state[0];
     const T mom = (T)k->hp[HP_MOMENTUM], damp = (T)(1 - k->hp[HP_DAMPENING]);
     for (size_t i = lo; i < hi; i++) {
+        T x = p[i] * dec;
         T d = L2(GRAD(i), i);
         if (f & SGD_MOMENTUM) {
             T b = (f & SGD_FIRST) ? d : buf[i] * mom + damp * d; /* buf.mul_(momentum).add_(d_p, alpha=1-dampening) */
             buf[i] = b;
             d = (f & SGD_NESTEROV) ? d + mom * b : b;
         }
-        p[i] -= lr * d;
+        p[i] = x - lr * d;
     }
 }
 
@@ -97,7 +104,7 @@ KERNEL adam_k(ARGS, const unsigned f)
     const T b1c = (T)(1 - k->hp[HP_BETA1]), b2 = (T)k->hp[HP_BETA2], b2c = (T)(1 - k->hp[HP_BETA2]);
     const T eps = (T)k->hp[HP_EPS], step_size = (T)k->a, bc2_sqrt = (T)k->b, decay = (T)k->c;
     for (size_t i = lo; i < hi; i++) {
-        T x = p[i];
+        T x = p[i] * dec;
         if (f & ADAM_DECOUPLED) x *= decay; /* param.mul_(1 - lr * weight_decay) */
         T gi = L2(GRAD(i), i);
         T mi = m[i] + b1c * (gi - m[i]);    /* exp_avg.lerp_(grad, 1 - beta1) */
@@ -130,7 +137,7 @@ KERNEL adagrad_k(ARGS, const unsigned f)
         T gi = L2(GRAD(i), i);
         T s = sum[i] + gi * gi;
         sum[i] = s;
-        p[i] -= clr * (gi / (SQRT(s) + eps));
+        p[i] = p[i] * dec - clr * (gi / (SQRT(s) + eps));
     }
 }
 
@@ -155,12 +162,13 @@ KERNEL rmsprop_k(ARGS, const unsigned f)
         } else {
             avg = SQRT(s) + eps;
         }
+        T x = p[i] * dec;
         if (f & RMS_MOMENTUM) {
             T b = buf[i] * mom + gi / avg;
             buf[i] = b;
-            p[i] -= lr * b;
+            p[i] = x - lr * b;
         } else {
-            p[i] -= lr * (gi / avg);
+            p[i] = x - lr * (gi / avg);
         }
     }
 }
@@ -183,7 +191,7 @@ KERNEL adadelta_k(ARGS, const unsigned f)
         sq[i] = s;
         T delta = SQRT(acc[i] + eps) / SQRT(s + eps) * gi;
         acc[i] = acc[i] * rho + rhoc * delta * delta;
-        p[i] -= lr * delta;
+        p[i] = p[i] * dec - lr * delta;
     }
 }
 
@@ -201,7 +209,7 @@ KERNEL adamax_k(ARGS, const unsigned f)
         T ui = a > b ? a : b;
         m[i] = mi;
         u[i] = ui;
-        p[i] -= clr * (mi / ui);
+        p[i] = p[i] * dec - clr * (mi / ui);
     }
 }
 
@@ -220,7 +228,7 @@ KERNEL nadam_k(ARGS, const unsigned f)
         m[i] = mi;
         v[i] = vi;
         T denom = SQRT(vi / bc2) + eps;
-        T x = p[i] - cg * (gi / denom);
+        T x = p[i] * dec - cg * (gi / denom);
         p[i] = x - cm * (mi / denom);
     }
 }
@@ -241,22 +249,24 @@ KERNEL radam_k(ARGS, const unsigned f)
         m[i] = mi;
         v[i] = vi;
         T corrected = mi / bc1;
-        if (f & RADAM_RECTIFIED) p[i] -= corrected * lr * (bc2_sqrt / (SQRT(vi) + eps)) * rect;
-        else p[i] -= corrected * lr;
+        T x = p[i] * dec;
+        if (f & RADAM_RECTIFIED) p[i] = x - corrected * lr * (bc2_sqrt / (SQRT(vi) + eps)) * rect;
+        else p[i] = x - corrected * lr;
     }
 }
 
 KERNEL radam(ARGS) { SPECIALISE(radam_k, 2, WD_FLAG | (k->c > 0 ? RADAM_RECTIFIED : 0)) }
 
-/* Riedmiller & Braun 1993, PyTorch's variant (no weight backtracking). */
-KERNEL rprop(ARGS)
+/* Riedmiller & Braun 1993, PyTorch's variant (no weight backtracking);
+ * weight decay (PyTorch's Rprop has none) as on every optimizer. */
+KERNEL rprop_k(ARGS, const unsigned f)
 {
     COMMON;
     T *restrict prev = g->state[0], *restrict size = g->state[1];
     const T eminus = (T)k->hp[HP_ETA_MINUS], eplus = (T)k->hp[HP_ETA_PLUS];
     const T smin = (T)k->hp[HP_STEP_MIN], smax = (T)k->hp[HP_STEP_MAX];
     for (size_t i = lo; i < hi; i++) {
-        T gi = GRAD(i);
+        T gi = L2(GRAD(i), i);
         T s = gi * prev[i];
         T eta = s > 0 ? eplus : (T)1;
         eta = s < 0 ? eminus : eta;
@@ -266,10 +276,12 @@ KERNEL rprop(ARGS)
         size[i] = st;
         gi = s < 0 ? (T)0 : gi;
         T sgn = (T)(gi > 0) - (T)(gi < 0);
-        p[i] -= sgn * st;
+        p[i] = p[i] * dec - sgn * st;
         prev[i] = gi;
     }
 }
+
+KERNEL rprop(ARGS) { SPECIALISE(rprop_k, 1, WD_FLAG) }
 
 enum { ASGD_AVERAGING = 2 };
 KERNEL asgd_k(ARGS, const unsigned f)
@@ -279,7 +291,7 @@ KERNEL asgd_k(ARGS, const unsigned f)
     const T eta = (T)k->a, mu = (T)k->b, shrink = (T)(1 - k->hp[HP_LAMBD] * k->a);
     for (size_t i = lo; i < hi; i++) {
         T gi = L2(GRAD(i), i);
-        T x = p[i] * shrink;  /* param.mul_(1 - lambd * eta) */
+        T x = p[i] * dec * shrink; /* param.mul_(1 - lambd * eta) */
         x = x - eta * gi;     /* param.add_(grad, alpha=-eta) */
         p[i] = x;
         ax[i] = (f & ASGD_AVERAGING) ? ax[i] + (x - ax[i]) * mu : x; /* ax.add_(param.sub(ax).mul(mu)) or ax.copy_(param) */

@@ -27,11 +27,11 @@ static uint32_t state_mask(const lre_group *g)
     return m;
 }
 
-static uint32_t sched_mask(const lre_group *g)
+/* Which hyper-parameters a schedule drives: bit h % 32 of word h / 32. */
+static void sched_mask(const lre_group *g, uint32_t m[LRE_HP_MASK_WORDS])
 {
-    uint32_t m = 0;
-    for (int h = 0; h < HP_COUNT; h++) m |= (uint32_t)(g->sched[h] != NULL) << h;
-    return m;
+    for (int w = 0; w < LRE_HP_MASK_WORDS; w++) m[w] = 0;
+    for (int h = 0; h < HP_COUNT; h++) m[h / 32] |= (uint32_t)(g->sched[h] != NULL) << (h % 32);
 }
 
 int lre_optim_save(lre_optim *o, lre_write_fn write, void *ud)
@@ -57,7 +57,9 @@ int lre_optim_save(lre_optim *o, lre_write_fn write, void *ud)
         lre__buf_u32(&b, state_mask(g));
         for (int s = 0; s < LRE_MAX_STATE; s++)
             if (g->state[s]) lre__buf_put(&b, g->state[s], g->n * lre__dtype_size(g->dtype));
-        lre__buf_u32(&b, sched_mask(g));
+        uint32_t smask[LRE_HP_MASK_WORDS];
+        sched_mask(g, smask);
+        for (int w = 0; w < LRE_HP_MASK_WORDS; w++) lre__buf_u32(&b, smask[w]);
         for (int h = 0; h < HP_COUNT && !rc; h++) {
             if (!g->sched[h] || !first_use(o, i, h)) continue;
             lre__buf_u64(&b, lre__schedule_fingerprint(g->sched[h]));
@@ -168,9 +170,11 @@ static int prepare_group(lre_optim *o, lre_cur *c, int i, const staged_counts *c
             return corrupt(o, "group %d: state buffer %d element %zu is %s", i + 1, s + 1, at,
                            lre__optim_nonneg_slot(o->kind, s) ? "negative or not finite" : "not finite");
     }
-    uint32_t schmask = lre__cur_u32(c);
+    uint32_t schmask[LRE_HP_MASK_WORDS], ours[LRE_HP_MASK_WORDS];
+    for (int w = 0; w < LRE_HP_MASK_WORDS; w++) schmask[w] = lre__cur_u32(c);
     if (c->bad) return corrupt(o, "group %d cut short", i + 1);
-    if (schmask != sched_mask(g)) return mismatch(o, i, "has other scheduled hyper-parameters");
+    sched_mask(g, ours);
+    if (memcmp(schmask, ours, sizeof ours) != 0) return mismatch(o, i, "has other scheduled hyper-parameters");
     for (int h = 0; h < HP_COUNT; h++) {
         if (!g->sched[h] || !first_use(o, i, h)) continue;
         uint64_t fp = lre__cur_u64(c);

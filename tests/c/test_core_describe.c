@@ -160,7 +160,7 @@ static void constructors_and_hyperparameters_say_did_you_mean(void)
     lre_param ap[] = {{"beta", 0, (const double[]){0.9, 0.99}, 2, NULL, NULL}};
     ASSERT_EQ(lre_optim_new(&o, "adam", ap, 1, &err), LRE_EINVAL);
     ASSERT(!strcmp(err.msg, "adam: unknown parameter 'beta' (did you mean 'betas'? parameters: lr, betas[1], betas[2], "
-                            "eps, weight_decay, amsgrad, maximize, epsilon_hat)"));
+                            "eps, weight_decay, amsgrad, maximize, epsilon_hat, decoupled_weight_decay)"));
     lre_param sp[] = {{"lrr", 0, NULL, 0, NULL, c}};
     ASSERT_EQ(lre_optim_new(&o, "adam", sp, 1, &err), LRE_EINVAL);
     ASSERT_STR_CONTAINS(err.msg, "adam: unknown parameter 'lrr' (did you mean 'lr'? parameters: lr, betas[1],");
@@ -176,7 +176,8 @@ static void constructors_and_hyperparameters_say_did_you_mean(void)
     double v;
     ASSERT_EQ(lre_optim_get(o, -1, "momentun", &v), LRE_EINVAL);
     ASSERT(!strcmp(lre_optim_errmsg(o), "sgd: unknown hyper-parameter 'momentun' (did you mean 'momentum'? "
-                                        "hyper-parameters: lr, momentum, dampening, weight_decay, nesterov, maximize)"));
+                                        "hyper-parameters: lr, momentum, dampening, weight_decay, nesterov, maximize, "
+                                        "decoupled_weight_decay)"));
     ASSERT_EQ(lre_optim_set(o, -1, "weight_dacay", 0.1), LRE_EINVAL);
     ASSERT_STR_CONTAINS(lre_optim_errmsg(o), "sgd: unknown hyper-parameter 'weight_dacay' (did you mean 'weight_decay'?");
     ASSERT_EQ(lre_optim_schedule(o, -1, "LR", c), LRE_EINVAL);

@@ -141,10 +141,10 @@ static void a_negative_beta_is_refused(void)
 
 static void a_value_in_a_slot_the_optimizer_lacks_is_refused(void)
 {
-    twin t; /* adamw has no epsilon_hat, yet the Adam kernel would read it */
+    twin t; /* adamw has no decoupled_weight_decay switch, yet the Adam kernel would read it */
     ASSERT(twin_new(&t, "adamw", ADAM, 1));
     twin_steps(&t, 2);
-    field f = {P_GROUP0 + G_HP + 8 * HP_EPSILON_HAT, -8, 1};
+    field f = {P_GROUP0 + G_HP + 8 * HP_DECOUPLED_WD, -8, 1};
     REFUSED(&t, LRE_ECORRUPT, edit_field, &f, "is not adamw's");
     twin_free(&t);
 }
