@@ -138,7 +138,7 @@ describe("the lrengine command line", function()
     local code, out = sh.lre("list --format json")
     assert.are.equal(0, code)
     local doc = json.decode(out)
-    assert.are.equal(24, #doc.schedules)
+    assert.are.equal(28, #doc.schedules)
     assert.are.equal(12, #doc.optimizers)
     for _, k in ipairs(doc.schedules) do
       assert.is_true(#k.summary > 0 and #k.formula > 0 and #k.peers > 0, k.name)

@@ -95,7 +95,7 @@ describe("the reference docs", function()
         end
       end
     end
-    assert.are.equal(36, n)
+    assert.are.equal(40, n)
     -- how durations are counted, the question warmup answers unlike its peers
     assert.matches("warmup_prefix", docs.schedule)
     assert.matches("optax", docs.schedule)

@@ -78,6 +78,17 @@ static const kind_doc schedule_docs[K_COUNT] = {
     [K_PLATEAU] = {"reduces its inner schedule (or lr) when the observed metric stops improving",
                    "inner(t) * factor^reductions, not cut below min_lr; a reduction after more than patience bad observations",
                    "torch.optim.lr_scheduler.ReduceLROnPlateau"},
+    [K_EXTEND] = {"continues a plan with its rest stretched to a new total (continuous at `at`)",
+                  "t < at: plan(t); then plan(at + (t - at) * (old_total - at) / (total - at)), linear between whole steps",
+                  "(none; Megatron's --override-opt_param-scheduler restarts the curve instead)"},
+    [K_COOLDOWN] = {"continues a plan with a cool-down from its value at `at` to floor over steps",
+                    "t < at: plan(t); then v + (floor - v) * g(min(1, (t - at) / steps)), v = value (default plan(at)), g by shape: x, (1 - cos(pi x)) / 2, sqrt(x)",
+                    "Hagele et al. 2024 (cool-down shapes, 1 - sqrt)"},
+    [K_REWARM] = {"continues a plan with a re-warm from its value at `at` to peak over steps, then the next schedule",
+                  "t < at: plan(t); t < at + steps: v + (peak - v) * g((t - at) / steps), g as cooldown's; then next(shift ? t - at - steps : t)",
+                  "(none)"},
+    [K_REPLACE] = {"continues a plan with another schedule from step at",
+                   "t < at: plan(t); then next(shift ? t - at : t)", "Megatron's --override-opt_param-scheduler"},
 };
 
 /* g is the gradient (negated when maximize), p the parameters, t the update count from 1. */
@@ -125,6 +136,8 @@ static const struct {
 } default_texts[] = {
     {0, K_CYCLIC, "step_size_down", "step_size_up"},
     {0, K_PLATEAU, "lr", "none: wraps a schedule"},
+    {0, K_COOLDOWN, "value", "the plan's value at `at`"},
+    {0, K_REWARM, "value", "the plan's value at `at`"},
 };
 
 /* The kind's id in names (NULL-terminated), or -1. */

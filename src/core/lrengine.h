@@ -232,6 +232,24 @@ void lre_schedule_reset(lre_schedule *s);
 int lre_schedule_save(lre_schedule *s, lre_write_fn write, void *ud, lre_error *err);
 int lre_schedule_load(lre_schedule *s, lre_read_fn read, void *ud, lre_error *err);
 
+/* A schedule tree as text: kind{param=value, ...}(inner, ...), custom
+ * schedules as custom 'name' (their code is not the core's to show). Written
+ * into buf like snprintf: returns the length the whole text needs. */
+size_t lre_schedule_text(const lre_schedule *s, char *buf, size_t size);
+/* 0 when a and b are alike (kinds, parameters and inner schedules; custom
+ * schedules by name), else 1 with the first difference in buf, naming the
+ * node by its path, the parameter, the old and the new value:
+ * "warmup/cosine: t_max 1716 -> 3432". */
+int lre_schedule_differ(const lre_schedule *a, const lre_schedule *b, char *buf, size_t size);
+/* Carries the state of from's nodes onto the nodes of `to` at the same path
+ * with the same kind (path: the kinds from the root and, under a node with
+ * several, the inner schedule's number): plateau counters (its reductions,
+ * best, counters cut to the new patience and cooldown; not across a change
+ * of mode) and custom schedules' saved state (a script's `state`). All or
+ * nothing: on an error `to` is unchanged. *carried (may be NULL): how many
+ * nodes took state. */
+int lre_schedule_carry_state(lre_schedule *to, lre_schedule *from, size_t *carried, lre_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* Optimizers                                                                */
 /* ------------------------------------------------------------------------ */

@@ -57,6 +57,9 @@ int lre_schedule_new_with(lre_schedule **out, const char *kind, const lre_param 
         if (def->max_children == 1)
             return lre_error_set(err, LRE_EINVAL, "%s: takes %sone inner schedule, got %zu", def->name,
                              def->min_children ? "" : "at most ", nchildren);
+        if (def->min_children == def->max_children)
+            return lre_error_set(err, LRE_EINVAL, "%s: takes %zu inner schedules, got %zu", def->name, def->min_children,
+                                 nchildren);
         return lre_error_set(err, LRE_EINVAL, "%s: needs at least one inner schedule", def->name);
     }
     size_t child_bytes;
@@ -230,6 +233,10 @@ static int eval(lre_schedule *s, int64_t t, double *out, lre_error *err)
     }
     case K_PLATEAU: return plateau_value(s, t, out, err);
     case K_CUSTOM: return custom_value(s, t, out, err);
+    case K_EXTEND:
+    case K_COOLDOWN:
+    case K_REWARM:
+    case K_REPLACE: return lre__continuation(s, t, out, err);
     default: *out = lre__leaf_value(s, t); return LRE_OK;
     }
 }

@@ -35,7 +35,11 @@
     X(CLAMP, clamp, clamp_spec, 1, 1)                                                                \
     X(MIN, min, none_spec, 1, LRE_MANY)                                                                   \
     X(MAX, max, none_spec, 1, LRE_MANY)                                                                   \
-    X(PLATEAU, plateau, plateau_spec, 0, 1)
+    X(PLATEAU, plateau, plateau_spec, 0, 1)                                                          \
+    X(EXTEND, extend, extend_spec, 1, 1)                                                             \
+    X(COOLDOWN, cooldown, cooldown_spec, 1, 1)                                                       \
+    X(REWARM, rewarm, rewarm_spec, 2, 2)                                                             \
+    X(REPLACE, replace, replace_spec, 2, 2)
 
 enum lre_kind_id {
 #define LRE_X(id, name, spec, lo, hi) K_##id,
@@ -50,6 +54,13 @@ enum lre_kind_id {
 /* Parameter slots of the kinds that schedule.c evaluates itself. */
 enum { SCALE_FACTOR };
 enum { CLAMP_MIN, CLAMP_MAX };
+/* The continuations (schedule_continue.c): a plan (child 1) up to step
+ * `at`, then its change. Slots in the order of each kind's spec: cooldown
+ * and rewarm share theirs (CT_TARGET: the floor, the peak). */
+enum { CT_AT, CT_STEPS, CT_VALUE, CT_SHAPE, CT_TARGET, CT_SHIFT };
+enum { EX_AT, EX_OLD_TOTAL, EX_TOTAL };
+enum { RP_AT, RP_SHIFT };
+enum { CT_LINEAR, CT_COSINE, CT_SQRT };
 enum { PL_LR, PL_MODE, PL_FACTOR, PL_PATIENCE, PL_THRESHOLD, PL_THRESHOLD_MODE, PL_COOLDOWN, PL_MIN_LR, PL_EPS };
 
 typedef struct lre_kind_def {
@@ -100,6 +111,8 @@ double lre__leaf_value(const lre_schedule *s, int64_t t);
 double lre__noise_factor(const lre_schedule *s, int64_t t);
 /* K_WARMUP: the factor at step t and the step its inner schedule sees. */
 double lre__warmup(const lre_schedule *s, int64_t t, int64_t *inner_step);
+/* K_EXTEND, K_COOLDOWN, K_REWARM, K_REPLACE at step t (schedule_continue.c). */
+int lre__continuation(lre_schedule *s, int64_t t, double *out, lre_error *err);
 /* Checks relations between parameters that the spec alone can not express. */
 int lre__kind_check(const lre_schedule *s, lre_error *err);
 

@@ -150,6 +150,29 @@ static const lre_pspec plateau_spec[] = {{"lr", NAN, 0, INF, 0, NULL},
                                          {"min_lr", 0, 0, INF, 0, NULL},
                                          {"eps", 1e-8, 0, INF, 0, NULL}};
 
+/* The continuations of a plan (schedule_continue.c, slots CT_*, EX_*, RP_*):
+ * each takes the plan as it was (its first inner schedule) and changes it
+ * from step `at`, the step the run is at. `value` is the plan's value at `at`
+ * (default: the plan evaluated there), where cooldown and rewarm start. */
+#define CT_SPEC_AT {"at", NAN, 0, MAX_INT, REQ | INT, NULL}
+#define CT_SPEC_VALUE {"value", NAN, 0, INF, 0, NULL}
+#define CT_SPEC_SHAPE(def) {"shape", def, 0, 2, CHOICE, "linear|cosine|sqrt"}
+static const lre_pspec extend_spec[] = {CT_SPEC_AT,
+                                        {"old_total", NAN, 0, MAX_INT, REQ | INT, NULL},
+                                        {"total", NAN, 1, MAX_INT, REQ | INT, NULL}};
+static const lre_pspec cooldown_spec[] = {CT_SPEC_AT,
+                                          {"steps", NAN, 1, MAX_INT, REQ | INT, NULL},
+                                          CT_SPEC_VALUE,
+                                          CT_SPEC_SHAPE(CT_LINEAR),
+                                          {"floor", 0, 0, INF, 0, NULL}}; /* CT_TARGET */
+static const lre_pspec rewarm_spec[] = {CT_SPEC_AT,
+                                        {"steps", NAN, 1, MAX_INT, REQ | INT, NULL},
+                                        CT_SPEC_VALUE,
+                                        CT_SPEC_SHAPE(CT_LINEAR),
+                                        {"peak", NAN, 0, INF, REQ, NULL}, /* CT_TARGET */
+                                        {"shift", 1, 0, 1, BOOL, NULL}};
+static const lre_pspec replace_spec[] = {CT_SPEC_AT, {"shift", 0, 0, 1, BOOL, NULL}};
+
 /* The spec of the kinds without parameters: C has no empty arrays, so one
  * entry named "" that lre__kind_nspec does not count. */
 static const lre_pspec none_spec[] = {{"", 0, 0, 0, 0, NULL}};
@@ -224,6 +247,13 @@ int lre__kind_check(const lre_schedule *s, lre_error *err)
             return lre_error_set(err, LRE_EINVAL, "%s: give either lr or a schedule to wrap", who);
         if (s->nchild == 1 && !isnan(p[PL_LR]))
             return lre_error_set(err, LRE_EINVAL, "%s: give either lr or a schedule to wrap, not both", who);
+        break;
+    case K_EXTEND:
+        if (p[EX_OLD_TOTAL] < p[EX_AT])
+            return lre_error_set(err, LRE_EINVAL, "%s: old_total (%.17g) must be >= at (%.17g)", who, p[EX_OLD_TOTAL],
+                                 p[EX_AT]);
+        if (p[EX_TOTAL] <= p[EX_AT])
+            return lre_error_set(err, LRE_EINVAL, "%s: total (%.17g) must be > at (%.17g)", who, p[EX_TOTAL], p[EX_AT]);
         break;
     case K_ONE_CYCLE:
     case K_ONE_CYCLE_MOMENTUM:

@@ -296,6 +296,48 @@ static int sched_load(lua_State *L)
     return 1;
 }
 
+/* s:text() -> the tree as text (lre_schedule_text). */
+static int sched_text(lua_State *L)
+{
+    sched_ud *u = checkobj(L, 1);
+    lre_lua_charge(L, u->nodes);
+    size_t n = lre_schedule_text(u->s, NULL, 0);
+    luaL_Buffer b;
+    char *p = luaL_buffinitsize(L, &b, n + 1);
+    lre_schedule_text(u->s, p, n + 1);
+    luaL_pushresultsize(&b, n);
+    return 1;
+}
+
+/* s:differ(other) -> nil when alike, else where they first differ. */
+static int sched_differ(lua_State *L)
+{
+    sched_ud *a = checkobj(L, 1), *b = checkobj(L, 2);
+    lre_lua_charge(L, a->nodes + b->nodes);
+    char msg[LRE_ERRMSG_SIZE];
+    if (!lre_schedule_differ(a->s, b->s, msg, sizeof msg)) return 0;
+    lua_pushstring(L, msg);
+    return 1;
+}
+
+/* s:carry(from) -> how many nodes took from's state (lre_schedule_carry_state). */
+static int sched_carry(lua_State *L)
+{
+    sched_ud *to = checkobj(L, 1), *from = checkobj(L, 2);
+    lre_lua_charge(L, to->nodes + from->nodes);
+    lre_schedule *t = lre_schedule_retain(to->s), *f = lre_schedule_retain(from->s);
+    lre_error err;
+    size_t n = 0;
+    lua_State *prev = lre_lua_enter(L);
+    int rc = lre_schedule_carry_state(t, f, &n, &err);
+    lre_lua_leave(L, prev);
+    lre_schedule_release(t);
+    lre_schedule_release(f);
+    if (rc) return luaL_error(L, "%s", err.msg);
+    lua_pushinteger(L, (lua_Integer)n);
+    return 1;
+}
+
 static int sched_reset(lua_State *L)
 {
     lre_schedule_reset(checkobj(L, 1)->s);
@@ -346,7 +388,8 @@ void lre_lua_open_schedule(lua_State *L)
                                     {NULL, NULL}};
     static const luaL_Reg methods[] = {{"at", sched_at},         {"observe", sched_observe}, {"curve", sched_curve}, {"run", sched_run},
                                        {"save", sched_save},     {"load", sched_load},       {"reset", sched_reset},
-                                       {"kind", sched_kind},     {"close", sched_close},     {NULL, NULL}};
+                                       {"kind", sched_kind},     {"close", sched_close},     {"text", sched_text},
+                                       {"differ", sched_differ}, {"carry", sched_carry},     {NULL, NULL}};
     luaL_newmetatable(L, LRE_SCHEDULE_MT);
     luaL_setfuncs(L, meta, 0);
     luaL_newlib(L, methods);
