@@ -34,7 +34,7 @@ _lrengine()
                 *) COMPREPLY=($(compgen -W "text json" -- "$cur")) ;;
             esac
             return 0 ;;
-        --metrics|-m|--output|-o|--checkpoint|-c|--resume|-r|--write-config|-w|--curve|--resume-config)
+        --metrics|-m|--output|-o|--checkpoint|-c|--resume|-r|--write-config|-w|--curve|--resume-config|--events)
             COMPREPLY=($(compgen -f -- "$cur"))
             return 0 ;;
         --dir|-d)

@@ -13,6 +13,7 @@ static const cli_option train_opts[] = {
     {"checkpoint", 'c', "FILE", "write a checkpoint at every epoch end (and on Ctrl-C)"},
     {"resume", 'r', "FILE", "continue the run a checkpoint saved, exactly"},
     {"metrics", 'm', "FILE", "write one JSON object per epoch, one per line"},
+    {"events", 260, "FILE", "the event log (default: next to --metrics, RUN.events.jsonl)"},
     {"threads", 't', "N", "threads for the model and the optimizer (1 to 1024)"},
     {"until", 257, "N", "stop after epoch N (checkpointing), the run's plan unchanged"},
     {"resume-hparams", 258, "FROM", "checkpoint (default: resume exactly) or config: the config's hyper-parameters"},
@@ -96,6 +97,7 @@ int cmd_train(int argc, char **argv)
         case 'c': o.checkpoint = p.value; break;
         case 'r': o.resume = p.value; break;
         case 'm': o.metrics = p.value; break;
+        case 260: o.event_log = p.value; break;
         case 257: rc = cli_count_value(&p, key, 1, 1LL << 40, &o.until); break;
         case 258: rc = cli_choice_value(&p, key, hparams_from, &from); break;
         case 259: resume_config = p.value; break;
@@ -126,7 +128,7 @@ int cmd_train(int argc, char **argv)
     }
     show.optimizer = c.optimizer;
     show.batch_size = c.batch_size;
-    o.events = (train_events){&show, on_start, on_progress, on_epoch, on_warning, NULL};
+    o.events = (train_events){&show, on_start, on_progress, on_epoch, on_warning, NULL, NULL};
     train_result r;
     train_status st = train_run(&c, &o, &r);
     end_bar(&show);

@@ -144,6 +144,11 @@ int lre_memreader_read(void *ud, void *buf, size_t n);
 /* Schedules                                                                 */
 /* ------------------------------------------------------------------------ */
 
+/* An event of a schedule tree and the function that receives it (see
+ * lre_schedule_set_events). */
+typedef struct lre_event lre_event;
+typedef void (*lre_event_fn)(void *ud, const lre_event *ev);
+
 /* What a custom schedule sees at each evaluation. */
 typedef struct lre_sched_ctx {
     int64_t step;            /* 0-based: the step about to be taken */
@@ -151,6 +156,12 @@ typedef struct lre_sched_ctx {
     int64_t total_steps;     /* 0 when unknown */
     double last_value;       /* the value returned at the previous evaluation; NaN at first */
     double metric;           /* the last observed metric; NaN before any */
+    /* Set while the tree reports events (lre_schedule_set_events) and the
+     * evaluation is not a preview; NULL otherwise. Report through
+     * lre_sched_ctx_emit rather than calling them. */
+    lre_event_fn event;
+    void *event_ud;
+    const char *path; /* the node's path, as lre_schedule_walk names it */
 } lre_sched_ctx;
 
 /* A schedule implemented outside the core (the Lua binding uses this for
@@ -224,6 +235,78 @@ int lre_schedule_run(lre_schedule *s, double *out, size_t n, const double *metri
 /* Resets observed state (plateau counters) to the state after construction.
  * Custom schedules keep theirs. */
 void lre_schedule_reset(lre_schedule *s);
+
+/* ---- Events and introspection of a tree (schedule_walk.c) ---- */
+
+/* A field of an event: a number, or a string when str is not NULL. */
+typedef struct lre_event_field {
+    const char *name;
+    double value;
+    const char *str;
+} lre_event_field;
+
+/* What a schedule tree reports when a value changes for a reason that is not
+ * a closed form of the step, and at the landmarks of the closed forms:
+ *   plateau_reduce  a plateau cut its rate: metric, best, num_bad_epochs (the
+ *                   count that passed patience), factor, scale (after),
+ *                   lr_before, lr_after (the node's value at `step`)
+ *   warmup_end      the first step at the full rate: steps
+ *   restart         a warm restart of cosine_restarts: cycle (1 for the
+ *                   first restart), period (its length), peak
+ *   phase           a sequence hands over to its next part: part (1-based),
+ *                   milestone
+ * and whatever a custom schedule reports (lre_sched_ctx_emit). `step` is the
+ * first step the change applies to (a plateau reduction observed after step
+ * t-1 has step t). Everything is borrowed for the duration of the call. */
+struct lre_event {
+    const char *kind;
+    const char *path; /* the node, as lre_schedule_walk names it */
+    int64_t step;
+    const lre_event_field *fields;
+    size_t nfields;
+};
+
+/* Reports the tree's events to fn (NULL: stop reporting), from evaluations
+ * (lre_schedule_eval, lre_schedule_run, lre_optim_step) and observations;
+ * never from previews (lre_schedule_curve) or walks. A landmark is reported
+ * once per step even when its step is evaluated again (a skipped step). Sets
+ * every node's path (allocated here, once; a node the tree holds twice keeps
+ * one of its paths). LRE_ENOMEM leaves the tree without events. Nothing is
+ * allocated when events are reported. */
+int lre_schedule_set_events(lre_schedule *s, lre_event_fn fn, void *ud, lre_error *err);
+
+/* For custom schedules' callbacks: reports an event of kind `kind` at the
+ * context's step and path, when the tree reports events (ctx->event set);
+ * returns whether it was reported. The binding rate-limits scripts. */
+int lre_sched_ctx_emit(const lre_sched_ctx *ctx, const char *kind, const lre_event_field *fields, size_t nfields);
+
+/* A node of a tree at a step, as lre_schedule_walk reports it. Paths name
+ * each node from the root by its kind, a child of a node with several
+ * children prefixed by its 1-based place: "warmup", "warmup/cosine",
+ * "sequence/2:cosine" (custom nodes by their name). */
+typedef struct lre_node_info {
+    const char *path;
+    const char *kind;
+    int depth;          /* the root is 0 */
+    int active;         /* 0: not evaluated at this step (a sequence's other parts); step and value unset */
+    int64_t step;       /* the step this node sees (a warm-up's inner schedule sees a shifted one) */
+    double value;       /* its value at that step */
+    const lre_event_field *state; /* plateau: scale, best, num_bad_epochs, cooldown_counter; custom: last_value, metric */
+    size_t nstate;
+} lre_node_info;
+
+/* Called for each node in pre-order; a non-zero return stops the walk and is
+ * returned. */
+typedef int (*lre_walk_fn)(void *ud, const lre_node_info *node);
+
+/* Evaluates the tree at step t as lre_schedule_eval does (without events)
+ * and reports every node, its value and the step it sees, root first. */
+int lre_schedule_walk(lre_schedule *s, int64_t t, lre_walk_fn fn, void *ud, lre_error *err);
+
+/* The node's parameters in words ("lr=0.1, t_max=900, mode=linear"): those
+ * required and those that differ from their defaults; as snprintf. Custom
+ * nodes have none. */
+int lre_schedule_params_text(const lre_schedule *s, char *buf, size_t size);
 
 /* Saves and loads the mutable state of the tree (plateau counters, custom
  * state) in the checksummed lrengine stream format. Load refuses a stream of

@@ -25,6 +25,7 @@ static lre_schedule *node_alloc(int kind, const lre_allocator *alloc)
     s->kind = kind;
     s->ctx.last_value = NAN;
     s->ctx.metric = NAN;
+    s->ev_last = -1;
     return s;
 }
 
@@ -146,20 +147,56 @@ void lre_schedule_release(lre_schedule *s)
     for (int l = 0; l < 2; l++) lre__free(&a, s->list[l], (s->nlist[l] ? s->nlist[l] : 1) * sizeof(double));
     if (s->kind == K_CUSTOM && s->vt->release) s->vt->release(s->ud);
     if (s->name) lre__free(&a, s->name, strlen(s->name) + 1);
+    if (s->path) lre__free(&a, s->path, strlen(s->path) + 1);
     lre__free(&a, s, sizeof *s);
 }
 
 /* ---- evaluation ---- */
 
-static int eval(lre_schedule *s, int64_t t, double *out, lre_error *err);
+static int eval(lre_schedule *s, int64_t t, double *out, lre_error *err, lre__evalx *x);
+
+size_t lre__schedule_count(const lre_schedule *s)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < s->nchild; i++) n += lre__schedule_count(s->child[i]);
+    return n;
+}
+
+/* Child i of s at step t; in a walk, the child's pre-order place is set for
+ * the call. */
+int lre__eval_child(lre_schedule *s, size_t i, int64_t t, double *out, lre_error *err, lre__evalx *x)
+{
+    if (!x || !x->walk) return eval(s->child[i], t, out, err, x);
+    size_t here = x->index, at = here + 1;
+    for (size_t j = 0; j < i; j++) at += lre__schedule_count(s->child[j]);
+    x->index = at;
+    int rc = eval(s->child[i], t, out, err, x);
+    x->index = here;
+    return rc;
+}
+
+/* A landmark of a closed form (a warm-up's end, a restart), once per step. */
+static int landmark(lre_schedule *s, int64_t t, const lre__evalx *x)
+{
+    if (!s->ev_fn || (x && !x->events) || s->ev_last == t) return 0;
+    s->ev_last = t;
+    return 1;
+}
+
+void lre__emit(const lre_schedule *s, const char *kind, int64_t t, const lre_event_field *f, size_t n)
+{
+    if (!s->ev_fn) return;
+    lre_event ev = {kind, s->path ? s->path : lre_schedule_kind(s), t, f, n};
+    s->ev_fn(s->ev_ud, &ev);
+}
 
 /* Reduces children by op: 0 product, 1 min, 2 max. */
-static int fold(lre_schedule *s, int64_t t, int op, double *out, lre_error *err)
+static int fold(lre_schedule *s, int64_t t, int op, double *out, lre_error *err, lre__evalx *x)
 {
     double acc = op == 0 ? 1 : op == 1 ? INFINITY : -INFINITY;
     for (size_t i = 0; i < s->nchild; i++) {
         double v;
-        int rc = eval(s->child[i], t, &v, err);
+        int rc = lre__eval_child(s, i, t, &v, err, x);
         if (rc) return rc;
         acc = op == 0 ? acc * v : op == 1 ? fmin(acc, v) : fmax(acc, v);
     }
@@ -169,11 +206,11 @@ static int fold(lre_schedule *s, int64_t t, int op, double *out, lre_error *err)
 
 /* A plateau's value: the wrapped rate times the reductions so far, never cut
  * below min_lr by a reduction (but never raised above the wrapped rate). */
-static int plateau_value(lre_schedule *s, int64_t t, double *out, lre_error *err)
+static int plateau_value(lre_schedule *s, int64_t t, double *out, lre_error *err, lre__evalx *x)
 {
     double base = s->p[PL_LR];
     if (s->nchild) {
-        int rc = eval(s->child[0], t, &base, err);
+        int rc = lre__eval_child(s, 0, t, &base, err, x);
         if (rc) return rc;
     }
     double v = base * s->plateau.scale;
@@ -182,13 +219,17 @@ static int plateau_value(lre_schedule *s, int64_t t, double *out, lre_error *err
     return LRE_OK;
 }
 
-static int custom_value(lre_schedule *s, int64_t t, double *out, lre_error *err)
+static int custom_value(lre_schedule *s, int64_t t, double *out, lre_error *err, const lre__evalx *x)
 {
     lre_error scratch; /* callbacks always get somewhere to write their message */
     if (!err) err = &scratch;
     s->ctx.step = t;
+    s->ctx.event = s->ev_fn && (!x || x->events) ? s->ev_fn : NULL;
+    s->ctx.event_ud = s->ev_ud;
+    s->ctx.path = s->path ? s->path : s->name;
     double v = NAN;
     int rc = s->vt->at(s->ud, &s->ctx, &v, err);
+    s->ctx.event = NULL;
     if (rc) return rc;
     if (!isfinite(v))
         return lre_error_set(err, LRE_ENONFINITE, "%s: step %lld: returned %g", s->name, (long long)t, v);
@@ -197,54 +238,91 @@ static int custom_value(lre_schedule *s, int64_t t, double *out, lre_error *err)
     return LRE_OK;
 }
 
-static int eval(lre_schedule *s, int64_t t, double *out, lre_error *err)
+static int eval_node(lre_schedule *s, int64_t t, double *out, lre_error *err, lre__evalx *x)
 {
     switch (s->kind) {
     case K_NOISE: {
-        int rc = eval(s->child[0], t, out, err);
+        int rc = lre__eval_child(s, 0, t, out, err, x);
         if (!rc) *out *= lre__noise_factor(s, t);
         return rc;
     }
     case K_WARMUP: {
         int64_t inner;
         double f = lre__warmup(s, t, &inner);
-        int rc = eval(s->child[0], inner, out, err);
+        int rc = lre__eval_child(s, 0, inner, out, err, x);
         if (!rc) *out *= f;
+        if (!rc && s->p[0] > 0 && (double)t == s->p[0] && landmark(s, t, x)) {
+            lre_event_field fl[] = {{"steps", s->p[0], NULL}};
+            lre__emit(s, "warmup_end", t, fl, 1);
+        }
         return rc;
     }
     /* PyTorch SequentialLR: each part starts at its own step 0 at its milestone. */
     case K_SEQUENCE: {
         size_t k = 0;
         while (k < s->nlist[0] && (double)t >= s->list[0][k]) k++;
-        return eval(s->child[k], k ? t - (int64_t)s->list[0][k - 1] : t, out, err);
+        int rc = lre__eval_child(s, k, k ? t - (int64_t)s->list[0][k - 1] : t, out, err, x);
+        if (!rc && k && (double)t == s->list[0][k - 1] && landmark(s, t, x)) {
+            lre_event_field fl[] = {{"part", (double)k + 1, NULL}, {"milestone", s->list[0][k - 1], NULL}};
+            lre__emit(s, "phase", t, fl, 2);
+        }
+        return rc;
     }
-    case K_PRODUCT: return fold(s, t, 0, out, err);
-    case K_MIN: return fold(s, t, 1, out, err);
-    case K_MAX: return fold(s, t, 2, out, err);
+    case K_PRODUCT: return fold(s, t, 0, out, err, x);
+    case K_MIN: return fold(s, t, 1, out, err, x);
+    case K_MAX: return fold(s, t, 2, out, err, x);
     case K_SCALE: {
-        int rc = eval(s->child[0], t, out, err);
+        int rc = lre__eval_child(s, 0, t, out, err, x);
         if (!rc) *out *= s->p[SCALE_FACTOR];
         return rc;
     }
     case K_CLAMP: {
-        int rc = eval(s->child[0], t, out, err);
+        int rc = lre__eval_child(s, 0, t, out, err, x);
         if (!rc) *out = fmin(fmax(*out, s->p[CLAMP_MIN]), s->p[CLAMP_MAX]);
         return rc;
     }
-    case K_PLATEAU: return plateau_value(s, t, out, err);
-    case K_CUSTOM: return custom_value(s, t, out, err);
+    case K_PLATEAU: return plateau_value(s, t, out, err, x);
+    case K_CUSTOM: return custom_value(s, t, out, err, x);
     case K_EXTEND:
     case K_COOLDOWN:
     case K_REWARM:
-    case K_REPLACE: return lre__continuation(s, t, out, err);
+    case K_REPLACE: return lre__continuation(s, t, out, err, x);
+    case K_COSINE_RESTARTS:
+        *out = lre__leaf_value(s, t);
+        if (s->ev_fn && t > 0 && (!x || x->events)) {
+            double period, ignored, cycle = lre__restart_cycle(s, t, &period);
+            double before = lre__restart_cycle(s, t - 1, &ignored);
+            if (cycle != before && landmark(s, t, x)) {
+                lre_event_field fl[] = {{"cycle", cycle, NULL}, {"period", period, NULL}, {"peak", lre__leaf_value(s, t), NULL}};
+                lre__emit(s, "restart", t, fl, 3);
+            }
+        }
+        return LRE_OK;
     default: *out = lre__leaf_value(s, t); return LRE_OK;
     }
+}
+
+/* Every evaluation goes through here: a walk records the node's value. */
+static int eval(lre_schedule *s, int64_t t, double *out, lre_error *err, lre__evalx *x)
+{
+    int rc = eval_node(s, t, out, err, x);
+    if (!rc && x && x->walk) {
+        x->walk->value[x->index] = *out;
+        x->walk->step[x->index] = t;
+        x->walk->seen[x->index] = 1;
+    }
+    return rc;
+}
+
+int lre__schedule_eval(lre_schedule *s, int64_t t, double *out, lre_error *err, lre__evalx *x)
+{
+    return eval(s, t, out, err, x);
 }
 
 int lre_schedule_eval(lre_schedule *s, int64_t t, double *out, lre_error *err)
 {
     if (t < 0) return lre_error_set(err, LRE_EINVAL, "%s: step must be >= 0, got %lld", lre_schedule_kind(s), (long long)t);
-    return eval(s, t, out, err);
+    return eval(s, t, out, err, NULL);
 }
 
 /* ---- metrics ---- */
@@ -259,7 +337,7 @@ static int plateau_is_better(const lre_schedule *s, double a, double best)
 }
 
 /* PyTorch ReduceLROnPlateau.step, with the rate read from the wrapped schedule. */
-static int plateau_observe(lre_schedule *s, double metric, int64_t t, lre_error *err)
+static int plateau_observe(lre_schedule *s, double metric, int64_t t, lre_error *err, lre__evalx *x)
 {
     lre_plateau_state *st = &s->plateau;
     if (plateau_is_better(s, metric, st->best)) {
@@ -274,38 +352,63 @@ static int plateau_observe(lre_schedule *s, double metric, int64_t t, lre_error 
     }
     if (st->num_bad_epochs > (int64_t)s->p[PL_PATIENCE]) {
         double old;
-        int rc = plateau_value(s, t, &old, err);
+        int rc = plateau_value(s, t, &old, err, x);
         if (rc) return rc;
         double reduced = fmax(old * s->p[PL_FACTOR], s->p[PL_MIN_LR]);
-        if (old - reduced > s->p[PL_EPS]) st->scale *= s->p[PL_FACTOR];
+        int64_t bad = st->num_bad_epochs;
+        int cut = old - reduced > s->p[PL_EPS];
+        if (cut) st->scale *= s->p[PL_FACTOR];
         st->cooldown_counter = (int64_t)s->p[PL_COOLDOWN];
         st->num_bad_epochs = 0;
+        if (cut && s->ev_fn && x->events) {
+            double now;
+            rc = plateau_value(s, t, &now, err, x);
+            if (rc) return rc;
+            lre_event_field fl[] = {{"metric", metric, NULL},        {"best", st->best, NULL},
+                                    {"num_bad_epochs", (double)bad, NULL}, {"factor", s->p[PL_FACTOR], NULL},
+                                    {"scale", st->scale, NULL},      {"lr_before", old, NULL},
+                                    {"lr_after", now, NULL}};
+            lre__emit(s, "plateau_reduce", t, fl, sizeof fl / sizeof fl[0]);
+        }
     }
     return LRE_OK;
 }
 
-static int observe(lre_schedule *s, double metric, int64_t t, lre_error *err)
+static int observe(lre_schedule *s, double metric, int64_t t, lre_error *err, lre__evalx *x)
 {
     for (size_t i = 0; i < s->nchild; i++) {
-        int rc = observe(s->child[i], metric, t, err);
+        int rc = observe(s->child[i], metric, t, err, x);
         if (rc) return rc;
     }
-    if (s->kind == K_PLATEAU) return plateau_observe(s, metric, t, err);
+    if (s->kind == K_PLATEAU) return plateau_observe(s, metric, t, err, x);
     if (s->kind == K_CUSTOM) {
         s->ctx.metric = metric;
         s->ctx.step = t;
-        if (s->vt->observe) return s->vt->observe(s->ud, metric, &s->ctx, err);
+        if (s->vt->observe) {
+            s->ctx.event = s->ev_fn && x->events ? s->ev_fn : NULL;
+            s->ctx.event_ud = s->ev_ud;
+            s->ctx.path = s->path ? s->path : s->name;
+            int rc = s->vt->observe(s->ud, metric, &s->ctx, err);
+            s->ctx.event = NULL;
+            return rc;
+        }
     }
     return LRE_OK;
 }
 
-int lre_schedule_observe(lre_schedule *s, double metric, int64_t t, lre_error *err)
+static int observe_checked(lre_schedule *s, double metric, int64_t t, lre_error *err, lre__evalx *x)
 {
     lre_error scratch; /* custom schedules always get somewhere to write their message */
     if (!err) err = &scratch;
     if (!isfinite(metric))
         return lre_error_set(err, LRE_ENONFINITE, "observe: metric must be a finite number, got %g", metric);
-    return observe(s, metric, t, err);
+    return observe(s, metric, t, err, x);
+}
+
+int lre_schedule_observe(lre_schedule *s, double metric, int64_t t, lre_error *err)
+{
+    lre__evalx x = {1, NULL, 0};
+    return observe_checked(s, metric, t, err, &x);
 }
 
 void lre_schedule_set_horizon(lre_schedule *s, int64_t steps_per_epoch, int64_t total_steps)
@@ -328,20 +431,28 @@ static int curve_length(const lre_schedule *s, size_t n, lre_error *err)
     return LRE_OK;
 }
 
-int lre_schedule_run(lre_schedule *s, double *out, size_t n, const double *metrics, size_t nmetrics,
-                     lre_error *err)
+/* The run, reporting events or not (a preview). */
+static int run(lre_schedule *s, double *out, size_t n, const double *metrics, size_t nmetrics, lre_error *err,
+               int events)
 {
+    lre__evalx x = {events, NULL, 0};
     int rc = curve_length(s, n, err);
     if (rc) return rc;
     for (size_t t = 0; t < n; t++) {
-        rc = eval(s, (int64_t)t, &out[t], err);
+        rc = eval(s, (int64_t)t, &out[t], err, &x);
         if (rc) return rc;
         if (t < nmetrics) {
-            rc = lre_schedule_observe(s, metrics[t], (int64_t)t + 1, err);
+            rc = observe_checked(s, metrics[t], (int64_t)t + 1, err, &x);
             if (rc) return rc;
         }
     }
     return LRE_OK;
+}
+
+int lre_schedule_run(lre_schedule *s, double *out, size_t n, const double *metrics, size_t nmetrics,
+                     lre_error *err)
+{
+    return run(s, out, n, metrics, nmetrics, err, 1);
 }
 
 /* The run on a snapshot: the tree's state is saved and staged for a load
@@ -364,7 +475,7 @@ int lre_schedule_curve(lre_schedule *s, double *out, size_t n, const double *met
         if (rc) {
             lre__schedule_finish_load(s, 0); /* nothing ran: drop what was staged */
         } else {
-            rc = lre_schedule_run(s, out, n, metrics, nmetrics, err);
+            rc = run(s, out, n, metrics, nmetrics, err, 0);
             lre__schedule_finish_load(s, 1); /* back to the snapshot, on success or error */
         }
     }

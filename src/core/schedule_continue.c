@@ -25,13 +25,13 @@ static double shape_fraction(int shape, double x)
 }
 
 /* The plan's value where the change starts: the given value, else the plan at `at`. */
-static int start_value(lre_schedule *s, double *v, lre_error *err)
+static int start_value(lre_schedule *s, double *v, lre_error *err, lre__evalx *x)
 {
     if (!isnan(s->p[CT_VALUE])) {
         *v = s->p[CT_VALUE];
         return LRE_OK;
     }
-    return lre_schedule_eval(s->child[0], (int64_t)s->p[CT_AT], v, err);
+    return lre__eval_child(s, 0, (int64_t)s->p[CT_AT], v, err, x);
 }
 
 /* extend: the rest of the plan, from `at` to its end old_total, stretched
@@ -40,24 +40,24 @@ static int start_value(lre_schedule *s, double *v, lre_error *err)
  * the plan is interpolated linearly (a schedule is defined on whole steps;
  * for a cosine over T steps the interpolation is within pi^2 / (16 T^2) of
  * the cosine at u, relative to its height). */
-static int extend(lre_schedule *s, int64_t t, double *out, lre_error *err)
+static int extend(lre_schedule *s, int64_t t, double *out, lre_error *err, lre__evalx *x)
 {
     double at = s->p[EX_AT];
     double u = at + ((double)t - at) * (s->p[EX_OLD_TOTAL] - at) / (s->p[EX_TOTAL] - at);
     double lo = floor(u), frac = u - lo;
-    int rc = lre_schedule_eval(s->child[0], (int64_t)lo, out, err);
+    int rc = lre__eval_child(s, 0, (int64_t)lo, out, err, x);
     if (rc || frac == 0) return rc;
     double hi;
-    rc = lre_schedule_eval(s->child[0], (int64_t)lo + 1, &hi, err);
+    rc = lre__eval_child(s, 0, (int64_t)lo + 1, &hi, err, x);
     if (!rc) *out += (hi - *out) * frac;
     return rc;
 }
 
 /* cooldown, and rewarm's ramp: from the plan's value at `at` to CT_TARGET. */
-static int ramp(lre_schedule *s, int64_t t, int64_t at, double *out, lre_error *err)
+static int ramp(lre_schedule *s, int64_t t, int64_t at, double *out, lre_error *err, lre__evalx *ev)
 {
     double v0;
-    int rc = start_value(s, &v0, err);
+    int rc = start_value(s, &v0, err, ev);
     if (rc) return rc;
     double x = (double)(t - at) / s->p[CT_STEPS];
     if (x > 1) x = 1;
@@ -65,18 +65,18 @@ static int ramp(lre_schedule *s, int64_t t, int64_t at, double *out, lre_error *
     return LRE_OK;
 }
 
-int lre__continuation(lre_schedule *s, int64_t t, double *out, lre_error *err)
+int lre__continuation(lre_schedule *s, int64_t t, double *out, lre_error *err, lre__evalx *x)
 {
     int64_t at = (int64_t)s->p[CT_AT]; /* slot 0 of every continuation */
-    if (t < at) return lre_schedule_eval(s->child[0], t, out, err);
+    if (t < at) return lre__eval_child(s, 0, t, out, err, x);
     switch (s->kind) {
-    case K_EXTEND: return extend(s, t, out, err);
-    case K_REPLACE: return lre_schedule_eval(s->child[1], s->p[RP_SHIFT] ? t - at : t, out, err);
+    case K_EXTEND: return extend(s, t, out, err, x);
+    case K_REPLACE: return lre__eval_child(s, 1, s->p[RP_SHIFT] ? t - at : t, out, err, x);
     case K_REWARM: {
         int64_t end = at + (int64_t)s->p[CT_STEPS];
-        if (t >= end) return lre_schedule_eval(s->child[1], s->p[CT_SHIFT] ? t - end : t, out, err);
-        return ramp(s, t, at, out, err);
+        if (t >= end) return lre__eval_child(s, 1, s->p[CT_SHIFT] ? t - end : t, out, err, x);
+        return ramp(s, t, at, out, err, x);
     }
-    default: return ramp(s, t, at, out, err);
+    default: return ramp(s, t, at, out, err, x);
     }
 }

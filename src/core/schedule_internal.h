@@ -96,6 +96,13 @@ struct lre_schedule {
     lre_plateau_state plateau, plateau_staged;
     int staged;
 
+    /* events (lre_schedule_set_events): the receiver, this node's path, the
+     * last step a landmark of this node was reported at */
+    lre_event_fn ev_fn;
+    void *ev_ud;
+    char *path;
+    int64_t ev_last;
+
     /* K_CUSTOM */
     const lre_custom_vtable *vt;
     void *ud;
@@ -103,6 +110,35 @@ struct lre_schedule {
     lre_sched_ctx ctx, ctx_staged;
     void *token;
 };
+
+/* What an evaluation does besides computing values: report events (a
+ * training step, not a preview), and record each node's value and step for
+ * lre_schedule_walk (walk not NULL; index: the pre-order place of the node
+ * being evaluated). */
+typedef struct lre__walk {
+    double *value;
+    int64_t *step;
+    unsigned char *seen;
+} lre__walk;
+
+typedef struct lre__evalx {
+    int events;
+    lre__walk *walk;
+    size_t index;
+} lre__evalx;
+
+/* Evaluates s at t (schedule.c) with x (NULL: events on, no walk). */
+int lre__schedule_eval(lre_schedule *s, int64_t t, double *out, lre_error *err, lre__evalx *x);
+/* Child i of s at step t, within the evaluation x (combinators evaluate
+ * their inner schedules through this, so walks and events follow). */
+int lre__eval_child(lre_schedule *s, size_t i, int64_t t, double *out, lre_error *err, lre__evalx *x);
+/* The number of nodes of the tree (a node held twice counts twice). */
+size_t lre__schedule_count(const lre_schedule *s);
+/* Reports an event of node s (its path) when events are on. */
+void lre__emit(const lre_schedule *s, const char *kind, int64_t t, const lre_event_field *f, size_t n);
+
+/* K_COSINE_RESTARTS: the cycle t is in (0 first) and its period. */
+double lre__restart_cycle(const lre_schedule *s, int64_t t, double *period);
 
 /* The value of a leaf kind at step t (no children, cannot fail). */
 double lre__leaf_value(const lre_schedule *s, int64_t t);
@@ -112,7 +148,7 @@ double lre__noise_factor(const lre_schedule *s, int64_t t);
 /* K_WARMUP: the factor at step t and the step its inner schedule sees. */
 double lre__warmup(const lre_schedule *s, int64_t t, int64_t *inner_step);
 /* K_EXTEND, K_COOLDOWN, K_REWARM, K_REPLACE at step t (schedule_continue.c). */
-int lre__continuation(lre_schedule *s, int64_t t, double *out, lre_error *err);
+int lre__continuation(lre_schedule *s, int64_t t, double *out, lre_error *err, lre__evalx *x);
 /* Checks relations between parameters that the spec alone can not express. */
 int lre__kind_check(const lre_schedule *s, lre_error *err);
 

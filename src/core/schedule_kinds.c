@@ -306,6 +306,23 @@ static double cosine_restarts(const double *p, double t)
     return eta_min + (p[CR_LR] - eta_min) * m_fac * (1 + cos(LRE_PI * t / period)) / 2;
 }
 
+double lre__restart_cycle(const lre_schedule *s, int64_t step, double *period_out)
+{
+    const double *p = s->p;
+    double t = (double)step, period = p[CR_T0], k = 0;
+    if (p[CR_T_MULT] == 1) {
+        k = floor(t / period);
+    } else {
+        while (t >= period) {
+            t -= period;
+            period *= p[CR_T_MULT];
+            k++;
+        }
+    }
+    *period_out = period;
+    return k;
+}
+
 /* PyTorch CyclicLR (Smith 2017), in its own arithmetic. */
 static double cyclic(const double *p, double t)
 {

@@ -77,7 +77,12 @@ typedef struct train_events {
     void (*progress)(void *ud, const train_progress_info *info);
     void (*epoch)(void *ud, const train_epoch_info *info);
     void (*warning)(void *ud, const char *msg);
+    /* a plan event: the job reports it through report_plan (trainer.c),
+     * which writes it to the event log too */
     void (*plan)(void *ud, const train_plan_event *e); /* may be NULL, as every callback */
+    /* an event of the run's log (eventlog.h), ev->path the node as logged
+     * ("lr/plateau", "run") */
+    void (*event)(void *ud, const lre_event *ev);
 } train_events;
 
 typedef enum {
@@ -101,6 +106,9 @@ typedef struct train_options {
      * its schedules or state buffers differ from this config's (a fork in
      * population based training); NULL otherwise. */
     train_config *resume_from;
+    /* The event log (eventlog.h): NULL puts it next to the metrics file
+     * (none without one). */
+    const char *event_log;
 } train_options;
 
 typedef struct train_result {

@@ -3,6 +3,7 @@
  * same batches as one that never stopped. The loop reports through the
  * options' events and prints nothing. */
 #include "checkpoint.h"
+#include "eventlog.h"
 #include "rng.h"
 #include "train.h"
 
@@ -14,14 +15,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct run_state {
+typedef struct run_state run_state;
+
+/* What a schedule's events are reported with: the run and the name of the
+ * hyper-parameter it drives. */
+typedef struct sched_hook {
+    run_state *s;
+    const char *name;
+} sched_hook;
+
+struct run_state {
     const train_config *c;
     const train_options *o;
     train_result *r;
     lre_optim *opt;
     FILE *metrics;
     double epoch_start;
-} run_state;
+    /* the event log; a write that fails is reported at the next step boundary */
+    eventlog log;
+    char log_path[1100];
+    int log_failed;
+    long long steps_per_epoch;
+    sched_hook hooks[LRE_SCHEDULE_SET_MAX];
+};
 
 static train_status failed(train_result *r, train_status status, const char *fmt, ...)
 {
@@ -65,6 +81,71 @@ static int metrics_flush(run_state *s)
     if (!ferror(s->metrics) && fflush(s->metrics) == 0) return 0;
     failed(s->r, TRAIN_FAILED, "cannot write metrics file %s: %s", s->o->metrics, strerror(errno ? errno : EIO));
     return -1;
+}
+
+/* ---- the event log (eventlog.h) ---- */
+
+/* Writes ev (its path replaced by node when not NULL) to the log and shows
+ * it through the events; a failure stops the run at its next step boundary. */
+static void log_event(run_state *s, const lre_event *ev, const char *node)
+{
+    lre_event shown = *ev;
+    if (node) shown.path = node;
+    const train_events *e = &s->o->events;
+    if (e->event) e->event(e->ud, &shown);
+    if (!s->log.path || s->log_failed) return;
+    long long epoch = s->steps_per_epoch > 0 ? (long long)ev->step / s->steps_per_epoch + 1 : 0;
+    if (eventlog_write(&s->log, &shown, NULL, epoch, s->r->msg, sizeof s->r->msg)) {
+        s->log_failed = 1;
+        s->r->status = TRAIN_FAILED;
+    }
+}
+
+/* The run's own events (node "run"): resumes, continuations, skipped steps.
+ * The hook for the job's code that changes a run's plan. */
+static void run_event(run_state *s, const char *kind, long long step, const lre_event_field *f, size_t n)
+{
+    lre_event ev = {kind, "run", (int64_t)step, f, n};
+    log_event(s, &ev, NULL);
+}
+
+/* A change of the run's plan (a resume, a continuation): shown through the
+ * events and logged as {"event": kind, "node": hparam or "run", "op",
+ * "value", "detail", "checkpoint"}. Every plan event goes through here. */
+static void report_plan(run_state *s, const train_plan_event *e)
+{
+    const train_events *ev = &s->o->events;
+    if (ev->plan) ev->plan(ev->ud, e);
+    lre_event_field f[4];
+    size_t n = 0;
+    f[n++] = (lre_event_field){"op", 0, e->op ? e->op : ""};
+    f[n++] = (lre_event_field){"value", e->value, NULL};
+    if (e->detail) f[n++] = (lre_event_field){"detail", 0, e->detail};
+    if (s->o->resume) f[n++] = (lre_event_field){"checkpoint", 0, s->o->resume};
+    lre_event le = {e->kind, e->hparam ? e->hparam : "run", (int64_t)e->step, f, n};
+    log_event(s, &le, NULL);
+}
+
+/* A schedule's event, logged under "NAME/PATH" (lr/warmup/cosine). */
+static void on_schedule_event(void *ud, const lre_event *ev)
+{
+    const sched_hook *h = ud;
+    char node[1200];
+    snprintf(node, sizeof node, "%s/%s", h->name, ev->path);
+    log_event(h->s, ev, node);
+}
+
+/* Starts (or with on = 0 stops) the config's schedules reporting to the run. */
+static int schedule_events(run_state *s, int on)
+{
+    const lre_schedule_set *set = &s->c->schedules;
+    for (int k = 0; k < set->n && k < LRE_SCHEDULE_SET_MAX; k++) {
+        s->hooks[k] = (sched_hook){s, set->name[k]};
+        lre_error err;
+        if (lre_schedule_set_events(set->s[k], on ? on_schedule_event : NULL, &s->hooks[k], &err))
+            return failed(s->r, TRAIN_FAILED, "%s", err.msg), -1;
+    }
+    return 0;
 }
 
 /* ---- the run ---- */
@@ -233,7 +314,9 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
     mlp m;
     memset(&m, 0, sizeof m);
     size_t batch = (size_t)c->batch_size;
-    run_state s = {c, o, r, NULL, NULL, 0};
+    run_state s;
+    memset(&s, 0, sizeof s);
+    s.c = c, s.o = o, s.r = r;
     uint32_t *order = NULL;
     float *xb = NULL;
     int32_t *yb = NULL;
@@ -250,19 +333,29 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
     }
     size_t nbatches = (train.n + batch - 1) / batch;
     ckpt_counters cc = {fingerprint(c, &m, train.n), 0, 0, 0, 0};
-    if (build_optimizer(&s, &m, nbatches)) goto done;
+    s.steps_per_epoch = (long long)nbatches;
+    if (o->event_log || o->metrics) {
+        if (o->event_log) snprintf(s.log_path, sizeof s.log_path, "%s", o->event_log);
+        else if (eventlog_path_for(o->metrics, s.log_path, sizeof s.log_path)) {
+            failed(r, TRAIN_FAILED, "metrics file name too long for its event log: %.200s", o->metrics);
+            goto done;
+        }
+        s.log = (eventlog){s.log_path, NULL, o->resume != NULL};
+    }
+    if (build_optimizer(&s, &m, nbatches) || schedule_events(&s, 1)) goto done;
     if (o->resume && (o->resume_hparams == TRAIN_RESUME_CONFIG
                           ? resume_with_config(&s, &m, nbatches, &cc, msg, sizeof msg)
                           : ckpt_read(o->resume, &cc, m.params, m.nparams, s.opt, msg, sizeof msg))) {
         failed(r, TRAIN_FAILED, "%s", msg);
         goto done;
     }
-    if (o->resume && o->events.plan) {
+    if (o->resume) {
         train_plan_event e = {"resume", o->resume_hparams == TRAIN_RESUME_CONFIG ? "config" : "exact", NULL,
                               (long long)lre_optim_step_count(s.opt), current(s.opt, "lr"),
                               o->resume_hparams == TRAIN_RESUME_CONFIG ? "the checkpoint's state under the config's hyper-parameters"
                                                                        : "the checkpoint's plan, unchanged"};
-        o->events.plan(o->events.ud, &e);
+        report_plan(&s, &e);
+        if (s.log_failed) goto done;
     }
     long long last_epoch = o->until > 0 && o->until < c->epochs ? o->until : c->epochs;
     if (o->events.start) {
@@ -288,10 +381,16 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
                        current(s.opt, "lr"), o->checkpoint ? ", the last good checkpoint is kept" : "");
                 goto done;
             }
+            int64_t skipped = lre_optim_skipped(s.opt);
             if (lre_optim_step(s.opt)) {
                 failed(r, TRAIN_FAILED, "%s", lre_optim_errmsg(s.opt));
                 goto done;
             }
+            if (lre_optim_skipped(s.opt) != skipped) {
+                lre_event_field f[] = {{"skipped", (double)lre_optim_skipped(s.opt), NULL}};
+                run_event(&s, "skipped_step", (long long)lre_optim_step_count(s.opt), f, 1);
+            }
+            if (s.log_failed) goto done;
             cc.batch = b + 1;
             cc.loss_sum += loss;
             cc.loss_count++;
@@ -314,7 +413,7 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
                 goto done;
             }
         }
-        if (end_epoch(&s, &m, &val, epoch, &cc)) goto done;
+        if (end_epoch(&s, &m, &val, epoch, &cc) || s.log_failed) goto done;
         cc.epoch = (uint64_t)epoch + 1;
         cc.batch = 0;
         cc.loss_sum = 0;
@@ -335,6 +434,8 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
 done:
     if (s.metrics && fclose(s.metrics) && r->status == TRAIN_OK)
         failed(r, TRAIN_FAILED, "cannot write metrics file %s: %s", o->metrics, strerror(errno));
+    if (eventlog_close(&s.log, msg, sizeof msg) && r->status == TRAIN_OK) failed(r, TRAIN_FAILED, "%s", msg);
+    schedule_events(&s, 0);
     lre_optim_free(s.opt);
     if (m.params) mlp_free(&m);
     free(order), free(xb), free(yb);

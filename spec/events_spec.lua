@@ -1,0 +1,97 @@
+-- The event log of `lrengine train` (src/train/eventlog.c): every plateau
+-- reduction of a run, at the step its metric was observed, with the metric
+-- and counters; the expected reductions are derived here by replaying
+-- PyTorch's ReduceLROnPlateau rule (torch/optim/lr_scheduler.py, mode min,
+-- threshold_mode rel) on the validation losses the metrics file records.
+local sh = require "support.sh"
+local json = require "lrengine.tune_json"
+
+local dir = sh.tmpdir()
+local FASHION = "/usr/share/datasets/fashion-mnist"
+
+local function lines(path)
+  local out = {}
+  for l in sh.slurp(path):gmatch("[^\n]+") do out[#out + 1] = json.decode(l) end
+  return out
+end
+
+local plateau = [[
+local S = require "lrengine".schedule
+return {
+  data = {source = "fashion-mnist", dir = "%s", validation = 500, limit = 3000, test_limit = 500},
+  model = {kind = "mlp", hidden = {32}},
+  optimizer = {"sgd", lr = 0.05, momentum = 0.9},
+  schedule = S.warmup{S.plateau{lr = 0.05, factor = 0.5, patience = 0, threshold = 0.05}, steps = 20},
+  observe = "val_loss",
+  epochs = 5, batch_size = 64, seed = 3,
+}]]
+
+describe("the event log", function()
+  local cfg = sh.write(dir .. "/plateau.lua", plateau:format(FASHION))
+
+  it("records each plateau reduction of a run, as the rule gives them from the metrics", function()
+    local code, _, err = sh.lre("train " .. cfg .. " --quiet --metrics " .. dir .. "/run.jsonl")
+    assert.are.equal(0, code, err)
+    local epochs = {}
+    for _, l in ipairs(lines(dir .. "/run.jsonl")) do
+      if l.val_loss then epochs[#epochs + 1] = l end
+    end
+    assert.are.equal(5, #epochs)
+    -- the rule: best starts at +inf; a loss below best * (1 - threshold) is
+    -- better, anything else a bad epoch; more than patience (0) bad epochs
+    -- halve the rate, observed after the epoch's last step
+    local expected, best, lr = {}, math.huge, 0.05
+    for _, e in ipairs(epochs) do
+      assert.are.near(lr, e.lr, 1e-15) -- the rate the epoch ended with
+      if e.val_loss < best * (1 - 0.05) then
+        best = e.val_loss
+      else
+        expected[#expected + 1] = {step = e.step, metric = e.val_loss, best = best, before = lr, after = lr / 2}
+        lr = lr / 2
+      end
+    end
+    local got = {}
+    local events = lines(dir .. "/run.events.jsonl")
+    for _, ev in ipairs(events) do
+      if ev.event == "plateau_reduce" then got[#got + 1] = ev end
+    end
+    assert.is_true(#expected >= 1, "the run is meant to reach a plateau")
+    assert.are.equal(#expected, #got)
+    for i, want in ipairs(expected) do
+      local ev = got[i]
+      assert.are.equal("lr/warmup/plateau", ev.node)
+      assert.are.equal(want.step, ev.step)
+      assert.are.equal(want.metric, ev.metric)
+      assert.are.equal(want.best, ev.best)
+      assert.are.equal(1, ev.num_bad_epochs)
+      assert.are.near(want.before, ev.lr_before, 1e-15)
+      assert.are.near(want.after, ev.lr_after, 1e-15)
+    end
+    -- the warm-up's end: step 20, in the first epoch (ceil(3000 / 64) = 47 steps)
+    assert.are.same({20, 1, "warmup_end", "lr/warmup"}, {events[1].step, events[1].epoch, events[1].event, events[1].node})
+  end)
+
+  it("is appended to on --resume, with the resume recorded", function()
+    local ck, m = dir .. "/r.ckpt", dir .. "/r.jsonl"
+    assert.are.equal(0, (sh.lre("train " .. cfg .. " --quiet --epochs 5 --until 2 --checkpoint " .. ck .. " --metrics " .. m)))
+    local code, _, err = sh.lre("train " .. cfg .. " --quiet --resume " .. ck .. " --metrics " .. m)
+    assert.are.equal(0, code, err)
+    local resumes = {}
+    for _, ev in ipairs(lines(dir .. "/r.events.jsonl")) do
+      if ev.event == "resume" then resumes[#resumes + 1] = ev end
+    end
+    assert.are.equal(1, #resumes)
+    assert.are.equal("run", resumes[1].node)
+    assert.are.equal(2 * 47, resumes[1].step) -- 2 epochs of ceil(3000 / 64) steps
+    assert.are.equal(ck, resumes[1].checkpoint)
+  end)
+
+  it("goes where --events says, and a log that cannot be written fails the run", function()
+    local code, _, err = sh.lre("train " .. cfg .. " --quiet --epochs 1 --events " .. dir .. "/e.jsonl")
+    assert.are.equal(0, code, err)
+    assert.matches('"event":"warmup_end"', sh.slurp(dir .. "/e.jsonl"))
+    code, _, err = sh.lre("train " .. cfg .. " --quiet --epochs 1 --events " .. dir .. "/no/such/dir/e.jsonl")
+    assert.are.equal(1, code)
+    assert.matches("cannot write event log .*no/such/dir/e.jsonl", err)
+  end)
+end)
