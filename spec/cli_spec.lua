@@ -139,7 +139,7 @@ describe("the lrengine command line", function()
     assert.are.equal(0, code)
     local doc = json.decode(out)
     assert.are.equal(28, #doc.schedules)
-    assert.are.equal(12, #doc.optimizers)
+    assert.are.equal(13, #doc.optimizers)
     for _, k in ipairs(doc.schedules) do
       assert.is_true(#k.summary > 0 and #k.formula > 0 and #k.peers > 0, k.name)
       for _, p in ipairs(k.params) do

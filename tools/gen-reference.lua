@@ -49,7 +49,11 @@ local function block(k)
       if p.type == "list" then name = name .. " (list)" end
       if p.pair then
         local base = p.name:match("^[^%[]+")
-        pairs_given[#pairs_given + 1] = "`" .. base .. " = {" .. base .. "[1], " .. base .. "[2]}`"
+        local items = {}
+        for _, q in ipairs(k.params) do
+          if q.name:match("^[^%[]+") == base and q.name:find("[", 1, true) then items[#items + 1] = q.name end
+        end
+        pairs_given[#pairs_given + 1] = "`" .. base .. " = {" .. table.concat(items, ", ") .. "}`"
       end
       local row = "| " .. name .. " | " .. cell(p.default_text) .. " | " .. cell(p.range) .. " |"
       if optim then row = row .. " " .. (p.schedulable and "yes" or "no") .. " |" end
@@ -58,7 +62,7 @@ local function block(k)
   end
   if #pairs_given > 0 then
     out[#out + 1] = ""
-    out[#out + 1] = "Also given as pairs: " .. table.concat(pairs_given, ", ") .. "."
+    out[#out + 1] = "Also given as lists: " .. table.concat(pairs_given, ", ") .. "."
   end
   out[#out + 1] = ""
   out[#out + 1] = (optim and "Update: `" or "Value at step t: `") .. k.formula .. "`."

@@ -127,6 +127,9 @@ static const kind_doc optim_docs[O_COUNT] = {
     [O_LION] = {"Lion, the sign of an interpolated momentum",
                 "c = b1 m + (1 - b1) g; p -= lr * (sign(c) + weight_decay * p); m = b2 m + (1 - b2) g",
                 "Chen et al. 2023, Program 1 (lion-pytorch); PyTorch 1.13 has none"},
+    [O_ADEMAMIX] = {"AdEMAMix, Adam mixed with a slow EMA of the gradients",
+                    "m1 = b1 m1 + (1 - b1) g; m2 = b3_k m2 + (1 - b3_k) g; nu = b2 nu + (1 - b2) g^2; p -= lr * ((m1 / (1 - b1^k) + alpha_k m2) / (sqrt(nu / (1 - b2^k)) + eps) + weight_decay * p), alpha_k and b3_k warmed up over alpha_warmup and beta3_warmup steps (0: none)",
+                    "apple/ml-ademamix pytorch/ademamix.py (Pagliardini, Ablin & Grangier 2024); alpha_t and beta3_t readable"},
 };
 
 /* Defaults that are not a number, in words. */

@@ -22,7 +22,7 @@ enum {
     LRE_P_CHOICE = 1 << 4,   /* one of `choices` ("a|b|c"), stored as its index */
     LRE_P_LIST = 1 << 5,     /* a list of numbers, each in [lo, hi] */
     LRE_P_REQUIRED = 1 << 6, /* no default */
-    LRE_P_PAIR = 1 << 7,     /* first of two specs named "x[1]", "x[2]" given together as "x" */
+    LRE_P_PAIR = 1 << 7,     /* first of two (or three) specs named "x[1]", "x[2]" given together as "x" */
     LRE_P_FIXED = 1 << 8,    /* can not be driven by a schedule */
     LRE_P_FINITE = 1 << 9    /* not infinite, whatever the range */
 };

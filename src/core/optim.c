@@ -63,6 +63,13 @@ static const hp_spec rprop_hp[] = {LR(1e-2),
 static const hp_spec asgd_hp[] = {LR(1e-2), NONNEG("lambd", HP_LAMBD, 1e-4), NONNEG("alpha", HP_ALPHA, 0.75),
                                   NONNEG("t0", HP_T0, 1e6), WD(0), MAXIMIZE, DECOUPLED};
 static const hp_spec lion_hp[] = {LR(1e-4), BETAS(0.9, 0.99), WD(0), MAXIMIZE};
+/* apple/ml-ademamix pytorch/ademamix.py; the warm-ups' None is 0 here (the
+ * same numbers: no step k satisfies k < 0). */
+#define WARMUP(name, hp) {hp, {name, 0, 0, 9007199254740992.0, LRE_P_INT | LRE_P_FIXED, NULL}}
+static const hp_spec ademamix_hp[] = {LR(1e-3), BETAS(0.9, 0.999),
+                                      {HP_BETA3, {"betas[3]", 0.9999, 0, 1, LRE_P_HI_OPEN, NULL}},
+                                      NONNEG("alpha", HP_ALPHA, 2.0), WARMUP("beta3_warmup", HP_BETA3_WARMUP),
+                                      WARMUP("alpha_warmup", HP_ALPHA_WARMUP), EPS(1e-8), WD(0), MAXIMIZE};
 
 typedef struct optim_def {
     const char *name;
@@ -270,6 +277,7 @@ static int state_needed(int kind, const double *hp, lre_schedule *const *sched, 
     case O_ASGD:
     case O_LION: return slot == 0;
     case O_RMSPROP: return slot == 0 || (slot == 1 && momentum) || (slot == 2 && hp[HP_CENTERED]);
+    case O_ADEMAMIX: return 1; /* m1, m2 (the slow EMA), nu */
     default: return slot < 2; /* adadelta, adamax, nadam, radam, rprop */
     }
 }
@@ -505,6 +513,7 @@ int lre__optim_nonneg_slot(int kind, int slot)
     case O_NADAM:
     case O_RADAM:
     case O_RPROP: return slot == 1;
+    case O_ADEMAMIX: return slot == 2;
     default: return 0;
     }
 }
@@ -521,10 +530,15 @@ int lre__optim_check_scalars(int kind, int64_t t, const double *scalar)
     }
 }
 
+static int get_readout(const lre_optim *o, const lre_group *g, const char *name, double *value);
+
 int lre_optim_get(lre_optim *o, int group, const char *hparam, double *value)
 {
     int lo, hi;
     const hp_spec *hs;
+    if (hparam && group < o->ngroups && o->ngroups > 0 && !find_hp(o->kind, hparam) &&
+        get_readout(o, &o->groups[group < 0 ? 0 : group], hparam, value))
+        return LRE_OK;
     int rc = resolve(o, group, hparam, &lo, &hi, &hs);
     if (rc) return rc;
     *value = group < 0 ? (o->ngroups ? o->groups[0].hp[hs->hp] : o->defaults[hs->hp]) : o->groups[group].hp[hs->hp];
@@ -548,6 +562,43 @@ void lre_optim_set_horizon(lre_optim *o, int64_t steps_per_epoch, int64_t total_
 }
 
 /* ---- the step ---- */
+
+/* AdEMAMix's warm-ups at step k (1-based), as the reference evaluates them:
+ * linear_warmup_scheduler(k, alpha, 0, alpha_warmup) and
+ * linear_hl_warmup_scheduler(k, beta3, beta1, beta3_warmup), the latter
+ * interpolating half-lives with 1e-8 inside the logarithm. */
+static double ademamix_alpha(const double *hp, double k)
+{
+    double w = hp[HP_ALPHA_WARMUP];
+    if (k < w) {
+        double a = k / w;
+        return (1 - a) * 0 + a * hp[HP_ALPHA];
+    }
+    return hp[HP_ALPHA];
+}
+
+static double ademamix_half_life(double beta) { return log(0.5) / log(beta + 1e-8) - 1; }
+
+static double ademamix_beta3(const double *hp, double k)
+{
+    double w = hp[HP_BETA3_WARMUP];
+    if (k < w) {
+        double a = k / w;
+        return pow(0.5, 1 / ((1 - a) * ademamix_half_life(hp[HP_BETA1]) + a * ademamix_half_life(hp[HP_BETA3]) + 1));
+    }
+    return hp[HP_BETA3];
+}
+
+/* Values an optimizer derives each step, readable by name through
+ * lre_optim_get beside its hyper-parameters: those of the group's last
+ * update (before any, of its first). */
+static int get_readout(const lre_optim *o, const lre_group *g, const char *name, double *value)
+{
+    double t = (double)(g->t > 0 ? g->t : 1);
+    if (o->kind == O_ADEMAMIX && !strcmp(name, "alpha_t")) return *value = ademamix_alpha(g->hp, t), 1;
+    if (o->kind == O_ADEMAMIX && !strcmp(name, "beta3_t")) return *value = ademamix_beta3(g->hp, t), 1;
+    return 0;
+}
 
 /* The scalars of one update of group g at its update count t (1-based),
  * following each optimizer's PyTorch code. */
@@ -593,6 +644,12 @@ static void prepare(const lre_optim *o, const lre_group *g, lre_step_scalars *k)
         k->c = rho_t > 5 ? sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) : 0;
         break;
     }
+    case O_ADEMAMIX: /* Pagliardini, Ablin & Grangier 2024, as apple/ml-ademamix's pytorch/ademamix.py */
+        k->a = 1 - pow(hp[HP_BETA1], t);
+        k->b = sqrt(1 - pow(hp[HP_BETA2], t));
+        k->c = ademamix_alpha(hp, t);
+        k->d = ademamix_beta3(hp, t);
+        break;
     case O_ASGD: /* the averaging rate and step of Polyak & Juditsky, as PyTorch keeps them */
         k->a = k->first ? hp[HP_LR] : g->scalar[0]; /* eta */
         k->b = k->first ? 1 : g->scalar[1];         /* mu */

@@ -14,6 +14,7 @@ enum lre_hp {
     /* Keras 3's decoupled decay on any optimizer; LARS; AdaBelief; NovoGrad; Adafactor */
     HP_DECOUPLED_WD, HP_TRUST_COEFF, HP_TRUST_CLIP, HP_ALWAYS_ADAPT, HP_FIXED_DECAY, HP_RECTIFY, HP_DEGENERATED,
     HP_GRAD_AVERAGING, HP_EPS2, HP_CLIP_THRESHOLD, HP_DECAY_RATE, HP_SCALE_PARAMETER, HP_RELATIVE_STEP, HP_WARMUP_INIT,
+    HP_BETA3, HP_ALPHA_WARMUP, HP_BETA3_WARMUP,
     HP_COUNT
 };
 
@@ -21,7 +22,9 @@ enum lre_hp {
  * table entry (name, name##_hp) and the list lre_optim_kinds returns. */
 #define LRE_OPTIMIZERS(X)                                                                           \
     X(SGD, sgd) X(ADAM, adam) X(ADAMW, adamw) X(ADAGRAD, adagrad) X(RMSPROP, rmsprop) X(ADADELTA, adadelta) \
-    X(ADAMAX, adamax) X(NADAM, nadam) X(RADAM, radam) X(RPROP, rprop) X(ASGD, asgd) X(LION, lion)
+    X(ADAMAX, adamax) X(NADAM, nadam) X(RADAM, radam) X(RPROP, rprop) X(ASGD, asgd) X(LION, lion) \
+    X(ADEMAMIX, ademamix)
+
 
 enum lre_optim_id {
 #define LRE_X(id, name) O_##id,

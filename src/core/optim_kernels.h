@@ -316,6 +316,35 @@ KERNEL lion(ARGS)
     }
 }
 
+/* AdEMAMix (Pagliardini, Ablin & Grangier 2024): Adam plus a slow EMA m2
+ * weighted by alpha, as apple/ml-ademamix's pytorch/ademamix.py; one pass.
+ * Weight decay is added to the update (update.add_(p, alpha=wd)), then
+ * p.add_(-lr * update). */
+enum { ADEMAMIX_B1_ZERO = 2 };
+KERNEL ademamix_k(ARGS, const unsigned f)
+{
+    COMMON;
+    T *restrict m1 = g->state[0], *restrict m2 = g->state[1], *restrict nu = g->state[2];
+    const T b1 = (T)k->hp[HP_BETA1], b1c = (T)(1 - k->hp[HP_BETA1]), b2 = (T)k->hp[HP_BETA2];
+    const T b2c = (T)(1 - k->hp[HP_BETA2]), eps = (T)k->hp[HP_EPS];
+    const T bc1 = (T)k->a, bc2_sqrt = (T)k->b, alpha = (T)k->c, b3 = (T)k->d, b3c = (T)(1 - k->d);
+    for (size_t i = lo; i < hi; i++) {
+        T gi = GRAD(i);
+        T a = (f & ADEMAMIX_B1_ZERO) ? gi : m1[i] * b1 + b1c * gi; /* exp_avg.mul_(beta1).add_(grad, alpha=1-beta1) */
+        T s = m2[i] * b3 + b3c * gi;                                 /* exp_avg_slow.mul_(beta3).add_(grad, alpha=1-beta3) */
+        T v = nu[i] * b2 + b2c * gi * gi;                            /* exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1-beta2) */
+        m1[i] = a;
+        m2[i] = s;
+        nu[i] = v;
+        T denom = SQRT(v) / bc2_sqrt + eps;
+        T u = (a / bc1 + alpha * s) / denom;
+        if (f & F_WD) u = u + wd * p[i];
+        p[i] = p[i] + -lr * u;
+    }
+}
+
+KERNEL ademamix(ARGS) { SPECIALISE(ademamix_k, 2, WD_FLAG | (k->hp[HP_BETA1] == 0 ? ADEMAMIX_B1_ZERO : 0)) }
+
 WIDEST_SIMD void UPDATE_FN(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi)
 {
     switch (kind) {
@@ -331,6 +360,7 @@ WIDEST_SIMD void UPDATE_FN(int kind, lre_group *g, const lre_step_scalars *k, si
     case O_RPROP: rprop(g, k, lo, hi); break;
     case O_ASGD: asgd(g, k, lo, hi); break;
     case O_LION: lion(g, k, lo, hi); break;
+    case O_ADEMAMIX: ademamix(g, k, lo, hi); break;
     default: break;
     }
 }

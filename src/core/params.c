@@ -71,6 +71,15 @@ static size_t pair_base_len(const char *name)
     return b ? (size_t)(b - name) : strlen(name);
 }
 
+/* How many specs from k on share k's base name ("betas[1]", "betas[2]",
+ * "betas[3]" for AdEMAMix): the length of the list the base name takes. */
+static size_t tuple_len(const lre_pspec *spec, size_t nspec, size_t k)
+{
+    size_t bl = pair_base_len(spec[k].name), m = 1;
+    while (k + m < nspec && strncmp(spec[k + m].name, spec[k].name, bl) == 0 && spec[k + m].name[bl] == '[') m++;
+    return m;
+}
+
 int lre__unknown_param(const char *who, const lre_pspec *spec, size_t nspec, const char *name, lre_error *err)
 {
     enum { MAXN = 64 };
@@ -99,9 +108,11 @@ static int parse_one(const char *who, const lre_pspec *spec, size_t nspec, const
         for (size_t k = 0; k < nspec; k++) {
             size_t bl = pair_base_len(spec[k].name);
             if ((spec[k].flags & LRE_P_PAIR) && strlen(p->name) == bl && strncmp(spec[k].name, p->name, bl) == 0) {
-                if (!p->list || p->len != 2)
-                    return lre_error_set(err, LRE_EINVAL, "%s: %s must be a list of two numbers", who, p->name);
-                for (int j = 0; j < 2; j++) {
+                size_t m = tuple_len(spec, nspec, k);
+                if (!p->list || p->len != m)
+                    return lre_error_set(err, LRE_EINVAL, "%s: %s must be a list of %s numbers", who, p->name,
+                                         m == 2 ? "two" : "three");
+                for (size_t j = 0; j < m; j++) {
                     if (seen[k + j]) return lre_error_set(err, LRE_EINVAL, "%s: %s given twice", who, spec[k + j].name);
                     int rc = lre__check_value(who, &spec[k + j], p->list[j], err);
                     if (rc) return rc;
