@@ -110,7 +110,7 @@ describe("a plan continued twice", function()
     near(0.2, twice:at(70))
     near(0.1, twice:at(90))
     assert.are.equal("cooldown{at=60, steps=20, shape=linear, floor=0.1}(replace{at=40, shift=false}(" ..
-                     "cosine{lr=1, t_max=100, eta_min=0, hold=false}, constant{lr=0.3, factor=1, total_iters=0}))",
+                     "cosine{lr=1, t_max=100, eta_min=0, hold=false, exponent=1}, constant{lr=0.3, factor=1, total_iters=0}))",
                      twice:text())
   end)
   it("saves and loads the state of the plans it holds", function()

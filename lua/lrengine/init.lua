@@ -34,6 +34,9 @@ local function for_run(build, name)
 end
 rawset(schedule, "for_run", for_run)
 
+-- Peers' schedulers by their own names and arguments (doc/porting.md).
+rawset(schedule, "from_hf", require("lrengine.import_hf").from_hf)
+
 -- lre.plot is loaded on first use: schedule scripts rarely need it.
 setmetatable(M, {
   __index = function(t, k)

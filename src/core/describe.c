@@ -59,6 +59,19 @@ static const kind_doc schedule_docs[K_COUNT] = {
     [K_WSD] = {"warmup-stable-decay",
                "t < w: lr * t / w; t < w + s: lr; then lr -> min_lr by decay over decay_steps (w = warmup_steps, s = stable_steps)",
                "MiniCPM's WSD (Hu et al. 2024)"},
+    [K_INVERSE_SQRT] = {"inverse square root decay",
+                        "lr / sqrt((t + timescale) / timescale)",
+                        "transformers get_inverse_sqrt_schedule (after its warm-up: see warmup)"},
+    [K_LOGISTIC] = {"logistic decay around a midpoint", "lr / (1 + exp(rate * (t - midpoint)))",
+                    "darknet policy=sig (rate = gamma, midpoint = step)"},
+    [K_CYCLES] = {"timm's cycles: cosine, tanh or polynomial decays with restarts, k-decay and a cycle limit",
+                  "cycle i of length T_i = t_0 * t_mult^i, position x = t_i^k / T_i^k, peak = lr * cycle_decay^i: "
+                  "eta_min + (peak - eta_min) * (1 + cos(pi x)) / 2 (cosine), (1 - tanh(lb (1 - t_i / T_i) + ub t_i / T_i)) / 2 "
+                  "(tanh), (1 - x)^power (poly); eta_min from cycle cycle_limit on",
+                  "timm.scheduler CosineLRScheduler, TanhLRScheduler, PolyLRScheduler; darknet policy=sgdr (end_inclusive)"},
+    [K_CYCLIC_MOMENTUM] = {"cyclical momentum, inverse to cyclic's rate",
+                           "max_momentum - (max_momentum - base_momentum) * triangle(t) * scale(cycle, t), by mode",
+                           "torch.optim.lr_scheduler.CyclicLR (cycle_momentum)"},
     [K_RANDOM] = {"a uniform random rate, redrawn every period steps",
                   "min_lr + (max_lr - min_lr) * u(seed, floor(t / period)), u uniform in [0, 1)", "(none)"},
     [K_NOISE] = {"multiplies its inner schedule by random noise",
@@ -89,6 +102,11 @@ static const kind_doc schedule_docs[K_COUNT] = {
                   "(none)"},
     [K_REPLACE] = {"continues a plan with another schedule from step at",
                    "t < at: plan(t); then next(shift ? t - at : t)", "Megatron's --override-opt_param-scheduler"},
+    [K_SHIFT] = {"its inner schedule offset steps later (or earlier)", "inner(max(0, t + offset))",
+                 "(none: darknet and DeepSpeed count from 1, llm.c's warm-up peaks at step W - 1)"},
+    [K_SWA] = {"anneals from its inner schedule's rate at start (or lr) to swa_lr",
+               "t < start: inner(t); then swa_lr * a + inner(start) * (1 - a), a = anneal(min(1, (t - start) / max(1, anneal_steps)))",
+               "torch.optim.swa_utils.SWALR"},
 };
 
 /* g is the gradient (negated when maximize), p the parameters, t the update count from 1. */
@@ -141,6 +159,8 @@ static const struct {
     {0, K_PLATEAU, "lr", "none: wraps a schedule"},
     {0, K_COOLDOWN, "value", "the plan's value at `at`"},
     {0, K_REWARM, "value", "the plan's value at `at`"},
+    {0, K_SWA, "lr", "none: wraps a schedule"},
+    {0, K_CYCLIC_MOMENTUM, "step_size_down", "step_size_up"},
 };
 
 /* The kind's id in names (NULL-terminated), or -1. */

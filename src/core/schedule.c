@@ -298,6 +298,29 @@ static int eval_node(lre_schedule *s, int64_t t, double *out, lre_error *err, lr
             }
         }
         return LRE_OK;
+    /* Its inner schedule offset steps later; before the inner's step 0, its step 0. */
+    case K_SHIFT: {
+        int64_t inner = t + (int64_t)s->p[SHIFT_OFFSET]; /* |both| <= 2^53: no overflow */
+        return lre__eval_child(s, 0, inner > 0 ? inner : 0, out, err, x);
+    }
+    /* PyTorch SWALR: swa_lr * alpha + base * (1 - alpha), base the rate at start. */
+    case K_SWA: {
+        int64_t start = (int64_t)s->p[SWA_START];
+        double base = s->p[SWA_LR];
+        if (s->nchild) {
+            int rc = lre__eval_child(s, 0, t < start ? t : start, &base, err, x);
+            if (rc || t < start) {
+                *out = base;
+                return rc;
+            }
+        } else if (t < start) {
+            *out = base;
+            return LRE_OK;
+        }
+        double alpha = lre__swa_alpha(s, t);
+        *out = alpha == 1 ? s->p[SWA_SWA_LR] : s->p[SWA_SWA_LR] * alpha + base * (1 - alpha);
+        return LRE_OK;
+    }
     default: *out = lre__leaf_value(s, t); return LRE_OK;
     }
 }

@@ -26,6 +26,10 @@
     X(ONE_CYCLE, one_cycle, one_cycle_spec, 0, 0)                                                    \
     X(ONE_CYCLE_MOMENTUM, one_cycle_momentum, one_cycle_spec, 0, 0)                                  \
     X(WSD, wsd, wsd_spec, 0, 0)                                                                      \
+    X(INVERSE_SQRT, inverse_sqrt, inverse_sqrt_spec, 0, 0)                                           \
+    X(LOGISTIC, logistic, logistic_spec, 0, 0)                                                       \
+    X(CYCLES, cycles, cycles_spec, 0, 0)                                                             \
+    X(CYCLIC_MOMENTUM, cyclic_momentum, cyclic_momentum_spec, 0, 0)                                  \
     X(RANDOM, random, random_spec, 0, 0)                                                             \
     X(NOISE, noise, noise_spec, 1, 1)                                                                \
     X(WARMUP, warmup, warmup_spec, 1, 1)                                                             \
@@ -39,7 +43,9 @@
     X(EXTEND, extend, extend_spec, 1, 1)                                                             \
     X(COOLDOWN, cooldown, cooldown_spec, 1, 1)                                                       \
     X(REWARM, rewarm, rewarm_spec, 2, 2)                                                             \
-    X(REPLACE, replace, replace_spec, 2, 2)
+    X(REPLACE, replace, replace_spec, 2, 2)                                                          \
+    X(SHIFT, shift, shift_spec, 1, 1)                                                                \
+    X(SWA, swa, swa_spec, 0, 1)
 
 enum lre_kind_id {
 #define LRE_X(id, name, spec, lo, hi) K_##id,
@@ -61,6 +67,8 @@ enum { CT_AT, CT_STEPS, CT_VALUE, CT_SHAPE, CT_TARGET, CT_SHIFT };
 enum { EX_AT, EX_OLD_TOTAL, EX_TOTAL };
 enum { RP_AT, RP_SHIFT };
 enum { CT_LINEAR, CT_COSINE, CT_SQRT };
+enum { SHIFT_OFFSET };
+enum { SWA_LR, SWA_SWA_LR, SWA_START, SWA_ANNEAL_STEPS, SWA_ANNEAL };
 enum { PL_LR, PL_MODE, PL_FACTOR, PL_PATIENCE, PL_THRESHOLD, PL_THRESHOLD_MODE, PL_COOLDOWN, PL_MIN_LR, PL_EPS };
 
 typedef struct lre_kind_def {
@@ -149,6 +157,8 @@ double lre__noise_factor(const lre_schedule *s, int64_t t);
 double lre__warmup(const lre_schedule *s, int64_t t, int64_t *inner_step);
 /* K_EXTEND, K_COOLDOWN, K_REWARM, K_REPLACE at step t (schedule_continue.c). */
 int lre__continuation(lre_schedule *s, int64_t t, double *out, lre_error *err, lre__evalx *x);
+/* K_SWA: the weight alpha of swa_lr at step t >= start (anneal_steps 0: 1). */
+double lre__swa_alpha(const lre_schedule *s, int64_t t);
 /* Checks relations between parameters that the spec alone can not express. */
 int lre__kind_check(const lre_schedule *s, lre_error *err);
 

@@ -65,11 +65,13 @@ enum { PW_BOUNDARIES, PW_VALUES };
 static const lre_pspec piecewise_spec[] = {{"boundaries", NAN, -INF, INF, REQ | LIST, NULL},
                                            {"values", NAN, 0, INF, REQ | LIST, NULL}};
 
-enum { COS_LR, COS_T_MAX, COS_ETA_MIN, COS_HOLD };
+/* exponent: optax's cosine_decay_schedule raises the cosine factor to it. */
+enum { COS_LR, COS_T_MAX, COS_ETA_MIN, COS_HOLD, COS_EXPONENT };
 static const lre_pspec cosine_spec[] = {RATE("lr"),
                                         {"t_max", NAN, 0, INF, REQ | LO_OPEN, NULL},
                                         {"eta_min", 0, 0, INF, 0, NULL},
-                                        {"hold", 0, 0, 1, BOOL, NULL}};
+                                        {"hold", 0, 0, 1, BOOL, NULL},
+                                        {"exponent", 1, 0, INF, LO_OPEN, NULL}};
 
 enum { CR_LR, CR_T0, CR_T_MULT, CR_ETA_MIN, CR_M_MUL };
 static const lre_pspec cosine_restarts_spec[] = {RATE("lr"),
@@ -86,6 +88,16 @@ static const lre_pspec cyclic_spec[] = {{"base_lr", NAN, 0, INF, REQ, NULL},
                                         {"step_size_down", NAN, 0, INF, LO_OPEN, NULL},
                                         {"mode", MODE_TRIANGULAR, 0, 2, CHOICE, "triangular|triangular2|exp_range"},
                                         {"gamma", 1, 0, INF, LO_OPEN, NULL}};
+
+/* PyTorch CyclicLR's cycle_momentum: the same cycle, the momentum moving
+ * inversely between max_momentum and base_momentum (slots as cyclic's). Like
+ * one_cycle_momentum, the momenta are any numbers. */
+static const lre_pspec cyclic_momentum_spec[] = {{"base_momentum", 0.8, -INF, INF, 0, NULL},
+                                                 {"max_momentum", 0.9, -INF, INF, 0, NULL},
+                                                 {"step_size_up", 2000, 0, INF, LO_OPEN, NULL},
+                                                 {"step_size_down", NAN, 0, INF, LO_OPEN, NULL},
+                                                 {"mode", MODE_TRIANGULAR, 0, 2, CHOICE, "triangular|triangular2|exp_range"},
+                                                 {"gamma", 1, 0, INF, LO_OPEN, NULL}};
 
 /* PyTorch OneCycleLR checks only total_steps > 0 and pct_start in [0, 1]: the
  * momenta are any numbers (its own tests use 20 and 22), checked by the
@@ -104,20 +116,56 @@ static const lre_pspec one_cycle_spec[] = {{"max_lr", NAN, 0, INF, REQ, NULL},
                                            {"max_momentum", 0.95, -INF, INF, 0, NULL},
                                            {"cycle_momentum", 1, 0, 1, BOOL, NULL}};
 
-enum { WSD_LR, WSD_WARMUP, WSD_STABLE, WSD_DECAY_STEPS, WSD_DECAY, WSD_MIN_LR };
+/* num_cycles: Hugging Face's cosine decay runs cos(2 pi num_cycles x); the
+ * default half wave ends at min_lr. */
+enum { WSD_LR, WSD_WARMUP, WSD_STABLE, WSD_DECAY_STEPS, WSD_DECAY, WSD_MIN_LR, WSD_CYCLES };
 enum { DECAY_LINEAR, DECAY_COSINE, DECAY_SQRT };
 static const lre_pspec wsd_spec[] = {RATE("lr"),
                                      {"warmup_steps", 0, 0, INF, INT, NULL},
                                      {"stable_steps", 0, 0, INF, INT, NULL},
-                                     {"decay_steps", NAN, 1, INF, REQ | INT, NULL},
+                                     {"decay_steps", NAN, 0, INF, REQ | INT, NULL},
                                      {"decay", DECAY_LINEAR, 0, 2, CHOICE, "linear|cosine|sqrt"},
-                                     {"min_lr", 0, 0, INF, 0, NULL}};
+                                     {"min_lr", 0, 0, INF, 0, NULL},
+                                     {"num_cycles", 0.5, 0, INF, 0, NULL}};
 
-enum { RND_MIN, RND_MAX, RND_PERIOD, RND_SEED };
+/* Hugging Face get_inverse_sqrt_schedule after its warm-up (big_vision's rsqrt). */
+enum { ISQ_LR, ISQ_TIMESCALE };
+static const lre_pspec inverse_sqrt_spec[] = {RATE("lr"), {"timescale", 1e4, 0, INF, LO_OPEN, NULL}};
+
+/* darknet's "sig" policy: a logistic decay centred on midpoint. */
+enum { LOG_LR, LOG_RATE, LOG_MIDPOINT };
+static const lre_pspec logistic_spec[] = {RATE("lr"),
+                                          {"rate", 1, -INF, INF, LRE_P_FINITE, NULL},
+                                          {"midpoint", 0, -INF, INF, LRE_P_FINITE, NULL}};
+
+/* timm's cycle schedulers (CosineLRScheduler, TanhLRScheduler,
+ * PolyLRScheduler): cycle i lasts t_0 * t_mult^i steps and peaks at
+ * lr * cycle_decay^i; after cycle_limit cycles the rate is eta_min.
+ * end_inclusive puts a cycle's last step t_0 * ... in that cycle (darknet's
+ * sgdr policy counts (start, start + size]). */
+enum { CYS_LR, CYS_T0, CYS_T_MULT, CYS_ETA_MIN, CYS_DECAY, CYS_LIMIT, CYS_K, CYS_SHAPE, CYS_POWER, CYS_LB, CYS_UB,
+       CYS_END_INCLUSIVE };
+enum { SHAPE_COSINE, SHAPE_TANH, SHAPE_POLY };
+static const lre_pspec cycles_spec[] = {RATE("lr"),
+                                        {"t_0", NAN, 0, INF, REQ | LO_OPEN, NULL},
+                                        {"t_mult", 1, 1, 1e6, 0, NULL},
+                                        {"eta_min", 0, 0, INF, 0, NULL},
+                                        {"cycle_decay", 1, 0, INF, 0, NULL},
+                                        {"cycle_limit", INF, 0, INF, 0, NULL},
+                                        {"k_decay", 1, 0, INF, LO_OPEN | LRE_P_FINITE, NULL},
+                                        {"shape", SHAPE_COSINE, 0, 2, CHOICE, "cosine|tanh|poly"},
+                                        {"power", 1, 0, INF, LRE_P_FINITE, NULL},
+                                        {"lb", -7, -INF, INF, LRE_P_FINITE, NULL},
+                                        {"ub", 3, -INF, INF, LRE_P_FINITE, NULL},
+                                        {"end_inclusive", 0, 0, 1, BOOL, NULL}};
+
+/* power: darknet's "random" policy draws lr * u^power. */
+enum { RND_MIN, RND_MAX, RND_PERIOD, RND_SEED, RND_POWER };
 static const lre_pspec random_spec[] = {{"min_lr", NAN, 0, INF, REQ, NULL},
                                         {"max_lr", NAN, 0, INF, REQ, NULL},
                                         {"period", 1, 1, MAX_INT, INT, NULL},
-                                        {"seed", 0, 0, MAX_INT, INT, NULL}};
+                                        {"seed", 0, 0, MAX_INT, INT, NULL},
+                                        {"power", 1, 0, INF, LRE_P_FINITE, NULL}};
 
 enum { NOISE_AMP, NOISE_PERIOD, NOISE_SEED, NOISE_DIST };
 static const lre_pspec noise_spec[] = {{"amplitude", 0.1, 0, INF, 0, NULL},
@@ -125,12 +173,19 @@ static const lre_pspec noise_spec[] = {{"amplitude", 0.1, 0, INF, 0, NULL},
                                        {"seed", 0, 0, MAX_INT, INT, NULL},
                                        {"distribution", 0, 0, 1, CHOICE, "uniform|normal"}};
 
-enum { WU_STEPS, WU_START, WU_MODE, WU_SHIFT };
-enum { WU_LINEAR, WU_EXPONENTIAL, WU_CONSTANT };
-static const lre_pspec warmup_spec[] = {{"steps", NAN, 0, INF, REQ | INT, NULL},
-                                        {"start_factor", 0, 0, INF, 0, NULL},
-                                        {"mode", WU_LINEAR, 0, 2, CHOICE, "linear|exponential|constant"},
-                                        {"shift", 1, 0, 1, BOOL, NULL}};
+/* The shapes w(p) of p = t / steps, from start_factor s0 to 1: linear,
+ * exponential (s0^(1 - p)), constant (s0), and s0 + (1 - s0) f(p) for
+ * cosine (Hugging Face: (1 - cos(pi p)) / 2), sqrt (Hugging Face's "1-sqrt":
+ * 1 - sqrt(1 - p)), power (darknet's burn_in: p^power) and log (DeepSpeed:
+ * log(t + 1) / log(steps)). */
+enum { WU_STEPS, WU_START, WU_MODE, WU_SHIFT, WU_POWER };
+enum { WU_LINEAR, WU_EXPONENTIAL, WU_CONSTANT, WU_COSINE, WU_SQRT, WU_POW, WU_LOG };
+static const lre_pspec warmup_spec[] = {
+    {"steps", NAN, 0, INF, REQ | INT, NULL},
+    {"start_factor", 0, 0, INF, 0, NULL},
+    {"mode", WU_LINEAR, 0, 6, CHOICE, "linear|exponential|constant|cosine|sqrt|power|log"},
+    {"shift", 1, 0, 1, BOOL, NULL},
+    {"power", 1, 0, INF, LRE_P_FINITE, NULL}};
 
 enum { SEQ_MILESTONES };
 static const lre_pspec sequence_spec[] = {{"milestones", NAN, 0, INF, REQ | LIST | INT, NULL}};
@@ -138,6 +193,19 @@ static const lre_pspec sequence_spec[] = {{"milestones", NAN, 0, INF, REQ | LIST
 static const lre_pspec scale_spec[] = {{"factor", NAN, 0, INF, REQ, NULL}};
 
 static const lre_pspec clamp_spec[] = {{"min", 0, 0, INF, 0, NULL}, {"max", INF, 0, INF, 0, NULL}};
+
+/* shift: its inner schedule `offset` steps later (negative: earlier, never
+ * before its step 0). */
+static const lre_pspec shift_spec[] = {{"offset", 0, -MAX_INT, MAX_INT, REQ | INT, NULL}};
+
+/* PyTorch SWALR: from the rate at step `start` (its inner schedule's, or lr)
+ * to swa_lr over anneal_steps steps, then swa_lr. */
+enum { SWA_COS, SWA_LINEAR };
+static const lre_pspec swa_spec[] = {{"lr", NAN, 0, INF, 0, NULL},
+                                     {"swa_lr", NAN, 0, INF, REQ, NULL},
+                                     {"start", 0, 0, MAX_INT, INT, NULL},
+                                     {"anneal_steps", 10, 0, MAX_INT, INT, NULL},
+                                     {"anneal", SWA_COS, 0, 1, CHOICE, "cos|linear"}};
 
 /* PyTorch ReduceLROnPlateau's parameters and defaults; `lr` when it wraps no schedule. */
 static const lre_pspec plateau_spec[] = {{"lr", NAN, 0, INF, 0, NULL},
@@ -241,7 +309,11 @@ int lre__kind_check(const lre_schedule *s, lre_error *err)
         if (p[WU_MODE] == WU_EXPONENTIAL && !(p[WU_START] > 0))
             return lre_error_set(err, LRE_EINVAL, "%s: start_factor must be > 0 for mode 'exponential', got %.17g", who,
                              p[WU_START]);
+        if (p[WU_MODE] == WU_LOG && p[WU_STEPS] < 2)
+            return lre_error_set(err, LRE_EINVAL, "%s: steps must be >= 2 for mode 'log' (log(steps) divides), got %.17g",
+                             who, p[WU_STEPS]);
         break;
+    case K_SWA:
     case K_PLATEAU:
         if (s->nchild == 0 && isnan(p[PL_LR]))
             return lre_error_set(err, LRE_EINVAL, "%s: give either lr or a schedule to wrap", who);
@@ -323,8 +395,10 @@ double lre__restart_cycle(const lre_schedule *s, int64_t step, double *period_ou
     return k;
 }
 
-/* PyTorch CyclicLR (Smith 2017), in its own arithmetic. */
-static double cyclic(const double *p, double t)
+/* PyTorch CyclicLR (Smith 2017), in its own arithmetic: the rate is
+ * base + height * scale_fn, the momentum (cycle_momentum) max - height *
+ * scale_fn, height = (max - base) * the triangle's position. */
+static double cyclic(const double *p, double t, int momentum)
 {
     double up = p[CYC_UP], down = isnan(p[CYC_DOWN]) ? up : p[CYC_DOWN];
     double total = up + down, ratio = up / total;
@@ -332,11 +406,14 @@ static double cyclic(const double *p, double t)
     double x = 1 + t / total - cycle;
     double scale = x <= ratio ? x / ratio : (x - 1) / (ratio - 1);
     double height = (p[CYC_MAX] - p[CYC_BASE]) * scale;
+    double fn = 1;
     switch ((int)p[CYC_MODE]) {
-    case MODE_TRIANGULAR2: return p[CYC_BASE] + height / pow(2, cycle - 1);
-    case MODE_EXP_RANGE: return p[CYC_BASE] + height * pow(p[CYC_GAMMA], t);
-    default: return p[CYC_BASE] + height;
+    case MODE_TRIANGULAR2: fn = 1 / pow(2, cycle - 1); break;
+    case MODE_EXP_RANGE: fn = pow(p[CYC_GAMMA], t); break;
+    default: break;
     }
+    if (momentum) return p[CYC_MAX] - height * fn;
+    return p[CYC_BASE] + height * fn;
 }
 
 /* PyTorch OneCycleLR (Smith & Topin 2018): phases end at pct_start*total - 1
@@ -375,19 +452,70 @@ static double one_cycle(const double *p, double t, int momentum)
 }
 
 /* Warmup-stable-decay (Hu et al. 2024, MiniCPM): linear warmup from 0, a
- * plateau at lr, then a decay to min_lr; "sqrt" is their 1 - sqrt(x) form. */
+ * plateau at lr, then a decay to min_lr; "sqrt" is their 1 - sqrt(x) form.
+ * From warmup + stable + decay steps on, min_lr (Hugging Face get_wsd_schedule,
+ * whose cosine may stop short of it with num_cycles < 0.5). */
 static double wsd(const double *p, double t)
 {
     double lr = p[WSD_LR], min_lr = p[WSD_MIN_LR];
-    double w = p[WSD_WARMUP], s = p[WSD_STABLE];
+    double w = p[WSD_WARMUP], s = p[WSD_STABLE], d = p[WSD_DECAY_STEPS];
     if (t < w) return lr * t / w;
     if (t < w + s) return lr;
-    double x = (t - w - s) / p[WSD_DECAY_STEPS];
-    if (x > 1) x = 1;
+    if (t >= w + s + d) return min_lr;
+    double x = (t - w - s) / d;
     switch ((int)p[WSD_DECAY]) {
-    case DECAY_COSINE: return cosine_between(lr, min_lr, x);
+    case DECAY_COSINE: return min_lr + (lr - min_lr) * (0.5 * (1 + cos(LRE_PI * p[WSD_CYCLES] * 2.0 * x)));
     case DECAY_SQRT: return min_lr + (lr - min_lr) * (1 - sqrt(x));
     default: return lr - (lr - min_lr) * x;
+    }
+}
+
+/* The cycle of `cycles` that step t falls in: its index i, length *len and
+ * the position *pos in it. With t_mult != 1 cycle i starts at
+ * t_0 (t_mult^i - 1) / (t_mult - 1): timm's logarithm finds i in O(1), and
+ * the boundaries it rounds to the wrong side are corrected. */
+static double cycle_of(const double *p, double t, double *len, double *pos)
+{
+    double t0 = p[CYS_T0], m = p[CYS_T_MULT], i;
+    if (m == 1) {
+        i = floor(t / t0);
+        *len = t0;
+        *pos = t - t0 * i;
+    } else {
+        i = floor(log(1 - t / t0 * (1 - m)) / log(m));
+        if (i < 0) i = 0;
+        for (int k = 0; k < 4; k++) { /* at most one step either way in practice */
+            double start = (1 - pow(m, i)) / (1 - m) * t0;
+            if (t < start && i > 0) i--;
+            else if (t >= start + pow(m, i) * t0) i++;
+            else break;
+        }
+        *len = pow(m, i) * t0;
+        *pos = t - (1 - pow(m, i)) / (1 - m) * t0;
+    }
+    if (p[CYS_END_INCLUSIVE] && i > 0 && *pos == 0) { /* the end of the previous cycle */
+        i--;
+        *len = m == 1 ? t0 : pow(m, i) * t0;
+        *pos = *len;
+    }
+    return i;
+}
+
+/* timm's cycle schedulers, in timm's arithmetic (t_curr^k / t_i^k). */
+static double cycles(const double *p, double t)
+{
+    double len, pos, i = cycle_of(p, t, &len, &pos);
+    double eta_min = p[CYS_ETA_MIN];
+    if (i >= p[CYS_LIMIT]) return eta_min;
+    double peak = p[CYS_LR] * (p[CYS_DECAY] == 1 ? 1 : pow(p[CYS_DECAY], i));
+    double k = p[CYS_K], frac = k == 1 ? pos / len : pow(pos, k) / pow(len, k);
+    switch ((int)p[CYS_SHAPE]) {
+    case SHAPE_TANH: {
+        double tr = pos / len;
+        return eta_min + 0.5 * (peak - eta_min) * (1 - tanh(p[CYS_LB] * (1. - tr) + p[CYS_UB] * tr));
+    }
+    case SHAPE_POLY: return eta_min + (peak - eta_min) * pow(1 - frac, p[CYS_POWER]);
+    default: return eta_min + 0.5 * (peak - eta_min) * (1 + cos(LRE_PI * frac));
     }
 }
 
@@ -434,15 +562,24 @@ double lre__leaf_value(const lre_schedule *s, int64_t step)
      * CosineDecay (hold = true) stays at the floor. */
     case K_COSINE: {
         if (p[COS_HOLD] && t > p[COS_T_MAX]) t = p[COS_T_MAX];
-        return cosine_between(p[COS_LR], p[COS_ETA_MIN], t / p[COS_T_MAX]);
+        if (p[COS_EXPONENT] == 1) return cosine_between(p[COS_LR], p[COS_ETA_MIN], t / p[COS_T_MAX]);
+        double c = (1 + cos(LRE_PI * t / p[COS_T_MAX])) / 2;
+        return p[COS_ETA_MIN] + (p[COS_LR] - p[COS_ETA_MIN]) * pow(c, p[COS_EXPONENT]);
     }
     case K_COSINE_RESTARTS: return cosine_restarts(p, t);
-    case K_CYCLIC: return cyclic(p, t);
+    case K_CYCLIC: return cyclic(p, t, 0);
+    case K_CYCLIC_MOMENTUM: return cyclic(p, t, 1);
     case K_ONE_CYCLE: return one_cycle(p, t, 0);
     case K_ONE_CYCLE_MOMENTUM: return one_cycle(p, t, 1);
     case K_WSD: return wsd(p, t);
+    /* HF: base_lr * (1 / sqrt((t + timescale) / timescale)), t after the warm-up. */
+    case K_INVERSE_SQRT: return p[ISQ_LR] * (1.0 / sqrt((t + p[ISQ_TIMESCALE]) / p[ISQ_TIMESCALE]));
+    /* darknet: lr * (1 / (1 + exp(gamma * (batch - step)))). */
+    case K_LOGISTIC: return p[LOG_LR] * (1. / (1. + exp(p[LOG_RATE] * (t - p[LOG_MIDPOINT]))));
+    case K_CYCLES: return cycles(p, t);
     case K_RANDOM: {
         double u = lre__uniform((uint64_t)p[RND_SEED], (uint64_t)(step / (int64_t)p[RND_PERIOD]));
+        if (p[RND_POWER] != 1) u = pow(u, p[RND_POWER]);
         return p[RND_MIN] + (p[RND_MAX] - p[RND_MIN]) * u;
     }
     default: return NAN;
@@ -474,10 +611,28 @@ double lre__warmup(const lre_schedule *s, int64_t step, int64_t *inner_step)
         return 1;
     }
     *inner_step = p[WU_SHIFT] ? 0 : step;
-    double frac = (double)step / steps, s0 = p[WU_START];
+    double frac = (double)step / steps, s0 = p[WU_START], f;
     switch ((int)p[WU_MODE]) {
     case WU_EXPONENTIAL: return pow(s0, 1 - frac);
     case WU_CONSTANT: return s0;
+    case WU_COSINE: f = 0.5 * (1.0 - cos(LRE_PI * frac)); break;
+    case WU_SQRT: f = 1.0 - sqrt(1.0 - frac); break;
+    case WU_POW: f = pow(frac, p[WU_POWER]); break;
+    case WU_LOG: f = 1.0 / log(steps) * log((double)step + 1); break;
     default: return s0 + (1 - s0) * frac;
     }
+    return f * (1.0 - s0) + s0;
+}
+
+/* PyTorch SWALR's alpha: anneal(min(1, (t - start) / max(1, anneal_steps))),
+ * anneal (1 - cos(pi x)) / 2 or x; with anneal_steps 0 swa_lr at once. */
+double lre__swa_alpha(const lre_schedule *s, int64_t t)
+{
+    const double *p = s->p;
+    double e = p[SWA_ANNEAL_STEPS];
+    if (e == 0) return 1;
+    double x = (double)(t - (int64_t)p[SWA_START]) / (e > 1 ? e : 1);
+    if (x > 1) x = 1;
+    if (x < 0) x = 0;
+    return p[SWA_ANNEAL] == SWA_LINEAR ? x : (1 - cos(LRE_PI * x)) / 2;
 }

@@ -17,7 +17,7 @@ static void every_kind_and_optimizer_has_a_summary_formula_and_peers(void)
         ASSERT(!strcmp(k.name, *name));
         ASSERT(k.summary && *k.summary && k.formula && *k.formula && k.peers && *k.peers);
     }
-    ASSERT_EQ(n, 28);
+    ASSERT_EQ(n, 34);
     for (const char *const *name = lre_optim_kinds(); *name; name++) {
         ASSERT_EQ(lre_optim_describe(*name, &k, NULL), LRE_OK);
         ASSERT(k.summary && *k.summary && k.formula && *k.formula && k.peers && *k.peers);
@@ -38,10 +38,10 @@ static void gives_the_parameters_the_constructors_use(void)
     lre_kind_info k;
     lre_param_info p;
     ASSERT_EQ(lre_schedule_describe("cosine", &k, NULL), LRE_OK);
-    ASSERT_EQ(k.nparams, 4);
+    ASSERT_EQ(k.nparams, 5);
     ASSERT_EQ(lre_schedule_param_info("cosine", 1, &p), LRE_OK);
     ASSERT(!strcmp(p.name, "t_max") && p.required && p.lo == 0 && p.lo_open && isinf(p.hi));
-    ASSERT_EQ(lre_schedule_param_info("cosine", 4, &p), LRE_EINVAL);
+    ASSERT_EQ(lre_schedule_param_info("cosine", 5, &p), LRE_EINVAL);
     ASSERT_EQ(lre_schedule_param_info("cyclic", 4, &p), LRE_OK);
     ASSERT(p.type == LRE_PARAM_CHOICE && !strcmp(p.default_text, "triangular") && isnan(p.def));
     ASSERT_EQ(lre_schedule_param_info("cyclic", 3, &p), LRE_OK);
@@ -91,7 +91,8 @@ static void described_defaults_construct(void)
     for (const char *const *name = lre_schedule_kinds(); *name; name++) {
         lre_kind_info k;
         ASSERT_EQ(lre_schedule_describe(*name, &k, NULL), LRE_OK);
-        if (k.min_children > 0 || !strcmp(*name, "plateau") || !strcmp(*name, "piecewise")) continue;
+        if (k.min_children > 0 || !strcmp(*name, "plateau") || !strcmp(*name, "swa") || !strcmp(*name, "piecewise"))
+            continue;
         lre_param args[16];
         size_t n = 0;
         static const double list[] = {1, 2};
@@ -140,10 +141,10 @@ static void constructors_and_hyperparameters_say_did_you_mean(void)
     lre_error err;
     lre_param cp[] = {{"lr", 0.1, NULL, 0, NULL, NULL}, {"T_max", 10, NULL, 0, NULL, NULL}};
     ASSERT_EQ(lre_schedule_new(&s, "cosine", cp, 2, NULL, 0, &err), LRE_EINVAL);
-    ASSERT(!strcmp(err.msg, "cosine: unknown parameter 'T_max' (did you mean 't_max'? parameters: lr, t_max, eta_min, hold)"));
+    ASSERT(!strcmp(err.msg, "cosine: unknown parameter 'T_max' (did you mean 't_max'? parameters: lr, t_max, eta_min, hold, exponent)"));
     lre_param far[] = {{"zzzzzz", 1, NULL, 0, NULL, NULL}};
     ASSERT_EQ(lre_schedule_new(&s, "cosine", far, 1, NULL, 0, &err), LRE_EINVAL);
-    ASSERT(!strcmp(err.msg, "cosine: unknown parameter 'zzzzzz' (parameters: lr, t_max, eta_min, hold)"));
+    ASSERT(!strcmp(err.msg, "cosine: unknown parameter 'zzzzzz' (parameters: lr, t_max, eta_min, hold, exponent)"));
     ASSERT_EQ(lre_schedule_new(&s, "cosin", cp, 1, NULL, 0, &err), LRE_EINVAL);
     ASSERT_STR_CONTAINS(err.msg, "unknown schedule kind 'cosin' (did you mean 'cosine'? valid names: constant, step,");
     ASSERT_EQ(lre_schedule_new(&s, NULL, cp, 1, NULL, 0, &err), LRE_EINVAL);
