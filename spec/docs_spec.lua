@@ -156,7 +156,7 @@ describe("the shell completions", function()
     assert.are.same({"--steps"}, complete("lrengine", "check", "--st"))
     assert.are.same({"json"}, complete("lrengine", "check", "--format", "j"))
     assert.are.same({"cosine", "cosine_restarts"}, complete("lrengine", "help", "cos"))
-    assert.are.same({"adam", "adamax", "adamw"}, complete("lrengine", "help", "adam"))
+    assert.are.same({"adam", "adamax", "adamw", "adamw_schedulefree"}, complete("lrengine", "help", "adam"))
   end)
 
   it("have a zsh completion for the same", function()

@@ -148,6 +148,12 @@ static const kind_doc optim_docs[O_COUNT] = {
     [O_ADEMAMIX] = {"AdEMAMix, Adam mixed with a slow EMA of the gradients",
                     "m1 = b1 m1 + (1 - b1) g; m2 = b3_k m2 + (1 - b3_k) g; nu = b2 nu + (1 - b2) g^2; p -= lr * ((m1 / (1 - b1^k) + alpha_k m2) / (sqrt(nu / (1 - b2^k)) + eps) + weight_decay * p), alpha_k and b3_k warmed up over alpha_warmup and beta3_warmup steps (0: none)",
                     "apple/ml-ademamix pytorch/ademamix.py (Pagliardini, Ablin & Grangier 2024); alpha_t and beta3_t readable"},
+    [O_SGD_SCHEDULEFREE] = {"schedule-free SGD: no decay schedule, parameters at y, average x for evaluation (eval/train)",
+                            "lr_t = lr min(1, t / warmup_steps); w = t^r lr_max^weight_lr_power; c = w / sum(w); z -= lr_t (g + weight_decay y); x = (1 - c) x + c z; y = momentum x + (1 - momentum) z",
+                            "facebookresearch/schedule_free sgd_schedulefree_reference.py (Defazio et al. 2024)"},
+    [O_ADAMW_SCHEDULEFREE] = {"schedule-free AdamW: no decay schedule, parameters at y, average x for evaluation (eval/train)",
+                              "z -= lr_t weight_decay y; v = b2 v + (1 - b2) g^2; z -= lr_t g / (sqrt(v / (1 - b2^t)) + eps); x = (1 - c) x + c z; y = b1 x + (1 - b1) z (lr_t, c as schedule-free SGD)",
+                              "facebookresearch/schedule_free adamw_schedulefree_reference.py (Defazio et al. 2024)"},
 };
 
 /* Defaults that are not a number, in words. */

@@ -438,6 +438,8 @@ int lre_optim_observe(lre_optim *o, double metric);
 int64_t lre_optim_step_count(const lre_optim *o);
 int64_t lre_optim_skipped(const lre_optim *o);
 int lre_optim_ngroups(const lre_optim *o);
+/* The dtype and number of elements of a group (LRE_EINVAL: no such group). */
+int lre_optim_group_info(const lre_optim *o, int group, lre_dtype *dtype, size_t *n);
 
 /* Saves and loads the whole optimizer: step counts, hyper-parameters, state
  * buffers and the state of its schedules. Load treats the stream as hostile:
@@ -451,6 +453,66 @@ int lre_optim_ngroups(const lre_optim *o);
  * nothing on any failure. */
 int lre_optim_save(lre_optim *o, lre_write_fn write, void *ud);
 int lre_optim_load(lre_optim *o, lre_read_fn read, void *ud);
+
+/* ---- Weight averaging (average.c) ----
+ *
+ * An average of the weights kept by the optimizer and updated inside its
+ * step: each chunk of parameters is averaged right after its update, while
+ * it is in cache (one more read and write of the average, no other pass).
+ * kind "ema" (timm's ModelEmaV3 as timm's train.py steps it), "swa" (PyTorch's
+ * swa_utils.AveragedModel: a uniform average) or "none" (NULL too: off,
+ * freeing the buffers). Parameters of "ema": decay (in [0, 1], default
+ * 0.9999; a number or a schedule of the step), use_step (default 1: the
+ * decay sees the step count as timm's train.py passes it, so the first
+ * update_after_step + 1 averaging updates copy the weights; 0: the constant
+ * decay from the first update, ModelEmaV3.update(model) without a step),
+ * update_after_step (default 0), warmup (default 0: timm's use_warmup, the
+ * decay 1 - (1 + s/warmup_gamma)^-warmup_power clamped to [min_decay, decay]
+ * with s = step - update_after_step), warmup_gamma (1), warmup_power (2/3),
+ * min_decay (0). Parameters of "swa": start and every (defaults 0 and 1):
+ * the average takes the weights after steps start + every, start + 2*every,
+ * ... (counting steps from 1), the first time as a copy. The average starts
+ * as the parameters before the first averaged update. Setting a rule (again)
+ * restarts the averages; refused while they are swapped in. Every group,
+ * also those added later, gets a buffer of its size (allocated here, never
+ * in the step). The rule, its counts and the averages are saved with the
+ * optimizer; a stream with another rule is refused (LRE_EMISMATCH). */
+int lre_optim_set_average(lre_optim *o, const char *kind, const lre_param *params, size_t nparams);
+/* "none", "ema" or "swa". */
+const char *lre_optim_average_kind(const lre_optim *o);
+/* Exchanges the averages and the parameters, element by element (no
+ * allocation, exact): call it before evaluating and again after. A step,
+ * set_average and schedule-free's eval refuse to run while they are swapped
+ * in; save records it. Before any averaged update the average is the
+ * parameters themselves. */
+int lre_optim_swap_average(lre_optim *o);
+int lre_optim_average_swapped(const lre_optim *o);
+/* The averaged weights of a group (n elements of its dtype; the parameters
+ * themselves while swapped in), or NULL before the first averaged update,
+ * without averaging or for no such group. Valid until the next call that
+ * changes the optimizer. */
+const void *lre_optim_average(const lre_optim *o, int group);
+/* Averaging updates a group has had; the EMA decay of the last one (NaN
+ * before any, and for SWA). */
+int64_t lre_optim_average_count(const lre_optim *o, int group);
+double lre_optim_average_decay(const lre_optim *o);
+
+/* ---- Schedule-free modes ----
+ *
+ * A schedule-free optimizer ("sgd_schedulefree", "adamw_schedulefree")
+ * trains at y and averages at x. lre_optim_eval moves the parameters to x,
+ * lre_optim_train back to y (by exchanging them with the state buffer of
+ * x: nothing is allocated or lost), as the reference's optimizer.eval() and
+ * train(); a group not yet updated stays as it is. A step is refused in eval
+ * mode; save records the mode and load restores it (the caller restores the
+ * parameters saved at the same moment). For any other optimizer both are
+ * no-ops. lre_optim_scheduled_lr gives the rate lr_t (warm-up included) and
+ * the averaging weight c_t the group's last update used (NaN before the
+ * first); LRE_EINVAL for another optimizer or no such group. */
+int lre_optim_eval(lre_optim *o);
+int lre_optim_train(lre_optim *o);
+int lre_optim_is_eval(const lre_optim *o);
+int lre_optim_scheduled_lr(const lre_optim *o, int group, double *lr, double *c);
 
 /* The message of the last failure on this handle ("" when none). */
 const char *lre_optim_errmsg(const lre_optim *o);

@@ -70,6 +70,13 @@ static const hp_spec ademamix_hp[] = {LR(1e-3), BETAS(0.9, 0.999),
                                       {HP_BETA3, {"betas[3]", 0.9999, 0, 1, LRE_P_HI_OPEN, NULL}},
                                       NONNEG("alpha", HP_ALPHA, 2.0), WARMUP("beta3_warmup", HP_BETA3_WARMUP),
                                       WARMUP("alpha_warmup", HP_ALPHA_WARMUP), EPS(1e-8), WD(0), MAXIMIZE};
+/* Schedule-free: facebookresearch/schedule_free's reference classes and defaults. */
+#define SF_HP                                                                                     \
+    {HP_WARMUP_STEPS, {"warmup_steps", 0, 0, INF, FIN | LRE_P_INT, NULL}}, NONNEG("r", HP_R, 0), \
+        NONNEG("weight_lr_power", HP_WEIGHT_LR_POWER, 2)
+static const hp_spec sgd_schedulefree_hp[] = {
+    LR(1.0), {HP_MOMENTUM, {"momentum", 0.9, 0, 1, LRE_P_LO_OPEN | LRE_P_HI_OPEN, NULL}}, WD(0), SF_HP};
+static const hp_spec adamw_schedulefree_hp[] = {LR(0.0025), BETAS(0.9, 0.999), EPS(1e-8), WD(0), SF_HP};
 
 typedef struct optim_def {
     const char *name;
@@ -224,6 +231,7 @@ int lre_optim_new_with(lre_optim **out, const char *kind, const lre_param *param
     o->alloc = a;
     o->kind = id;
     o->threads = 1;
+    o->average.last_decay = o->average.next_decay = NAN;
     fill_hparams(o);
     int rc = parse_hps(id, NULL, params, nparams, o->defaults, o->default_sched, err);
     if (rc) {
@@ -241,6 +249,7 @@ static void group_free(lre_optim *o, lre_group *g)
 {
     for (int h = 0; h < HP_COUNT; h++) lre_schedule_release(g->sched[h]);
     for (int s = 0; s < LRE_MAX_STATE; s++) lre__free(&o->alloc, g->state[s], state_bytes(g));
+    lre__average_free(o, g);
 }
 
 void lre_optim_free(lre_optim *o)
@@ -248,6 +257,7 @@ void lre_optim_free(lre_optim *o)
     if (!o) return;
     for (int i = 0; i < o->ngroups; i++) group_free(o, &o->groups[i]);
     for (int h = 0; h < HP_COUNT; h++) lre_schedule_release(o->default_sched[h]);
+    lre_schedule_release(o->average.sched);
     lre_allocator a = o->alloc;
     lre__free(&a, o->groups, (size_t)o->cap * sizeof *o->groups);
     lre__free(&a, o, sizeof *o);
@@ -257,6 +267,13 @@ const char *lre_optim_errmsg(const lre_optim *o) { return o->err.code ? o->err.m
 int64_t lre_optim_step_count(const lre_optim *o) { return o->step; }
 int64_t lre_optim_skipped(const lre_optim *o) { return o->skipped; }
 int lre_optim_ngroups(const lre_optim *o) { return o->ngroups; }
+int lre_optim_group_info(const lre_optim *o, int group, lre_dtype *dtype, size_t *n)
+{
+    if (group < 0 || group >= o->ngroups) return LRE_EINVAL;
+    *dtype = o->groups[group].dtype;
+    *n = o->groups[group].n;
+    return LRE_OK;
+}
 void lre_optim_set_nonfinite(lre_optim *o, lre_nonfinite policy)
 {
     if (policy == LRE_NONFINITE_ERROR || policy == LRE_NONFINITE_SKIP || policy == LRE_NONFINITE_TRUST)
@@ -276,6 +293,7 @@ static int state_needed(int kind, const double *hp, lre_schedule *const *sched, 
     case O_ADAGRAD:
     case O_ASGD:
     case O_LION: return slot == 0;
+    case O_ADAMW_SCHEDULEFREE: return 1; /* z, x, second moment */
     case O_RMSPROP: return slot == 0 || (slot == 1 && momentum) || (slot == 2 && hp[HP_CENTERED]);
     case O_ADEMAMIX: return 1; /* m1, m2 (the slow EMA), nu */
     default: return slot < 2; /* adadelta, adamax, nadam, radam, rprop */
@@ -370,6 +388,7 @@ static int add_group(lre_optim *o, lre_dtype dtype, void *params, const void *gr
     for (int h = 0; h < HP_COUNT && !rc; h++)
         if (g->sched[h]) lre_schedule_set_horizon(g->sched[h], o->steps_per_epoch, o->total_steps);
     if (!rc) rc = ensure_state(o, g, g->hp);
+    if (!rc) rc = lre__average_alloc(o, g);
     if (rc) {
         group_free(o, g);
         return rc;
@@ -514,6 +533,7 @@ int lre__optim_nonneg_slot(int kind, int slot)
     case O_RADAM:
     case O_RPROP: return slot == 1;
     case O_ADEMAMIX: return slot == 2;
+    case O_ADAMW_SCHEDULEFREE: return slot == 2;
     default: return 0;
     }
 }
@@ -526,6 +546,9 @@ int lre__optim_check_scalars(int kind, int64_t t, const double *scalar)
         return scalar[0] >= 0 && scalar[0] < 1 && scalar[1] == 1 && scalar[2] == 0;
     case O_ASGD: /* eta = lr / (1 + lambd lr t)^alpha, mu = 1 / max(1, t - t0) */
         return isfinite(scalar[0]) && scalar[0] >= 0 && scalar[1] > 0 && scalar[1] <= 1 && scalar[2] == 0;
+    case O_SGD_SCHEDULEFREE: /* the largest rate so far, the sum of the averaging weights */
+    case O_ADAMW_SCHEDULEFREE:
+        return isfinite(scalar[0]) && scalar[0] >= 0 && scalar[1] == 1 && isfinite(scalar[2]) && scalar[2] >= 0;
     default: return scalar[0] == 0 && scalar[1] == 1 && scalar[2] == 0;
     }
 }
@@ -559,6 +582,7 @@ void lre_optim_set_horizon(lre_optim *o, int64_t steps_per_epoch, int64_t total_
     for (int i = 0; i < o->ngroups; i++)
         for (int h = 0; h < HP_COUNT; h++)
             if (o->groups[i].sched[h]) lre_schedule_set_horizon(o->groups[i].sched[h], steps_per_epoch, total_steps);
+    if (o->average.sched) lre_schedule_set_horizon(o->average.sched, steps_per_epoch, total_steps);
 }
 
 /* ---- the step ---- */
@@ -650,6 +674,21 @@ static void prepare(const lre_optim *o, const lre_group *g, lre_step_scalars *k)
         k->c = ademamix_alpha(hp, t);
         k->d = ademamix_beta3(hp, t);
         break;
+    case O_SGD_SCHEDULEFREE:
+    case O_ADAMW_SCHEDULEFREE: { /* Defazio et al. 2024, as the reference code computes it */
+        double warm = hp[HP_WARMUP_STEPS];
+        double lr = hp[HP_LR] * ((double)g->t < warm ? t / warm : 1.0);
+        double lr_max = fmax(lr, g->scalar[0]);
+        double weight = pow(t, hp[HP_R]) * pow(lr_max, hp[HP_WEIGHT_LR_POWER]);
+        double weight_sum = g->scalar[2] + weight;
+        k->a = lr;
+        k->b = weight_sum != 0 ? weight / weight_sum : 0; /* the reference's ZeroDivisionError: 0 */
+        k->c = 1 - pow(hp[HP_BETA2], t);
+        k->d = lr * hp[HP_WEIGHT_DECAY];
+        k->sf_lr_max = lr_max;
+        k->sf_weight_sum = weight_sum;
+        break;
+    }
     case O_ASGD: /* the averaging rate and step of Polyak & Juditsky, as PyTorch keeps them */
         k->a = k->first ? hp[HP_LR] : g->scalar[0]; /* eta */
         k->b = k->first ? 1 : g->scalar[1];         /* mu */
@@ -668,6 +707,10 @@ static void commit_scalars(const lre_optim *o, lre_group *g, const lre_step_scal
         g->scalar[1] = 1 / fmax(1, t - k->hp[HP_T0]);
     }
     if (o->kind == O_SGD && k->hp[HP_MOMENTUM] != 0) g->momentum_started = 1;
+    if (lre__optim_schedulefree(o->kind)) {
+        g->scalar[0] = k->sf_lr_max;
+        g->scalar[2] = k->sf_weight_sum;
+    }
 }
 
 /* Elements per parallel chunk; groups under 4 chunks are done by one thread. */
@@ -707,10 +750,24 @@ static int grads_finite(const lre_optim *o, const lre_group *g)
     return chunk_finite(g, 0, g->n);
 }
 
+/* The update of elements [lo, hi), then their averaging while they are in
+ * cache (the average starts as the parameters before the first update). */
+static void update_chunk(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi)
+{
+    size_t es = lre__dtype_size(g->dtype);
+    if (k->avg && k->avg_first) memcpy((char *)g->avg + lo * es, (const char *)g->params + lo * es, (hi - lo) * es);
+    if (g->dtype == LRE_F32) {
+        lre__update_f32(kind, g, k, lo, hi);
+        if (k->avg) lre__average_f32(g, k, lo, hi);
+    } else {
+        lre__update_f64(kind, g, k, lo, hi);
+        if (k->avg) lre__average_f64(g, k, lo, hi);
+    }
+}
+
 static void update_group(const lre_optim *o, lre_group *g, const lre_step_scalars *k)
 {
-    void (*update)(int, lre_group *, const lre_step_scalars *, size_t, size_t) =
-        g->dtype == LRE_F32 ? lre__update_f32 : lre__update_f64;
+    void (*update)(int, lre_group *, const lre_step_scalars *, size_t, size_t) = update_chunk;
 #ifdef _OPENMP
     int threads = optim_threads(o, g->n);
     if (threads > 1) {
@@ -751,6 +808,10 @@ int lre_optim_step(lre_optim *o)
     o->err.code = 0;
     const char *name = defs[o->kind].name;
     if (o->ngroups == 0) return fail(o, LRE_EINVAL, "%s: step: no parameter groups", name);
+    if (o->eval_mode)
+        return fail(o, LRE_EINVAL, "%s: step: the optimizer is in eval mode (the parameters hold x): call train first", name);
+    if (o->average.swapped)
+        return fail(o, LRE_EINVAL, "%s: step: the averaged weights are swapped in: swap them back first", name);
     if (o->step >= LRE_STEP_MAX || o->skipped >= LRE_STEP_MAX)
         return fail(o, LRE_ERANGE, "%s: step: the run is at its limit of 2^53 steps", name);
 
@@ -773,6 +834,8 @@ int lre_optim_step(lre_optim *o)
             g->next.hp[h] = v;
         }
     }
+    int rc = lre__average_prepare(o);
+    if (rc) return rc;
     /* 2. Refuse or skip a step with a non-finite gradient (unless trusted). */
     for (int i = 0; i < o->ngroups && o->nonfinite != LRE_NONFINITE_TRUST; i++) {
         if (grads_finite(o, &o->groups[i])) continue;
@@ -788,9 +851,11 @@ int lre_optim_step(lre_optim *o)
     for (int i = 0; i < o->ngroups; i++) {
         lre_group *g = &o->groups[i];
         prepare(o, g, &g->next);
+        lre__average_group(o, g, &g->next);
         update_group(o, g, &g->next);
         g->t++;
         commit_scalars(o, g, &g->next);
+        lre__average_commit(o, g, &g->next);
         memcpy(g->hp, g->next.hp, sizeof g->hp);
     }
     o->step++;
@@ -808,6 +873,11 @@ int lre_optim_observe(lre_optim *o, double metric)
             int rc = lre_schedule_observe(s, metric, o->step, &e);
             if (rc) return fail(o, rc, "%s: observe: %s", defs[o->kind].name, e.msg);
         }
+    }
+    if (o->average.sched && !lre__average_sched_shared(o)) {
+        lre_error e;
+        int rc = lre_schedule_observe(o->average.sched, metric, o->step, &e);
+        if (rc) return fail(o, rc, "%s: observe: %s", defs[o->kind].name, e.msg);
     }
     return LRE_OK;
 }

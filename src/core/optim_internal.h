@@ -15,6 +15,7 @@ enum lre_hp {
     HP_DECOUPLED_WD, HP_TRUST_COEFF, HP_TRUST_CLIP, HP_ALWAYS_ADAPT, HP_FIXED_DECAY, HP_RECTIFY, HP_DEGENERATED,
     HP_GRAD_AVERAGING, HP_EPS2, HP_CLIP_THRESHOLD, HP_DECAY_RATE, HP_SCALE_PARAMETER, HP_RELATIVE_STEP, HP_WARMUP_INIT,
     HP_BETA3, HP_ALPHA_WARMUP, HP_BETA3_WARMUP,
+    HP_WARMUP_STEPS, HP_R, HP_WEIGHT_LR_POWER, /* schedule-free */
     HP_COUNT
 };
 
@@ -23,7 +24,7 @@ enum lre_hp {
 #define LRE_OPTIMIZERS(X)                                                                           \
     X(SGD, sgd) X(ADAM, adam) X(ADAMW, adamw) X(ADAGRAD, adagrad) X(RMSPROP, rmsprop) X(ADADELTA, adadelta) \
     X(ADAMAX, adamax) X(NADAM, nadam) X(RADAM, radam) X(RPROP, rprop) X(ASGD, asgd) X(LION, lion) \
-    X(ADEMAMIX, ademamix)
+    X(ADEMAMIX, ademamix) X(SGD_SCHEDULEFREE, sgd_schedulefree) X(ADAMW_SCHEDULEFREE, adamw_schedulefree)
 
 
 enum lre_optim_id {
@@ -45,6 +46,10 @@ typedef struct lre_step_scalars {
     double decay;       /* the parameter's factor before the update: 1 - lr * weight_decay when the
                            decay is decoupled (Keras 3: param -= lr * wd * param), else exactly 1 */
     int first;          /* the group's first update */
+    double sf_lr_max, sf_weight_sum; /* schedule-free: the group's scalars after this update */
+    int avg;            /* weight averaging after the update: 0 none, 1 EMA/SWA (average.c) */
+    int avg_first;      /* the group's first averaged update: the average starts as the parameters */
+    double avg_keep, avg_take; /* EMA: avg = keep*avg + take*p; SWA: avg += (p - avg)/avg_take, keep < 0 */
 } lre_step_scalars;
 
 
@@ -63,8 +68,27 @@ typedef struct lre_group {
     int64_t t;            /* updates applied to this group */
     double scalar[3];     /* per-group scalar state (NAdam's mu product, ASGD's eta and mu) */
     int momentum_started; /* SGD: the buffer holds a value (PyTorch clones d_p at first) */
+    void *avg;            /* the averaged weights (EMA or SWA), n elements, or NULL (average.c) */
+    int64_t avg_n;        /* averaging updates applied to this group */
     lre_step_scalars next; /* the step being prepared: checked before anything is written */
 } lre_group;
+
+/* Weight averaging of an optimizer (average.c): the rule and its
+ * configuration. */
+enum { LRE_AVG_NONE = 0, LRE_AVG_EMA = 1, LRE_AVG_SWA = 2 };
+typedef struct lre_average {
+    int kind;
+    double decay;          /* EMA: the constant decay (unless scheduled) */
+    lre_schedule *sched;   /* EMA: the decay as a schedule of the step, or NULL */
+    int use_step, warmup;  /* EMA: timm's step-based rule and its warm-up form */
+    double min_decay, warmup_gamma, warmup_power;
+    int64_t update_after_step;
+    int64_t start, every;  /* SWA: average after steps start+every, start+2*every, ... */
+    double last_decay;     /* EMA: the decay the last averaging update used (NaN before any) */
+    int next_on;           /* the step being prepared averages */
+    double next_decay;     /* and the decay it uses */
+    int swapped;           /* the averages are in the parameters (lre_optim_swap_average) */
+} lre_average;
 
 struct lre_optim {
     lre_allocator alloc; /* every allocation of the optimizer */
@@ -78,12 +102,41 @@ struct lre_optim {
     int threads;
     int64_t steps_per_epoch, total_steps;
     const char *hparams[HP_COUNT + 1]; /* lre_optim_hparams: filled from the definition at construction */
+    lre_average average;  /* weight averaging (average.c) */
+    int eval_mode;        /* schedule-free: the parameters hold x, not y (lre_optim_eval) */
     lre_error err;
 };
 
 /* One fused pass of the update over elements [lo, hi) of a group. */
 void lre__update_f32(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi);
 void lre__update_f64(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi);
+
+/* The averaging update over elements [lo, hi) of a group, after its update
+ * (average.c calls them per chunk, while the chunk is in cache). */
+void lre__average_f32(lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi);
+void lre__average_f64(lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi);
+/* Exchanges the contents of a and b, elements [0, n). */
+void lre__swap_f32(float *a, float *b, size_t n);
+void lre__swap_f64(double *a, double *b, size_t n);
+
+/* ---- weight averaging and schedule-free modes (average.c) ---- */
+
+/* Is kind a schedule-free optimizer (its state holds z and x)? */
+int lre__optim_schedulefree(int kind);
+/* Step, phase 1: evaluates the averaging rule for this step (the decay
+ * schedule included); nothing is written. Then, per group, fills k's avg
+ * fields. */
+int lre__average_prepare(lre_optim *o);
+void lre__average_group(const lre_optim *o, const lre_group *g, lre_step_scalars *k);
+/* After a step: the counts. */
+void lre__average_commit(lre_optim *o, lre_group *g, const lre_step_scalars *k);
+/* A group's average buffer (allocated when averaging is on); 0 or an error. */
+int lre__average_alloc(lre_optim *o, lre_group *g);
+void lre__average_free(lre_optim *o, lre_group *g);
+/* The averaging configuration, for saved-state fingerprints. Is the decay
+ * schedule also driving a hyper-parameter (its state is saved there)? */
+uint64_t lre__average_fingerprint(const lre_optim *o);
+int lre__average_sched_shared(const lre_optim *o);
 
 /* Does buffer [0, n) hold only finite numbers? */
 int lre__all_finite_f32(const float *x, size_t n);

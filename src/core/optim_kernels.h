@@ -344,6 +344,57 @@ KERNEL ademamix_k(ARGS, const unsigned f)
 }
 
 KERNEL ademamix(ARGS) { SPECIALISE(ademamix_k, 2, WD_FLAG | (k->hp[HP_BETA1] == 0 ? ADEMAMIX_B1_ZERO : 0)) }
+/* Schedule-free SGD and AdamW (Defazio et al. 2024, "The Road Less
+ * Scheduled"), as facebookresearch/schedule_free's *_reference.py: the
+ * parameters hold y, state[0] is z and state[1] x (both start as the
+ * parameters, at the group's first update, as the reference clones them),
+ * state[2] AdamW's second moment. k->a is the step's rate lr_t (warm-up
+ * included), k->b the averaging weight c_t, k->c AdamW's 1 - beta2^(t+1),
+ * k->d lr_t * weight_decay. */
+enum { SF_FIRST = 2 };
+KERNEL sgd_sf_k(ARGS, const unsigned f)
+{
+    COMMON;
+    T *restrict z = g->state[0], *restrict x = g->state[1];
+    const T lrt = (T)k->a, c = (T)k->b, omc = (T)(1 - k->b);
+    const T mom = (T)k->hp[HP_MOMENTUM], momc = (T)(1 - k->hp[HP_MOMENTUM]);
+    for (size_t i = lo; i < hi; i++) {
+        T y = p[i];
+        T zi = (f & SF_FIRST) ? y : z[i], xi = (f & SF_FIRST) ? y : x[i];
+        T gi = (f & F_WD) ? GRAD(i) + wd * y : GRAD(i); /* grad.add_(y, alpha=weight_decay) */
+        zi = zi - lrt * gi;                            /* z.sub_(grad, alpha=lr) */
+        xi = xi * omc + zi * c;                        /* x.mul_(1-ckp1).add_(z, alpha=ckp1) */
+        z[i] = zi;
+        x[i] = xi;
+        p[i] = xi * mom + zi * momc;                   /* y = x.mul(momentum).add_(z, alpha=1-momentum) */
+    }
+}
+
+KERNEL sgd_sf(ARGS) { SPECIALISE(sgd_sf_k, 2, WD_FLAG | (k->first ? SF_FIRST : 0)) }
+
+KERNEL adamw_sf_k(ARGS, const unsigned f)
+{
+    COMMON;
+    T *restrict z = g->state[0], *restrict x = g->state[1], *restrict v = g->state[2];
+    const T lrt = (T)k->a, c = (T)k->b, omc = (T)(1 - k->b), bc2 = (T)k->c, lrwd = (T)k->d;
+    const T b1 = (T)k->hp[HP_BETA1], b1c = (T)(1 - k->hp[HP_BETA1]);
+    const T b2 = (T)k->hp[HP_BETA2], b2c = (T)(1 - k->hp[HP_BETA2]), eps = (T)k->hp[HP_EPS];
+    for (size_t i = lo; i < hi; i++) {
+        T y = p[i], gi = GRAD(i);
+        T zi = (f & SF_FIRST) ? y : z[i], xi = (f & SF_FIRST) ? y : x[i];
+        if (f & F_WD) zi = zi - lrwd * y;          /* z.sub_(y, alpha=lr*decay): decay at y */
+        T vi = v[i] * b2 + b2c * gi * gi;          /* exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1-beta2) */
+        v[i] = vi;
+        T denom = SQRT(vi / bc2) + eps;            /* exp_avg_sq.div(bias_correction2).sqrt_().add_(eps) */
+        zi = zi - lrt * (gi / denom);              /* z.addcdiv_(grad, denom, value=-lr) */
+        xi = xi * omc + zi * c;
+        z[i] = zi;
+        x[i] = xi;
+        p[i] = xi * b1 + zi * b1c;                 /* y = x.mul(beta1).add_(z, alpha=1-beta1) */
+    }
+}
+
+KERNEL adamw_sf(ARGS) { SPECIALISE(adamw_sf_k, 2, WD_FLAG | (k->first ? SF_FIRST : 0)) }
 
 WIDEST_SIMD void UPDATE_FN(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi)
 {
@@ -361,7 +412,36 @@ WIDEST_SIMD void UPDATE_FN(int kind, lre_group *g, const lre_step_scalars *k, si
     case O_ASGD: asgd(g, k, lo, hi); break;
     case O_LION: lion(g, k, lo, hi); break;
     case O_ADEMAMIX: ademamix(g, k, lo, hi); break;
+    case O_SGD_SCHEDULEFREE: sgd_sf(g, k, lo, hi); break;
+    case O_ADAMW_SCHEDULEFREE: adamw_sf(g, k, lo, hi); break;
     default: break;
+    }
+}
+
+/* Weight averaging after a chunk's update, while the chunk is in cache: one
+ * more read and write of the average (average.c). EMA as timm's ModelEmaV3,
+ * ema = d*ema + (1-d)*x (d = 0 copies exactly); SWA as PyTorch's
+ * AveragedModel, avg + (x - avg)/(n + 1). */
+WIDEST_SIMD void AVERAGE_FN(lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi)
+{
+    const T *restrict p = g->params;
+    T *restrict a = g->avg;
+    if (k->avg_keep >= 0) {
+        const T keep = (T)k->avg_keep, take = (T)k->avg_take;
+        for (size_t i = lo; i < hi; i++) a[i] = keep * a[i] + take * p[i];
+    } else {
+        const T m = (T)k->avg_take;
+        for (size_t i = lo; i < hi; i++) a[i] = a[i] + (p[i] - a[i]) / m;
+    }
+}
+
+/* Exchanges two buffers element by element: no scratch memory. */
+WIDEST_SIMD void SWAP_FN(T *restrict a, T *restrict b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        T t = a[i];
+        a[i] = b[i];
+        b[i] = t;
     }
 }
 

@@ -34,6 +34,27 @@ static void sched_mask(const lre_group *g, uint32_t m[LRE_HP_MASK_WORDS])
     for (int h = 0; h < HP_COUNT; h++) m[h / 32] |= (uint32_t)(g->sched[h] != NULL) << (h % 32);
 }
 
+/* The averaging rule, its counts and averages, and the modes (average.c). */
+static int save_average(lre_optim *o, lre_buf *b)
+{
+    const lre_average *a = &o->average;
+    lre__buf_u32(b, (uint32_t)o->eval_mode);
+    lre__buf_u32(b, (uint32_t)a->kind);
+    lre__buf_u64(b, lre__average_fingerprint(o));
+    lre__buf_u32(b, (uint32_t)a->swapped);
+    lre__buf_f64(b, a->last_decay);
+    if (a->sched && !lre__average_sched_shared(o)) {
+        int rc = lre__schedule_save_state(a->sched, b, &o->err);
+        if (rc) return rc;
+    }
+    for (int i = 0; i < o->ngroups && a->kind != LRE_AVG_NONE; i++) {
+        lre_group *g = &o->groups[i];
+        lre__buf_u64(b, (uint64_t)g->avg_n);
+        lre__buf_put(b, g->avg, g->n * lre__dtype_size(g->dtype));
+    }
+    return LRE_OK;
+}
+
 int lre_optim_save(lre_optim *o, lre_write_fn write, void *ud)
 {
     o->err.code = 0;
@@ -66,6 +87,7 @@ int lre_optim_save(lre_optim *o, lre_write_fn write, void *ud)
             rc = lre__schedule_save_state(g->sched[h], &b, &o->err);
         }
     }
+    if (!rc) rc = save_average(o, &b);
     if (!rc) rc = lre__stream_write(LRE_TAG_OPTIM, &b, write, ud, &o->err);
     lre__buf_free(&b);
     return rc;
@@ -78,11 +100,15 @@ typedef struct staged_group {
     int momentum_started;
     double hp[HP_COUNT];
     const void *state[LRE_MAX_STATE];
+    int64_t avg_n;
+    const void *avg;
 } staged_group;
 
 /* The counts as read from the stream. */
 typedef struct staged_counts {
     int64_t step, skipped;
+    int eval_mode, swapped;
+    double last_decay;
 } staged_counts;
 
 static int corrupt(lre_optim *o, const char *fmt, ...) LRE_PRINTF(2, 3);
@@ -186,6 +212,69 @@ static int prepare_group(lre_optim *o, lre_cur *c, int i, const staged_counts *c
     return LRE_OK;
 }
 
+static int all_finite(const lre_group *g, const void *data, size_t *bad)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        double v;
+        if (g->dtype == LRE_F32) {
+            float f;
+            memcpy(&f, (const char *)data + i * sizeof f, sizeof f);
+            v = f;
+        } else {
+            memcpy(&v, (const char *)data + i * sizeof v, sizeof v);
+        }
+        if (!isfinite(v)) {
+            *bad = i;
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The averaging section, checked against this optimizer's rule. */
+static int prepare_average(lre_optim *o, lre_cur *c, staged_counts *counts, staged_group *st)
+{
+    const lre_average *a = &o->average;
+    uint32_t eval = lre__cur_u32(c), kind = lre__cur_u32(c);
+    uint64_t fp = lre__cur_u64(c);
+    uint32_t swapped = lre__cur_u32(c);
+    double last = lre__cur_f64(c);
+    if (c->bad) return corrupt(o, "averaging section cut short");
+    if (eval > 1 || (eval && !lre__optim_schedulefree(o->kind)))
+        return corrupt(o, "eval mode is %u, for an optimizer %s", (unsigned)eval,
+                       lre__optim_schedulefree(o->kind) ? "with two modes" : "without modes");
+    if (kind != (uint32_t)a->kind || fp != lre__average_fingerprint(o))
+        return lre_error_set(&o->err, LRE_EMISMATCH, "%s: state was saved with another averaging rule (%s)",
+                             lre__optim_name(o->kind), kind > LRE_AVG_SWA ? "unknown" : kind == 0 ? "none" : kind == 1 ? "ema" : "swa");
+    if (swapped > 1 || (swapped && (a->kind == LRE_AVG_NONE || eval)))
+        return corrupt(o, "averages swapped in is %u (rule %s, eval mode %u)", (unsigned)swapped,
+                       lre_optim_average_kind(o), (unsigned)eval);
+    if (!(isnan(last) || (last >= 0 && last <= 1)) || (!isnan(last) && a->kind != LRE_AVG_EMA))
+        return corrupt(o, "the last averaging decay is %.17g", last);
+    counts->eval_mode = (int)eval;
+    counts->swapped = (int)swapped;
+    counts->last_decay = last;
+    if (a->sched && !lre__average_sched_shared(o)) {
+        int rc = lre__schedule_prepare_load(a->sched, c, &o->err);
+        if (rc) return rc;
+    }
+    for (int i = 0; i < o->ngroups && a->kind != LRE_AVG_NONE; i++) {
+        const lre_group *g = &o->groups[i];
+        uint64_t n = lre__cur_u64(c);
+        st[i].avg = lre__cur_take(c, g->n * lre__dtype_size(g->dtype));
+        if (c->bad) return corrupt(o, "group %d: averaged weights cut short", i + 1);
+        /* at most one averaging update per step */
+        if (n > (uint64_t)counts->step)
+            return corrupt(o, "group %d has %llu averaging updates in %lld steps", i + 1, (unsigned long long)n,
+                           (long long)counts->step);
+        st[i].avg_n = (int64_t)n;
+        size_t at;
+        if (!all_finite(g, st[i].avg, &at))
+            return corrupt(o, "group %d: averaged weight %zu is not finite", i + 1, at);
+    }
+    return LRE_OK;
+}
+
 static int prepare(lre_optim *o, lre_cur *c, staged_counts *counts, staged_group *st)
 {
     const char *name = lre__optim_name(o->kind);
@@ -209,12 +298,15 @@ static int prepare(lre_optim *o, lre_cur *c, staged_counts *counts, staged_group
         int rc = prepare_group(o, c, i, counts, &st[i]);
         if (rc) return rc;
     }
+    int rc = prepare_average(o, c, counts, st);
+    if (rc) return rc;
     if (c->p != c->end) return corrupt(o, "trailing bytes");
     return LRE_OK;
 }
 
 static void finish(lre_optim *o, int commit)
 {
+    if (o->average.sched && !lre__average_sched_shared(o)) lre__schedule_finish_load(o->average.sched, commit);
     for (int i = 0; i < o->ngroups; i++)
         for (int h = 0; h < HP_COUNT; h++)
             if (o->groups[i].sched[h] && first_use(o, i, h)) lre__schedule_finish_load(o->groups[i].sched[h], commit);
@@ -234,7 +326,7 @@ int lre_optim_load(lre_optim *o, lre_read_fn read, void *ud)
         return lre_error_set(&o->err, LRE_ENOMEM, "out of memory loading optimizer state");
     }
     lre_cur c = {data, data + len, 0};
-    staged_counts counts = {0, 0};
+    staged_counts counts = {0, 0, 0, 0, 0};
     rc = prepare(o, &c, &counts, st);
     if (!rc) {
         o->step = counts.step;
@@ -247,7 +339,14 @@ int lre_optim_load(lre_optim *o, lre_read_fn read, void *ud)
             memcpy(g->hp, st[i].hp, sizeof g->hp);
             for (int s = 0; s < LRE_MAX_STATE; s++)
                 if (g->state[s]) memcpy(g->state[s], st[i].state[s], g->n * lre__dtype_size(g->dtype));
+            if (g->avg) {
+                g->avg_n = st[i].avg_n;
+                memcpy(g->avg, st[i].avg, g->n * lre__dtype_size(g->dtype));
+            }
         }
+        o->eval_mode = counts.eval_mode;
+        o->average.swapped = counts.swapped;
+        o->average.last_decay = counts.last_decay;
     }
     finish(o, rc == LRE_OK);
     lre__free(&o->alloc, st, nst * sizeof *st);

@@ -7,7 +7,8 @@
  *
  * Any hyper-parameter may be a number or a schedule (a schedule object, a
  * function or a table with `at`). Options beside the hyper-parameters:
- * nonfinite = "error" | "skip" | "trust", threads, steps_per_epoch, total_steps. */
+ * nonfinite = "error" | "skip" | "trust", threads, steps_per_epoch, total_steps,
+ * average = {kind = "ema" | "swa", decay = 0.999, ...} (see opt:set_average). */
 #include "lrengine_lua.h"
 
 #include <limits.h>
@@ -50,7 +51,7 @@ static void end(lua_State *L, optim_ud *u, lua_State *prev)
 static int is_option(const char *k)
 {
     return !strcmp(k, "params") || !strcmp(k, "grads") || !strcmp(k, "nonfinite") || !strcmp(k, "threads") ||
-           !strcmp(k, "steps_per_epoch") || !strcmp(k, "total_steps");
+           !strcmp(k, "steps_per_epoch") || !strcmp(k, "total_steps") || !strcmp(k, "average");
 }
 
 static int is_schedule_value(lua_State *L, int idx)
@@ -191,6 +192,69 @@ static lua_Integer opt_count(lua_State *L, const char *kind, const char *key, lu
     return v;
 }
 
+/* The averaging rule of table t (kind = "ema" | "swa" | "none", and its
+ * parameters, an EMA's decay possibly a schedule), or nil: turns it off.
+ * Errors name fname's argument arg. */
+static void set_average(lua_State *L, optim_ud *u, int t, int arg, const char *fname)
+{
+    if (lua_isnil(L, t)) {
+        if (lre_optim_set_average(u->o, NULL, NULL, 0)) lre_lua_argerror(L, arg, fname, lre_optim_errmsg(u->o));
+        return;
+    }
+    if (!lua_istable(L, t)) lre_lua_argerror(L, arg, fname, "average must be a table such as {kind = 'ema', decay = 0.999}");
+    t = lua_absindex(L, t);
+    lua_newtable(L); /* anchors */
+    int anchor = lua_gettop(L);
+    lre_param params[16];
+    size_t np = 0;
+    const char *kind = NULL;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+            lre_lua_argerror(L, arg, fname, "average: keys must be names (kind, decay, ...)");
+        const char *key = lua_tostring(L, -2);
+        int v = lua_gettop(L);
+        if (!strcmp(key, "kind")) {
+            if (lua_type(L, v) != LUA_TSTRING) lre_lua_argerror(L, arg, fname, "average: kind must be 'ema', 'swa' or 'none'");
+            kind = lua_tostring(L, v);
+            lua_pop(L, 1);
+            continue;
+        }
+        if (np == sizeof params / sizeof params[0]) lre_lua_argerror(L, arg, fname, "average: too many parameters");
+        lre_param *p = &params[np++];
+        memset(p, 0, sizeof *p);
+        p->name = key;
+        if (is_schedule_value(L, v)) {
+            add_nodes(L, u, v);
+            lre_schedule *s = lre_lua_toschedule(L, v, NULL);
+            lre_lua_pushschedule(L, s);
+            lua_rawseti(L, anchor, (lua_Integer)luaL_len(L, anchor) + 1);
+            p->schedule = s;
+        } else if (lua_type(L, v) == LUA_TNUMBER) {
+            p->value = lua_tonumber(L, v);
+        } else if (lua_type(L, v) == LUA_TBOOLEAN) {
+            p->value = lua_toboolean(L, v);
+        } else {
+            lre_lua_argerror(L, arg, fname,
+                             lua_pushfstring(L, "average: %s must be a number, a boolean or a schedule, got %s", key,
+                                             luaL_typename(L, v)));
+        }
+        lua_pop(L, 1);
+    }
+    if (!kind) lre_lua_argerror(L, arg, fname, "average: kind ('ema', 'swa' or 'none') is missing");
+    lua_State *prev = lre_lua_enter(L);
+    int rc = lre_optim_set_average(u->o, kind, params, np);
+    lre_lua_leave(L, prev);
+    if (rc) {
+        const char *msg = lre_optim_errmsg(u->o);
+        const char *kn = lre_optim_kind(u->o);
+        size_t kl = strlen(kn);
+        if (!strncmp(msg, kn, kl) && msg[kl] == ':' && msg[kl + 1] == ' ') msg += kl + 2;
+        lre_lua_argerror(L, arg, fname, msg);
+    }
+    lua_pop(L, 1);
+}
+
 /* The constructor of every optimizer; its upvalue is the optimizer's name. */
 static int construct(lua_State *L)
 {
@@ -241,6 +305,8 @@ static int construct(lua_State *L)
             lua_settop(L, 4);
         }
     }
+    if (lua_getfield(L, 1, "average") != LUA_TNIL) set_average(L, u, -1, 1, kind);
+    lua_settop(L, 4);
     lua_pushvalue(L, 3);
     return 1;
 }
@@ -406,6 +472,91 @@ static int optim_load(lua_State *L)
     return 1;
 }
 
+/* opt:set_average{kind = "ema", decay = 0.999, ...} or opt:set_average(nil) */
+static int optim_set_average(lua_State *L)
+{
+    optim_ud *u = checkopt(L, 1);
+    luaL_checkany(L, 2);
+    set_average(L, u, 2, 2, "set_average");
+    return 0;
+}
+
+/* opt:swap_average(): the averages and the parameters exchange places. */
+static int optim_swap_average(lua_State *L)
+{
+    optim_ud *u = checkopt(L, 1);
+    lre_lua_charge(L, u->elements / 8);
+    if (lre_optim_swap_average(u->o)) return luaL_error(L, "%s", lre_optim_errmsg(u->o));
+    lua_pushboolean(L, lre_optim_average_swapped(u->o));
+    return 1;
+}
+
+/* opt:average([group]) -> a new tensor holding the group's averaged weights,
+ * or nil before the first averaged update (or without averaging). */
+static int optim_average(lua_State *L)
+{
+    optim_ud *u = checkopt(L, 1);
+    int group = checkgroup(L, u->o, 2);
+    if (group < 0) group = 0;
+    const void *data = lre_optim_average(u->o, group);
+    if (!data) return 0;
+    lre_dtype dtype;
+    size_t n;
+    if (lre_optim_group_info(u->o, group, &dtype, &n)) return 0;
+    lre_lua_charge(L, (double)n / 8);
+    lre_tensor *t = lre_lua_newtensor(L, n, dtype);
+    memcpy(t->data, data, n * (dtype == LRE_F64 ? sizeof(double) : sizeof(float)));
+    return 1;
+}
+
+/* opt:average_info() -> {kind =, swapped =, decay =, count = (first group's)} */
+static int optim_average_info(lua_State *L)
+{
+    optim_ud *u = checkopt(L, 1);
+    int group = checkgroup(L, u->o, 2);
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, lre_optim_average_kind(u->o));
+    lua_setfield(L, -2, "kind");
+    lua_pushboolean(L, lre_optim_average_swapped(u->o));
+    lua_setfield(L, -2, "swapped");
+    lua_pushnumber(L, lre_optim_average_decay(u->o));
+    lua_setfield(L, -2, "decay");
+    lua_pushinteger(L, (lua_Integer)lre_optim_average_count(u->o, group < 0 ? 0 : group));
+    lua_setfield(L, -2, "count");
+    return 1;
+}
+
+/* opt:eval() / opt:train(): schedule-free's modes (no-ops for others). */
+static int optim_mode(lua_State *L, int eval)
+{
+    optim_ud *u = checkopt(L, 1);
+    lre_lua_charge(L, u->elements / 8);
+    if (eval ? lre_optim_eval(u->o) : lre_optim_train(u->o)) return luaL_error(L, "%s", lre_optim_errmsg(u->o));
+    return 0;
+}
+static int optim_eval(lua_State *L) { return optim_mode(L, 1); }
+static int optim_train(lua_State *L) { return optim_mode(L, 0); }
+
+/* opt:mode() -> "train" or "eval" */
+static int optim_getmode(lua_State *L)
+{
+    lua_pushstring(L, lre_optim_is_eval(checkopt(L, 1)->o) ? "eval" : "train");
+    return 1;
+}
+
+/* opt:scheduled_lr([group]) -> lr_t, c_t of schedule-free's last update */
+static int optim_scheduled_lr(lua_State *L)
+{
+    optim_ud *u = checkopt(L, 1);
+    int group = checkgroup(L, u->o, 2);
+    double lr, c;
+    if (lre_optim_scheduled_lr(u->o, group < 0 ? 0 : group, &lr, &c))
+        return luaL_error(L, "scheduled_lr: %s is not a schedule-free optimizer", lre_optim_kind(u->o));
+    lua_pushnumber(L, lr);
+    lua_pushnumber(L, c);
+    return 2;
+}
+
 static int optim_tostring(lua_State *L)
 {
     optim_ud *u = luaL_checkudata(L, 1, LRE_OPTIM_MT);
@@ -424,6 +575,9 @@ void lre_lua_open_optim(lua_State *L)
         {"step_count", optim_step_count}, {"skipped", optim_skipped},   {"kind", optim_kind},
         {"save", optim_save},         {"load", optim_load},             {"close", optim_close},
         {"shape", optim_shape},
+        {"set_average", optim_set_average}, {"swap_average", optim_swap_average}, {"average", optim_average},
+        {"average_info", optim_average_info}, {"eval", optim_eval},     {"train", optim_train},
+        {"mode", optim_getmode},      {"scheduled_lr", optim_scheduled_lr},
         {NULL, NULL}};
     luaL_newmetatable(L, LRE_OPTIM_MT);
     luaL_setfuncs(L, meta, 0);

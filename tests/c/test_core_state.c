@@ -269,11 +269,14 @@ static lre_schedule *plateau(double patience, double cooldown)
     return rc ? NULL : pl;
 }
 
-/* The plateau's four fields end the optimizer stream, before the CRC. */
+/* The plateau's four fields end the groups of the optimizer stream; then
+ * comes the averaging section (without averaging: eval mode u32, rule u32,
+ * fingerprint u64, swapped u32, last decay f64), then the CRC. */
+enum { AVG_SECTION = 4 + 4 + 8 + 4 + 8 };
 static void edit_plateau(unsigned char *b, size_t len, void *ud)
 {
     const field *f = ud;
-    size_t at = len - 4 - 32 - HDR + f->at;
+    size_t at = len - 4 - AVG_SECTION - 32 - HDR + f->at;
     field g = {at, f->width, f->value};
     edit_field(b, len, &g);
 }
