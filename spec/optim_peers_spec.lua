@@ -91,3 +91,176 @@ describe("adamw{epsilon_hat = true}", function()
   end)
 end)
 
+
+-- The hyper-parameters each case runs with, and its reference step function
+-- ref(state, x, g, t) updating x in place (doubles, one element at a time).
+local function lerp(a, b, w) return a + w * (b - a) end
+
+describe("nadam_keras", function()
+  it("reproduces Keras 3's Nadam golden values (nadam_test.py test_correctness_with_golden)", function()
+    local golden = {
+      {0.4281, 0.4281, 0.4281, 0.4281, 0.4281, 0.4281, 0.4281, 0.4281, 0.4281, 0.4281},
+      {-0.1738, -0.1731, -0.1726, -0.1723, -0.1721, -0.172, -0.1719, -0.1718, -0.1718, -0.1717},
+      {-0.7115, -0.7103, -0.7096, -0.7092, -0.709, -0.7088, -0.7086, -0.7085, -0.7085, -0.7084},
+      {-1.2335, -1.2322, -1.2313, -1.2309, -1.2306, -1.2304, -1.2302, -1.2301, -1.23, -1.2299},
+      {-1.7492, -1.7478, -1.7469, -1.7464, -1.7461, -1.7459, -1.7457, -1.7456, -1.7455, -1.7454}}
+    for _, dtype in ipairs{"f64", "f32"} do
+      P.keras_golden("nadam_keras", {lr = 0.5, betas = {0.5, 0.67}, eps = 1e-5}, golden, dtype)
+    end
+  end)
+  it("reproduces Keras 3's single step (nadam_test.py test_single_step)", function()
+    for _, dtype in ipairs{"f64", "f32"} do
+      local opt, p, g = P.build("nadam_keras", {lr = 0.5}, {1, 2, 3, 4}, dtype)
+      g:copy{1, 6, 7, 2}
+      opt:step()
+      assert(P.close(p:totable(), {0.4686, 1.4686, 2.4686, 3.4686}, 1e-4, 1e-4, "x"))
+    end
+  end)
+  it("follows keras/src/optimizers/nadam.py over many steps, with a decoupled decay", function()
+    local lr, b1, b2, eps, wd = 0.01, 0.8, 0.95, 1e-3, 0.1
+    local function ref(s, x, g, t)
+      local u = b1 * (1 - 0.5 * 0.96 ^ t)
+      local u1 = b1 * (1 - 0.5 * 0.96 ^ (t + 1))
+      s.prod = (s.prod or 1) * u
+      s.m, s.v = s.m or {}, s.v or {}
+      for i = 1, #x do
+        x[i] = x[i] - x[i] * wd * lr
+        local m = (s.m[i] or 0) + (g[i] - (s.m[i] or 0)) * (1 - b1)
+        local v = (s.v[i] or 0) + (g[i] ^ 2 - (s.v[i] or 0)) * (1 - b2)
+        s.m[i], s.v[i] = m, v
+        local mhat = u1 * m / (1 - s.prod * u1) + (1 - u) * g[i] / (1 - s.prod)
+        x[i] = x[i] - mhat * lr / (math.sqrt(v / (1 - b2 ^ t)) + eps)
+      end
+    end
+    local want = P.ref_trace(ref, 12)
+    local args = {lr = lr, betas = {b1, b2}, eps = eps, weight_decay = wd}
+    P.same_trace(P.trace("nadam_keras", args, 12, "f64"), want, F64[1], F64[2])
+    P.same_trace(P.trace("nadam_keras", args, 12, "f32"), want, F32[1], F32[2])
+    P.resumes("nadam_keras", args, 9, 4, "f64")
+    P.resumes("nadam_keras", args, 9, 4, "f32")
+  end)
+end)
+
+describe("signsgd and signum", function()
+  -- jxbz/signSGD (Bernstein et al. 2018): d = grad + wd * param; Signum keeps
+  -- buf = momentum * buf + (1 - momentum) * d from zero and steps by sign(buf)
+  local function ref_for(lr, mom, wd)
+    return function(s, x, g)
+      s.buf = s.buf or {}
+      for i = 1, #x do
+        local d = g[i] + wd * x[i]
+        if mom > 0 then
+          s.buf[i] = mom * (s.buf[i] or 0) + (1 - mom) * d
+          d = s.buf[i]
+        end
+        x[i] = x[i] - lr * sign(d)
+      end
+    end
+  end
+  it("steps by the sign of the gradient (signSGD) or of its momentum (Signum)", function()
+    for _, c in ipairs{{"signsgd", {lr = 0.01, weight_decay = 0.05}, 0},
+                       {"signum", {lr = 0.01, weight_decay = 0.05}, 0.9},
+                       {"signsgd", {lr = 0.02, momentum = 0.5}, 0.5}} do
+      local want = P.ref_trace(ref_for(c[2].lr, c[3], c[2].weight_decay or 0), 10)
+      P.same_trace(P.trace(c[1], c[2], 10, "f64"), want, F64[1], F64[2])
+      P.same_trace(P.trace(c[1], c[2], 10, "f32"), want, F32[1], F32[2])
+      P.resumes(c[1], c[2], 8, 3, "f64")
+      P.resumes(c[1], c[2], 8, 3, "f32")
+    end
+  end)
+  it("needs a rate, and a momentum in [0, 1)", function()
+    assert.has_error(function() P.build("signum", {}, {1}, "f64") end,
+      "bad argument #1 to 'signum' (missing required parameter 'lr' (given neither to this group nor as a default))")
+    assert.has_error(function() P.build("signum", {lr = 0.1, momentum = 1}, {1}, "f64") end,
+      "bad argument #1 to 'signum' (momentum must be in [0, 1), got 1)")
+  end)
+end)
+
+describe("adabelief", function()
+  -- timm/optim/adabelief.py (_single_tensor_adabelief) and the authors' adabelief-pytorch 0.2
+  local function ref_for(o)
+    local b1, b2 = o.betas[1], o.betas[2]
+    return function(s, x, g, t)
+      s.m, s.var, s.max = s.m or {}, s.var or {}, s.max or {}
+      local bc1, bc2 = 1 - b1 ^ t, 1 - b2 ^ t
+      local sma_max = 2 / (1 - b2) - 1
+      local sma = sma_max - 2 * t * b2 ^ t / bc2
+      for i = 1, #x do
+        local gi = g[i]
+        if o.decoupled_weight_decay ~= false then
+          x[i] = x[i] * (1 - (o.fixed_decay and 1 or o.lr) * (o.weight_decay or 0))
+        else
+          gi = gi + (o.weight_decay or 0) * x[i]
+        end
+        local m = lerp(s.m[i] or 0, gi, 1 - b1)
+        local r = gi - m
+        local var = (s.var[i] or 0) * b2 + (1 - b2) * r * r + o.eps
+        s.m[i], s.var[i] = m, var
+        local denom_var = var
+        if o.amsgrad then
+          s.max[i] = math.max(s.max[i] or 0, var)
+          denom_var = s.max[i]
+        end
+        if o.rectify == false then
+          x[i] = x[i] - o.lr / bc1 * (m / (math.sqrt(denom_var) / math.sqrt(bc2) + o.eps))
+        elseif sma >= 5 then
+          local step = math.sqrt(bc2 * (sma - 4) / (sma_max - 4) * (sma - 2) / sma * sma_max / (sma_max - 2)) / bc1
+          x[i] = x[i] - step * o.lr * (m / (math.sqrt(var) + o.eps))
+        elseif o.degenerated_to_sgd ~= false then
+          x[i] = x[i] - 1 / bc1 * o.lr * m
+        end
+      end
+    end
+  end
+  local cases = {
+    {lr = 0.01, betas = {0.9, 0.999}, eps = 1e-16},                               -- timm's defaults: rectified
+    {lr = 0.01, betas = {0.9, 0.5}, eps = 1e-8, weight_decay = 0.1},               -- rectified from step 3
+    {lr = 0.01, betas = {0.8, 0.9}, eps = 1e-12, rectify = false, amsgrad = true, weight_decay = 0.1,
+     decoupled_weight_decay = false},
+    {lr = 0.01, betas = {0.8, 0.5}, eps = 1e-10, degenerated_to_sgd = false, weight_decay = 0.01,
+     fixed_decay = true},
+  }
+  it("follows timm's AdaBelief: rectified, Adam-like with amsgrad and L2, degenerate and fixed decay", function()
+    for n, c in ipairs(cases) do
+      local want = P.ref_trace(ref_for(c), 12)
+      P.same_trace(P.trace("adabelief", c, 12, "f64"), want, F64[1], F64[2])
+      P.same_trace(P.trace("adabelief", c, 12, "f32"), want, F32[1], F32[2])
+      P.resumes("adabelief", c, 9, 4, "f64")
+      P.resumes("adabelief", c, 9, 4, "f32")
+      assert(n)
+    end
+  end)
+end)
+
+describe("yogi", function()
+  -- torch_optimizer/yogi.py (Zaheer et al. 2018): both moments start at initial_accumulator
+  local function ref_for(o)
+    local b1, b2 = o.betas[1], o.betas[2]
+    local init = o.initial_accumulator or 1e-6
+    return function(s, x, g, t)
+      s.m, s.v = s.m or {}, s.v or {}
+      for i = 1, #x do
+        local gi = g[i] + (o.weight_decay or 0) * x[i]
+        local m = (s.m[i] or init) * b1 + (1 - b1) * gi
+        local v = s.v[i] or init
+        v = v - (1 - b2) * sign(v - gi * gi) * gi * gi
+        s.m[i], s.v[i] = m, v
+        x[i] = x[i] - o.lr / (1 - b1 ^ t) * (m / (math.sqrt(v) / math.sqrt(1 - b2 ^ t) + o.eps))
+      end
+    end
+  end
+  it("follows torch-optimizer's Yogi, with and without L2 decay", function()
+    for _, c in ipairs{{lr = 0.01, betas = {0.9, 0.999}, eps = 1e-3},
+                       {lr = 0.05, betas = {0.5, 0.9}, eps = 1e-6, initial_accumulator = 0.1, weight_decay = 0.1}} do
+      local want = P.ref_trace(ref_for(c), 12)
+      P.same_trace(P.trace("yogi", c, 12, "f64"), want, F64[1], F64[2])
+      P.same_trace(P.trace("yogi", c, 12, "f32"), want, F32[1], F32[2])
+      P.resumes("yogi", c, 9, 4, "f64")
+      P.resumes("yogi", c, 9, 4, "f32")
+    end
+  end)
+  it("refuses a negative initial accumulator", function()
+    assert.has_error(function() P.build("yogi", {initial_accumulator = -1}, {1}, "f64") end,
+      "bad argument #1 to 'yogi' (initial_accumulator must be >= 0, got -1)")
+  end)
+end)

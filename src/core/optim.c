@@ -15,6 +15,7 @@
 
 #define INF INFINITY
 #define BOOL(name, hp) {hp, {name, 0, 0, 1, LRE_P_BOOL | LRE_P_FIXED, NULL}}
+#define BOOL1(name, hp) {hp, {name, 1, 0, 1, LRE_P_BOOL | LRE_P_FIXED, NULL}} /* on by default */
 /* Every numeric hyper-parameter is finite: an infinite rate, momentum or
  * step size can only turn the parameters into NaN. */
 #define FIN LRE_P_FINITE
@@ -77,6 +78,19 @@ static const hp_spec ademamix_hp[] = {LR(1e-3), BETAS(0.9, 0.999),
 static const hp_spec sgd_schedulefree_hp[] = {
     LR(1.0), {HP_MOMENTUM, {"momentum", 0.9, 0, 1, LRE_P_LO_OPEN | LRE_P_HI_OPEN, NULL}}, WD(0), SF_HP};
 static const hp_spec adamw_schedulefree_hp[] = {LR(0.0025), BETAS(0.9, 0.999), EPS(1e-8), WD(0), SF_HP};
+/* The optimizers of the peers (defaults from the implementation each follows). */
+#define DECOUPLED_ON BOOL1("decoupled_weight_decay", HP_DECOUPLED_WD)
+static const hp_spec nadam_keras_hp[] = {LR(1e-3), BETAS(0.9, 0.999), EPS(1e-7), WD(0), MAXIMIZE, DECOUPLED_ON};
+static const hp_spec signsgd_hp[] = {{HP_LR, {"lr", NAN, 0, INF, FIN | LRE_P_REQUIRED, NULL}},
+                                     UNIT("momentum", HP_MOMENTUM, 0), WD(0), MAXIMIZE, DECOUPLED};
+static const hp_spec signum_hp[] = {{HP_LR, {"lr", NAN, 0, INF, FIN | LRE_P_REQUIRED, NULL}},
+                                    UNIT("momentum", HP_MOMENTUM, 0.9), WD(0), MAXIMIZE, DECOUPLED};
+static const hp_spec adabelief_hp[] = {LR(1e-3), BETAS(0.9, 0.999), EPS(1e-16), WD(0), BOOL("amsgrad", HP_AMSGRAD),
+                                       DECOUPLED_ON, BOOL("fixed_decay", HP_FIXED_DECAY), BOOL1("rectify", HP_RECTIFY),
+                                       BOOL1("degenerated_to_sgd", HP_DEGENERATED), MAXIMIZE};
+static const hp_spec yogi_hp[] = {LR(1e-2), BETAS(0.9, 0.999), EPS(1e-3),
+                                  {HP_INITIAL_ACC, {"initial_accumulator", 1e-6, 0, INF, FIN | LRE_P_FIXED, NULL}},
+                                  WD(0), MAXIMIZE, DECOUPLED};
 
 typedef struct optim_def {
     const char *name;
@@ -294,6 +308,9 @@ static int state_needed(int kind, const double *hp, lre_schedule *const *sched, 
     case O_ASGD:
     case O_LION: return slot == 0;
     case O_ADAMW_SCHEDULEFREE: return 1; /* z, x, second moment */
+    case O_SIGNSGD:
+    case O_SIGNUM: return slot == 0 && momentum;
+    case O_ADABELIEF: return slot < 2 || hp[HP_AMSGRAD];
     case O_RMSPROP: return slot == 0 || (slot == 1 && momentum) || (slot == 2 && hp[HP_CENTERED]);
     case O_ADEMAMIX: return 1; /* m1, m2 (the slow EMA), nu */
     default: return slot < 2; /* adadelta, adamax, nadam, radam, rprop */
@@ -309,7 +326,7 @@ static int ensure_state(lre_optim *o, lre_group *g, const double *hp)
         void *buf = lre__alloc_zero(&o->alloc, state_bytes(g), 1);
         if (!buf) return fail(o, LRE_ENOMEM, "%s: out of memory for optimizer state", defs[o->kind].name);
         double init = 0;
-        if (o->kind == O_ADAGRAD) init = hp[HP_INITIAL_ACC];
+        if (o->kind == O_ADAGRAD || o->kind == O_YOGI) init = hp[HP_INITIAL_ACC];
         if (o->kind == O_RPROP && s == 1) init = hp[HP_LR];
         for (size_t i = 0; init != 0 && i < g->n; i++) {
             if (g->dtype == LRE_F32) ((float *)buf)[i] = (float)init;
@@ -534,6 +551,9 @@ int lre__optim_nonneg_slot(int kind, int slot)
     case O_RPROP: return slot == 1;
     case O_ADEMAMIX: return slot == 2;
     case O_ADAMW_SCHEDULEFREE: return slot == 2;
+    case O_NADAM_KERAS:
+    case O_YOGI: return slot == 1;
+    case O_ADABELIEF: return slot >= 1;
     default: return 0;
     }
 }
@@ -543,6 +563,7 @@ int lre__optim_check_scalars(int kind, int64_t t, const double *scalar)
     if (t == 0) return scalar[0] == 0 && scalar[1] == 1 && scalar[2] == 0; /* as add_group leaves them */
     switch (kind) {
     case O_NADAM: /* the product of the mu_t, each in [0, 1) */
+    case O_NADAM_KERAS:
         return scalar[0] >= 0 && scalar[0] < 1 && scalar[1] == 1 && scalar[2] == 0;
     case O_ASGD: /* eta = lr / (1 + lambd lr t)^alpha, mu = 1 / max(1, t - t0) */
         return isfinite(scalar[0]) && scalar[0] >= 0 && scalar[1] > 0 && scalar[1] <= 1 && scalar[2] == 0;
@@ -689,6 +710,45 @@ static void prepare(const lre_optim *o, const lre_group *g, lre_step_scalars *k)
         k->sf_weight_sum = weight_sum;
         break;
     }
+    case O_NADAM_KERAS: { /* keras/src/optimizers/nadam.py: u_t = beta1 (1 - 0.5 * 0.96^t) */
+        double b1 = hp[HP_BETA1];
+        double u = b1 * (1 - 0.5 * pow(0.96, t)), u_next = b1 * (1 - 0.5 * pow(0.96, t + 1));
+        double u_product = (k->first ? 1 : g->scalar[0]) * u;
+        k->a = u_next / (1 - u_product * u_next);
+        k->b = (1 - u) / (1 - u_product);
+        k->c = 1 - pow(hp[HP_BETA2], t);
+        k->d = u_product;
+        break;
+    }
+    case O_ADABELIEF: { /* timm's adabelief.py: the rectification of RAdam with its buffered step size */
+        double b1 = hp[HP_BETA1], b2 = hp[HP_BETA2];
+        double bc1 = 1 - pow(b1, t), b2t = pow(b2, t);
+        k->b = sqrt(1 - b2t);
+        if (hp[HP_FIXED_DECAY] && hp[HP_DECOUPLED_WD]) k->decay = 1 - hp[HP_WEIGHT_DECAY];
+        if (!hp[HP_RECTIFY]) {
+            k->a = hp[HP_LR] / bc1;
+            k->c = 0;
+            break;
+        }
+        double sma_max = 2 / (1 - b2) - 1;
+        double sma = sma_max - 2 * t * b2t / (1 - b2t);
+        if (sma >= 5) {
+            k->a = sqrt((1 - b2t) * (sma - 4) / (sma_max - 4) * (sma - 2) / sma * sma_max / (sma_max - 2)) / bc1 *
+                   hp[HP_LR];
+            k->c = 1;
+        } else if (hp[HP_DEGENERATED]) {
+            k->a = 1.0 / bc1 * hp[HP_LR];
+            k->c = 2;
+        } else {
+            k->c = 3;
+        }
+        break;
+    }
+    case O_YOGI: {
+        k->a = hp[HP_LR] / (1 - pow(hp[HP_BETA1], t));
+        k->b = sqrt(1 - pow(hp[HP_BETA2], t));
+        break;
+    }
     case O_ASGD: /* the averaging rate and step of Polyak & Juditsky, as PyTorch keeps them */
         k->a = k->first ? hp[HP_LR] : g->scalar[0]; /* eta */
         k->b = k->first ? 1 : g->scalar[1];         /* mu */
@@ -701,7 +761,7 @@ static void prepare(const lre_optim *o, const lre_group *g, lre_step_scalars *k)
 static void commit_scalars(const lre_optim *o, lre_group *g, const lre_step_scalars *k)
 {
     double t = (double)g->t; /* already advanced */
-    if (o->kind == O_NADAM) g->scalar[0] = k->d;
+    if (o->kind == O_NADAM || o->kind == O_NADAM_KERAS) g->scalar[0] = k->d;
     if (o->kind == O_ASGD) {
         g->scalar[0] = k->hp[HP_LR] / pow(1 + k->hp[HP_LAMBD] * k->hp[HP_LR] * t, k->hp[HP_ALPHA]);
         g->scalar[1] = 1 / fmax(1, t - k->hp[HP_T0]);

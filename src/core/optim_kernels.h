@@ -395,6 +395,117 @@ KERNEL adamw_sf_k(ARGS, const unsigned f)
 }
 
 KERNEL adamw_sf(ARGS) { SPECIALISE(adamw_sf_k, 2, WD_FLAG | (k->first ? SF_FIRST : 0)) }
+/* Keras 3's Nadam (keras/src/optimizers/nadam.py): momentum schedule
+ * u_t = beta1 (1 - 0.5 * 0.96^t), eps outside the bias-corrected root.
+ * a = u_{t+1} / (1 - prod u_1..u_{t+1}), b = (1 - u_t) / (1 - prod u_1..u_t),
+ * c = 1 - beta2^t (prepare()). */
+KERNEL nadam_keras_k(ARGS, const unsigned f)
+{
+    COMMON;
+    T *restrict m = g->state[0], *restrict v = g->state[1];
+    const T b1c = (T)(1 - k->hp[HP_BETA1]), b2c = (T)(1 - k->hp[HP_BETA2]), eps = (T)k->hp[HP_EPS];
+    const T cm = (T)k->a, cg = (T)k->b, bc2 = (T)k->c;
+    for (size_t i = lo; i < hi; i++) {
+        T x = p[i] * dec;
+        T gi = L2(GRAD(i), i);
+        T mi = m[i] + (gi - m[i]) * b1c;      /* m.assign_add((g - m) * (1 - beta_1)) */
+        T vi = v[i] + (gi * gi - v[i]) * b2c; /* v.assign_add((g^2 - v) * (1 - beta_2)) */
+        m[i] = mi;
+        v[i] = vi;
+        T mhat = cm * mi + cg * gi;
+        p[i] = x - mhat * lr / (SQRT(vi / bc2) + eps);
+    }
+}
+
+KERNEL nadam_keras(ARGS) { SPECIALISE(nadam_keras_k, 1, WD_FLAG) }
+
+/* Bernstein et al. 2018, signSGD and Signum (jxbz/signSGD's PyTorch code):
+ * the step is lr times the sign of the gradient, or of its momentum
+ * buf = momentum * buf + (1 - momentum) * grad, the buffer starting at 0. */
+enum { SIGN_MOMENTUM = 2 };
+KERNEL signsgd_k(ARGS, const unsigned f)
+{
+    COMMON;
+    T *restrict buf = g->state[0];
+    const T mom = (T)k->hp[HP_MOMENTUM], momc = (T)(1 - k->hp[HP_MOMENTUM]);
+    for (size_t i = lo; i < hi; i++) {
+        T x = p[i] * dec;
+        T d = L2(GRAD(i), i);
+        if (f & SIGN_MOMENTUM) {
+            d = buf[i] * mom + momc * d;
+            buf[i] = d;
+        }
+        T sgn = (T)(d > 0) - (T)(d < 0);
+        p[i] = x - lr * sgn;
+    }
+}
+
+KERNEL signsgd(ARGS) { SPECIALISE(signsgd_k, 2, WD_FLAG | (g->state[0] != NULL ? SIGN_MOMENTUM : 0)) }
+
+/* Zhuang et al. 2020, AdaBelief, as timm's adabelief.py (the authors'
+ * adabelief-pytorch 0.2): the second moment is that of the residual
+ * grad - m_t, eps is added to it in place every step, and the rectified
+ * update of RAdam. Modes (prepare() sets k->c, the bits BELIEF_RECT and
+ * BELIEF_SGD): 0 Adam-like with step size a = lr / bc1 and b = sqrt(bc2);
+ * 1 rectified, a = step_size * lr over sqrt(var) + eps; 2 rectified towards
+ * SGD, a = step_size * lr times m; 3 no parameter change (rectify without
+ * degenerated_to_sgd while the variance is not yet tractable). */
+enum { BELIEF_AMSGRAD = 2, BELIEF_RECT = 4, BELIEF_SGD = 8 };
+KERNEL adabelief_k(ARGS, const unsigned f)
+{
+    COMMON;
+    T *restrict m = g->state[0], *restrict var = g->state[1], *restrict vmax = g->state[2];
+    const T b1c = (T)(1 - k->hp[HP_BETA1]), b2 = (T)k->hp[HP_BETA2], b2c = (T)(1 - k->hp[HP_BETA2]);
+    const T eps = (T)k->hp[HP_EPS], step = (T)k->a, bc2_sqrt = (T)k->b;
+    for (size_t i = lo; i < hi; i++) {
+        T x = p[i] * dec;
+        T gi = L2(GRAD(i), i);
+        T mi = m[i] + b1c * (gi - m[i]); /* exp_avg.lerp_(grad, 1 - beta1) */
+        T r = gi - mi;                   /* grad_residual */
+        T s = var[i] * b2 + b2c * r * r + eps; /* mul_(beta2).addcmul_(r, r, 1 - beta2), then add_(eps) */
+        m[i] = mi;
+        var[i] = s;
+        T sd = s;
+        if (f & BELIEF_AMSGRAD) {
+            sd = vmax[i] > s ? vmax[i] : s;
+            vmax[i] = sd;
+        }
+        if ((f & BELIEF_RECT) && (f & BELIEF_SGD)) p[i] = x; /* mode 3 */
+        else if (f & BELIEF_RECT) p[i] = x - step * (mi / (SQRT(s) + eps));
+        else if (f & BELIEF_SGD) p[i] = x - step * mi;
+        else p[i] = x - step * (mi / (SQRT(sd) / bc2_sqrt + eps));
+    }
+}
+
+KERNEL adabelief(ARGS)
+{
+    unsigned mode = (unsigned)k->c;
+    SPECIALISE(adabelief_k, 4, WD_FLAG | (g->state[2] != NULL ? BELIEF_AMSGRAD : 0) | (mode & 3) << 2)
+}
+
+/* Zaheer et al. 2018, Yogi, as torch-optimizer's yogi.py: both moments start
+ * at initial_accumulator; v moves towards grad^2 by at most (1 - beta2) grad^2. */
+KERNEL yogi_k(ARGS, const unsigned f)
+{
+    COMMON;
+    T *restrict m = g->state[0], *restrict v = g->state[1];
+    const T b1 = (T)k->hp[HP_BETA1], b1c = (T)(1 - k->hp[HP_BETA1]), nb2c = (T)-(1 - k->hp[HP_BETA2]);
+    const T eps = (T)k->hp[HP_EPS], step_size = (T)k->a, bc2_sqrt = (T)k->b;
+    for (size_t i = lo; i < hi; i++) {
+        T x = p[i] * dec;
+        T gi = L2(GRAD(i), i);
+        T mi = m[i] * b1 + b1c * gi; /* exp_avg.mul_(beta1).add_(grad, 1 - beta1) */
+        T g2 = gi * gi;
+        T dv = v[i] - g2;
+        T sg = (T)(dv > 0) - (T)(dv < 0);
+        T vi = v[i] + nb2c * sg * g2; /* exp_avg_sq.addcmul_(sign(v - g^2), g^2, value=-(1 - beta2)) */
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = x - step_size * (mi / (SQRT(vi) / bc2_sqrt + eps));
+    }
+}
+
+KERNEL yogi(ARGS) { SPECIALISE(yogi_k, 1, WD_FLAG) }
 
 WIDEST_SIMD void UPDATE_FN(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi)
 {
@@ -414,6 +525,11 @@ WIDEST_SIMD void UPDATE_FN(int kind, lre_group *g, const lre_step_scalars *k, si
     case O_ADEMAMIX: ademamix(g, k, lo, hi); break;
     case O_SGD_SCHEDULEFREE: sgd_sf(g, k, lo, hi); break;
     case O_ADAMW_SCHEDULEFREE: adamw_sf(g, k, lo, hi); break;
+    case O_NADAM_KERAS: nadam_keras(g, k, lo, hi); break;
+    case O_SIGNSGD:
+    case O_SIGNUM: signsgd(g, k, lo, hi); break;
+    case O_ADABELIEF: adabelief(g, k, lo, hi); break;
+    case O_YOGI: yogi(g, k, lo, hi); break;
     default: break;
     }
 }

@@ -224,6 +224,33 @@ static void state_buffers_must_hold_what_updates_can_leave(void)
     twin_free(&t);
 }
 
+/* The peers' optimizers (issue 13): their sums of squares are never negative,
+ * whatever the optimizer keeps in the buffers before them. */
+static void the_peers_second_moments_must_not_be_negative(void)
+{
+    static const struct {
+        const char *kind;
+        int slot; /* 0-based; the buffers before it hold 4 doubles each */
+        lre_param p[2];
+        size_t np;
+    } cases[] = {
+        {"nadam_keras", 1, {{"lr", 0.01, NULL, 0, NULL, NULL}}, 1},
+        {"yogi", 1, {{"lr", 0.01, NULL, 0, NULL, NULL}}, 1},
+        {"adabelief", 1, {{"lr", 0.01, NULL, 0, NULL, NULL}}, 1},
+        {"adabelief", 2, {{"lr", 0.01, NULL, 0, NULL, NULL}, {"amsgrad", 1, NULL, 0, NULL, NULL}}, 2},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        twin t;
+        ASSERT(twin_new(&t, cases[c].kind, cases[c].p, cases[c].np));
+        twin_steps(&t, 2);
+        field v = {P_GROUP0 + G_STATE + (size_t)cases[c].slot * 4 * 8 + 3 * 8, -8, -0.5};
+        char msg[64];
+        snprintf(msg, sizeof msg, "state buffer %d element 3 is negative", cases[c].slot + 1);
+        REFUSED(&t, LRE_ECORRUPT, edit_field, &v, msg);
+        twin_free(&t);
+    }
+}
+
 static void relations_between_hyperparameters_are_checked(void)
 {
     twin t;
@@ -366,6 +393,7 @@ int main(void)
         {"the step limit is refused, not overflowed", the_step_limit_is_refused_not_overflowed},
         {"impossible per-group scalars are refused", impossible_per_group_scalars_are_refused},
         {"state buffers must hold what updates can leave", state_buffers_must_hold_what_updates_can_leave},
+        {"the peers' second moments must not be negative", the_peers_second_moments_must_not_be_negative},
         {"relations between hyper-parameters are checked", relations_between_hyperparameters_are_checked},
         {"a float32 group is checked too", a_float32_group_is_checked_too},
         {"plateau counters are checked inside an optimizer", plateau_counters_are_checked_inside_an_optimizer},
