@@ -34,7 +34,7 @@ _lrengine()
                 *) COMPREPLY=($(compgen -W "text json" -- "$cur")) ;;
             esac
             return 0 ;;
-        --metrics|-m|--output|-o|--checkpoint|-c|--resume|-r|--write-config|-w|--curve|--resume-config|--events)
+        --metrics|-m|--output|-o|--checkpoint|-c|--resume|-r|--write-config|-w|--curve|--resume-config|--events|--config)
             COMPREPLY=($(compgen -f -- "$cur"))
             return 0 ;;
         --dir|-d)
@@ -46,7 +46,7 @@ _lrengine()
         --resume-hparams)
             COMPREPLY=($(compgen -W "checkpoint config" -- "$cur"))
             return 0 ;;
-        --steps|-s|--epochs|-e|--seed|--threads|-t|--min|--max|--until|--jobs|-j)
+        --steps|-s|--epochs|-e|--seed|--threads|-t|--min|--max|--until|--jobs|-j|--step|-k|--tolerance)
             return 0 ;; # a number
     esac
     if [[ $cur == -* ]]; then

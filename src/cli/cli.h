@@ -34,6 +34,8 @@ int cmd_train(int argc, char **argv);
 int cmd_find_lr(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
@@ -147,6 +149,9 @@ typedef struct cli_marks {
     const double *x;
     const char *const *label;
     int trim_tail;
+    /* the panel of each series by key (NULL: grouped by scale), so that
+     * curves to compare share one panel whatever their scales */
+    const char *const *panel;
 } cli_marks;
 
 /* Renders a chart with lrengine.plot in a helper state: nseries series of n

@@ -173,7 +173,7 @@ int cmd_find_lr(int argc, char **argv)
                 snprintf(lowest, sizeof lowest, "lr=%.3g (lowest loss / 10)", r.lowest_lr / 10);
                 const double mark_x[] = {r.suggestion, r.lowest_lr / 10};
                 const char *const mark_label[] = {steep, lowest};
-                const cli_marks marks = {2, mark_x, mark_label, 1};
+                const cli_marks marks = {2, mark_x, mark_label, 1, NULL};
                 rc = cli_render(out, format, "lr range test: smoothed loss by learning rate", "lr", r.lrs, (size_t)r.n,
                                 1, names, vals, 1, 0, &marks);
             }

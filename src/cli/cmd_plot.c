@@ -54,7 +54,7 @@ int plot_parse(int argc, char **argv, plot_opts *o, const cli_command *cmd)
 
 /* Reads one number per line (blank lines and # comments skipped), lines
  * of any length; "-" is stdin. */
-static int read_metrics(const char *path, double **out, size_t *n)
+int plot_read_metrics(const char *path, double **out, size_t *n)
 {
     int from_stdin = !strcmp(path, "-");
     FILE *f = from_stdin ? stdin : fopen(path, "r");
@@ -93,7 +93,7 @@ static int read_metrics(const char *path, double **out, size_t *n)
 }
 
 /* The script's schedules, from its file or from stdin ("-", named "stdin"). */
-static int load_schedules(const char *script, lre_schedule_set *set, lre_error *err)
+int plot_load_schedules(const char *script, lre_schedule_set *set, lre_error *err)
 {
     lre_script_limits limits = cli_limits(0);
     if (strcmp(script, "-")) return lre_script_load_schedules(script, &limits, set, err);
@@ -212,13 +212,13 @@ int plot_run(plot_opts *o, int plot)
     double *metrics = NULL, *buf = NULL;
     size_t nmetrics = 0;
     if (o->metrics) {
-        int rc = read_metrics(o->metrics, &metrics, &nmetrics);
+        int rc = plot_read_metrics(o->metrics, &metrics, &nmetrics);
         if (rc) return rc;
     }
     lre_schedule_set set = {0};
     double *curves[LRE_SCHEDULE_SET_MAX] = {NULL};
     lre_error err;
-    if (load_schedules(o->script, &set, &err)) {
+    if (plot_load_schedules(o->script, &set, &err)) {
         found(&pb, cli_interrupted ? LRE_EXIT_INTERRUPTED : LRE_EXIT_FAIL, -1, "%s", err.msg);
     } else if (!(buf = malloc((size_t)set.n * n * sizeof *buf))) {
         found(&pb, LRE_EXIT_FAIL, -1, "out of memory for %zu steps", n);

@@ -22,4 +22,10 @@ int plot_parse(int argc, char **argv, plot_opts *o, const cli_command *cmd);
  * range (check, as text or JSON); returns the exit code. */
 int plot_run(plot_opts *o, int plot);
 
+/* A metric per line into *out (free it), n of them; "-" is stdin. Returns an
+ * exit code, having said what failed. */
+int plot_read_metrics(const char *path, double **out, size_t *n);
+/* The schedule script's schedules ("-": stdin), sandboxed, Ctrl-C stopping. */
+int plot_load_schedules(const char *script, lre_schedule_set *set, lre_error *err);
+
 #endif

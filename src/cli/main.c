@@ -18,6 +18,8 @@ static const char usage[] =
     "  find-lr CONFIG.lua        the learning-rate range test\n"
     "  tune TUNE.lua             search hyper-parameters: random, grid, ASHA or PBT over train\n"
     "  report RUN.jsonl          the chart of a training run from its metrics file\n"
+    "  explain RUN --step K      why each hyper-parameter had its value at step K: tree, values, events\n"
+    "  diff A B                  where two schedules differ: first step, largest ratio, both curves\n"
     "  list [schedules|optimizers]  every built-in schedule kind and optimizer\n"
     "  help [COMMAND|KIND]       a command's options, or a kind's parameters, defaults and formula\n"
     "\n"
@@ -30,7 +32,8 @@ static const struct {
     const char *name;
     int (*run)(int, char **);
 } commands[] = {{"run", cmd_run},     {"plot", cmd_plot},       {"check", cmd_check}, {"train", cmd_train},
-                {"find-lr", cmd_find_lr}, {"tune", cmd_tune}, {"list", cmd_list}, {"help", cmd_help}, {"report", cmd_report}};
+                {"find-lr", cmd_find_lr}, {"tune", cmd_tune}, {"list", cmd_list}, {"help", cmd_help}, {"report", cmd_report},
+                {"explain", cmd_explain}, {"diff", cmd_diff}};
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

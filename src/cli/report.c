@@ -161,6 +161,10 @@ static int protected_render(lua_State *L)
             lua_pushliteral(L, "tail");
             lua_setfield(L, -2, "trim");
         }
+        if (c->marks && c->marks->panel && c->marks->panel[i]) {
+            lua_pushstring(L, c->marks->panel[i]);
+            lua_setfield(L, -2, "panel");
+        }
         lua_rawseti(L, -2, i + 1);
     }
     lua_setfield(L, -2, "series");

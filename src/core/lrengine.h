@@ -293,6 +293,7 @@ typedef struct lre_node_info {
     double value;       /* its value at that step */
     const lre_event_field *state; /* plateau: scale, best, num_bad_epochs, cooldown_counter; custom: last_value, metric */
     size_t nstate;
+    const lre_schedule *node; /* for lre_schedule_param and lre_schedule_params_text */
 } lre_node_info;
 
 /* Called for each node in pre-order; a non-zero return stops the walk and is
@@ -302,6 +303,11 @@ typedef int (*lre_walk_fn)(void *ud, const lre_node_info *node);
 /* Evaluates the tree at step t as lre_schedule_eval does (without events)
  * and reports every node, its value and the step it sees, root first. */
 int lre_schedule_walk(lre_schedule *s, int64_t t, lre_walk_fn fn, void *ud, lre_error *err);
+
+/* A numeric parameter of a built-in node by name ("t_max", "steps"; a
+ * choice as its index, a boolean as 0/1): LRE_OK, or LRE_EINVAL for a name
+ * the kind does not have, a list, or a custom node. */
+int lre_schedule_param(const lre_schedule *s, const char *name, double *out);
 
 /* The node's parameters in words ("lr=0.1, t_max=900, mode=linear"): those
  * required and those that differ from their defaults; as snprintf. Custom

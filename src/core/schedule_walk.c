@@ -84,7 +84,7 @@ static int report(walker *k, lre_schedule *s, const char *path, int depth)
         nst = 2;
     }
     lre_node_info info = {path, lre_schedule_kind(s), depth, k->w->seen[at], k->w->seen[at] ? k->w->step[at] : -1,
-                          k->w->seen[at] ? k->w->value[at] : NAN, st, nst};
+                          k->w->seen[at] ? k->w->value[at] : NAN, st, nst, s};
     int rc = k->fn(k->ud, &info);
     for (size_t i = 0; !rc && i < s->nchild; i++) {
         char buf[PATH_MAX_LEN];
@@ -117,7 +117,21 @@ int lre_schedule_walk(lre_schedule *s, int64_t t, lre_walk_fn fn, void *ud, lre_
     return rc;
 }
 
-/* ---- parameters in words ---- */
+/* ---- parameters ---- */
+
+int lre_schedule_param(const lre_schedule *s, const char *name, double *out)
+{
+    if (s->kind == K_CUSTOM || !name) return LRE_EINVAL;
+    const lre_kind_def *def = &lre__kinds[s->kind];
+    size_t nspec = lre__kind_nspec(def);
+    for (size_t i = 0; i < nspec; i++) {
+        if (strcmp(def->spec[i].name, name) || (def->spec[i].flags & LRE_P_LIST)) continue;
+        *out = s->p[i];
+        return LRE_OK;
+    }
+    return LRE_EINVAL;
+}
+
 
 static int put(char *buf, size_t size, size_t *len, const char *fmt, ...) LRE_PRINTF(4, 5);
 static int put(char *buf, size_t size, size_t *len, const char *fmt, ...)

@@ -36,6 +36,7 @@ typedef struct custom_sched {
     int state_ref, ctx_ref;
     int at_ref, observe_ref; /* a table's method callers */
     lre_sched_ctx ctx;       /* the context of the current (or last) call */
+    lre_lua_events events;   /* ctx.event's rate limit (event_lua.c) */
     char where[160];         /* "name" or "source:line", for messages */
 } custom_sched;
 
@@ -64,7 +65,12 @@ static int ctx_index(lua_State *L)
     else if (strcmp(k, "total_steps") == 0 && x->total_steps > 0) lua_pushinteger(L, (lua_Integer)x->total_steps);
     else if (strcmp(k, "last_lr") == 0 && !isnan(x->last_value)) lua_pushnumber(L, x->last_value);
     else if (strcmp(k, "metric") == 0 && !isnan(x->metric)) lua_pushnumber(L, x->metric);
-    else return 0;
+    else if (strcmp(k, "event") == 0) { /* made once, then a field of ctx (argument 1) */
+        lre_lua_push_event_fn(L, (lre_lua_events *)&c->events, lua_upvalueindex(1));
+        lua_pushvalue(L, 2);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, 1);
+    } else return 0;
     return 1;
 }
 
@@ -211,7 +217,9 @@ static int cb_at(void *ud, const lre_sched_ctx *ctx, double *out, lre_error *err
     int n = push_callee(L, c, c->at_ref);
     lua_pushinteger(L, (lua_Integer)ctx->step);
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->ctx_ref);
+    c->events.ctx = &c->ctx;
     int rc = pcall(c, L, n + 1, 1, ctx, err);
+    c->events.ctx = NULL;
     if (rc) return rc;
     long long step = (long long)ctx->step;
     int type = lua_type(L, -1);
@@ -240,7 +248,10 @@ static int cb_observe(void *ud, double metric, const lre_sched_ctx *ctx, lre_err
     int n = push_callee(L, c, c->observe_ref);
     lua_pushnumber(L, metric);
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->ctx_ref);
-    return pcall(c, L, n + 1, 0, ctx, err);
+    c->events.ctx = &c->ctx;
+    int rc = pcall(c, L, n + 1, 0, ctx, err);
+    c->events.ctx = NULL;
+    return rc;
 }
 
 static int cb_save(void *ud, lre_write_fn write, void *wud, lre_error *err)

@@ -105,6 +105,25 @@ lre_schedule *lre_lua_toschedule(lua_State *L, int idx, const char *name);
 /* The function or table at idx as a custom schedule (custom_lua.c). */
 lre_schedule *lre_lua_custom_schedule(lua_State *L, int idx, const char *name);
 
+/* A script's own events (event_lua.c): ctx.event(name, fields), checked
+ * (a name of letters, digits, '_', '.', '-' up to 32 bytes and not one of the
+ * engine's events; at most 8 fields named like it, not step, epoch, event or
+ * node, each a number, a boolean or a string of at most 200 bytes) and
+ * rate-limited per schedule: a burst of LRE_LUA_EVENT_BURST, then one per
+ * LRE_LUA_EVENT_EVERY steps; what is dropped is counted in the next event's
+ * `dropped` field. Reported through the context of the call in progress. */
+#define LRE_LUA_EVENT_BURST 16
+#define LRE_LUA_EVENT_EVERY 100
+typedef struct lre_lua_events {
+    const lre_sched_ctx *ctx; /* the call in progress; NULL between calls */
+    int64_t tokens; /* in steps: LRE_LUA_EVENT_EVERY of them make one event */
+    int64_t last_step;
+    long long dropped;
+    int started;
+} lre_lua_events;
+/* Pushes ctx.event for ev; `owner` (an index) is kept alive by it. */
+void lre_lua_push_event_fn(lua_State *L, lre_lua_events *ev, int owner);
+
 /* Pushes a schedule object that owns one new reference to s. */
 void lre_lua_pushschedule(lua_State *L, lre_schedule *s);
 lre_schedule *lre_lua_checkschedule(lua_State *L, int idx);

@@ -134,6 +134,19 @@ int train_model_widths(const train_config *c, const dataset *d, size_t *widths);
 /* `lrengine train` (trainer.c). */
 train_status train_run(train_config *c, const train_options *o, train_result *r);
 
+/* Where a run is, for `lrengine explain` (trainer.c): the plan's horizon
+ * from the config's data and, with a checkpoint, the step it saved. */
+typedef struct train_where {
+    long long step, epoch, batch; /* the checkpoint's (0 without one) */
+    long long steps_per_epoch, total_steps;
+} train_where;
+
+/* The horizon of the config's run (its data is read), set on its
+ * schedules; with ckpt not NULL, that checkpoint's state loaded into the
+ * config's schedules, which keep it (the model and optimizer are built to
+ * read it, then freed). 0, or -1 with a message. */
+int train_where_is(train_config *c, const char *ckpt, train_where *w, char *msg, size_t size);
+
 /* `lrengine find-lr` (findlr.c): the range test's curve and the rates its
  * suggestion rules pick. */
 typedef struct findlr_options {

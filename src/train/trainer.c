@@ -442,3 +442,50 @@ done:
     data_free(&train), data_free(&val), data_free(&test);
     return r->status;
 }
+
+int train_where_is(train_config *c, const char *ckpt, train_where *w, char *msg, size_t size)
+{
+    memset(w, 0, sizeof *w);
+    dataset train, val, test;
+    if (train_load_data(c, &train, &val, &test, msg, size)) return -1;
+    size_t widths[MLP_MAX_LAYERS + 1];
+    int nw = train_model_widths(c, &train, widths);
+    size_t batch = (size_t)c->batch_size, nbatches = (train.n + batch - 1) / batch;
+    w->steps_per_epoch = (long long)nbatches;
+    w->total_steps = (long long)nbatches * c->epochs;
+    for (int k = 0; k < c->schedules.n; k++)
+        lre_schedule_set_horizon(c->schedules.s[k], (int64_t)nbatches, (int64_t)w->total_steps);
+    int rc = 0;
+    if (ckpt) {
+        mlp m;
+        memset(&m, 0, sizeof m);
+        train_result r;
+        memset(&r, 0, sizeof r);
+        train_options o;
+        memset(&o, 0, sizeof o);
+        run_state s;
+        memset(&s, 0, sizeof s);
+        s.c = c, s.o = &o, s.r = &r;
+        ckpt_counters cc = {0, 0, 0, 0, 0};
+        if (mlp_init(&m, widths, nw, 1, (uint64_t)c->seed)) {
+            snprintf(msg, size, "out of memory for the model of %s", c->name);
+            rc = -1;
+        } else {
+            cc.fingerprint = fingerprint(c, &m, train.n);
+            if (build_optimizer(&s, &m, nbatches)) {
+                snprintf(msg, size, "%s", r.msg);
+                rc = -1;
+            } else if (ckpt_read(ckpt, &cc, m.params, m.nparams, s.opt, msg, size)) {
+                rc = -1;
+            } else {
+                w->step = (long long)lre_optim_step_count(s.opt);
+                w->epoch = (long long)cc.epoch;
+                w->batch = (long long)cc.batch;
+            }
+            lre_optim_free(s.opt);
+            mlp_free(&m);
+        }
+    }
+    data_free(&train), data_free(&val), data_free(&test);
+    return rc;
+}

@@ -261,6 +261,13 @@ static void gives_parameters_in_words(void)
     ASSERT(!strcmp(buf, "lr=1, milestones=[10, 20]"));
     ASSERT_EQ(lre_schedule_params_text(cs, buf, 4), 17); /* as snprintf: the length it needed */
     ASSERT(!strcmp(buf, "lr="));
+    double v;
+    ASSERT_EQ(lre_schedule_param(cs, "t_max", &v), LRE_OK);
+    ASSERT_NEAR(v, 900, 0);
+    ASSERT_EQ(lre_schedule_param(cyc, "mode", &v), LRE_OK);
+    ASSERT_NEAR(v, 1, 0); /* triangular|triangular2|exp_range */
+    ASSERT_EQ(lre_schedule_param(cs, "t_maxx", &v), LRE_EINVAL);
+    ASSERT_EQ(lre_schedule_param(multi, "milestones", &v), LRE_EINVAL);
     lre_schedule_release(cs);
     lre_schedule_release(cyc);
     lre_schedule_release(multi);

@@ -1,0 +1,284 @@
+/* cmd_explain.c -- `lrengine explain RUN --step K`: why a hyper-parameter
+ * had its value at step K. The schedule tree with each node's value and the
+ * step it sees there (lre_schedule_walk), the state that is not a closed
+ * form of the step (a plateau's counters), and the events that shaped it:
+ * from the run's event log when there is one, else from a replay of the
+ * schedules over steps 0..K with the run's metrics. */
+#include "eventlog.h"
+#include "run_source.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const cli_option explain_options[] = {
+    {"step", 'k', "K", "the step to explain (default: a checkpoint's step, else the last step of the metrics, else 0)"},
+    {"metrics", 'm', "FILE", "the run's metrics: RUN.jsonl of train --metrics, or a metric per line ('-': stdin)"},
+    {"events", 256, "FILE", "the run's event log (default: next to a RUN.jsonl, RUN.events.jsonl, when it exists)"},
+    {"config", 257, "FILE", "the config that wrote RUN when RUN is a checkpoint"},
+    {"format", 'f', "FORMAT", "text (default) or json"},
+    {NULL, 0, NULL, NULL}};
+
+static const cli_command explain_command = {
+    "explain", "RUN",
+    "Explains the value of every scheduled hyper-parameter at step K: the schedule tree with each node's\n"
+    "parameters, the step it sees and its value there, a plateau's counters, and the events that shaped it\n"
+    "(plateau reductions, the end of a warm-up, restarts, resumes and continuations, a script's own events).\n"
+    "RUN is a schedule script, a training config, or a checkpoint (with --config). The schedules are\n"
+    "replayed from step 0 with the run's metrics; a checkpoint's own state is used at its step.",
+    explain_options, 1, 1, 0};
+
+typedef struct explain_opts {
+    long long step; /* -1: the default */
+    const char *metrics, *events, *config;
+    int json, quiet;
+} explain_opts;
+
+/* ---- one schedule's tree ---- */
+
+typedef struct tree_out {
+    int json, first;
+} tree_out;
+
+static void put_state(FILE *f, const lre_node_info *n, int json)
+{
+    for (size_t i = 0; i < n->nstate; i++) {
+        if (json) {
+            fputs(i ? "," : ",\"state\":{", stdout);
+            cli_json_string(f, n->state[i].name);
+            fputc(':', f);
+            cli_json_number(f, n->state[i].value);
+        } else {
+            fprintf(f, "%s%s=%.6g", i ? " " : "  [", n->state[i].name, n->state[i].value);
+        }
+    }
+    if (n->nstate) fputs(json ? "}" : "]", f);
+}
+
+static int print_node(void *ud, const lre_node_info *n)
+{
+    tree_out *t = ud;
+    char params[512];
+    lre_schedule_params_text(n->node, params, sizeof params);
+    if (t->json) {
+        fputs(t->first ? "{\"path\":" : ",{\"path\":", stdout);
+        t->first = 0;
+        cli_json_string(stdout, n->path);
+        fputs(",\"kind\":", stdout);
+        cli_json_string(stdout, n->kind);
+        fputs(",\"params\":", stdout);
+        cli_json_string(stdout, params);
+        printf(",\"depth\":%d,\"active\":%s,\"step\":", n->depth, n->active ? "true" : "false");
+        if (n->active) printf("%lld", (long long)n->step);
+        else fputs("null", stdout);
+        fputs(",\"value\":", stdout);
+        cli_json_number(stdout, n->value);
+        put_state(stdout, n, 1);
+        fputc('}', stdout);
+        return 0;
+    }
+    char head[640];
+    snprintf(head, sizeof head, "%*s%s(%s)", 2 + 2 * n->depth, "", n->kind, params);
+    if (n->active) printf("%-56s at step %-8lld %.6g", head, (long long)n->step, n->value);
+    else printf("%-56s not in force", head);
+    put_state(stdout, n, 0);
+    fputc('\n', stdout);
+    return 0;
+}
+
+/* ---- events ---- */
+
+/* Whether an event concerns schedule `name` (its node "name/...", or the run's own). */
+static int concerns(const run_event *ev, const char *name)
+{
+    const jsonl_field *node = jsonl_get(&ev->o, "node");
+    if (!node || !node->is_str) return 1;
+    size_t n = strlen(name);
+    return !strcmp(node->str, "run") || !strcmp(node->str, name) || (!strncmp(node->str, name, n) && node->str[n] == '/');
+}
+
+static void print_event_text(const run_event *ev)
+{
+    const jsonl_obj *o = &ev->o;
+    const jsonl_field *kind = jsonl_get(o, "event"), *node = jsonl_get(o, "node");
+    printf("  step %-8.0f", jsonl_num(o, "step"));
+    double epoch = jsonl_num(o, "epoch");
+    if (!isnan(epoch)) printf(" epoch %-4.0f", epoch);
+    printf(" %-16s %s ", kind && kind->is_str ? kind->str : "?", node && node->is_str ? node->str : "run");
+    for (int i = 0; i < o->n; i++) {
+        const jsonl_field *f = &o->f[i];
+        if (!strcmp(f->key, "step") || !strcmp(f->key, "epoch") || !strcmp(f->key, "event") || !strcmp(f->key, "node"))
+            continue;
+        if (f->is_str) printf(" %s=\"%s\"", f->key, f->str);
+        else printf(" %s=%.6g", f->key, f->num);
+    }
+    fputc('\n', stdout);
+}
+
+static void print_event_json(const run_event *ev)
+{
+    fputc('{', stdout);
+    for (int i = 0; i < ev->o.n; i++) {
+        const jsonl_field *f = &ev->o.f[i];
+        if (i) fputc(',', stdout);
+        cli_json_string(stdout, f->key);
+        fputc(':', stdout);
+        if (f->is_str) cli_json_string(stdout, f->str);
+        else if (f->num == floor(f->num) && fabs(f->num) < 9007199254740992.0) printf("%.0f", f->num);
+        else cli_json_number(stdout, f->num);
+    }
+    fputc('}', stdout);
+}
+
+/* ---- the command ---- */
+
+static int parse(int argc, char **argv, explain_opts *o, cli_parser *p)
+{
+    static const char *const formats[] = {"text", "json", NULL};
+    cli_parser_init(p, &explain_command, argc, argv);
+    int c, rc = 0;
+    const char *format = "text";
+    while (!rc && (c = cli_next(p)) != CLI_END) {
+        switch (c) {
+        case CLI_EXIT: return p->exit;
+        case 'k': rc = cli_count_value(p, c, 0, 9007199254740991LL, &o->step); break;
+        case 'm': o->metrics = p->value; break;
+        case 256: o->events = p->value; break;
+        case 257: o->config = p->value; break;
+        case 'f': rc = cli_choice_value(p, c, formats, &format); break;
+        }
+    }
+    if (rc) return rc;
+    o->json = !strcmp(format, "json");
+    o->quiet = p->quiet;
+    if (!strcmp(p->operands[0], "-") && o->metrics && !strcmp(o->metrics, "-"))
+        return cli_usage_error(&explain_command, "the script and --metrics can not both be read from stdin");
+    return -1;
+}
+
+/* The event log: --events, or RUN.events.jsonl beside a RUN.jsonl metrics file when it exists. */
+static const char *event_log(const explain_opts *o, char *buf, size_t size)
+{
+    if (o->events) return o->events;
+    size_t n = o->metrics ? strlen(o->metrics) : 0;
+    if (n > 6 && !strcmp(o->metrics + n - 6, ".jsonl") && !eventlog_path_for(o->metrics, buf, size)) {
+        FILE *f = fopen(buf, "r");
+        if (f) return fclose(f), buf;
+    }
+    return NULL;
+}
+
+static void print_header(const explain_opts *o, const run_source *r, long long k, const char *from, const char *log)
+{
+    const train_where *w = &r->where;
+    static const char *const kinds[] = {"script", "config", "checkpoint"};
+    if (o->json) {
+        fputs("{\"run\":", stdout);
+        cli_json_string(stdout, r->path);
+        printf(",\"kind\":\"%s\",\"step\":%lld", kinds[r->kind], k);
+        if (w->steps_per_epoch > 0)
+            printf(",\"epoch\":%lld,\"steps_per_epoch\":%lld,\"total_steps\":%lld", k / w->steps_per_epoch + 1,
+                   w->steps_per_epoch, w->total_steps);
+        if (r->kind == SRC_CHECKPOINT) printf(",\"checkpoint_step\":%lld", w->step);
+        fputs(",\"state\":", stdout);
+        cli_json_string(stdout, from);
+        fputs(",\"event_log\":", stdout);
+        if (log) cli_json_string(stdout, log);
+        else fputs("null", stdout);
+        return;
+    }
+    printf("%s at step %lld", r->path, k);
+    if (w->steps_per_epoch > 0 && k >= w->total_steps)
+        printf(" (after the run's last step, %lld)", w->total_steps - 1);
+    else if (w->steps_per_epoch > 0)
+        printf(" (epoch %lld, its step %lld of %lld; the run has %lld steps)", k / w->steps_per_epoch + 1,
+               k % w->steps_per_epoch + 1, w->steps_per_epoch, w->total_steps);
+    printf("\nstate: %s\n", from);
+}
+
+int cmd_explain(int argc, char **argv)
+{
+    explain_opts o = {-1, NULL, NULL, NULL, 0, 0};
+    cli_parser p;
+    int rc = parse(argc, argv, &o, &p);
+    if (rc >= 0) return rc;
+    run_source r;
+    observations obs = {0};
+    run_events ev = {0};
+    char logbuf[1100], from[256];
+    if ((rc = run_source_load(&r, p.operands[0], o.config))) return run_source_free(&r), rc;
+    if (o.config && r.kind != SRC_CHECKPOINT)
+        rc = cli_usage_error(&explain_command, "--config is for a checkpoint; %s is a %s", r.path,
+                             r.kind == SRC_SCRIPT ? "schedule script" : "config");
+    if (!rc && o.metrics) rc = observations_read(o.metrics, r.observe, &obs);
+    long long k = o.step;
+    if (!rc && k < 0) k = r.kind == SRC_CHECKPOINT ? r.where.step : obs.n ? obs.step[obs.n - 1] : 0;
+    const char *log = rc ? NULL : event_log(&o, logbuf, sizeof logbuf);
+    if (rc) {
+    } else if (r.kind == SRC_CHECKPOINT && !o.metrics) {
+        /* the checkpoint's state is the state at its step: later steps see no new metric */
+        if (k < r.where.step)
+            rc = cli_error(LRE_EXIT_FAIL,
+                           "%s holds the state at step %lld, after step %lld: give the run's metrics (--metrics "
+                           "RUN.jsonl) to replay it up to step %lld", r.path, r.where.step, k, k);
+        snprintf(from, sizeof from, "the checkpoint's, saved at step %lld%s", r.where.step,
+                 k > r.where.step ? " (no metric observed after it)" : "");
+        if (!rc && log) rc = run_events_read(log, k, &ev);
+    } else {
+        if (r.kind == SRC_CHECKPOINT) {
+            /* replayed from the start: the checkpoint gave the horizon; its state is set aside */
+            for (int i = 0; i < r.set.n; i++) lre_schedule_reset(r.set.s[i]);
+        }
+        snprintf(from, sizeof from, "replayed from step 0 with %zu observed metric%s%s%s", obs.n, obs.n == 1 ? "" : "s",
+                 o.metrics ? " from " : "", o.metrics ? o.metrics : "");
+        rc = run_replay(&r, &obs, k, log ? NULL : &ev, NULL);
+        if (!rc && log) rc = run_events_read(log, k, &ev);
+    }
+    if (!rc) {
+        print_header(&o, &r, k, from, log);
+        if (o.json) fputs(",\"schedules\":[", stdout);
+        for (int i = 0; i < r.set.n && !rc; i++) {
+            double v = NAN;
+            lre_error err;
+            tree_out t = {o.json, 1};
+            if (lre_schedule_eval(r.set.s[i], (int64_t)k, &v, &err)) {
+                rc = cli_error(LRE_EXIT_FAIL, "%s", err.msg);
+                break;
+            }
+            if (o.json) {
+                fputs(i ? ",{\"name\":" : "{\"name\":", stdout);
+                cli_json_string(stdout, r.set.name[i]);
+                fputs(",\"value\":", stdout);
+                cli_json_number(stdout, v);
+                fputs(",\"nodes\":[", stdout);
+            } else {
+                printf("\n%s = %.6g\n", r.set.name[i], v);
+            }
+            if (lre_schedule_walk(r.set.s[i], (int64_t)k, print_node, &t, &err)) rc = cli_error(LRE_EXIT_FAIL, "%s", err.msg);
+            if (o.json) fputs("]}", stdout);
+        }
+        if (o.json) {
+            fputs("],\"events\":[", stdout);
+            for (size_t i = 0; i < ev.n; i++) {
+                if (i) fputc(',', stdout);
+                print_event_json(&ev.v[i]);
+            }
+            fputs("]}\n", stdout);
+        } else if (!rc) {
+            for (int i = 0; i < r.set.n; i++) {
+                size_t n = 0;
+                for (size_t j = 0; j < ev.n; j++) n += concerns(&ev.v[j], r.set.name[i]);
+                printf("\nevents that shaped %s up to step %lld: %zu%s%s%s\n", r.set.name[i], k, n,
+                       log ? " (from " : n ? " (replayed)" : "", log ? log : "", log ? ")" : "");
+                for (size_t j = 0; j < ev.n; j++)
+                    if (concerns(&ev.v[j], r.set.name[i])) print_event_text(&ev.v[j]);
+            }
+        }
+    }
+    if (!rc && fflush(stdout)) rc = cli_error(LRE_EXIT_FAIL, "writing the result: %s", strerror(errno));
+    run_events_free(&ev);
+    observations_free(&obs);
+    run_source_free(&r);
+    return rc;
+}

@@ -1,0 +1,242 @@
+/* run_source.c -- see run_source.h. */
+#include "run_source.h"
+#include "cmd_plot.h"
+#include "eventlog.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int is_checkpoint(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char sig[8] = {0};
+    int yes = f && fread(sig, 1, 7, f) == 7 && !memcmp(sig, "LRECKPT", 7);
+    if (f) fclose(f);
+    return yes;
+}
+
+/* A config's schedules and horizon; with ckpt, its saved state. */
+static int load_config(run_source *r, const char *path, const char *ckpt, const char *schedule_err)
+{
+    train_config c;
+    char msg[TRAIN_MSG_SIZE];
+    lre_script_limits limits = cli_limits(0);
+    if (train_config_load(&c, path, &limits, msg, sizeof msg)) {
+        train_config_free(&c);
+        if (schedule_err) /* neither: the reason it is not a schedule, unless it looks like a config */
+            return cli_error(LRE_EXIT_FAIL, "%s", strstr(msg, "unknown key") || strstr(msg, "data") ? msg : schedule_err);
+        return cli_error(cli_interrupted ? LRE_EXIT_INTERRUPTED : LRE_EXIT_FAIL, "%s", msg);
+    }
+    int rc = 0;
+    if (train_where_is(&c, ckpt, &r->where, msg, sizeof msg)) {
+        rc = cli_error(LRE_EXIT_FAIL, "%s", msg);
+    } else {
+        for (int k = 0; k < c.schedules.n; k++) {
+            r->set.s[k] = lre_schedule_retain(c.schedules.s[k]);
+            memcpy(r->set.name[k], c.schedules.name[k], sizeof r->set.name[k]);
+        }
+        r->set.n = c.schedules.n;
+        r->observe = c.observe;
+        if (!r->set.n) rc = cli_error(LRE_EXIT_FAIL, "%s: the config schedules nothing (no schedule key)", path);
+    }
+    train_config_free(&c);
+    return rc;
+}
+
+int run_source_load(run_source *r, const char *path, const char *config)
+{
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    r->observe = OBSERVE_VAL_LOSS;
+    if (strcmp(path, "-") && is_checkpoint(path)) {
+        r->kind = SRC_CHECKPOINT;
+        if (!config) return cli_error(LRE_EXIT_USAGE, "%s is a checkpoint: give --config CONFIG.lua, the config that wrote it", path);
+        return load_config(r, config, path, NULL);
+    }
+    lre_error err;
+    if (!plot_load_schedules(path, &r->set, &err)) {
+        r->kind = SRC_SCRIPT;
+        return 0;
+    }
+    lre_schedule_set_free(&r->set);
+    if (cli_interrupted) return cli_error(LRE_EXIT_INTERRUPTED, "%s", err.msg);
+    if (!strcmp(path, "-")) return cli_error(LRE_EXIT_FAIL, "%s", err.msg);
+    r->kind = SRC_CONFIG; /* not a schedule: a config, or the script's own error */
+    return load_config(r, path, NULL, err.msg);
+}
+
+void run_source_free(run_source *r) { lre_schedule_set_free(&r->set); }
+
+/* ---- observations ---- */
+
+static int add_obs(observations *o, size_t *cap, long long step, double metric)
+{
+    if (o->n == *cap) {
+        size_t nc = *cap ? 2 * *cap : 64;
+        long long *s = realloc(o->step, nc * sizeof *s);
+        if (s) o->step = s;
+        double *m = realloc(o->metric, nc * sizeof *m);
+        if (m) o->metric = m;
+        if (!s || !m) return -1;
+        *cap = nc;
+    }
+    o->step[o->n] = step;
+    o->metric[o->n++] = metric;
+    return 0;
+}
+
+int observations_read(const char *path, observe_kind observe, observations *o)
+{
+    memset(o, 0, sizeof *o);
+    size_t len = strlen(path), cap = 0;
+    if (!(len > 6 && !strcmp(path + len - 6, ".jsonl"))) {
+        double *v;
+        size_t n;
+        int rc = plot_read_metrics(path, &v, &n);
+        if (rc) return rc;
+        for (size_t i = 0; i < n && !rc; i++)
+            if (add_obs(o, &cap, (long long)i + 1, v[i])) rc = cli_error(LRE_EXIT_FAIL, "out of memory");
+        free(v);
+        return rc;
+    }
+    if (observe == OBSERVE_NONE) return 0; /* a config that observes nothing: its run fed no metric */
+    FILE *f = fopen(path, "r");
+    if (!f) return cli_error(LRE_EXIT_FAIL, "cannot open metrics file %s: %s", path, strerror(errno));
+    const char *key = observe == OBSERVE_VAL_ACC ? "val_acc" : "val_loss";
+    char *line = NULL;
+    size_t linecap = 0;
+    long long lineno = 0;
+    int rc = 0;
+    while (!rc && getline(&line, &linecap, f) >= 0) {
+        lineno++;
+        jsonl_obj obj;
+        if (line[strspn(line, " \t\r\n")] == 0) continue;
+        if (jsonl_parse(line, &obj)) {
+            rc = cli_error(LRE_EXIT_FAIL, "%s:%lld: not a flat JSON object", path, lineno);
+            break;
+        }
+        double m = jsonl_num(&obj, key), step = jsonl_num(&obj, "step");
+        if (!jsonl_get(&obj, key) || isnan(step)) continue; /* a step line, or an epoch without validation */
+        if (!isfinite(m) || step < 0 || step != floor(step) || step > 9007199254740992.0)
+            rc = cli_error(LRE_EXIT_FAIL, "%s:%lld: %s %g at step %g: expected a finite metric at a whole step", path,
+                           lineno, key, m, step);
+        else if (o->n && (long long)step <= o->step[o->n - 1])
+            o->metric[o->n - 1] = m, o->step[o->n - 1] = (long long)step; /* a resumed run wrote its epoch again */
+        else if (add_obs(o, &cap, (long long)step, m))
+            rc = cli_error(LRE_EXIT_FAIL, "out of memory");
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+void observations_free(observations *o)
+{
+    free(o->step), free(o->metric);
+    memset(o, 0, sizeof *o);
+}
+
+/* ---- events ---- */
+
+static int push_event(run_events *e, const jsonl_obj *o)
+{
+    if (e->n == e->cap) {
+        size_t nc = e->cap ? 2 * e->cap : 16;
+        run_event *v = realloc(e->v, nc * sizeof *v);
+        if (!v) return e->failed = 1, -1;
+        e->v = v, e->cap = nc;
+    }
+    e->v[e->n++].o = *o;
+    return 0;
+}
+
+int run_events_read(const char *path, long long upto, run_events *e)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return cli_error(LRE_EXIT_FAIL, "cannot open event log %s: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    long long lineno = 0;
+    int rc = 0;
+    while (!rc && getline(&line, &cap, f) >= 0) {
+        lineno++;
+        if (line[strspn(line, " \t\r\n")] == 0) continue;
+        jsonl_obj o;
+        double step;
+        if (jsonl_parse(line, &o) || isnan(step = jsonl_num(&o, "step")) || !jsonl_get(&o, "event"))
+            rc = cli_error(LRE_EXIT_FAIL, "%s:%lld: not an event (a flat JSON object with step and event)", path, lineno);
+        else if ((upto < 0 || step <= (double)upto) && push_event(e, &o))
+            rc = cli_error(LRE_EXIT_FAIL, "out of memory");
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+void run_events_free(run_events *e)
+{
+    free(e->v);
+    memset(e, 0, sizeof *e);
+}
+
+typedef struct replay_hook {
+    run_events *e;
+    const char *name;
+    long long steps_per_epoch;
+} replay_hook;
+
+static void on_replay_event(void *ud, const lre_event *ev)
+{
+    replay_hook *h = ud;
+    jsonl_obj o = {0};
+    jsonl_field *f = o.f;
+    f[o.n] = (jsonl_field){"step", 0, (double)ev->step, ""};
+    o.n++;
+    if (h->steps_per_epoch > 0) {
+        f[o.n] = (jsonl_field){"epoch", 0, (double)(ev->step / h->steps_per_epoch + 1), ""};
+        o.n++;
+    }
+    f[o.n] = (jsonl_field){"event", 1, 0, ""};
+    snprintf(f[o.n++].str, sizeof f->str, "%s", ev->kind);
+    f[o.n] = (jsonl_field){"node", 1, 0, ""};
+    snprintf(f[o.n++].str, sizeof f->str, "%s/%s", h->name, ev->path);
+    for (size_t i = 0; i < ev->nfields && o.n < JSONL_MAX_FIELDS; i++, o.n++) {
+        snprintf(f[o.n].key, sizeof f->key, "%s", ev->fields[i].name);
+        f[o.n].is_str = ev->fields[i].str != NULL;
+        f[o.n].num = ev->fields[i].value;
+        snprintf(f[o.n].str, sizeof f->str, "%s", ev->fields[i].str ? ev->fields[i].str : "");
+    }
+    push_event(h->e, &o);
+}
+
+int run_replay(run_source *r, const observations *obs, long long upto, run_events *e, double *const *curves)
+{
+    replay_hook hooks[LRE_SCHEDULE_SET_MAX];
+    lre_error err;
+    int rc = 0;
+    for (int k = 0; k < r->set.n && e; k++) {
+        hooks[k] = (replay_hook){e, r->set.name[k], r->where.steps_per_epoch};
+        if (lre_schedule_set_events(r->set.s[k], on_replay_event, &hooks[k], &err))
+            return cli_error(LRE_EXIT_FAIL, "%s", err.msg);
+    }
+    size_t next = 0;
+    for (long long t = 0; t <= upto && !rc; t++) {
+        for (; obs && next < obs->n && obs->step[next] <= t; next++)
+            for (int k = 0; k < r->set.n && !rc; k++)
+                if (lre_schedule_observe(r->set.s[k], obs->metric[next], (int64_t)obs->step[next], &err))
+                    rc = cli_error(LRE_EXIT_FAIL, "%s", err.msg);
+        for (int k = 0; k < r->set.n && !rc; k++) {
+            double v;
+            if (lre_schedule_eval(r->set.s[k], (int64_t)t, &v, &err))
+                rc = cli_error(cli_interrupted ? LRE_EXIT_INTERRUPTED : LRE_EXIT_FAIL, "%s", err.msg);
+            else if (curves && curves[k])
+                curves[k][t] = v;
+        }
+        if (!rc && cli_interrupted) rc = cli_error(LRE_EXIT_INTERRUPTED, "interrupted at step %lld", t);
+    }
+    for (int k = 0; k < r->set.n && e; k++) lre_schedule_set_events(r->set.s[k], NULL, NULL, NULL);
+    if (!rc && e && e->failed) rc = cli_error(LRE_EXIT_FAIL, "out of memory for the events");
+    return rc;
+}

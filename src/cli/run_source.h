@@ -1,0 +1,64 @@
+/* run_source.h -- what explain and diff read (run_source.c): a schedule
+ * script, a training config (its schedules planned for its run: the horizon
+ * from its data) or a checkpoint of one (with its config: the schedules in
+ * the state the checkpoint saved), and the metrics and event log of a run,
+ * replayed or read back. */
+#ifndef LRE_RUN_SOURCE_H
+#define LRE_RUN_SOURCE_H
+
+#include "cli.h"
+#include "jsonl.h"
+#include "train.h"
+
+typedef enum { SRC_SCRIPT, SRC_CONFIG, SRC_CHECKPOINT } run_source_kind;
+
+typedef struct run_source {
+    const char *path;
+    run_source_kind kind;
+    lre_schedule_set set; /* the schedules (a config's retained from it) */
+    train_where where;    /* horizon, and a checkpoint's step; zero for a script */
+    observe_kind observe; /* a config's; val_loss for a script */
+} run_source;
+
+/* Loads path as a schedule script, else as a training config; a checkpoint
+ * (by its signature) with the config that wrote it (config; NULL for
+ * others). Returns an exit code (0: loaded), having said what failed. */
+int run_source_load(run_source *r, const char *path, const char *config);
+void run_source_free(run_source *r);
+
+/* Metric observations: metric[i] is observed before step[i] is evaluated. */
+typedef struct observations {
+    long long *step;
+    double *metric;
+    size_t n;
+} observations;
+
+/* A metrics file: a number per line (metric i observed after step i), or a
+ * run's RUN.jsonl (its epoch lines' val_loss or val_acc, as observe says,
+ * observed at their step; none for OBSERVE_NONE). Returns an exit code. */
+int observations_read(const char *path, observe_kind observe, observations *o);
+void observations_free(observations *o);
+
+/* An event, copied: what a replay collects or a log holds. */
+typedef struct run_event {
+    jsonl_obj o; /* step, epoch?, event, node, then the fields */
+} run_event;
+
+typedef struct run_events {
+    run_event *v;
+    size_t n, cap;
+    int failed; /* out of memory */
+} run_events;
+
+/* Reads an event log's events with step <= upto (every line when upto < 0).
+ * Returns an exit code. */
+int run_events_read(const char *path, long long upto, run_events *e);
+/* Replays the schedules from their current state over steps 0..upto,
+ * applying the observations due, collecting their events into e (NULL:
+ * none) and, when curves is not NULL, schedule k's value at step t into
+ * curves[k][t] (a NULL curves[k] is skipped). Returns an exit code, having
+ * said what failed. */
+int run_replay(run_source *r, const observations *obs, long long upto, run_events *e, double *const *curves);
+void run_events_free(run_events *e);
+
+#endif
