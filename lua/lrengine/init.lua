@@ -36,6 +36,12 @@ rawset(schedule, "for_run", for_run)
 
 -- Peers' schedulers by their own names and arguments (doc/porting.md).
 rawset(schedule, "from_hf", require("lrengine.import_hf").from_hf)
+rawset(schedule, "from_keras", require("lrengine.import_keras").from_keras)
+rawset(schedule, "from_optax", require("lrengine.import_optax").from_optax)
+rawset(schedule, "from_timm", require("lrengine.import_timm").from_timm)
+rawset(schedule, "from_deepspeed", require("lrengine.import_deepspeed").from_deepspeed)
+rawset(schedule, "from_darknet", require("lrengine.import_darknet").from_darknet)
+rawset(schedule, "from_llmc", require("lrengine.import_llmc").from_llmc)
 
 -- lre.plot is loaded on first use: schedule scripts rarely need it.
 setmetatable(M, {
