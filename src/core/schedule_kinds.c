@@ -506,7 +506,8 @@ static double cycles(const double *p, double t)
 {
     double len, pos, i = cycle_of(p, t, &len, &pos);
     double eta_min = p[CYS_ETA_MIN];
-    if (i >= p[CYS_LIMIT]) return eta_min;
+    /* past cycle_limit, or past the cycles a double can place (t_0 tiny against t) */
+    if (i >= p[CYS_LIMIT] || !isfinite(len) || !isfinite(pos) || !(len > 0)) return eta_min;
     double peak = p[CYS_LR] * (p[CYS_DECAY] == 1 ? 1 : pow(p[CYS_DECAY], i));
     double k = p[CYS_K], frac = k == 1 ? pos / len : pow(pos, k) / pow(len, k);
     switch ((int)p[CYS_SHAPE]) {

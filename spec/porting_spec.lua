@@ -1,0 +1,464 @@
+-- The peer mappings (lre.schedule.from_*; doc/porting.md), entry by entry:
+-- each name builds the intended tree (its text equals the tree built
+-- directly) and its curve follows the peer's formula, written out here from
+-- the peer's source (named at each block; float64, so 1e-12), or the peer's
+-- own test values where its test suite has them (HF's test_optimization.py).
+local lre = require "lrengine"
+local S = lre.schedule
+
+local function close(got, want, tol, what)
+  assert.are.equal(#want, #got, what .. ": length")
+  for i = 1, #want do
+    local g, w = got[i], want[i]
+    if not (math.abs(g - w) <= tol * math.max(1, math.abs(w))) then
+      error(string.format("%s: step %d: got %.17g, want %.17g", what, i - 1, g, w), 2)
+    end
+  end
+end
+
+-- f(t) for t = 0 .. n - 1.
+local function formula(n, f)
+  local out = {}
+  for t = 0, n - 1 do out[t + 1] = f(t) end
+  return out
+end
+
+local function same_tree(a, b) assert.are.equal(b:text(), a:text()) end
+
+describe("from_hf (transformers optimization.py)", function()
+  -- tests/optimization/test_optimization.py ScheduleInitTest: lr 10, 10 steps, tol 1e-2
+  local common = {lr = 10, num_warmup_steps = 2, num_training_steps = 10}
+  local function with(extra)
+    local t = {}
+    for k, v in pairs(common) do t[k] = v end
+    for k, v in pairs(extra or {}) do t[k] = v end
+    return t
+  end
+  it("gives HF's own test values", function()
+    close(S.from_hf("constant", {lr = 10}):curve(10), {10, 10, 10, 10, 10, 10, 10, 10, 10, 10}, 1e-2, "constant")
+    close(S.from_hf("constant_with_warmup", {lr = 10, num_warmup_steps = 4}):curve(10),
+          {0.0, 2.5, 5.0, 7.5, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0}, 1e-2, "constant_with_warmup")
+    close(S.from_hf("linear", with()):curve(10), {0.0, 5.0, 10.0, 8.75, 7.5, 6.25, 5.0, 3.75, 2.5, 1.25}, 1e-2, "linear")
+    close(S.from_hf("cosine", with()):curve(10), {0.0, 5.0, 10.0, 9.61, 8.53, 6.91, 5.0, 3.08, 1.46, 0.38}, 1e-2, "cosine")
+    close(S.from_hf("cosine_with_restarts", with{num_cycles = 2}):curve(10),
+          {0.0, 5.0, 10.0, 8.53, 5.0, 1.46, 10.0, 8.53, 5.0, 1.46}, 1e-2, "cosine_with_restarts")
+    close(S.from_hf("polynomial", with{power = 2.0, lr_end = 1e-7}):curve(10),
+          {0.0, 5.0, 10.0, 7.656, 5.625, 3.906, 2.5, 1.406, 0.625, 0.156}, 1e-2, "polynomial")
+  end)
+
+  -- the lr_lambdas of optimization.py, times lr
+  local W, N, lr = 3, 17, 0.5
+  local function warm(t) return t / math.max(1, W) end
+  it("linear, cosine and hard restarts follow HF's lambdas past the run and build their trees", function()
+    local M = math.max(1, N - W)
+    close(S.from_hf("linear", {lr = lr, num_warmup_steps = W, num_training_steps = N}):curve(25), formula(25, function(t)
+      return lr * (t < W and warm(t) or math.max(0, (N - t) / M)) end), 1e-12, "linear")
+    close(S.from_hf("cosine", {lr = lr, num_warmup_steps = W, num_training_steps = N, num_cycles = 0.7}):curve(25),
+          formula(25, function(t)
+            return lr * (t < W and warm(t) or math.max(0, 0.5 * (1 + math.cos(math.pi * 0.7 * 2 * (t - W) / M)))) end),
+          1e-12, "cosine")
+    close(S.from_hf("cosine_with_restarts", {lr = lr, num_warmup_steps = W, num_training_steps = N, num_cycles = 3})
+          :curve(25), formula(25, function(t)
+            if t < W then return lr * warm(t) end
+            local p = (t - W) / M
+            if p >= 1 then return 0 end
+            return lr * math.max(0, 0.5 * (1 + math.cos(math.pi * ((3 * p) % 1))))
+          end), 1e-12, "cosine_with_restarts")
+    same_tree(S.from_hf("cosine", {lr = lr, num_warmup_steps = W, num_training_steps = N}),
+              S.warmup{S.cosine{lr = lr, t_max = N - W}, steps = W})
+    same_tree(S.from_hf("get_linear_schedule_with_warmup", {lr = lr, num_warmup_steps = W, num_training_steps = N}),
+              S.warmup{S.polynomial{lr = lr, total_iters = N - W, power = 1}, steps = W})
+  end)
+
+  it("polynomial, inverse_sqrt and the min-lr cosines follow HF's lambdas", function()
+    close(S.from_hf("polynomial", {lr = lr, num_warmup_steps = W, num_training_steps = N, lr_end = 0.1, power = 3})
+          :curve(25), formula(25, function(t)
+            if t < W then return lr * warm(t) end
+            if t > N then return 0.1 end
+            return (lr - 0.1) * (1 - (t - W) / (N - W)) ^ 3 + 0.1
+          end), 1e-12, "polynomial")
+    for _, T in ipairs{false, 7} do
+      close(S.from_hf("inverse_sqrt", {lr = lr, num_warmup_steps = W, timescale = T or nil}):curve(25),
+            formula(25, function(t)
+              local ts = T or W
+              return lr * (t < W and warm(t) or 1 / math.sqrt((t + ts - W) / ts)) end), 1e-12, "inverse_sqrt")
+    end
+    close(S.from_hf("cosine_with_min_lr", {lr = lr, num_warmup_steps = W, num_training_steps = N, min_lr_rate = 0.2})
+          :curve(25), formula(25, function(t)
+            if t < W then return lr * warm(t) end
+            local c = 0.5 * (1 + math.cos(math.pi * 0.5 * 2 * (t - W) / (N - W)))
+            return lr * (c * 0.8 + 0.2)
+          end), 1e-12, "cosine_with_min_lr")
+    -- get_cosine_with_min_lr_schedule_with_warmup_lr_rate: one step later, and from warmup_lr_rate
+    for _, r in ipairs{false, 0.25} do
+      close(S.from_hf("cosine_warmup_with_min_lr", {lr = lr, num_warmup_steps = W, num_training_steps = N,
+                                                    min_lr = 0.05, warmup_lr_rate = r or nil}):curve(25),
+            formula(25, function(t)
+              local rate = 0.05 / lr
+              if t < W then
+                if not r then return lr * (t + 1) / math.max(1, W) end
+                return lr * (r + (1 - r) * t / math.max(1, W - 1))
+              end
+              local c = 0.5 * (1 + math.cos(math.pi * 0.5 * 2 * (t - W + 1) / math.max(1, N - W)))
+              return lr * (c * (1 - rate) + rate)
+            end), 1e-12, "cosine_warmup_with_min_lr")
+    end
+  end)
+
+  it("refuses unknown names and arguments naming HF, the name and the known ones", function()
+    local ok, err = pcall(S.from_hf, "cosin", {lr = 1})
+    assert.is_false(ok)
+    assert.matches("from_hf: unknown scheduler 'cosin' %(did you mean 'cosine'%? known: ", err)
+    ok, err = pcall(S.from_hf, "cosine", {lr = 1, num_warmup_steps = 1, num_training_steps = 5, num_cycle = 2})
+    assert.matches("from_hf: 'cosine' takes no argument 'num_cycle' %(did you mean 'num_cycles'%?", err)
+    ok, err = pcall(S.from_hf, "cosine", {lr = 1, num_warmup_steps = 1})
+    assert.matches("needs num_training_steps", err)
+    ok, err = pcall(S.from_hf, "polynomial", {lr = 1, num_warmup_steps = 1, num_training_steps = 5, lr_end = 2})
+    assert.matches("lr_end %(2%) must be smaller than lr %(1%)", err)
+    ok, err = pcall(S.from_hf, "cosine_with_min_lr", {lr = 1, num_warmup_steps = 1, num_training_steps = 5})
+    assert.matches("needs min_lr or min_lr_rate", err)
+  end)
+
+  it("takes TrainingArguments' lr_scheduler_kwargs and learning_rate", function()
+    same_tree(S.from_hf("warmup_stable_decay", {learning_rate = 0.1, num_warmup_steps = 2, num_training_steps = 20,
+                                                lr_scheduler_kwargs = {num_decay_steps = 5, min_lr_ratio = 0.1}}),
+              S.warmup{S.wsd{lr = 0.1, stable_steps = 13, decay_steps = 5, decay = "cosine", min_lr = 0.1 * 0.1},
+                       steps = 2, start_factor = 0.1})
+  end)
+end)
+
+describe("from_keras (keras.optimizers.schedules, Keras 3)", function()
+  -- the classes' __call__, written out; Keras' defaults where lrengine's differ
+  it("maps every class with Keras' defaults", function()
+    close(S.from_keras("PolynomialDecay", {initial_learning_rate = 0.1, decay_steps = 10}):curve(14),
+          formula(14, function(t) t = math.min(t, 10); return (0.1 - 0.0001) * (1 - t / 10) + 0.0001 end), 1e-12,
+          "PolynomialDecay (end_learning_rate 0.0001)")
+    close(S.from_keras("CosineDecayRestarts", {initial_learning_rate = 1, first_decay_steps = 3}):curve(22),
+          formula(22, function(t) -- t_mul 2: periods 3, 6, 12
+            local start, len = 0, 3
+            while t >= start + len do start, len = start + len, len * 2 end
+            return 0.5 * (1 + math.cos(math.pi * (t - start) / len)) end), 1e-12, "CosineDecayRestarts (t_mul 2)")
+    close(S.from_keras("ExponentialDecay", {initial_learning_rate = 0.1, decay_steps = 3, decay_rate = 0.5,
+                                            staircase = true}):curve(10),
+          formula(10, function(t) return 0.1 * 0.5 ^ (t // 3) end), 1e-12, "ExponentialDecay")
+    close(S.from_keras("InverseTimeDecay", {initial_learning_rate = 0.1, decay_steps = 2, decay_rate = 0.5}):curve(10),
+          formula(10, function(t) return 0.1 / (1 + 0.5 * t / 2) end), 1e-12, "InverseTimeDecay")
+    close(S.from_keras("PiecewiseConstantDecay", {boundaries = {2, 5}, values = {1, 0.5, 0.1}}):curve(8),
+          {1, 1, 1, 0.5, 0.5, 0.5, 0.1, 0.1}, 0, "PiecewiseConstantDecay (values[i+1] after t > boundaries[i])")
+    close(S.from_keras("CosineDecay", {initial_learning_rate = 0.1, decay_steps = 8, alpha = 0.1, warmup_target = 1,
+                                       warmup_steps = 4}):curve(16), formula(16, function(t)
+            if t < 4 then return (1 - 0.1) * t / 4 + 0.1 end
+            local s = math.min(t - 4, 8)
+            return ((1 - 0.1) * 0.5 * (1 + math.cos(math.pi * s / 8)) + 0.1) * 1 end), 1e-12, "CosineDecay with warm-up")
+  end)
+  it("reads the serialized form and refuses unknown classes and arguments", function()
+    same_tree(S.from_keras{class_name = "ExponentialDecay", config = {initial_learning_rate = 0.1, decay_steps = 2,
+                                                                      decay_rate = 0.5, name = "ExponentialDecay"}},
+              S.exponential{lr = 0.1, gamma = 0.5, decay_steps = 2})
+    local ok, err = pcall(S.from_keras, "CosineDecays", {})
+    assert.matches("from_keras: unknown schedule class 'CosineDecays' %(did you mean 'CosineDecay'%?", err)
+    ok, err = pcall(S.from_keras, "CosineDecay", {initial_learning_rate = 1, decay_step = 3})
+    assert.matches("'CosineDecay' takes no argument 'decay_step'", err)
+  end)
+end)
+
+describe("from_optax (optax/schedules/_schedule.py)", function()
+  it("keeps optax's edge cases: transition_steps <= 0 and decay_rate = 0 are constant", function()
+    for _, args in ipairs{{transition_steps = 0, decay_rate = 0.5}, {transition_steps = -3, decay_rate = 0.5},
+                          {transition_steps = 4, decay_rate = 0}} do
+      args.init_value = 0.3
+      close(S.from_optax("exponential_decay", args):curve(6), {0.3, 0.3, 0.3, 0.3, 0.3, 0.3}, 0, "exponential_decay")
+    end
+    close(S.from_optax("polynomial_schedule", {init_value = 0.3, end_value = 0, power = 2, transition_steps = 0})
+          :curve(3), {0.3, 0.3, 0.3}, 0, "polynomial_schedule")
+    -- a negative transition_begin counts as 0
+    same_tree(S.from_optax("linear_schedule", {init_value = 1, end_value = 0.5, transition_steps = 4,
+                                               transition_begin = -2}),
+              S.polynomial{lr = 1, end_lr = 0.5, power = 1, total_iters = 4})
+  end)
+  it("follows each function's formula", function()
+    close(S.from_optax("exponential_decay", {init_value = 1, transition_steps = 3, decay_rate = 0.5,
+                                             transition_begin = 2, end_value = 0.2}):curve(14),
+          formula(14, function(t)
+            local d = t - 2
+            local v = d <= 0 and 1 or 0.5 ^ (d / 3)
+            return math.max(v, 0.2) end), 1e-12, "exponential_decay")
+    close(S.from_optax("exponential_decay", {init_value = 0.1, transition_steps = 2, decay_rate = 2, staircase = true,
+                                             end_value = 0.5}):curve(10),
+          formula(10, function(t) return math.min(0.1 * 2 ^ (t // 2), 0.5) end), 1e-12, "exponential_decay, rate > 1")
+    close(S.from_optax("polynomial_schedule", {init_value = 1, end_value = 0.01, power = 2, transition_steps = 100,
+                                               transition_begin = 5}):curve(111), formula(111, function(t)
+            local c = math.min(math.max(t - 5, 0), 100)
+            return (1 - 0.01) * (1 - c / 100) ^ 2 + 0.01 end), 1e-12, "polynomial_schedule")
+    close(S.from_optax("cosine_decay_schedule", {init_value = 2, decay_steps = 7, alpha = 0.1, exponent = 2}):curve(10),
+          formula(10, function(t)
+            local c = 0.5 * (1 + math.cos(math.pi * math.min(t, 7) / 7))
+            return 2 * ((1 - 0.1) * c ^ 2 + 0.1) end), 1e-12, "cosine_decay_schedule")
+    close(S.from_optax("warmup_cosine_decay_schedule", {init_value = 0.1, peak_value = 1, warmup_steps = 3,
+                                                        decay_steps = 10, end_value = 0.05}):curve(13),
+          formula(13, function(t)
+            if t < 3 then return 0.1 + (1 - 0.1) * t / 3 end
+            local c = 0.5 * (1 + math.cos(math.pi * math.min(t - 3, 7) / 7))
+            return (1 - 0.05) * c + 0.05 end), 1e-12, "warmup_cosine_decay_schedule")
+    close(S.from_optax("piecewise_constant_schedule", {init_value = 1, boundaries_and_scales = {[3] = 0.5, [6] = 0.1}})
+          :curve(8), {1, 1, 1, 0.5, 0.5, 0.5, 0.05, 0.05}, 1e-15, "piecewise_constant_schedule (scale from t >= b)")
+    -- the docstring's example: 1.0, 0.55, 0.1, 0.0505, 0.001, 0.001 at steps 0, 2, ..., 10
+    local c = S.from_optax("piecewise_interpolate_schedule", {interpolate_type = "linear", init_value = 1,
+                                                              boundaries_and_scales = {[4] = 0.1, [8] = 0.01}}):curve(11)
+    close({c[1], c[3], c[5], c[7], c[9], c[11]}, {1, 0.55, 0.1, 0.0505, 0.001, 0.001}, 1e-12, "piecewise_interpolate")
+    close(S.from_optax("cosine_onecycle_schedule", {transition_steps = 10, peak_value = 1}):curve(12),
+          formula(12, function(t) -- interpolate 0.04 -> 1 over [0, 3), 1 -> 4e-6 over [3, 10)
+            local function cos_i(a, b, p) return b + (a - b) / 2 * (math.cos(math.pi * p) + 1) end
+            if t < 3 then return cos_i(0.04, 1, t / 3) end
+            if t < 10 then return cos_i(1, 1 / (25 * 1e4), (t - 3) / 7) end
+            return 1 / (25 * 1e4) end), 1e-12, "cosine_onecycle_schedule")
+  end)
+  it("joins schedules as optax does and refuses unknown names", function()
+    local j = S.from_optax("join_schedules", {schedules = {{"constant_schedule", {value = 1}},
+                                                           S.constant{lr = 0.5}}, boundaries = {3}})
+    close(j:curve(5), {1, 1, 1, 0.5, 0.5}, 0, "join_schedules")
+    local sg = S.from_optax("sgdr_schedule", {cosine_kwargs = {
+      {init_value = 0, peak_value = 1, warmup_steps = 1, decay_steps = 4},
+      {init_value = 0, peak_value = 0.5, warmup_steps = 1, decay_steps = 3}}})
+    close(sg:curve(7), {0, 1, 0.75, 0.25, 0, 0.5, 0.25}, 1e-12, "sgdr_schedule")
+    local ok, err = pcall(S.from_optax, "cosine_decay_schedul", {})
+    assert.matches("from_optax: unknown schedule 'cosine_decay_schedul' %(did you mean 'cosine_decay_schedule'%? known: ",
+                   err)
+  end)
+end)
+
+describe("from_timm (timm/scheduler)", function()
+  -- CosineLRScheduler._get_lr, written out
+  local function timm_cosine(lr, o)
+    return function(t)
+      if t < o.warmup_t then return o.warmup_lr_init + t * (lr - o.warmup_lr_init) / o.warmup_t end
+      if o.warmup_prefix then t = t - o.warmup_t end
+      local i, t_i, t_curr
+      if o.cycle_mul ~= 1 then
+        i = math.floor(math.log(1 - t / o.t_initial * (1 - o.cycle_mul), o.cycle_mul))
+        t_i = o.cycle_mul ^ i * o.t_initial
+        t_curr = t - (1 - o.cycle_mul ^ i) / (1 - o.cycle_mul) * o.t_initial
+      else
+        i = t // o.t_initial
+        t_i, t_curr = o.t_initial, t - o.t_initial * i
+      end
+      local peak = lr * o.cycle_decay ^ i
+      if i >= o.cycle_limit then return o.lr_min end
+      local k = o.k_decay
+      if o.shape == "tanh" then
+        local tr = t_curr / t_i
+        return o.lr_min + 0.5 * (peak - o.lr_min) * (1 - math.tanh(-7 * (1 - tr) + 3 * tr))
+      elseif o.shape == "poly" then
+        return o.lr_min + (peak - o.lr_min) * (1 - t_curr ^ k / t_i ^ k) ^ o.power
+      end
+      return o.lr_min + 0.5 * (peak - o.lr_min) * (1 + math.cos(math.pi * t_curr ^ k / t_i ^ k))
+    end
+  end
+  it("cosine, tanh and poly follow timm with cycles, k-decay and the warm-up prefix", function()
+    for _, o in ipairs{
+      {shape = "cosine", t_initial = 6, warmup_t = 3, warmup_lr_init = 0.01, warmup_prefix = false, cycle_mul = 1,
+       cycle_decay = 0.5, cycle_limit = 3, k_decay = 1, lr_min = 0.001},
+      {shape = "cosine", t_initial = 4, warmup_t = 2, warmup_lr_init = 0, warmup_prefix = true, cycle_mul = 2,
+       cycle_decay = 0.7, cycle_limit = 4, k_decay = 1.5, lr_min = 0},
+      {shape = "tanh", t_initial = 5, warmup_t = 0, warmup_lr_init = 0, warmup_prefix = false, cycle_mul = 1,
+       cycle_decay = 1, cycle_limit = 2, k_decay = 1, lr_min = 0.01},
+      {shape = "poly", t_initial = 8, warmup_t = 2, warmup_lr_init = 0.02, warmup_prefix = true, cycle_mul = 1,
+       cycle_decay = 0.1, cycle_limit = 2, k_decay = 2, lr_min = 0, power = 0.5}} do
+      local class = ({cosine = "CosineLRScheduler", tanh = "TanhLRScheduler", poly = "PolyLRScheduler"})[o.shape]
+      local args = {lr = 0.1}
+      for k, v in pairs(o) do if k ~= "shape" and not (o.shape == "tanh" and k == "k_decay") then args[k] = v end end
+      close(S.from_timm(class, args):curve(40), formula(40, timm_cosine(0.1, o)), 1e-12, class)
+    end
+  end)
+  it("takes create_scheduler_v2's arguments and returns its run length", function()
+    local s, epochs = S.from_timm("cosine", {lr = 0.1, num_epochs = 10, warmup_epochs = 2, warmup_lr = 1e-4,
+                                             cooldown_epochs = 3, min_lr = 1e-3})
+    assert.are.equal(13, epochs)
+    same_tree(s, S.sequence{S.warmup{S.constant{lr = 0.1}, steps = 2, start_factor = 1e-4 / 0.1},
+                            S.shift{S.cycles{lr = 0.1, t_0 = 10, eta_min = 1e-3, cycle_decay = 0.1, cycle_limit = 1},
+                                    offset = 2}, milestones = {2}})
+    -- steps counted in updates: every length times updates_per_epoch
+    s = S.from_timm{sched = "step", lr = 0.1, decay_epochs = 2, decay_rate = 0.5, step_on_epochs = false,
+                    updates_per_epoch = 3}
+    close(s:curve(13), formula(13, function(t) return 0.1 * 0.5 ^ (t // 6) end), 1e-12, "step")
+    s = S.from_timm("multistep", {lr = 1, decay_milestones = {2, 5}, decay_rate = 0.1})
+    close(s:curve(7), {1, 1, 0.1, 0.1, 0.1, 0.01, 0.01}, 1e-15, "multistep (bisect_right)")
+    local ok, err = pcall(S.from_timm, "cosine", {lr = 1, warmup_epoch = 3})
+    assert.matches("from_timm: 'cosine' takes no argument 'warmup_epoch' %(did you mean 'warmup_epochs'%?", err)
+  end)
+  it("applies noise only inside noise_range_t", function()
+    local base = S.from_timm("CosineLRScheduler", {lr = 0.1, t_initial = 20})
+    local noisy = S.from_timm("CosineLRScheduler", {lr = 0.1, t_initial = 20, noise_range_t = {5, 10},
+                                                    noise_type = "uniform", noise_pct = 0.5})
+    local a, b = base:curve(20), noisy:curve(20)
+    for t = 1, 20 do
+      local inside = t - 1 >= 5 and t - 1 < 10
+      if inside then assert.is_true(math.abs(b[t] / a[t] - 1) <= 0.5)
+      else assert.are.equal(a[t], b[t]) end
+    end
+  end)
+end)
+
+describe("from_deepspeed (deepspeed/runtime/lr_schedules.py)", function()
+  -- step t uses last_batch_iteration b = t - 1; step 0 the constructor's rate
+  it("WarmupLR and WarmupDecayLR: log and linear warm-ups, step 0 at warmup_min_lr", function()
+    local lo, hi, W = 0.01, 0.1, 5
+    close(S.from_deepspeed{type = "WarmupLR", params = {warmup_min_lr = lo, warmup_max_lr = hi, warmup_num_steps = W}}
+          :curve(9), formula(9, function(t)
+            local b = math.max(t - 1, 0)
+            local g = b < W and 1 / math.log(W) * math.log(b + 1) or 1
+            return lo + (hi - lo) * g end), 1e-12, "WarmupLR")
+    close(S.from_deepspeed("WarmupDecayLR", {total_num_steps = 12, warmup_min_lr = lo, warmup_max_lr = hi,
+                                             warmup_num_steps = W, warmup_type = "linear"}):curve(16),
+          formula(16, function(t)
+            local b = math.max(t - 1, 0)
+            local g = b < W and b / W or math.max(0, (12 - b) / math.max(1, 12 - W))
+            return lo + (hi - lo) * g end), 1e-12, "WarmupDecayLR")
+  end)
+  it("WarmupCosineLR: 0 at step 0, the cosine one iteration ahead", function()
+    close(S.from_deepspeed("WarmupCosineLR", {lr = 0.2, total_num_steps = 14, warmup_num_steps = 4,
+                                              warmup_min_ratio = 0.1, cos_min_ratio = 0.05}):curve(20),
+          formula(20, function(t)
+            if t == 0 then return 0 end
+            local b, r = t - 1, nil
+            if b < 4 then r = 0.1 + 1 / math.log(4) * math.log(b + 1) * 0.9
+            else r = math.max(0, 0.05 + 0.95 * (1 + math.cos(math.pi * (b - 4 + 1) / 10)) / 2) end
+            return 0.2 * r end), 1e-12, "WarmupCosineLR")
+  end)
+  it("OneCycle: the cycle at batch t, the decay after it, and its momentum", function()
+    local lr, mom = S.from_deepspeed("OneCycle", {cycle_min_lr = 0.01, cycle_max_lr = 0.1, cycle_first_step_size = 3,
+                                                  cycle_second_step_size = 5, decay_lr_rate = 0.5,
+                                                  decay_step_size = 2, decay_mom_rate = 0.1})
+    local function scale(b)
+      local cycle = math.floor(1 + b / 8)
+      local x = 1 + b / 8 - cycle
+      return x <= 3 / 8 and x / (3 / 8) or (x - 1) / (3 / 8 - 1)
+    end
+    close(lr:curve(14), formula(14, function(t)
+      local b = t - 1 -- last_batch_iteration
+      if b < 8 then return 0.01 + (0.1 - 0.01) * scale(b + 1) end
+      return 0.01 / (1 + 0.5 * ((b - 8 + 1) / 2)) end), 1e-12, "OneCycle lr")
+    close(mom:curve(14), formula(14, function(t)
+      if t == 0 then return 0.8 end
+      local b = t - 1
+      if b < 8 then return 0.9 - (0.9 - 0.8) * scale(b + 1) end
+      return 0.9 * (1 + 0.1 * ((b - 8 + 1) / 2)) end), 1e-12, "OneCycle momentum")
+    local ok, err = pcall(S.from_deepspeed, {type = "WarmupLr", params = {}})
+    assert.matches("from_deepspeed: unknown scheduler 'WarmupLr' %(did you mean 'WarmupLR'%?", err)
+  end)
+end)
+
+describe("from_darknet (network.c get_current_rate; AlexeyAB's sgdr)", function()
+  -- update t + 1 reads batch_num b = t + 1
+  local function dk(cfg, n, f) return S.from_darknet(cfg):curve(n), formula(n, function(t) return f(t + 1) end) end
+  it("follows every policy at batch t + 1, after a burn_in of power 1.5", function()
+    local lr, burn, p = 0.1, 4, 1.5
+    local function burned(f) return function(b) if b < burn then return lr * (b / burn) ^ p end return f(b) end end
+    local cases = {
+      {{policy = "constant"}, function() return lr end},
+      {{policy = "step", step = 3, scale = 0.5}, function(b) return lr * 0.5 ^ (b // 3) end},
+      {{policy = "steps", steps = "6,9", scales = "0.1,0.5"}, function(b)
+        local r = lr
+        for i, s in ipairs{6, 9} do if s > b then return r end r = r * ({0.1, 0.5})[i] end
+        return r end},
+      {{policy = "exp", gamma = 0.9}, function(b) return lr * 0.9 ^ b end},
+      {{policy = "poly", max_batches = 20}, function(b) return lr * (1 - b / 20) ^ p end},
+      {{policy = "sig", gamma = 0.7, step = 8}, function(b) return lr * (1 / (1 + math.exp(0.7 * (b - 8)))) end},
+      {{policy = "sgdr", sgdr_cycle = 3, sgdr_mult = 2, learning_rate_min = 0.001}, function(b)
+        local start, size = 0, 3
+        while start + size < b do start, size = start + size, size * 2 end
+        return 0.001 + 0.5 * (lr - 0.001) * (1 + math.cos((b - start) * math.pi / size)) end},
+    }
+    for _, c in ipairs(cases) do
+      c[1].learning_rate, c[1].burn_in, c[1].power = lr, burn, p
+      local got, want = dk(c[1], 20, burned(c[2]))
+      close(got, want, 1e-12, "darknet " .. c[1].policy)
+    end
+  end)
+  it("reads a cfg text's [net] section and refuses unknown policies and keys", function()
+    local got, want = dk("[net]\n# comment\nbatch=64\nlearning_rate=0.01\npolicy=steps\nsteps=3\nscales=.1\n\n[convolutional]\n",
+                         6, function(b) return b >= 3 and 0.001 or 0.01 end)
+    close(got, want, 1e-15, "cfg text")
+    local ok, err = pcall(S.from_darknet, {policy = "stepss"})
+    assert.matches("from_darknet: unknown policy 'stepss' %(did you mean 'steps'%?", err)
+    ok, err = pcall(S.from_darknet, {policy = "step", stepsize = 3})
+    assert.matches("from_darknet: '%[net%]' takes no argument 'stepsize'", err)
+  end)
+end)
+
+describe("from_llmc (llmc/schedulers.h)", function()
+  it("warms up to the peak at step W - 1 and decays as llm.c does", function()
+    local lr, W, N, frac = 0.3, 4, 25, 0.1
+    local function warm(t) return lr * (t + 1) / W end
+    close(S.from_llmc("cosine", {learning_rate = lr, warmup_iterations = W, train_num_batches = N,
+                                 final_learning_rate_frac = frac}):curve(N), formula(N, function(t)
+            if t < W then return warm(t) end
+            local c = 0.5 * (1 + math.cos(math.pi * (t - W) / (N - W)))
+            return lr * frac + c * (lr - lr * frac) end), 1e-12, "cosine")
+    close(S.from_llmc("linear", {learning_rate = lr, warmup_iterations = W, train_num_batches = N,
+                                 final_learning_rate_frac = frac}):curve(N), formula(N, function(t)
+            if t < W then return warm(t) end
+            return lr - (t - W) / (N - W) * (lr - lr * frac) end), 1e-12, "linear")
+    local dp = 20 -- (int)(0.8f * 25)
+    close(S.from_llmc("wsd", {learning_rate = lr, warmup_iterations = W, train_num_batches = N}):curve(N + 1),
+          formula(N + 1, function(t)
+            if t < W then return warm(t) end
+            if t < dp then return lr end
+            return (1 - math.sqrt((t - dp) / (N - dp))) * lr end), 1e-12, "wsd")
+    close(S.from_llmc("constant", {learning_rate = lr}):curve(3), {lr, lr, lr}, 0, "constant")
+    local ok, err = pcall(S.from_llmc, "cosin", {learning_rate = 1})
+    assert.matches("from_llmc: unknown scheduler type 'cosin' %(did you mean 'cosine'%?", err)
+  end)
+end)
+
+describe("PyTorch's CyclicLR cycle_momentum and SWALR (torch/optim, 1.13)", function()
+  -- CyclicLR.get_lr, written out (scale_fn by mode, momentum inversely)
+  it("cyclic_momentum moves inversely to cyclic's rate", function()
+    for _, m in ipairs{{"triangular", 1}, {"triangular2", 1}, {"exp_range", 0.97}} do
+      local args = {step_size_up = 3, step_size_down = 5, mode = m[1], gamma = m[2]}
+      local function f(lo, hi, inverse)
+        return formula(30, function(t)
+          local cycle = math.floor(1 + t / 8)
+          local x = 1 + t / 8 - cycle
+          local scale = x <= 3 / 8 and x / (3 / 8) or (x - 1) / (3 / 8 - 1)
+          local fn = m[1] == "triangular2" and 1 / 2 ^ (cycle - 1) or m[1] == "exp_range" and m[2] ^ t or 1
+          local h = (hi - lo) * scale
+          return inverse and hi - h * fn or lo + h * fn
+        end)
+      end
+      local mom = {base_momentum = 0.8, max_momentum = 0.95}
+      for k, v in pairs(args) do mom[k] = v end
+      close(S.cyclic_momentum(mom):curve(30), f(0.8, 0.95, true), 1e-15, "cyclic_momentum " .. m[1])
+    end
+  end)
+  -- SWALR.get_lr: the rate recovered from the current one by _get_initial_lr,
+  -- then swa_lr * alpha + that * (1 - alpha); a recurrence, run here step by step
+  local function swalr(lr0, swa, E, anneal, n, before)
+    local out, lr, k = {}, lr0, 0
+    local function af(x) return anneal == "cos" and (1 - math.cos(math.pi * x)) / 2 or x end
+    for t = 0, n - 1 do
+      if before and t <= before.start then lr = before.f(t)
+      else
+        k = k + 1
+        local step = k
+        if E == 0 then step = math.max(1, step) end
+        local pa = af(math.max(0, math.min(1, (step - 1) / math.max(1, E))))
+        local init = pa == 1 and swa or (lr - pa * swa) / (1 - pa)
+        local a = af(math.max(0, math.min(1, step / math.max(1, E))))
+        lr = swa * a + init * (1 - a)
+      end
+      out[t + 1] = lr
+    end
+    return out
+  end
+  it("swa anneals from the optimizer's rate to swa_lr as SWALR", function()
+    close(S.swa{lr = 0.2, swa_lr = 0.05, anneal_steps = 5}:curve(10), swalr(0.2, 0.05, 5, "cos", 10, {start = 0,
+          f = function() return 0.2 end}), 1e-12, "swa cos")
+    close(S.swa{lr = 0.2, swa_lr = 0.05, anneal_steps = 4, anneal = "linear"}:curve(10),
+          swalr(0.2, 0.05, 4, "linear", 10, {start = 0, f = function() return 0.2 end}), 1e-12, "swa linear")
+    -- after a cosine (PyTorch's recipe: the cosine until step 6, SWALR from there)
+    local cos = function(t) return 0.1 * (1 + math.cos(math.pi * t / 10)) end
+    close(S.swa{S.cosine{lr = 0.2, t_max = 10}, start = 6, swa_lr = 0.05, anneal_steps = 3}:curve(14),
+          swalr(0.2, 0.05, 3, "cos", 14, {start = 6, f = cos}), 1e-12, "swa after a cosine")
+  end)
+end)
