@@ -138,8 +138,15 @@ describe("the lrengine command line", function()
     local code, out = sh.lre("list --format json")
     assert.are.equal(0, code)
     local doc = json.decode(out)
-    assert.are.equal(34, #doc.schedules)
-    assert.are.equal(13, #doc.optimizers)
+    -- as many as the module has (its Lua-made functions aside): the C tables are one source
+    local nsched, noptim = 0, 0
+    for k in pairs(lre.schedule) do
+      if k ~= "custom" and k ~= "for_run" and not k:match("^from_") then nsched = nsched + 1 end
+    end
+    for _ in pairs(lre.optim) do noptim = noptim + 1 end
+    assert.are.equal(nsched, #doc.schedules)
+    assert.are.equal(noptim, #doc.optimizers)
+    assert.is_true(nsched >= 34 and noptim >= 13)
     for _, k in ipairs(doc.schedules) do
       assert.is_true(#k.summary > 0 and #k.formula > 0 and #k.peers > 0, k.name)
       for _, p in ipairs(k.params) do
