@@ -27,6 +27,9 @@ endif
 LUA_LIBS := $(shell pkg-config --libs $(LUA_PC))
 # and the rockspec's external dependency, zlib, as ZLIB_INCDIR and ZLIB_LIBDIR
 ZLIB_FLAGS := $(if $(ZLIB_INCDIR),-I$(ZLIB_INCDIR)) $(if $(ZLIB_LIBDIR),-L$(ZLIB_LIBDIR))
+# and OpenBLAS as OPENBLAS_INCDIR and OPENBLAS_LIBDIR
+BLAS_CFLAGS := $(if $(OPENBLAS_INCDIR),-I$(OPENBLAS_INCDIR))
+BLAS_LIBS := $(if $(OPENBLAS_LIBDIR),-L$(OPENBLAS_LIBDIR)) -lopenblas
 # The binary embeds Lua statically, as the stock `lua` does, so that it runs
 # without liblua5.4.so installed; -E and --whole-archive export the whole API,
 # so C modules (lfs, lpeg...) still load with require in `lrengine run`.
@@ -68,7 +71,7 @@ TRAIN_OBJ := $(TRAIN_SRC:%.c=$(B)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 
 # Each floor's include path.
-CORE_INC = -Isrc/core
+CORE_INC = -Isrc/core $(BLAS_CFLAGS)
 LUA_INC = -Isrc/core -Isrc/lua $(LUA_CFLAGS)
 HOST_INC = -Isrc/core -Isrc/lua -Isrc/host $(LUA_CFLAGS)
 TRAIN_INC = -Isrc/core -Isrc/host -Isrc/train
@@ -82,8 +85,9 @@ $(B)/src/train/%.o: BASE_CFLAGS += $(TRAIN_INC)
 $(B)/src/cli/%.o: BASE_CFLAGS += $(CLI_INC)
 $(B)/src/cli/report.o: BASE_CFLAGS += -DLRE_PROGNAME='"lrengine"'
 
-CORE_LIBS = $(ZLIB_FLAGS) -lz -lm -fopenmp
-BIN_LIBS = $(BIN_LUA_LIBS) -lopenblas $(CORE_LIBS)
+# OpenBLAS (CBLAS) for Muon's Newton-Schulz GEMMs in the core, and the training job's MLP
+CORE_LIBS = $(ZLIB_FLAGS) $(BLAS_LIBS) -lz -lm -fopenmp
+BIN_LIBS = $(BIN_LUA_LIBS) $(CORE_LIBS)
 
 LIB = $(B)/liblrengine.a
 SCRIPT_LIB = $(B)/liblrengine-script.a
@@ -216,7 +220,7 @@ fuzz:
 fuzz-harnesses: $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(TRAIN_LIB) $(SCRIPT_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CLI_INC) -fsanitize=fuzzer,address,undefined -o $@ $< $(TRAIN_LIB) $(SCRIPT_LIB) $(LIB) $(LUA_LIBS) -lopenblas $(CORE_LIBS)
+	$(CC) $(BASE_CFLAGS) $(CLI_INC) -fsanitize=fuzzer,address,undefined -o $@ $< $(TRAIN_LIB) $(SCRIPT_LIB) $(LIB) $(LUA_LIBS) $(CORE_LIBS)
 
 bench: all $(BENCH)
 	@bash bench/run.sh

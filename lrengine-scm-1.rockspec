@@ -19,9 +19,11 @@ for bit.]],
   labels = { "machine-learning", "optimization" },
 }
 dependencies = { "lua >= 5.4, < 5.5" }
--- zlib for the state streams' CRC-32; the Makefile also links OpenMP (GCC's libgomp).
+-- zlib for the state streams' CRC-32, OpenBLAS (CBLAS) for Muon's matrix
+-- products; the Makefile also links OpenMP (GCC's libgomp).
 external_dependencies = {
   ZLIB = { header = "zlib.h", library = "z" },
+  OPENBLAS = { library = "openblas" }, -- (Debian keeps cblas.h under include/x86_64-linux-gnu)
 }
 -- The Makefile builds the module (lrengine.core, with the kernels' own flags
 -- and OpenMP) in build-rock/ and installs it with the pure-Lua files; the
@@ -32,6 +34,7 @@ build = {
   build_variables = {
     B = "build-rock", CFLAGS = "$(CFLAGS)", LUA_INCDIR = "$(LUA_INCDIR)",
     ZLIB_INCDIR = "$(ZLIB_INCDIR)", ZLIB_LIBDIR = "$(ZLIB_LIBDIR)",
+    OPENBLAS_INCDIR = "$(OPENBLAS_INCDIR)", OPENBLAS_LIBDIR = "$(OPENBLAS_LIBDIR)",
   },
   install_target = "install-module",
   install_variables = { B = "build-rock", INST_LIBDIR = "$(LIBDIR)", INST_LUADIR = "$(LUADIR)" },

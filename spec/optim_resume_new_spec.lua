@@ -42,6 +42,8 @@ end
 local cases = {
   {"ademamix", {lr = 0.01, betas = {0.9, 0.999, 0.9999}, alpha = 5, alpha_warmup = 8, beta3_warmup = 8,
                 weight_decay = 0.01}, {{6}, {2, 3}}},
+  -- two matrix groups (wide and tall) by Muon's rule, a vector by its AdamW rule
+  {"muon", {lr = 0.02, momentum = 0.95, weight_decay = 0.01}, {{3, 4}, {5, 2}, {6}}},
 }
 
 describe("optimizers of issue 13 resume byte for byte", function()

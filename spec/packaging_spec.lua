@@ -79,7 +79,7 @@ describe("make install and make uninstall", function()
     end
     local _, pc = sh.run("cat " .. prefix .. "/lib/pkgconfig/lrengine.pc " .. prefix .. "/lib/pkgconfig/lrengine-script.pc")
     assert.matches("prefix=/usr/local\n", pc)
-    assert.matches("Libs.private: %-lz %-lm %-fopenmp", pc)
+    assert.matches("Libs.private: %-lopenblas %-lz %-lm %-fopenmp", pc)
     assert.matches("Requires.private: lua5.4", pc)
     -- the installed binary and Lua module work from there
     local out

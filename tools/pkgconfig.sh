@@ -20,7 +20,7 @@ Name: lrengine
 Description: Optimizers and learning-rate schedules with PyTorch semantics (the C core, no Lua)
 Version: $version
 Libs: -L\${libdir} -llrengine
-Libs.private: -lz -lm -fopenmp
+Libs.private: -lopenblas -lz -lm -fopenmp
 Cflags: -I\${includedir}
 PC
 ;;

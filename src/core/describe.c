@@ -168,6 +168,9 @@ static const kind_doc optim_docs[O_COUNT] = {
     [O_YOGI] = {"Yogi: Adam whose second moment moves additively towards g^2",
                 "m = b1 m + (1 - b1) g; v -= (1 - b2) sign(v - g^2) g^2; both from initial_accumulator; p -= lr / (1 - b1^t) * m / (sqrt(v / (1 - b2^t)) + eps)",
                 "torch_optimizer.Yogi (Zaheer et al. 2018)"},
+    [O_MUON] = {"Muon: orthogonalised momentum for matrices, AdamW for the rest",
+                "matrix groups: m = lerp(m, g, 1 - momentum); u = nesterov ? lerp(g, m, momentum) : m; p = p (1 - lr wd) - lr sqrt(max(1, rows/cols)) NS5(u), NS5 five Newton-Schulz iterations (3.4445, -4.7750, 2.0315) on u / (|u|_F + 1e-7); other groups: p = p (1 - lr wd) - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)",
+                "KellerJordan/Muon muon.py (SingleDeviceMuon, MuonWithAuxAdam), Newton-Schulz in the group's dtype instead of bfloat16"},
 };
 
 /* Defaults that are not a number, in words. */

@@ -2,7 +2,8 @@
  * lrengine.h -- the lrengine core: optimizers and learning-rate schedules.
  *
  * This header is the whole public C interface of the core library
- * (liblrengine). The core needs no Lua: it is plain C11 plus zlib (for CRC32).
+ * (liblrengine). The core needs no Lua: it is plain C11 plus zlib (for CRC32),
+ * OpenBLAS's CBLAS (Muon's matrix products) and OpenMP.
  * It never exits, aborts or prints; every failure is a return code, and the
  * detail is kept as a message (in an lre_error, or per handle).
  *
@@ -393,6 +394,14 @@ int lre_optim_add_matrix(lre_optim *o, lre_dtype dtype, void *params, const void
  * (rows 1, cols its size), -1 for no such group (rows and cols untouched).
  * rows and cols may be NULL. */
 int lre_optim_shape(const lre_optim *o, int group, size_t *rows, size_t *cols);
+
+/* Muon's orthogonalisation alone (KellerJordan/Muon's
+ * zeropower_via_newtonschulz5): replaces the rows x cols matrix x (row-major,
+ * of dtype) by `steps` Newton-Schulz iterations, with the coefficients
+ * (3.4445, -4.7750, 2.0315), on x / (||x||_F + 1e-7), in x's dtype. GEMMs
+ * through CBLAS; allocates its scratch through alloc (NULL: malloc). */
+int lre_newton_schulz(lre_dtype dtype, void *x, size_t rows, size_t cols, int steps, const lre_allocator *alloc,
+                      lre_error *err);
 
 /* Points a group at other buffers of the same size and dtype. */
 int lre_optim_rebind(lre_optim *o, int group, void *params, const void *grads);

@@ -67,6 +67,16 @@ static const hp_spec lion_hp[] = {LR(1e-4), BETAS(0.9, 0.99), WD(0), MAXIMIZE};
 /* apple/ml-ademamix pytorch/ademamix.py; the warm-ups' None is 0 here (the
  * same numbers: no step k satisfies k < 0). */
 #define WARMUP(name, hp) {hp, {name, 0, 0, 9007199254740992.0, LRE_P_INT | LRE_P_FIXED, NULL}}
+/* KellerJordan/Muon muon.py, MuonWithAuxAdam: Muon's lr, momentum,
+ * weight_decay and ns_steps for the matrix groups; the betas and eps of the
+ * AdamW rule for the others (its lr and weight_decay are the group's, as in
+ * the reference, whose AdamW groups usually carry lr = 3e-4). */
+static const hp_spec muon_hp[] = {
+    LR(0.02), UNIT("momentum", HP_MOMENTUM, 0.95), WD(0),
+    {HP_NESTEROV, {"nesterov", 1, 0, 1, LRE_P_BOOL | LRE_P_FIXED, NULL}},
+    {HP_NS_STEPS, {"ns_steps", 5, 0, 100, LRE_P_INT | LRE_P_FIXED, NULL}},
+    {HP_RULE, {"rule", MUON_RULE_AUTO, 0, 2, LRE_P_CHOICE | LRE_P_FIXED, "auto|muon|adamw"}},
+    BETAS(0.9, 0.95), EPS(1e-10)};
 static const hp_spec ademamix_hp[] = {LR(1e-3), BETAS(0.9, 0.999),
                                       {HP_BETA3, {"betas[3]", 0.9999, 0, 1, LRE_P_HI_OPEN, NULL}},
                                       NONNEG("alpha", HP_ALPHA, 2.0), WARMUP("beta3_warmup", HP_BETA3_WARMUP),
@@ -264,6 +274,7 @@ static void group_free(lre_optim *o, lre_group *g)
     for (int h = 0; h < HP_COUNT; h++) lre_schedule_release(g->sched[h]);
     for (int s = 0; s < LRE_MAX_STATE; s++) lre__free(&o->alloc, g->state[s], state_bytes(g));
     lre__average_free(o, g);
+    lre__free(&o->alloc, g->scratch, g->scratch_bytes);
 }
 
 void lre_optim_free(lre_optim *o)
@@ -313,6 +324,7 @@ static int state_needed(int kind, const double *hp, lre_schedule *const *sched, 
     case O_ADABELIEF: return slot < 2 || hp[HP_AMSGRAD];
     case O_RMSPROP: return slot == 0 || (slot == 1 && momentum) || (slot == 2 && hp[HP_CENTERED]);
     case O_ADEMAMIX: return 1; /* m1, m2 (the slow EMA), nu */
+    case O_MUON: return hp[HP_RULE] == MUON_RULE_MUON ? slot == 0 : slot < 2; /* momentum; or AdamW's m, v */
     default: return slot < 2; /* adadelta, adamax, nadam, radam, rprop */
     }
 }
@@ -333,6 +345,12 @@ static int ensure_state(lre_optim *o, lre_group *g, const double *hp)
             else ((double *)buf)[i] = init;
         }
         g->state[s] = buf;
+    }
+    if (o->kind == O_MUON && hp[HP_RULE] == MUON_RULE_MUON && !g->scratch) { /* allocated once, here */
+        size_t bytes = lre__muon_scratch_elems(g->rows, g->cols) * lre__dtype_size(g->dtype);
+        g->scratch = lre__alloc_zero(&o->alloc, bytes ? bytes : 1, 1);
+        if (!g->scratch) return fail(o, LRE_ENOMEM, "muon: out of memory for Newton-Schulz scratch");
+        g->scratch_bytes = bytes ? bytes : 1;
     }
     return LRE_OK;
 }
@@ -362,6 +380,21 @@ int lre_optim_shape(const lre_optim *o, int group, size_t *rows, size_t *cols)
     if (rows) *rows = o->groups[group].rows;
     if (cols) *cols = o->groups[group].cols;
     return o->groups[group].ndim;
+}
+
+/* Muon's rule for group g: "auto" becomes muon for a matrix, adamw for a
+ * vector; muon on a vector, or on a matrix beyond BLAS's int sizes, is
+ * refused. */
+static int muon_rule(lre_optim *o, lre_group *g)
+{
+    if (g->hp[HP_RULE] == MUON_RULE_AUTO) g->hp[HP_RULE] = g->ndim == 2 ? MUON_RULE_MUON : MUON_RULE_ADAMW;
+    if (g->hp[HP_RULE] != MUON_RULE_MUON) return LRE_OK;
+    if (g->ndim != 2)
+        return fail(o, LRE_EINVAL, "muon: rule 'muon' needs a matrix group (lre_optim_add_matrix, a matrix tensor); "
+                                   "this group is a vector of %zu", g->n);
+    if (g->rows > INT32_MAX || g->cols > INT32_MAX)
+        return fail(o, LRE_EINVAL, "muon: a %zu x %zu matrix is beyond BLAS's int sizes", g->rows, g->cols);
+    return LRE_OK;
 }
 
 /* A group of rows x cols elements (ndim 1: a vector, rows 1). */
@@ -404,6 +437,7 @@ static int add_group(lre_optim *o, lre_dtype dtype, void *params, const void *gr
     int rc = parse_hps(o->kind, o->defaults, overrides, noverrides, g->hp, g->sched, &o->err);
     for (int h = 0; h < HP_COUNT && !rc; h++)
         if (g->sched[h]) lre_schedule_set_horizon(g->sched[h], o->steps_per_epoch, o->total_steps);
+    if (!rc && o->kind == O_MUON) rc = muon_rule(o, g);
     if (!rc) rc = ensure_state(o, g, g->hp);
     if (!rc) rc = lre__average_alloc(o, g);
     if (rc) {
@@ -554,6 +588,7 @@ int lre__optim_nonneg_slot(int kind, int slot)
     case O_NADAM_KERAS:
     case O_YOGI: return slot == 1;
     case O_ADABELIEF: return slot >= 1;
+    case O_MUON: return slot == 1; /* the AdamW rule's v (a matrix group has slot 0 alone) */
     default: return 0;
     }
 }
@@ -689,6 +724,12 @@ static void prepare(const lre_optim *o, const lre_group *g, lre_step_scalars *k)
         k->c = rho_t > 5 ? sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) : 0;
         break;
     }
+    case O_MUON: /* muon.py: adam_update's bias corrections; p.mul_(1 - lr * wd); max(1, R/C)**0.5 */
+        k->a = 1 - pow(hp[HP_BETA1], t);
+        k->b = 1 - pow(hp[HP_BETA2], t);
+        k->c = 1 - hp[HP_LR] * hp[HP_WEIGHT_DECAY];
+        k->d = sqrt(fmax(1, (double)g->rows / (double)g->cols));
+        break;
     case O_ADEMAMIX: /* Pagliardini, Ablin & Grangier 2024, as apple/ml-ademamix's pytorch/ademamix.py */
         k->a = 1 - pow(hp[HP_BETA1], t);
         k->b = sqrt(1 - pow(hp[HP_BETA2], t));
@@ -827,6 +868,12 @@ static void update_chunk(int kind, lre_group *g, const lre_step_scalars *k, size
 
 static void update_group(const lre_optim *o, lre_group *g, const lre_step_scalars *k)
 {
+    if (o->kind == O_MUON && g->hp[HP_RULE] == MUON_RULE_MUON) { /* GEMMs: BLAS has its own threads */
+        lre__muon_update(g, k);
+        if (k->avg && g->dtype == LRE_F32) lre__average_f32(g, k, 0, g->n);
+        if (k->avg && g->dtype == LRE_F64) lre__average_f64(g, k, 0, g->n);
+        return;
+    }
     void (*update)(int, lre_group *, const lre_step_scalars *, size_t, size_t) = update_chunk;
 #ifdef _OPENMP
     int threads = optim_threads(o, g->n);

@@ -14,7 +14,7 @@ enum lre_hp {
     /* Keras 3's decoupled decay on any optimizer; LARS; AdaBelief; NovoGrad; Adafactor */
     HP_DECOUPLED_WD, HP_TRUST_COEFF, HP_TRUST_CLIP, HP_ALWAYS_ADAPT, HP_FIXED_DECAY, HP_RECTIFY, HP_DEGENERATED,
     HP_GRAD_AVERAGING, HP_EPS2, HP_CLIP_THRESHOLD, HP_DECAY_RATE, HP_SCALE_PARAMETER, HP_RELATIVE_STEP, HP_WARMUP_INIT,
-    HP_BETA3, HP_ALPHA_WARMUP, HP_BETA3_WARMUP,
+    HP_BETA3, HP_ALPHA_WARMUP, HP_BETA3_WARMUP, HP_NS_STEPS, HP_RULE,
     HP_WARMUP_STEPS, HP_R, HP_WEIGHT_LR_POWER, /* schedule-free */
     HP_COUNT
 };
@@ -25,7 +25,9 @@ enum lre_hp {
     X(SGD, sgd) X(ADAM, adam) X(ADAMW, adamw) X(ADAGRAD, adagrad) X(RMSPROP, rmsprop) X(ADADELTA, adadelta) \
     X(ADAMAX, adamax) X(NADAM, nadam) X(RADAM, radam) X(RPROP, rprop) X(ASGD, asgd) X(LION, lion) \
     X(ADEMAMIX, ademamix) X(SGD_SCHEDULEFREE, sgd_schedulefree) X(ADAMW_SCHEDULEFREE, adamw_schedulefree) \
-    X(NADAM_KERAS, nadam_keras) X(SIGNSGD, signsgd) X(SIGNUM, signum) X(ADABELIEF, adabelief) X(YOGI, yogi)
+    X(NADAM_KERAS, nadam_keras) X(SIGNSGD, signsgd) X(SIGNUM, signum) X(ADABELIEF, adabelief) X(YOGI, yogi) \
+    X(MUON, muon)
+
 
 enum lre_optim_id {
 #define LRE_X(id, name) O_##id,
@@ -65,6 +67,8 @@ typedef struct lre_group {
     double hp[HP_COUNT];  /* constant values, or the last scheduled ones */
     lre_schedule *sched[HP_COUNT];
     void *state[LRE_MAX_STATE]; /* n elements of dtype each, or NULL */
+    void *scratch;        /* Muon's Newton-Schulz matrices (lre__muon_scratch_elems), or NULL; not state */
+    size_t scratch_bytes;
     int64_t t;            /* updates applied to this group */
     double scalar[3];     /* per-group scalar state (NAdam's mu product, ASGD's eta and mu) */
     int momentum_started; /* SGD: the buffer holds a value (PyTorch clones d_p at first) */
@@ -137,6 +141,15 @@ void lre__average_free(lre_optim *o, lre_group *g);
  * schedule also driving a hyper-parameter (its state is saved there)? */
 uint64_t lre__average_fingerprint(const lre_optim *o);
 int lre__average_sched_shared(const lre_optim *o);
+
+/* Muon's rule of a group (hp[HP_RULE], resolved at add_group: "auto" is
+ * muon for a matrix, adamw otherwise). */
+enum { MUON_RULE_AUTO = 0, MUON_RULE_MUON = 1, MUON_RULE_ADAMW = 2 };
+/* Muon's update of a matrix group (optim_muon.c): momentum, Newton-Schulz on
+ * g->scratch, the scaled step; and the scratch a rows x cols group needs, in
+ * elements of its dtype. */
+void lre__muon_update(lre_group *g, const lre_step_scalars *k);
+size_t lre__muon_scratch_elems(size_t rows, size_t cols);
 
 /* Does buffer [0, n) hold only finite numbers? */
 int lre__all_finite_f32(const float *x, size_t n);

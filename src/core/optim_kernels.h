@@ -507,6 +507,27 @@ KERNEL yogi_k(ARGS, const unsigned f)
 
 KERNEL yogi(ARGS) { SPECIALISE(yogi_k, 1, WD_FLAG) }
 
+/* Muon's AdamW rule for the groups that are not matrices (muon.py's
+ * adam_update, then p.mul_(1 - lr * wd) and p.add_(update, alpha=-lr)); the
+ * moments by PyTorch's lerp (start + w (end - start) for w < 0.5, else
+ * end - (end - start)(1 - w)). One pass. */
+KERNEL muon_adam(ARGS)
+{
+    COMMON;
+    T *restrict m = g->state[0], *restrict v = g->state[1];
+    const T w1 = (T)(1 - k->hp[HP_BETA1]), w2 = (T)(1 - k->hp[HP_BETA2]), w1c = (T)1 - w1, w2c = (T)1 - w2;
+    const T bc1 = (T)k->a, bc2 = (T)k->b, eps = (T)k->hp[HP_EPS], decay = (T)k->c, neg_lr = (T)-k->hp[HP_LR];
+    for (size_t i = lo; i < hi; i++) {
+        T gi = GRAD(i), g2 = gi * gi;
+        T mi = w1 < (T)0.5 ? m[i] + w1 * (gi - m[i]) : gi - (gi - m[i]) * w1c;
+        T vi = w2 < (T)0.5 ? v[i] + w2 * (g2 - v[i]) : g2 - (g2 - v[i]) * w2c;
+        m[i] = mi;
+        v[i] = vi;
+        T u = (mi / bc1) / (SQRT(vi / bc2) + eps);
+        p[i] = p[i] * decay + neg_lr * u;
+    }
+}
+
 WIDEST_SIMD void UPDATE_FN(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi)
 {
     switch (kind) {
@@ -530,6 +551,7 @@ WIDEST_SIMD void UPDATE_FN(int kind, lre_group *g, const lre_step_scalars *k, si
     case O_SIGNUM: signsgd(g, k, lo, hi); break;
     case O_ADABELIEF: adabelief(g, k, lo, hi); break;
     case O_YOGI: yogi(g, k, lo, hi); break;
+    case O_MUON: muon_adam(g, k, lo, hi); break;
     default: break;
     }
 }

@@ -104,11 +104,14 @@ static size_t read_hps(lua_State *L, const char *kind, int t, lre_param *params,
         } else if (lua_type(L, v) == LUA_TBOOLEAN) {
             p->value = lua_toboolean(L, v);
             lua_pushnil(L);
+        } else if (lua_type(L, v) == LUA_TSTRING) { /* a choice: muon's rule = "adamw" */
+            p->str = lua_tostring(L, v);
+            lua_pushvalue(L, v); /* anchored with the call */
         } else if (lua_type(L, v) == LUA_TTABLE) {
             p->list = lre_lua_checknumbers(L, v, 1, kind, key, &p->len);
         } else {
             lre_lua_argerror(L, 1, kind,
-                             lua_pushfstring(L, "%s must be a number, a boolean, a list or a schedule, got %s", key,
+                             lua_pushfstring(L, "%s must be a number, a boolean, a string, a list or a schedule, got %s", key,
                                              luaL_typename(L, v)));
         }
         lua_rawseti(L, anchor, (lua_Integer)luaL_len(L, anchor) + 1);

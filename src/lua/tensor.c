@@ -310,6 +310,26 @@ static int tensor_tostring(lua_State *L)
     return 1;
 }
 
+/* lre.newton_schulz(m [, steps]) -> a new matrix tensor: Muon's
+ * orthogonalisation of matrix tensor m (lre_newton_schulz), steps 5 by
+ * default. */
+static int tensor_newton_schulz(lua_State *L)
+{
+    lre_tensor *m = lre_lua_checktensor(L, 1);
+    luaL_argcheck(L, m->ndim == 2, 1, "a matrix tensor expected");
+    lua_Integer steps = luaL_optinteger(L, 2, 5);
+    luaL_argcheck(L, steps >= 0 && steps <= 100, 2, "steps must be in [0, 100]");
+    lre_lua_charge(L, (double)m->n * 16 * (double)steps);
+    lre_tensor *t = lre_lua_newtensor(L, m->n, m->dtype);
+    set_matrix(t, m->rows, m->cols);
+    memcpy(t->data, m->data, m->n * (m->dtype == LRE_F64 ? sizeof(double) : sizeof(float)));
+    lre_error err;
+    lre_allocator alloc = lre_lua_allocator(L);
+    if (lre_newton_schulz(t->dtype, t->data, t->rows, t->cols, (int)steps, &alloc, &err))
+        return luaL_error(L, "%s", err.msg);
+    return 1;
+}
+
 void lre_lua_open_tensor(lua_State *L)
 {
     static const luaL_Reg meta[] = {{"__index", tensor_index}, {"__newindex", tensor_newindex},
@@ -326,4 +346,6 @@ void lre_lua_open_tensor(lua_State *L)
     lua_pop(L, 1);
     lua_pushcfunction(L, tensor_new);
     lua_setfield(L, -2, "tensor");
+    lua_pushcfunction(L, tensor_newton_schulz);
+    lua_setfield(L, -2, "newton_schulz");
 }
