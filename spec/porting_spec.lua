@@ -411,6 +411,31 @@ describe("from_llmc (llmc/schedulers.h)", function()
   end)
 end)
 
+describe("from_pytorch (torch.optim.lr_scheduler, 1.13)", function()
+  -- every class is also checked against PyTorch's own traces through this
+  -- mapping: spec/golden_spec.lua builds schedules.json's cases with it
+  it("applies PyTorch's defaults and returns the cycled momentum second", function()
+    same_tree(S.from_pytorch("ConstantLR", {lr = 0.1}), S.constant{lr = 0.1, factor = 1 / 3, total_iters = 5})
+    same_tree(S.from_pytorch("PolynomialLR", {lr = 0.1}), S.polynomial{lr = 0.1, total_iters = 5, power = 1})
+    local lr, mom = S.from_pytorch("CyclicLR", {base_lr = 0.01, max_lr = 0.1, step_size_up = 4})
+    same_tree(lr, S.cyclic{base_lr = 0.01, max_lr = 0.1, step_size_up = 4})
+    same_tree(mom, S.cyclic_momentum{base_momentum = 0.8, max_momentum = 0.9, step_size_up = 4})
+    same_tree(S.from_pytorch("SWALR", {lr = 0.2, swa_lr = 0.05}), S.swa{lr = 0.2, swa_lr = 0.05, anneal_steps = 10})
+    local seq = S.from_pytorch("SequentialLR", {lr = 0.5, milestones = {3}, schedulers = {
+      {"LinearLR", {start_factor = 0.1, total_iters = 3}}, {kind = "ExponentialLR", params = {gamma = 0.9}}}})
+    same_tree(seq, S.sequence{S.linear{lr = 0.5, start_factor = 0.1, total_iters = 3},
+                              S.exponential{lr = 0.5, gamma = 0.9}, milestones = {3}})
+  end)
+  it("refuses unknown classes, arguments and a resumed last_epoch", function()
+    local ok, err = pcall(S.from_pytorch, "StepLr", {lr = 1})
+    assert.matches("from_pytorch: unknown scheduler 'StepLr' %(did you mean 'StepLR'%?", err)
+    ok, err = pcall(S.from_pytorch, "StepLR", {lr = 1, step_size = 2, gama = 0.5})
+    assert.matches("'StepLR' takes no argument 'gama' %(did you mean 'gamma'%?", err)
+    ok, err = pcall(S.from_pytorch, "StepLR", {lr = 1, step_size = 2, last_epoch = 4})
+    assert.matches("last_epoch other than %-1", err)
+  end)
+end)
+
 describe("PyTorch's CyclicLR cycle_momentum and SWALR (torch/optim, 1.13)", function()
   -- CyclicLR.get_lr, written out (scale_fn by mode, momentum inversely)
   it("cyclic_momentum moves inversely to cyclic's rate", function()

@@ -36,6 +36,7 @@ rawset(schedule, "for_run", for_run)
 
 -- Peers' schedulers by their own names and arguments (doc/porting.md).
 rawset(schedule, "from_hf", require("lrengine.import_hf").from_hf)
+rawset(schedule, "from_pytorch", require("lrengine.import_pytorch").from_pytorch)
 rawset(schedule, "from_keras", require("lrengine.import_keras").from_keras)
 rawset(schedule, "from_optax", require("lrengine.import_optax").from_optax)
 rawset(schedule, "from_timm", require("lrengine.import_timm").from_timm)

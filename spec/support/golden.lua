@@ -7,91 +7,19 @@ local M = {}
 
 local S = lre.schedule
 
--- PyTorch schedulers: the rate is base_lr times the scheduler's factor.
-local pytorch = {}
-function pytorch.StepLR(p, base) return S.step{lr = base, step_size = p.step_size, gamma = p.gamma} end
-function pytorch.MultiStepLR(p, base) return S.multistep{lr = base, milestones = p.milestones, gamma = p.gamma} end
-function pytorch.ConstantLR(p, base)
-  return S.constant{lr = base, factor = p.factor, total_iters = p.total_iters}
-end
-function pytorch.LinearLR(p, base)
-  return S.linear{lr = base, start_factor = p.start_factor, end_factor = p.end_factor, total_iters = p.total_iters}
-end
-function pytorch.ExponentialLR(p, base) return S.exponential{lr = base, gamma = p.gamma} end
-function pytorch.MultiplicativeLR(p, base) return S.exponential{lr = base, gamma = p.factor} end
-function pytorch.PolynomialLR(p, base) return S.polynomial{lr = base, total_iters = p.total_iters, power = p.power} end
-function pytorch.CosineAnnealingLR(p, base) return S.cosine{lr = base, t_max = p.T_max, eta_min = p.eta_min} end
-function pytorch.CosineAnnealingWarmRestarts(p, base)
-  return S.cosine_restarts{lr = base, t_0 = p.T_0, t_mult = p.T_mult, eta_min = p.eta_min}
-end
-function pytorch.CyclicLR(p)
-  return S.cyclic{base_lr = p.base_lr, max_lr = p.max_lr, step_size_up = p.step_size_up,
-                  step_size_down = p.step_size_down, mode = p.mode, gamma = p.gamma}
-end
-local function one_cycle_params(p)
-  return {max_lr = p.max_lr, total_steps = p.total_steps, pct_start = p.pct_start,
-          anneal_strategy = p.anneal_strategy, div_factor = p.div_factor,
-          final_div_factor = p.final_div_factor, three_phase = p.three_phase,
-          base_momentum = p.base_momentum, max_momentum = p.max_momentum}
-end
-function pytorch.OneCycleLR(p) return S.one_cycle(one_cycle_params(p)) end
-function pytorch.SequentialLR(p, base)
-  local parts = {}
-  for i, sub in ipairs(p.schedulers) do parts[i] = M.pytorch_schedule(sub.kind, sub.params, base) end
-  parts.milestones = p.milestones
-  return S.sequence(parts)
-end
--- ChainedScheduler multiplies its schedulers' factors into one rate.
-function pytorch.ChainedScheduler(p, base)
-  local parts = {}
-  for i, sub in ipairs(p.schedulers) do parts[i] = M.pytorch_schedule(sub.kind, sub.params, i == 1 and base or 1) end
-  return S.product(parts)
-end
-function pytorch.ReduceLROnPlateau(p, base)
-  return S.plateau{lr = base, mode = p.mode, factor = p.factor, patience = p.patience, threshold = p.threshold,
-                   threshold_mode = p.threshold_mode, cooldown = p.cooldown, min_lr = p.min_lr, eps = p.eps}
-end
-
--- Keras LearningRateSchedules: absolute rates; alpha is a fraction of the rate.
-local keras = {}
-function keras.ExponentialDecay(p)
-  return S.exponential{lr = p.initial_learning_rate, gamma = p.decay_rate, decay_steps = p.decay_steps,
-                       staircase = p.staircase}
-end
-function keras.InverseTimeDecay(p)
-  return S.inverse_time{lr = p.initial_learning_rate, decay_rate = p.decay_rate, decay_steps = p.decay_steps,
-                        staircase = p.staircase}
-end
-function keras.PolynomialDecay(p)
-  return S.polynomial{lr = p.initial_learning_rate, total_iters = p.decay_steps, power = p.power,
-                      end_lr = p.end_learning_rate, cycle = p.cycle}
-end
-function keras.PiecewiseConstantDecay(p) return S.piecewise{boundaries = p.boundaries, values = p.values} end
-function keras.CosineDecay(p)
-  local peak = p.warmup_target or p.initial_learning_rate
-  local cosine = S.cosine{lr = peak, t_max = p.decay_steps, eta_min = (p.alpha or 0) * peak, hold = true}
-  if not p.warmup_target then return cosine end
-  return S.warmup{cosine, steps = p.warmup_steps, start_factor = p.initial_learning_rate / peak}
-end
-function keras.CosineDecayRestarts(p)
-  return S.cosine_restarts{lr = p.initial_learning_rate, t_0 = p.first_decay_steps, t_mult = p.t_mul,
-                           m_mul = p.m_mul, eta_min = (p.alpha or 0) * p.initial_learning_rate}
-end
-
+-- PyTorch's schedulers and Keras' schedules by name, through the module's
+-- own mappings (lrengine.import_pytorch, lrengine.import_keras); the rate is
+-- base_lr times PyTorch's factor, Keras' rates are absolute.
 function M.pytorch_schedule(kind, params, base)
-  local make = pytorch[kind]
-  if not make then error("no lrengine mapping for PyTorch scheduler " .. tostring(kind)) end
-  return make(params, base)
+  local args = {lr = base}
+  for k, v in pairs(params) do args[k] = v end
+  return (S.from_pytorch(kind, args))
 end
 
 -- The schedule of a schedules.json case.
 function M.schedule(case)
   if case.family == "pytorch" then return M.pytorch_schedule(case.kind, case.params, case.base_lr) end
-  if case.family == "keras" then
-    local make = keras[case.kind]
-    if not make then error("no lrengine mapping for Keras schedule " .. tostring(case.kind)) end
-    return make(case.params)
-  end
+  if case.family == "keras" then return S.from_keras(case.kind, case.params) end
   error("unknown family " .. tostring(case.family))
 end
 
@@ -114,7 +42,11 @@ end
 
 function M.momentum_curve(case)
   assert(case.kind == "OneCycleLR", "momentum traces are for OneCycleLR")
-  return S.one_cycle_momentum(one_cycle_params(case.params)):curve(#case.momentum)
+  local args = {}
+  for k, v in pairs(case.params) do args[k] = v end
+  args.cycle_momentum = true
+  local _, momentum = S.from_pytorch(case.kind, args)
+  return momentum:curve(#case.momentum)
 end
 
 -- An optimizer for an optimizers.json case over fresh tensors of dtype.
