@@ -36,6 +36,10 @@ if command -v valgrind >/dev/null; then
   bash bench/count_script.sh
 fi
 if [ -d /usr/share/datasets/fashion-mnist ]; then
+  echo "== the main job's epoch against its floor (the five sgemm of each step alone), 1 thread"
+  OPENBLAS_NUM_THREADS=1 ./$B/bench/bench_train examples/fashion_mlp.lua 3 3
   echo "== the main job: examples/fashion_mlp.lua, 5 epochs, 1 thread"
-  ./$B/bin/lrengine train examples/fashion_mlp.lua --threads 1
+  OPENBLAS_NUM_THREADS=1 ./$B/bin/lrengine train examples/fashion_mlp.lua --threads 1
+else
+  echo "== the main job: skipped (no Fashion-MNIST in /usr/share/datasets/fashion-mnist)"
 fi

@@ -59,6 +59,22 @@ void mlp_free(mlp *m)
     memset(m, 0, sizeof *m);
 }
 
+/* The ReLU and its mask, branch-free: a select the compiler turns into a
+ * vector max or blend (built with -O3, see the Makefile). As compare-and-
+ * branch loops, whose branches follow the signs of the activations (about
+ * half zero, in no pattern), they took 12 % of an epoch; the values are the
+ * same bit for bit (z > 0 ? z : 0 sends NaN and -0 to +0 either way). */
+static void relu(float *restrict z, size_t n)
+{
+    for (size_t i = 0; i < n; i++) z[i] = z[i] > 0 ? z[i] : 0.0f;
+}
+
+/* d *= (a > 0): a is a ReLU's output, so a <= 0 where the unit was off. */
+static void relu_mask(float *restrict d, const float *restrict a, size_t n)
+{
+    for (size_t i = 0; i < n; i++) d[i] = a[i] > 0 ? d[i] : 0.0f;
+}
+
 static void forward(mlp *m, const float *x, size_t batch)
 {
     m->act[0] = (float *)x;
@@ -68,8 +84,7 @@ static void forward(mlp *m, const float *x, size_t batch)
         for (size_t r = 0; r < batch; r++) memcpy(z + r * out, m->b[l], out * sizeof(float));
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)batch, (int)out, (int)in, 1.0f, m->act[l], (int)in,
                     m->w[l], (int)in, 1.0f, z, (int)out);
-        if (l + 1 < m->nlayers)
-            for (size_t i = 0; i < batch * out; i++) z[i] = z[i] > 0 ? z[i] : 0;
+        if (l + 1 < m->nlayers) relu(z, batch * out);
     }
 }
 
@@ -119,9 +134,7 @@ double mlp_forward_backward(mlp *m, const float *x, const int32_t *y, size_t bat
         /* dA = delta W, then through the ReLU */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)batch, (int)in, (int)out, 1.0f, delta, (int)out,
                     m->w[l], (int)in, 0.0f, next, (int)in);
-        const float *a = m->act[l];
-        for (size_t i = 0; i < batch * in; i++)
-            if (a[i] <= 0) next[i] = 0;
+        relu_mask(next, m->act[l], batch * in);
         float *t = delta;
         delta = next;
         next = t;
