@@ -264,6 +264,77 @@ end]])
     assert.is_true(blue, "no curve drawn at the spike")
   end)
 
+  -- csv and json are written as the steps are evaluated (src/cli/cmd_plot.c)
+  -- with numbers formatted in C (src/cli/plot_number.c): the expected text
+  -- of each is lrengine.plot.shortest of the same schedule's :at(t), built
+  -- here by the same script, so every row is the one the Lua module would
+  -- write and reads back as the value. The cosine's tail goes below 1e-5
+  -- (the C formatter's printf path) and its middle spans 15, 16 and 17 digits.
+  it("streams csv of a million steps, every number exact", function()
+    local src = [[
+local S = require("lrengine").schedule
+return S.warmup{S.cosine{lr = 0.1, t_max = 999000, eta_min = 1e-9}, steps = 1000}
+]]
+    local script = sh.write(dir .. "/long.lua", src)
+    local sched = load(src)()
+    local csv = dir .. "/long.csv"
+    assert.are.equal(0, (sh.lre("plot " .. script .. " --steps 1000000 --output " .. csv)))
+    local f = assert(io.open(csv))
+    assert.are.equal("step,lr", f:read("l"))
+    local t, bad, kinds = 0, 0, {}
+    for line in f:lines() do
+      local step, text = line:match("^(%d+),(.+)$")
+      local want = sched:at(t)
+      if tonumber(step) ~= t or text ~= plot.shortest(want) or tonumber(text) ~= want then
+        bad = bad + 1
+        assert(bad < 5, "row " .. t .. ": " .. line .. ", expected " .. plot.shortest(want))
+      end
+      kinds[#text:gsub("[^%d]", ""):gsub("^0+", "")] = true
+      t = t + 1
+    end
+    f:close()
+    assert.are.equal(1000000, t)
+    assert.are.equal(0, bad)
+    assert.is_true(kinds[15] or kinds[14], "no value of 15 digits or fewer")
+    assert.is_true(kinds[16] and kinds[17], "no value of 16 and 17 digits")
+  end)
+
+  it("streams json with several series, as lrengine.plot.json writes it", function()
+    local src = [[
+local S = require("lrengine").schedule
+return {lr = S.one_cycle{max_lr = 0.3, total_steps = 20000}, weight_decay = S.cosine{lr = 1e-4, t_max = 7000}}
+]]
+    local script = sh.write(dir .. "/multi.lua", src)
+    local scheds = load(src)()
+    local code, out = sh.lre("plot " .. script .. " --steps 20000 --format json")
+    assert.are.equal(0, code)
+    -- the chart lrengine.plot.json is given by `plot` for its other formats:
+    -- x the steps, a series per schedule in the script's order (lr first)
+    local x, lr, wd = {}, {}, {}
+    for t = 0, 19999 do
+      x[#x + 1], lr[#lr + 1], wd[#wd + 1] = t, scheds.lr:at(t), scheds.weight_decay:at(t)
+    end
+    local order = out:find('"lr"', 1, true) < out:find('"weight_decay"', 1, true)
+    local series = order and {{name = "lr", values = lr}, {name = "weight_decay", values = wd}}
+      or {{name = "weight_decay", values = wd}, {name = "lr", values = lr}}
+    assert.are.equal(plot.json{x = x, series = series, xlabel = "step"}, out)
+  end)
+
+  it("leaves no file behind when a streamed plot fails, and an existing one as it was", function()
+    local script = sh.write(dir .. "/fails.lua", "return function(t) if t == 70000 then error('boom') end return 0.1 end")
+    local out = dir .. "/kept.csv"
+    sh.write(out, "old\n")
+    local code, _, err = sh.lre("plot " .. script .. " --steps 100000 --output " .. out)
+    assert.are.equal(1, code)
+    assert.matches("boom", err)
+    assert.are.equal("old\n", sh.slurp(out))
+    local fresh = dir .. "/fresh.json"
+    code = sh.lre("plot " .. script .. " --steps 100000 --output " .. fresh)
+    assert.are.equal(1, code)
+    assert.is_nil(io.open(fresh))
+    for name in io.popen("ls " .. dir):lines() do assert.is_nil(name:match("%.XXXXXX$") or name:match("^fresh%.json%.")) end
+  end)
+
   it("mark find-lr's suggestion on its chart", function()
     local rows, s = {"label,a,b,c,d"}, 7
     local function r()

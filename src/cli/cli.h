@@ -139,6 +139,9 @@ char *cli_read_stdin(size_t *len);
  * form (null when not finite). */
 void cli_json_string(FILE *f, const char *s);
 void cli_json_number(FILE *f, double v);
+/* v as lrengine.plot.shortest writes it (the first of %.15g, %.16g, %.17g that
+ * reads back as v) into buf (32 bytes at least); returns its length (plot_number.c). */
+size_t cli_shortest(char *buf, double v);
 
 /* What a chart marks besides its curves: n vertical lines at x[i], named
  * label[i] in the legend and circled where they cross the first series;

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const cli_option plot_options[] = {
@@ -126,32 +127,146 @@ static int found(problem *pb, int code, long long step, const char *fmt, ...)
     return pb->code = code;
 }
 
+/* What happens to each step's values: stored for a chart (svg, ascii),
+ * written as they come (csv, json), or summed up (check). row returns 0, or
+ * -1 when the output cannot be written (errno says why). */
+typedef struct sink {
+    int (*row)(struct sink *k, size_t t, const double *v);
+    int n;                               /* schedules */
+    double *curves[LRE_SCHEDULE_SET_MAX]; /* store */
+    double lo[LRE_SCHEDULE_SET_MAX], hi[LRE_SCHEDULE_SET_MAX], first[LRE_SCHEDULE_SET_MAX],
+        last[LRE_SCHEDULE_SET_MAX];       /* summary */
+    FILE *out, *rest[LRE_SCHEDULE_SET_MAX]; /* streams: json's series after the first wait in rest[k] */
+    double prev[LRE_SCHEDULE_SET_MAX];      /* each series' last number and its text: schedules repeat */
+    char prev_text[LRE_SCHEDULE_SET_MAX][32]; /* values (a constant tail, a step), so a repeat is a copy */
+    size_t prev_len[LRE_SCHEDULE_SET_MAX];
+} sink;
+
+/* v as lrengine.plot.shortest writes it, for series i. */
+static size_t number(sink *k, int i, char *buf, double v)
+{
+    if (!k->prev_len[i] || memcmp(&v, &k->prev[i], sizeof v)) {
+        k->prev[i] = v;
+        k->prev_len[i] = cli_shortest(k->prev_text[i], v);
+    }
+    memcpy(buf, k->prev_text[i], k->prev_len[i]);
+    return k->prev_len[i];
+}
+
 /* Evaluates every schedule of the set over steps 0..n-1, observing metric i
- * after step i; the first problem names its step. */
-static int evaluate(const char *script, lre_schedule_set *set, double **curves, size_t n, const double *metrics,
+ * after step i, and hands each step's values to the sink; the first problem
+ * names its step. */
+static int evaluate(const char *script, lre_schedule_set *set, sink *sk, size_t n, const double *metrics,
                     size_t nmetrics, problem *pb)
 {
+    double v[LRE_SCHEDULE_SET_MAX];
     for (size_t t = 0; t < n; t++) {
         for (int k = 0; k < set->n; k++) {
             lre_error err;
-            double v;
-            if (lre_schedule_eval(set->s[k], (int64_t)t, &v, &err)) /* a script stopped by Ctrl-C too */
+            if (lre_schedule_eval(set->s[k], (int64_t)t, &v[k], &err)) /* a script stopped by Ctrl-C too */
                 return found(pb, cli_interrupted ? LRE_EXIT_INTERRUPTED : LRE_EXIT_FAIL, (long long)t, "%s", err.msg);
-            if (!isfinite(v) || v < 0)
+            if (!isfinite(v[k]) || v[k] < 0)
                 return found(pb, LRE_EXIT_FAIL, (long long)t, "%s: %s at step %zu is %g, expected a finite number >= 0",
-                             script, set->name[k], t, v);
-            curves[k][t] = v;
+                             script, set->name[k], t, v[k]);
             if (t < nmetrics && lre_schedule_observe(set->s[k], metrics[t], (int64_t)t + 1, &err))
                 return found(pb, LRE_EXIT_FAIL, (long long)t, "%s", err.msg);
         }
+        if (sk->row(sk, t, v)) return found(pb, LRE_EXIT_FAIL, (long long)t, "writing the result: %s", strerror(errno));
         if (cli_interrupted) return found(pb, LRE_EXIT_INTERRUPTED, (long long)t, "interrupted at step %zu", t);
     }
     return 0;
 }
 
+static int store_row(sink *k, size_t t, const double *v)
+{
+    for (int i = 0; i < k->n; i++) k->curves[i][t] = v[i];
+    return 0;
+}
+
+static int summary_row(sink *k, size_t t, const double *v)
+{
+    for (int i = 0; i < k->n; i++) {
+        if (t == 0) k->lo[i] = k->hi[i] = k->first[i] = v[i];
+        k->lo[i] = fmin(k->lo[i], v[i]);
+        k->hi[i] = fmax(k->hi[i], v[i]);
+        k->last[i] = v[i];
+    }
+    return 0;
+}
+
+/* t in decimal into buf; returns the length. */
+static size_t decimal(char *buf, size_t t)
+{
+    char tmp[24];
+    size_t len = 0;
+    do tmp[len++] = (char)('0' + t % 10), t /= 10;
+    while (t);
+    for (size_t i = 0; i < len; i++) buf[i] = tmp[len - 1 - i];
+    return len;
+}
+
+/* csv: "step,lr,..." then a row per step, as lrengine.plot.csv writes it. */
+static int csv_row(sink *k, size_t t, const double *v)
+{
+    char line[24 + 33 * LRE_SCHEDULE_SET_MAX];
+    size_t len = decimal(line, t);
+    for (int i = 0; i < k->n; i++) {
+        line[len++] = ',';
+        len += number(k, i, line + len, v[i]);
+    }
+    line[len++] = '\n';
+    return fwrite(line, 1, len, k->out) == len ? 0 : -1;
+}
+
+/* json: {"step":[0,...],"series":{"lr":[...],...}}, as lrengine.plot.json
+ * writes it. The steps are known before the values; the first series goes
+ * straight out, the others wait in temporary files. */
+static int json_row(sink *k, size_t t, const double *v)
+{
+    for (int i = 0; i < k->n; i++) {
+        char num[40];
+        size_t len = 0;
+        if (t) num[len++] = ',';
+        len += number(k, i, num + len, v[i]);
+        if (fwrite(num, 1, len, i ? k->rest[i] : k->out) != len) return -1;
+    }
+    return 0;
+}
+
+static void json_head(FILE *out, size_t n, const lre_schedule_set *set)
+{
+    fputs("{\"step\":[", out);
+    char num[24];
+    for (size_t t = 0; t < n; t++) {
+        size_t len = t ? (num[0] = ',', 1) : 0;
+        len += decimal(num + len, t);
+        fwrite(num, 1, len, out);
+    }
+    fputs("],\"series\":{", out);
+    cli_json_string(out, set->name[0]);
+    fputs(":[", out);
+}
+
+static int json_tail(sink *k, const lre_schedule_set *set)
+{
+    fputc(']', k->out);
+    for (int i = 1; i < k->n; i++) {
+        fputc(',', k->out);
+        cli_json_string(k->out, set->name[i]);
+        fputs(":[", k->out);
+        char buf[1 << 14];
+        size_t got;
+        rewind(k->rest[i]);
+        while ((got = fread(buf, 1, sizeof buf, k->rest[i])) > 0) fwrite(buf, 1, got, k->out);
+        if (ferror(k->rest[i])) return -1;
+        fputc(']', k->out);
+    }
+    fputs("}}\n", k->out);
+    return ferror(k->out) ? -1 : 0;
+}
+
 /* check --format json: one document, whether the script is clean or not. */
-static void check_json(const plot_opts *o, const lre_schedule_set *set, double *const *curves, size_t n,
-                       const problem *pb)
+static void check_json(const plot_opts *o, const lre_schedule_set *set, const sink *sk, size_t n, const problem *pb)
 {
     fputs("{\"script\":", stdout);
     cli_json_string(stdout, strcmp(o->script, "-") ? o->script : "stdin");
@@ -165,11 +280,9 @@ static void check_json(const plot_opts *o, const lre_schedule_set *set, double *
     } else {
         fputs(",\"schedules\":[", stdout);
         for (int k = 0; k < set->n; k++) {
-            double lo = INFINITY, hi = -INFINITY;
-            for (size_t t = 0; t < n; t++) lo = fmin(lo, curves[k][t]), hi = fmax(hi, curves[k][t]);
             fputs(k ? ",{\"name\":" : "{\"name\":", stdout);
             cli_json_string(stdout, set->name[k]);
-            const double v[] = {lo, hi, curves[k][0], curves[k][n - 1]};
+            const double v[] = {sk->lo[k], sk->hi[k], sk->first[k], sk->last[k]};
             const char *const keys[] = {"min", "max", "first", "last"};
             for (int i = 0; i < 4; i++) {
                 printf(",\"%s\":", keys[i]);
@@ -182,11 +295,10 @@ static void check_json(const plot_opts *o, const lre_schedule_set *set, double *
     fputs("}\n", stdout);
 }
 
-static void check_text(const plot_opts *o, const lre_schedule_set *set, double *const *curves, size_t n)
+static void check_text(const plot_opts *o, const lre_schedule_set *set, const sink *sk, size_t n)
 {
-    double lo = INFINITY, hi = -INFINITY;
-    for (size_t t = 0; t < n; t++) lo = fmin(lo, curves[0][t]), hi = fmax(hi, curves[0][t]);
-    printf("%s: ok, %zu steps, lr from %.6g to %.6g", strcmp(o->script, "-") ? o->script : "stdin", n, lo, hi);
+    printf("%s: ok, %zu steps, lr from %.6g to %.6g", strcmp(o->script, "-") ? o->script : "stdin", n, sk->lo[0],
+           sk->hi[0]);
     for (int k = 1; k < set->n; k++) printf(", %s scheduled too", set->name[k]);
     printf("\n");
 }
@@ -204,10 +316,72 @@ static int draw(const plot_opts *o, const lre_schedule_set *set, double *const *
     return rc;
 }
 
+/* csv and json, written while the steps are evaluated: memory stays the
+ * same whatever the number of steps. With --output the text goes to a
+ * temporary file beside it, renamed over it once complete, so a script
+ * that fails leaves no file (and an existing one as it was); on stdout, the
+ * rows before the failing step are out already. */
+static int stream(const plot_opts *o, const char *script, lre_schedule_set *set, size_t n, const double *metrics,
+                  size_t nmetrics, problem *pb)
+{
+    sink sk = {.n = set->n, .out = stdout};
+    char *tmp = NULL;
+    int json = !strcmp(o->format, "json");
+    if (o->output) {
+        size_t len = strlen(o->output);
+        int fd = -1;
+        if ((tmp = malloc(len + 8))) {
+            memcpy(tmp, o->output, len);
+            memcpy(tmp + len, ".XXXXXX", 8);
+            fd = mkstemp(tmp);
+        }
+        if (fd < 0 || !(sk.out = fdopen(fd, "w"))) {
+            if (fd >= 0) close(fd), unlink(tmp);
+            free(tmp);
+            return found(pb, LRE_EXIT_FAIL, -1, "cannot write %s: %s", o->output, strerror(errno));
+        }
+        mode_t mask = umask(0); /* the mode fopen would have given it */
+        umask(mask);
+        fchmod(fd, 0666 & ~mask);
+    }
+    static char buf[1 << 16];
+    setvbuf(sk.out, buf, _IOFBF, sizeof buf);
+    for (int k = 1; json && k < set->n && !pb->code; k++)
+        if (!(sk.rest[k] = tmpfile())) found(pb, LRE_EXIT_FAIL, -1, "cannot make a temporary file: %s", strerror(errno));
+    if (!pb->code) {
+        if (json) {
+            json_head(sk.out, n, set);
+            sk.row = json_row;
+        } else {
+            fputs("step", sk.out);
+            for (int k = 0; k < set->n; k++) fprintf(sk.out, ",%s", set->name[k]);
+            fputc('\n', sk.out);
+            sk.row = csv_row;
+        }
+        if (!evaluate(script, set, &sk, n, metrics, nmetrics, pb) && json && json_tail(&sk, set))
+            found(pb, LRE_EXIT_FAIL, -1, "writing the result: %s", strerror(errno));
+    }
+    for (int k = 1; k < set->n; k++)
+        if (sk.rest[k]) fclose(sk.rest[k]);
+    int failed = fflush(sk.out) != 0 || ferror(sk.out);
+    if (!pb->code && failed) found(pb, LRE_EXIT_FAIL, -1, "writing the result: %s", strerror(errno));
+    if (tmp) {
+        if (fclose(sk.out) && !pb->code) found(pb, LRE_EXIT_FAIL, -1, "cannot write %s: %s", o->output, strerror(errno));
+        if (!pb->code && rename(tmp, o->output))
+            found(pb, LRE_EXIT_FAIL, -1, "cannot write %s: %s", o->output, strerror(errno));
+        if (pb->code) unlink(tmp);
+        free(tmp);
+    } else {
+        setvbuf(stdout, NULL, _IOFBF, BUFSIZ); /* buf is no longer stdout's after this */
+    }
+    return pb->code;
+}
+
 int plot_run(plot_opts *o, int plot)
 {
     int json = !plot && o->format && !strcmp(o->format, "json");
     size_t n = (size_t)o->steps;
+    const char *script = strcmp(o->script, "-") ? o->script : "stdin";
     problem pb = {"", -1, 0};
     double *metrics = NULL, *buf = NULL;
     size_t nmetrics = 0;
@@ -216,21 +390,25 @@ int plot_run(plot_opts *o, int plot)
         if (rc) return rc;
     }
     lre_schedule_set set = {0};
-    double *curves[LRE_SCHEDULE_SET_MAX] = {NULL};
+    sink sk = {.row = plot ? store_row : summary_row};
     lre_error err;
+    int streamed = plot && (!strcmp(o->format, "csv") || !strcmp(o->format, "json"));
     if (plot_load_schedules(o->script, &set, &err)) {
         found(&pb, cli_interrupted ? LRE_EXIT_INTERRUPTED : LRE_EXIT_FAIL, -1, "%s", err.msg);
-    } else if (!(buf = malloc((size_t)set.n * n * sizeof *buf))) {
+    } else if (streamed) {
+        stream(o, script, &set, n, metrics, nmetrics, &pb);
+    } else if (plot && !(buf = malloc((size_t)set.n * n * sizeof *buf))) {
         found(&pb, LRE_EXIT_FAIL, -1, "out of memory for %zu steps", n);
     } else {
-        for (int k = 0; k < set.n; k++) curves[k] = buf + (size_t)k * n;
-        evaluate(strcmp(o->script, "-") ? o->script : "stdin", &set, curves, n, metrics, nmetrics, &pb);
+        sk.n = set.n;
+        for (int k = 0; buf && k < set.n; k++) sk.curves[k] = buf + (size_t)k * n;
+        evaluate(script, &set, &sk, n, metrics, nmetrics, &pb);
     }
     int rc = pb.code;
-    if (json) check_json(o, &set, curves, n, &pb);
+    if (json) check_json(o, &set, &sk, n, &pb);
     if (rc) cli_error(rc, "%s", pb.msg);
-    else if (plot) rc = draw(o, &set, curves, n);
-    else if (!json && !o->quiet) check_text(o, &set, curves, n);
+    else if (plot && !streamed) rc = draw(o, &set, sk.curves, n);
+    else if (!plot && !json && !o->quiet) check_text(o, &set, &sk, n);
     if (!rc && fflush(stdout)) rc = cli_error(LRE_EXIT_FAIL, "writing the result: %s", strerror(errno));
     free(buf);
     free(metrics);
