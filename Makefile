@@ -179,6 +179,8 @@ $(CORE_CTESTS): $(B)/tests/%: tests/c/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CORE_INC) $(LDFLAGS) -o $@ $< $(LIB) $(CORE_LIBS)
 
+# (test_plot_number includes the command line's src/cli/plot_number.c)
+$(B)/tests/test_plot_number: BASE_CFLAGS += $(CLI_INC)
 $(JOB_CTESTS): $(B)/tests/%: tests/c/%.c $(TRAIN_LIB) $(SCRIPT_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(TRAIN_INC) $(LDFLAGS) -o $@ $< $(TRAIN_LIB) $(SCRIPT_LIB) $(LIB) $(BIN_LIBS)
