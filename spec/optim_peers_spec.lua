@@ -15,15 +15,22 @@ local function sign(v) return v > 0 and 1 or (v < 0 and -1 or 0) end
 
 describe("decoupled_weight_decay", function()
   -- every optimizer that has an L2 weight_decay (adamw and lion decay decoupled by definition)
-  local kinds = {"sgd", "adam", "adagrad", "rmsprop", "adadelta", "adamax", "nadam", "radam", "rprop", "asgd"}
+  local kinds = {"sgd", "adam", "adagrad", "rmsprop", "adadelta", "adamax", "nadam", "radam", "rprop", "asgd",
+                 "nadam_keras", "signsgd", "signum", "adabelief", "yogi", "lamb", "lars", "novograd"}
+  -- what each needs besides: ASGD's own shrinking is not weight decay, Yogi's first moment starts
+  -- at initial_accumulator (not 0), LARS adapts its rate only with a decay or always_adapt
+  local extra = {asgd = {lambd = 0}, yogi = {initial_accumulator = 0}, lars = {always_adapt = true}}
+  local function with(kind, args)
+    for k, v in pairs(extra[kind] or {}) do args[k] = v end
+    return args
+  end
 
   it("decays as Keras 3 does: test_weight_decay's 2 -> 1.9760959 after three steps at lr 1, wd 0.004", function()
     -- keras/src/optimizers/*_test.py test_weight_decay: var1 goes through three optimizers
     -- with zero gradients; each applies param -= lr * weight_decay * param once
     for _, kind in ipairs(kinds) do
       for _, dtype in ipairs{"f64", "f32"} do
-        local args = {lr = 1, weight_decay = 0.004, decoupled_weight_decay = true}
-        if kind == "asgd" then args.lambd = 0 end -- ASGD's own shrinking is not weight decay
+        local args = with(kind, {lr = 1, weight_decay = 0.004, decoupled_weight_decay = true})
         local opt, p, g = P.build(kind, args, {2}, dtype)
         g:copy{0}
         for _ = 1, 3 do opt:step() end
@@ -38,8 +45,10 @@ describe("decoupled_weight_decay", function()
     -- decoupled decay equals multiplying by (1 - lr * wd) and stepping without decay
     for _, kind in ipairs(kinds) do
       local lr = lre.schedule.step{lr = 0.05, step_size = 2, gamma = 0.5}
-      local a, pa, ga = P.build(kind, {lr = lr, weight_decay = 0.1, decoupled_weight_decay = true}, P.X0, "f64")
-      local b, pb, gb = P.build(kind, {lr = lre.schedule.step{lr = 0.05, step_size = 2, gamma = 0.5}}, P.X0, "f64")
+      local a, pa, ga = P.build(kind, with(kind, {lr = lr, weight_decay = 0.1, decoupled_weight_decay = true}), P.X0,
+                                "f64")
+      local b, pb, gb = P.build(kind, with(kind, {lr = lre.schedule.step{lr = 0.05, step_size = 2, gamma = 0.5}}),
+                                P.X0, "f64")
       for t = 1, 6 do
         local rate = 0.05 * 0.5 ^ ((t - 1) // 2)
         local x = pb:totable()
@@ -59,7 +68,7 @@ describe("decoupled_weight_decay", function()
     assert.has_error(function() opt:set("decoupled_weight_decay", 0) end)
     for _, kind in ipairs(kinds) do
       for _, dtype in ipairs{"f64", "f32"} do
-        P.resumes(kind, {lr = 0.01, weight_decay = 0.2, decoupled_weight_decay = true}, 8, 3, dtype)
+        P.resumes(kind, with(kind, {lr = 0.01, weight_decay = 0.2, decoupled_weight_decay = true}), 8, 3, dtype)
       end
     end
   end)
@@ -262,5 +271,137 @@ describe("yogi", function()
   it("refuses a negative initial accumulator", function()
     assert.has_error(function() P.build("yogi", {initial_accumulator = -1}, {1}, "f64") end,
       "bad argument #1 to 'yogi' (initial_accumulator must be >= 0, got -1)")
+  end)
+end)
+
+describe("lamb", function()
+  it("reproduces Keras 3's Lamb golden values and single step (lamb_test.py)", function()
+    local golden = {}
+    for i, v in ipairs{0.999, 0.9982, 0.9974, 0.9965, 0.9955} do
+      golden[i] = {}
+      for j = 1, 10 do golden[i][j] = v end
+    end
+    for _, dtype in ipairs{"f64", "f32"} do
+      P.keras_golden("lamb", {eps = 1e-7}, golden, dtype) -- Lamb(): Keras' defaults, its epsilon 1e-7
+      local opt, p, g = P.build("lamb", {lr = 0.5, eps = 1e-7}, {1, 2, 3, 4}, dtype)
+      g:copy{1, 6, 7, 2}
+      opt:step()
+      assert(P.close(p:totable(), {-0.3693, 0.6306, 1.6306, 2.6306}, 1e-4, 1e-4, "x"))
+    end
+  end)
+  -- optax.lamb = scale_by_adam, add_decayed_weights, scale_by_trust_ratio, -lr (moments in Keras' form)
+  local function ref_for(o)
+    local b1, b2 = o.betas[1], o.betas[2]
+    return function(s, x, g, t)
+      s.m, s.v = s.m or {}, s.v or {}
+      local r, pn, rn = {}, 0, 0
+      for i = 1, #x do
+        s.m[i] = (s.m[i] or 0) + (g[i] - (s.m[i] or 0)) * (1 - b1)
+        s.v[i] = (s.v[i] or 0) + (g[i] ^ 2 - (s.v[i] or 0)) * (1 - b2)
+        r[i] = s.m[i] / (1 - b1 ^ t) / (math.sqrt(s.v[i] / (1 - b2 ^ t)) + o.eps) + (o.weight_decay or 0) * x[i]
+        pn, rn = pn + x[i] ^ 2, rn + r[i] ^ 2
+      end
+      local ratio = (pn > 0 and rn > 0) and math.sqrt(pn) / math.sqrt(rn) or 1
+      for i = 1, #x do x[i] = x[i] - o.lr * ratio * r[i] end
+    end
+  end
+  it("follows optax.lamb: the trust ratio of the group's norms, the decay inside the ratio", function()
+    for _, c in ipairs{{lr = 0.01, betas = {0.9, 0.999}, eps = 1e-6},
+                       {lr = 0.05, betas = {0.8, 0.9}, eps = 1e-3, weight_decay = 0.3}} do
+      local want = P.ref_trace(ref_for(c), 12)
+      P.same_trace(P.trace("lamb", c, 12, "f64"), want, F64[1], F64[2])
+      P.same_trace(P.trace("lamb", c, 12, "f32"), want, F32[1], F32[2])
+      P.resumes("lamb", c, 9, 4, "f64")
+      P.resumes("lamb", c, 9, 4, "f32")
+    end
+  end)
+  it("takes the norms per group: two groups step as two optimizers", function()
+    local a1, a2, ga1, ga2 = lre.tensor{1, -2, 3}, lre.tensor{0.5, 4}, lre.tensor(3), lre.tensor(2)
+    local both = lre.optim.lamb{{params = a1, grads = ga1}, {params = a2, grads = ga2}, lr = 0.1, weight_decay = 0.1}
+    local one, p1, g1 = P.build("lamb", {lr = 0.1, weight_decay = 0.1}, {1, -2, 3}, "f64")
+    local two, p2, g2 = P.build("lamb", {lr = 0.1, weight_decay = 0.1}, {0.5, 4}, "f64")
+    for t = 1, 5 do
+      local gr = P.grads(5, t)
+      ga1:copy{gr[1], gr[2], gr[3]}; g1:copy{gr[1], gr[2], gr[3]}
+      ga2:copy{gr[4], gr[5]}; g2:copy{gr[4], gr[5]}
+      both:step(); one:step(); two:step()
+      assert.are.same(p1:totable(), a1:totable())
+      assert.are.same(p2:totable(), a2:totable())
+    end
+  end)
+end)
+
+describe("lars", function()
+  -- timm/optim/lars.py
+  local function ref_for(o)
+    return function(s, x, g)
+      s.buf = s.buf or {}
+      local wd = o.weight_decay or 0
+      local d = {}
+      for i = 1, #x do d[i] = g[i] end
+      if wd ~= 0 or o.always_adapt then
+        local wn, gn = 0, 0
+        for i = 1, #x do wn, gn = wn + x[i] ^ 2, gn + g[i] ^ 2 end
+        wn, gn = math.sqrt(wn), math.sqrt(gn)
+        local ratio = (wn > 0 and gn > 0) and o.trust_coeff * wn / (gn + wn * wd + o.eps) or 1
+        if o.trust_clip then ratio = math.min(ratio / o.lr, 1) end
+        for i = 1, #x do d[i] = (g[i] + wd * x[i]) * ratio end
+      end
+      local mom = o.momentum or 0
+      for i = 1, #x do
+        if mom ~= 0 then
+          s.buf[i] = s.buf[i] and s.buf[i] * mom + (1 - (o.dampening or 0)) * d[i] or d[i]
+          d[i] = o.nesterov and d[i] + mom * s.buf[i] or s.buf[i]
+        end
+        x[i] = x[i] - o.lr * d[i]
+      end
+    end
+  end
+  it("follows timm's Lars: adapted with a decay or always_adapt, LARC's clip, momentum and Nesterov", function()
+    for _, c in ipairs{{lr = 0.1, trust_coeff = 0.001, eps = 1e-8, weight_decay = 1e-4, momentum = 0.9},
+                       {lr = 0.5, trust_coeff = 0.01, eps = 1e-8, always_adapt = true, momentum = 0.9, nesterov = true},
+                       {lr = 0.5, trust_coeff = 0.02, eps = 1e-6, weight_decay = 0.01, trust_clip = true,
+                        momentum = 0.5, dampening = 0.1},
+                       {lr = 0.05, trust_coeff = 0.001, eps = 1e-8}} do -- no decay, no always_adapt: plain SGD
+      local want = P.ref_trace(ref_for(c), 12)
+      P.same_trace(P.trace("lars", c, 12, "f64"), want, F64[1], F64[2])
+      P.same_trace(P.trace("lars", c, 12, "f32"), want, F32[1], F32[2])
+      P.resumes("lars", c, 9, 4, "f64")
+      P.resumes("lars", c, 9, 4, "f32")
+    end
+  end)
+  it("checks Nesterov's needs as SGD does", function()
+    assert.has_error(function() P.build("lars", {nesterov = true}, {1}, "f64") end,
+      "bad argument #1 to 'lars' (nesterov requires momentum > 0 and dampening = 0)")
+  end)
+end)
+
+describe("novograd", function()
+  -- torch_optimizer/novograd.py
+  local function ref_for(o)
+    local b1, b2 = o.betas[1], o.betas[2]
+    return function(s, x, g)
+      s.m = s.m or {}
+      local norm = 0
+      for i = 1, #x do norm = norm + g[i] ^ 2 end
+      if (s.v or 0) == 0 then s.v = norm else s.v = s.v * b2 + (1 - b2) * norm end
+      local denom = math.sqrt(s.v) + o.eps
+      for i = 1, #x do
+        local d = g[i] / denom + (o.weight_decay or 0) * x[i]
+        if o.grad_averaging then d = d * (1 - b1) end
+        s.m[i] = (s.m[i] or 0) * b1 + d
+        x[i] = x[i] - o.lr * s.m[i]
+      end
+    end
+  end
+  it("follows torch-optimizer's NovoGrad: one second moment per group, grad_averaging, L2", function()
+    for _, c in ipairs{{lr = 0.01, betas = {0.95, 0}, eps = 1e-8},
+                       {lr = 0.02, betas = {0.9, 0.98}, eps = 1e-6, weight_decay = 0.01, grad_averaging = true}} do
+      local want = P.ref_trace(ref_for(c), 12)
+      P.same_trace(P.trace("novograd", c, 12, "f64"), want, F64[1], F64[2])
+      P.same_trace(P.trace("novograd", c, 12, "f32"), want, F32[1], F32[2])
+      P.resumes("novograd", c, 9, 4, "f64")
+      P.resumes("novograd", c, 9, 4, "f32")
+    end
   end)
 end)

@@ -171,6 +171,15 @@ static const kind_doc optim_docs[O_COUNT] = {
     [O_MUON] = {"Muon: orthogonalised momentum for matrices, AdamW for the rest",
                 "matrix groups: m = lerp(m, g, 1 - momentum); u = nesterov ? lerp(g, m, momentum) : m; p = p (1 - lr wd) - lr sqrt(max(1, rows/cols)) NS5(u), NS5 five Newton-Schulz iterations (3.4445, -4.7750, 2.0315) on u / (|u|_F + 1e-7); other groups: p = p (1 - lr wd) - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)",
                 "KellerJordan/Muon muon.py (SingleDeviceMuon, MuonWithAuxAdam), Newton-Schulz in the group's dtype instead of bfloat16"},
+    [O_LAMB] = {"LAMB: Adam's direction scaled per group by the trust ratio ||p|| / ||r||",
+                "m, v as Adam's; r = m / (1 - b1^t) / (sqrt(v / (1 - b2^t)) + eps) + weight_decay * p; p -= lr * (||p|| > 0 and ||r|| > 0 ? ||p|| / ||r|| : 1) * r",
+                "optax.lamb, keras.optimizers.Lamb (You et al. 2020); two passes: the norms, then the update"},
+    [O_LARS] = {"LARS: SGD with a per-group rate trust_coeff ||p|| / (||g|| + weight_decay ||p|| + eps)",
+                "when weight_decay > 0 or always_adapt: g = (g + weight_decay p) * ratio (trust_clip: min(ratio / lr, 1)); then SGD's momentum and Nesterov",
+                "timm.optim.Lars (You et al. 2017; apex LARC's clipping); two passes: the norms, then the update"},
+    [O_NOVOGRAD] = {"NovoGrad: a second moment per group, the gradient normalised by it",
+                    "v = ||g||^2 (first) or b2 v + (1 - b2) ||g||^2; d = g / (sqrt(v) + eps) + weight_decay p, times 1 - b1 with grad_averaging; m = b1 m + d; p -= lr * m",
+                    "torch_optimizer.NovoGrad (Ginsburg et al. 2019); two passes: the norm, then the update"},
 };
 
 /* Defaults that are not a number, in words. */

@@ -101,6 +101,13 @@ static const hp_spec adabelief_hp[] = {LR(1e-3), BETAS(0.9, 0.999), EPS(1e-16), 
 static const hp_spec yogi_hp[] = {LR(1e-2), BETAS(0.9, 0.999), EPS(1e-3),
                                   {HP_INITIAL_ACC, {"initial_accumulator", 1e-6, 0, INF, FIN | LRE_P_FIXED, NULL}},
                                   WD(0), MAXIMIZE, DECOUPLED};
+static const hp_spec lamb_hp[] = {LR(1e-3), BETAS(0.9, 0.999), EPS(1e-6), WD(0), MAXIMIZE, DECOUPLED};
+static const hp_spec lars_hp[] = {LR(1.0), NONNEG("momentum", HP_MOMENTUM, 0), NONNEG("dampening", HP_DAMPENING, 0),
+                                  WD(0), BOOL("nesterov", HP_NESTEROV), NONNEG("trust_coeff", HP_TRUST_COEFF, 1e-3),
+                                  EPS(1e-8), BOOL("trust_clip", HP_TRUST_CLIP), BOOL("always_adapt", HP_ALWAYS_ADAPT),
+                                  MAXIMIZE, DECOUPLED};
+static const hp_spec novograd_hp[] = {LR(1e-3), BETAS(0.95, 0), EPS(1e-8), WD(0),
+                                      BOOL("grad_averaging", HP_GRAD_AVERAGING), MAXIMIZE, DECOUPLED};
 
 typedef struct optim_def {
     const char *name;
@@ -169,7 +176,7 @@ static int check_relations(int kind, const double *hp, int momentum_scheduled, c
 {
     /* PyTorch SGD: "Nesterov momentum requires a momentum and zero dampening". */
     int momentum = hp[HP_MOMENTUM] > 0 || momentum_scheduled;
-    if (kind == O_SGD && hp[HP_NESTEROV] && (!momentum || hp[HP_DAMPENING] != 0))
+    if ((kind == O_SGD || kind == O_LARS) && hp[HP_NESTEROV] && (!momentum || hp[HP_DAMPENING] != 0))
         return lre_error_set(err, LRE_EINVAL, "%s: nesterov requires momentum > 0 and dampening = 0", who);
     if (kind == O_RPROP && hp[HP_STEP_MAX] < hp[HP_STEP_MIN])
         return lre_error_set(err, LRE_EINVAL, "%s: step_sizes[2] must be >= step_sizes[1]", who);
@@ -312,7 +319,9 @@ static int state_needed(int kind, const double *hp, lre_schedule *const *sched, 
 {
     int momentum = hp[HP_MOMENTUM] != 0 || sched[HP_MOMENTUM] != NULL;
     switch (kind) {
-    case O_SGD: return slot == 0 && momentum;
+    case O_SGD:
+    case O_LARS: return slot == 0 && momentum;
+    case O_NOVOGRAD: return slot == 0;
     case O_ADAM:
     case O_ADAMW: return slot < 2 || hp[HP_AMSGRAD];
     case O_ADAGRAD:
@@ -589,6 +598,7 @@ int lre__optim_nonneg_slot(int kind, int slot)
     case O_YOGI: return slot == 1;
     case O_ADABELIEF: return slot >= 1;
     case O_MUON: return slot == 1; /* the AdamW rule's v (a matrix group has slot 0 alone) */
+    case O_LAMB: return slot == 1;
     default: return 0;
     }
 }
@@ -600,6 +610,8 @@ int lre__optim_check_scalars(int kind, int64_t t, const double *scalar)
     case O_NADAM: /* the product of the mu_t, each in [0, 1) */
     case O_NADAM_KERAS:
         return scalar[0] >= 0 && scalar[0] < 1 && scalar[1] == 1 && scalar[2] == 0;
+    case O_NOVOGRAD: /* the group's second moment: a sum of squares */
+        return isfinite(scalar[0]) && scalar[0] >= 0 && scalar[1] == 1 && scalar[2] == 0;
     case O_ASGD: /* eta = lr / (1 + lambd lr t)^alpha, mu = 1 / max(1, t - t0) */
         return isfinite(scalar[0]) && scalar[0] >= 0 && scalar[1] > 0 && scalar[1] <= 1 && scalar[2] == 0;
     case O_SGD_SCHEDULEFREE: /* the largest rate so far, the sum of the averaging weights */
@@ -785,6 +797,10 @@ static void prepare(const lre_optim *o, const lre_group *g, lre_step_scalars *k)
         }
         break;
     }
+    case O_LAMB:
+        k->a = 1 - pow(hp[HP_BETA1], t);
+        k->b = 1 - pow(hp[HP_BETA2], t);
+        break;
     case O_YOGI: {
         k->a = hp[HP_LR] / (1 - pow(hp[HP_BETA1], t));
         k->b = sqrt(1 - pow(hp[HP_BETA2], t));
@@ -807,7 +823,8 @@ static void commit_scalars(const lre_optim *o, lre_group *g, const lre_step_scal
         g->scalar[0] = k->hp[HP_LR] / pow(1 + k->hp[HP_LAMBD] * k->hp[HP_LR] * t, k->hp[HP_ALPHA]);
         g->scalar[1] = 1 / fmax(1, t - k->hp[HP_T0]);
     }
-    if (o->kind == O_SGD && k->hp[HP_MOMENTUM] != 0) g->momentum_started = 1;
+    if ((o->kind == O_SGD || o->kind == O_LARS) && k->hp[HP_MOMENTUM] != 0) g->momentum_started = 1;
+    if (o->kind == O_NOVOGRAD) g->scalar[0] = k->d;
     if (lre__optim_schedulefree(o->kind)) {
         g->scalar[0] = k->sf_lr_max;
         g->scalar[2] = k->sf_weight_sum;
@@ -866,8 +883,60 @@ static void update_chunk(int kind, lre_group *g, const lre_step_scalars *k, size
     }
 }
 
-static void update_group(const lre_optim *o, lre_group *g, const lre_step_scalars *k)
+/* Does this step of group g need sums over the group before its update? */
+static int needs_sums(int kind, const double *hp)
 {
+    return kind == O_LAMB || kind == O_NOVOGRAD ||
+           (kind == O_LARS && (hp[HP_WEIGHT_DECAY] != 0 || hp[HP_ALWAYS_ADAPT]));
+}
+
+/* The scalars of the update pass from the sums of the first (see the kernels). */
+static void finish_sums(int kind, const lre_group *g, lre_step_scalars *k, const double *sums)
+{
+    const double *hp = k->hp;
+    switch (kind) {
+    case O_LAMB: { /* optax.scale_by_trust_ratio: 1 when either norm is 0 */
+        double wn = sqrt(sums[0]), rn = sqrt(sums[1]);
+        k->c = (wn > 0 && rn > 0 ? wn / rn : 1) * hp[HP_LR];
+        break;
+    }
+    case O_LARS: { /* timm's Lars */
+        double wn = sqrt(sums[0]), gn = sqrt(sums[1]);
+        double wd = hp[HP_DECOUPLED_WD] ? 0 : hp[HP_WEIGHT_DECAY];
+        double ratio = wn > 0 && gn > 0 ? hp[HP_TRUST_COEFF] * wn / (gn + wn * wd + hp[HP_EPS]) : 1;
+        if (hp[HP_TRUST_CLIP]) ratio = fmin(ratio / hp[HP_LR], 1); /* (fmin: 1 for 0 / 0) */
+        k->b = wd;
+        k->c = ratio;
+        k->d = 1;
+        break;
+    }
+    case O_NOVOGRAD: { /* torch-optimizer: exp_avg_sq copies the norm while it is 0 */
+        double v = g->scalar[0];
+        v = v == 0 ? sums[0] : v * hp[HP_BETA2] + (1 - hp[HP_BETA2]) * sums[0];
+        k->a = sqrt(v) + hp[HP_EPS];
+        k->d = v;
+        break;
+    }
+    default: break;
+    }
+}
+
+/* Pass 1 of a two-pass optimizer: its sums, chunk by chunk in order on one
+ * thread (the update pass is the one that runs on several). */
+static void group_sums(const lre_optim *o, lre_group *g, lre_step_scalars *k)
+{
+    double sums[LRE_NSUMS] = {0};
+    for (size_t lo = 0; lo < g->n; lo += LRE_CHUNK) {
+        size_t hi = g->n - lo > LRE_CHUNK ? lo + LRE_CHUNK : g->n;
+        if (g->dtype == LRE_F32) lre__reduce_f32(o->kind, g, k, lo, hi, sums);
+        else lre__reduce_f64(o->kind, g, k, lo, hi, sums);
+    }
+    finish_sums(o->kind, g, k, sums);
+}
+
+static void update_group(const lre_optim *o, lre_group *g, lre_step_scalars *k)
+{
+    if (needs_sums(o->kind, k->hp)) group_sums(o, g, k);
     if (o->kind == O_MUON && g->hp[HP_RULE] == MUON_RULE_MUON) { /* GEMMs: BLAS has its own threads */
         lre__muon_update(g, k);
         if (k->avg && g->dtype == LRE_F32) lre__average_f32(g, k, 0, g->n);

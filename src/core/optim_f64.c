@@ -10,6 +10,7 @@
 #define UINT uint64_t
 #define EXP_MASK 0x7ff0000000000000ull
 #define UPDATE_FN lre__update_f64
+#define REDUCE_FN lre__reduce_f64
 #define FINITE_FN lre__all_finite_f64
 #define AVERAGE_FN lre__average_f64
 #define SWAP_FN lre__swap_f64

@@ -26,8 +26,8 @@ enum lre_hp {
     X(ADAMAX, adamax) X(NADAM, nadam) X(RADAM, radam) X(RPROP, rprop) X(ASGD, asgd) X(LION, lion) \
     X(ADEMAMIX, ademamix) X(SGD_SCHEDULEFREE, sgd_schedulefree) X(ADAMW_SCHEDULEFREE, adamw_schedulefree) \
     X(NADAM_KERAS, nadam_keras) X(SIGNSGD, signsgd) X(SIGNUM, signum) X(ADABELIEF, adabelief) X(YOGI, yogi) \
-    X(MUON, muon)
-
+    X(MUON, muon) \
+    X(LAMB, lamb) X(LARS, lars) X(NOVOGRAD, novograd)
 
 enum lre_optim_id {
 #define LRE_X(id, name) O_##id,
@@ -150,6 +150,15 @@ enum { MUON_RULE_AUTO = 0, MUON_RULE_MUON = 1, MUON_RULE_ADAMW = 2 };
  * elements of its dtype. */
 void lre__muon_update(lre_group *g, const lre_step_scalars *k);
 size_t lre__muon_scratch_elems(size_t rows, size_t cols);
+
+/* The first of two passes, for the optimizers whose update needs sums over
+ * the whole group (LAMB's and LARS' norms, NovoGrad's gradient norm): adds
+ * this chunk's sums to out[0..LRE_NSUMS) (in double, in an order fixed by
+ * lo and hi) and may update state; optim.c turns the sums into k's scalars
+ * before the update pass. */
+#define LRE_NSUMS 2
+void lre__reduce_f32(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi, double *out);
+void lre__reduce_f64(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi, double *out);
 
 /* Does buffer [0, n) hold only finite numbers? */
 int lre__all_finite_f32(const float *x, size_t n);

@@ -528,6 +528,176 @@ KERNEL muon_adam(ARGS)
     }
 }
 
+/* ---- optimizers of two passes: sums over the group, then the update ----
+ * The sums are taken in double over LANES interleaved accumulators (so the
+ * loop vectorises without reassociating anything: the order is fixed by the
+ * chunk's bounds, hence by the group, not by the thread count). */
+#define LANES 8
+#define REDUCE_LOOP(BODY)                                                      \
+    do {                                                                       \
+        size_t i = lo;                                                         \
+        for (; i + LANES <= hi; i += LANES) {                                  \
+            size_t i0 = i;                                                     \
+            for (int j = 0; j < LANES; j++) {                                  \
+                size_t ii = i0 + (size_t)j;                                    \
+                BODY(ii, j);                                                   \
+            }                                                                  \
+        }                                                                      \
+        for (; i < hi; i++) BODY(i, 0);                                        \
+    } while (0)
+
+static inline double lanes_sum(const double *s)
+{
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+/* LAMB (You et al. 2020) as optax.lamb and keras.optimizers.Lamb: Adam's
+ * bias-corrected direction r = m_hat / (sqrt(v_hat) + eps) (+ weight_decay * p
+ * unless decoupled), scaled per group by the trust ratio ||p|| / ||r|| (1
+ * when either is 0). Pass 1 moves the moments and sums p^2 and r^2; pass 2
+ * recomputes r from the stored moments (the same arithmetic, the same bits)
+ * and steps p -= lr * ratio * r (k->c). bc1 = k->a, bc2 = k->b. */
+#define LAMB_R(mi, vi, x) ((mi) / bc1 / (SQRT((vi) / bc2) + eps) + ((f & LAMB_WD) ? wd * (x) : (T)0))
+enum { LAMB_WD = 2 };
+KERNEL lamb_sums_k(ARGS, const unsigned f, double *out)
+{
+    COMMON;
+    T *restrict m = g->state[0], *restrict v = g->state[1];
+    const T b1c = (T)(1 - k->hp[HP_BETA1]), b2c = (T)(1 - k->hp[HP_BETA2]), eps = (T)k->hp[HP_EPS];
+    const T bc1 = (T)k->a, bc2 = (T)k->b;
+    double s0[LANES] = {0}, s1[LANES] = {0};
+#define LAMB_SUMS(i, j)                                                                   \
+    {                                                                                     \
+        T x = p[i] * dec, gi = GRAD(i);                                                   \
+        T mi = m[i] + (gi - m[i]) * b1c;      /* m.assign_add((g - m) * (1 - beta_1)) */  \
+        T vi = v[i] + (gi * gi - v[i]) * b2c; /* v.assign_add((g^2 - v) * (1 - beta_2)) */ \
+        m[i] = mi;                                                                        \
+        v[i] = vi;                                                                        \
+        T r = LAMB_R(mi, vi, x);                                                          \
+        s0[j] += (double)x * (double)x;                                                   \
+        s1[j] += (double)r * (double)r;                                                   \
+    }
+    REDUCE_LOOP(LAMB_SUMS);
+#undef LAMB_SUMS
+    out[0] += lanes_sum(s0);
+    out[1] += lanes_sum(s1);
+}
+
+KERNEL lamb_k(ARGS, const unsigned f)
+{
+    COMMON;
+    (void)gr, (void)sign;
+    const T *restrict m = g->state[0], *restrict v = g->state[1];
+    const T eps = (T)k->hp[HP_EPS], bc1 = (T)k->a, bc2 = (T)k->b, step = (T)k->c;
+    for (size_t i = lo; i < hi; i++) {
+        T x = p[i] * dec;
+        p[i] = x - step * LAMB_R(m[i], v[i], x); /* variable.assign_sub(ratio * lr * update) */
+    }
+}
+
+#define LAMB_FLAGS (k->hp[HP_WEIGHT_DECAY] != 0 && k->hp[HP_DECOUPLED_WD] == 0 ? LAMB_WD : 0)
+KERNEL lamb_sums(ARGS, double *out)
+{
+    if (LAMB_FLAGS) lamb_sums_k(g, k, lo, hi, LAMB_WD, out);
+    else lamb_sums_k(g, k, lo, hi, 0, out);
+}
+KERNEL lamb(ARGS) { SPECIALISE(lamb_k, 2, LAMB_FLAGS) }
+
+/* LARS (You et al. 2017) as timm's Lars (with NVIDIA apex LARC's clipping):
+ * when weight_decay != 0 or always_adapt, the gradient plus the L2 term is
+ * scaled by trust_coeff ||p|| / (||g|| + weight_decay ||p|| + eps) (1 when a
+ * norm is 0; trust_clip: min(ratio / lr, 1)), computed by optim.c's
+ * finish_sums from pass 1's sums of p^2 and g^2 (k->c; k->b the L2 weight
+ * decay, 0 when decoupled; k->d 1 when adapting); then SGD's momentum, as timm. */
+enum { LARS_ADAPT = 1, LARS_MOMENTUM = 2, LARS_FIRST = 4, LARS_NESTEROV = 8 }; /* (no L2 bit: the decay is in ADAPT) */
+KERNEL lars_sums(ARGS, double *out)
+{
+    COMMON;
+    (void)sign;
+    double s0[LANES] = {0}, s1[LANES] = {0};
+#define LARS_SUMS(i, j)                                 \
+    {                                                   \
+        T x = p[i] * dec, gi = gr[i];                   \
+        s0[j] += (double)x * (double)x;                 \
+        s1[j] += (double)gi * (double)gi;               \
+    }
+    REDUCE_LOOP(LARS_SUMS);
+#undef LARS_SUMS
+    out[0] += lanes_sum(s0);
+    out[1] += lanes_sum(s1);
+}
+
+KERNEL lars_k(ARGS, const unsigned f)
+{
+    COMMON;
+    T *restrict buf = g->state[0];
+    const T mom = (T)k->hp[HP_MOMENTUM], damp = (T)(1 - k->hp[HP_DAMPENING]), ratio = (T)k->c, wd2 = (T)k->b;
+    for (size_t i = lo; i < hi; i++) {
+        T x = p[i] * dec;
+        T d = GRAD(i);
+        if (f & LARS_ADAPT) d = (d + wd2 * x) * ratio; /* grad.add(p, alpha=weight_decay).mul_(trust_ratio) */
+        if (f & LARS_MOMENTUM) {
+            T b = (f & LARS_FIRST) ? d : buf[i] * mom + damp * d;
+            buf[i] = b;
+            d = (f & LARS_NESTEROV) ? d + mom * b : b;
+        }
+        p[i] = x - lr * d;
+    }
+}
+
+KERNEL lars(ARGS)
+{
+    unsigned f = k->d != 0 ? LARS_ADAPT : 0;
+    if (k->hp[HP_MOMENTUM] != 0)
+        f |= LARS_MOMENTUM | (g->momentum_started ? 0 : LARS_FIRST) | (k->hp[HP_NESTEROV] != 0 ? LARS_NESTEROV : 0);
+    SPECIALISE(lars_k, 4, f)
+}
+
+/* NovoGrad (Ginsburg et al. 2019) as torch-optimizer's NovoGrad: one second
+ * moment per group, v = ||g||^2 at first (while v is 0), then
+ * b2 v + (1 - b2) ||g||^2 (optim.c's finish_sums, from pass 1's sum; k->a =
+ * sqrt(v) + eps); then d = g / k->a (+ weight_decay * p), times 1 - b1 with
+ * grad_averaging, and m = b1 m + d; p -= lr * m. */
+enum { NOVO_AVERAGING = 2 };
+KERNEL novograd_sums(ARGS, double *out)
+{
+    COMMON;
+    (void)p, (void)sign;
+    double s0[LANES] = {0};
+#define NOVO_SUMS(i, j) s0[j] += (double)gr[i] * (double)gr[i]
+    REDUCE_LOOP(NOVO_SUMS);
+#undef NOVO_SUMS
+    out[0] += lanes_sum(s0);
+}
+
+KERNEL novograd_k(ARGS, const unsigned f)
+{
+    COMMON;
+    T *restrict m = g->state[0];
+    const T denom = (T)k->a, b1 = (T)k->hp[HP_BETA1], b1c = (T)(1 - k->hp[HP_BETA1]);
+    for (size_t i = lo; i < hi; i++) {
+        T x = p[i] * dec;
+        T d = GRAD(i) / denom;
+        if (f & F_WD) d = d + wd * p[i];
+        if (f & NOVO_AVERAGING) d = d * b1c;
+        T mi = m[i] * b1 + d;
+        m[i] = mi;
+        p[i] = x - lr * mi;
+    }
+}
+
+KERNEL novograd(ARGS) { SPECIALISE(novograd_k, 2, WD_FLAG | (k->hp[HP_GRAD_AVERAGING] != 0 ? NOVO_AVERAGING : 0)) }
+
+WIDEST_SIMD void REDUCE_FN(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi, double *out)
+{
+    switch (kind) {
+    case O_LAMB: lamb_sums(g, k, lo, hi, out); break;
+    case O_LARS: lars_sums(g, k, lo, hi, out); break;
+    case O_NOVOGRAD: novograd_sums(g, k, lo, hi, out); break;
+    default: break;
+    }
+}
+
 WIDEST_SIMD void UPDATE_FN(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi)
 {
     switch (kind) {
@@ -552,6 +722,9 @@ WIDEST_SIMD void UPDATE_FN(int kind, lre_group *g, const lre_step_scalars *k, si
     case O_ADABELIEF: adabelief(g, k, lo, hi); break;
     case O_YOGI: yogi(g, k, lo, hi); break;
     case O_MUON: muon_adam(g, k, lo, hi); break;
+    case O_LAMB: lamb(g, k, lo, hi); break;
+    case O_LARS: lars(g, k, lo, hi); break;
+    case O_NOVOGRAD: novograd(g, k, lo, hi); break;
     default: break;
     }
 }

@@ -177,7 +177,7 @@ static int prepare_group(lre_optim *o, lre_cur *c, int i, const staged_counts *c
     if (t > (uint64_t)counts->step)
         return corrupt(o, "group %d has %llu updates in %lld steps", i + 1, (unsigned long long)t, (long long)counts->step);
     sg->t = (int64_t)t;
-    if (started > 1 || (started && (o->kind != O_SGD || sg->t == 0)))
+    if (started > 1 || (started && ((o->kind != O_SGD && o->kind != O_LARS) || sg->t == 0)))
         return corrupt(o, "group %d: momentum_started is %u after %lld updates", i + 1, (unsigned)started, (long long)sg->t);
     sg->momentum_started = (int)started;
     if (!lre__optim_check_scalars(o->kind, sg->t, sg->scalar))

@@ -238,6 +238,7 @@ static void the_peers_second_moments_must_not_be_negative(void)
         {"yogi", 1, {{"lr", 0.01, NULL, 0, NULL, NULL}}, 1},
         {"adabelief", 1, {{"lr", 0.01, NULL, 0, NULL, NULL}}, 1},
         {"adabelief", 2, {{"lr", 0.01, NULL, 0, NULL, NULL}, {"amsgrad", 1, NULL, 0, NULL, NULL}}, 2},
+        {"lamb", 1, {{"lr", 0.01, NULL, 0, NULL, NULL}}, 1},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         twin t;
@@ -249,6 +250,21 @@ static void the_peers_second_moments_must_not_be_negative(void)
         REFUSED(&t, LRE_ECORRUPT, edit_field, &v, msg);
         twin_free(&t);
     }
+    /* NovoGrad's one second moment per group is a per-group scalar */
+    twin t;
+    ASSERT(twin_new(&t, "novograd", ADAM, 1));
+    twin_steps(&t, 2);
+    field nv = {P_GROUP0 + G_SCALAR, -8, -1};
+    REFUSED(&t, LRE_ECORRUPT, edit_field, &nv, "per-group scalars (-1, 1, 0) impossible after 2 updates");
+    field inf = {P_GROUP0 + G_SCALAR, -8, INFINITY};
+    REFUSED(&t, LRE_ECORRUPT, edit_field, &inf, "per-group scalars");
+    twin_free(&t);
+    /* LARS keeps SGD's momentum_started */
+    lre_param lars[] = {{"lr", 0.01, NULL, 0, NULL, NULL}, {"momentum", 0.9, NULL, 0, NULL, NULL}};
+    ASSERT(twin_new(&t, "lars", lars, 2));
+    field early = {P_GROUP0 + G_STARTED, 4, 1};
+    REFUSED(&t, LRE_ECORRUPT, edit_field, &early, "momentum_started is 1 after 0 updates");
+    twin_free(&t);
 }
 
 static void relations_between_hyperparameters_are_checked(void)
