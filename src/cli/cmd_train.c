@@ -68,8 +68,10 @@ static void on_epoch(void *ud, const train_epoch_info *i)
     shown *s = ud;
     end_bar(s);
     if (s->quiet) return;
-    printf("epoch %lld/%lld  train_loss=%.4f  val_loss=%.4f  val_acc=%.4f  lr=%.4g  (%.2f s)\n", i->epoch, i->epochs,
-           i->train_loss, i->val_loss, i->val_acc, i->lr, i->seconds);
+    printf("epoch %lld/%lld  train_loss=%.4f  val_loss=%.4f  val_acc=%.4f", i->epoch, i->epochs, i->train_loss,
+           i->val_loss, i->val_acc);
+    if (i->averaged) printf("  avg_val_acc=%.4f", i->avg_val_acc);
+    printf("  lr=%.4g  (%.2f s)\n", i->lr, i->seconds);
     fflush(stdout);
 }
 
@@ -136,6 +138,8 @@ int cmd_train(int argc, char **argv)
     train_config_free(&c);
     if (st == TRAIN_STOPPED) return cli_error(LRE_EXIT_INTERRUPTED, "%s", r.msg);
     if (st != TRAIN_OK) return cli_error(LRE_EXIT_FAIL, "%s", r.msg);
-    printf("final test_acc=%.4f test_loss=%.4f\n", r.test_acc, r.test_loss);
+    printf("final test_acc=%.4f test_loss=%.4f", r.test_acc, r.test_loss);
+    if (r.averaged) printf(" avg_test_acc=%.4f avg_test_loss=%.4f", r.avg_test_acc, r.avg_test_loss);
+    putchar('\n');
     return LRE_EXIT_OK;
 }

@@ -184,11 +184,69 @@ static int read_optimizer(train_config *c, lre_script *s, char *msg, size_t size
     return 0;
 }
 
+/* average = {kind = "ema", decay = 0.999, ...}: the rule's parameters are
+ * numbers or booleans, an EMA's decay may be a schedule. The engine
+ * validates them (names, ranges, relations) with its messages. */
+static int read_average(train_config *c, lre_script *s, char *msg, size_t size)
+{
+    if (lre_script_type(s, "average") != LRE_VTABLE)
+        return fail(msg, size, "config: average must be a table such as {kind = 'ema', decay = 0.999}");
+    if (get_string(s, "average", "kind", c->average, sizeof c->average, msg, size)) return -1;
+    if (!c->average[0]) return fail(msg, size, "config: average.kind ('ema' or 'swa') is missing");
+    const char *const *keys;
+    size_t n;
+    lre_error err;
+    if (lre_script_keys(s, "average", &keys, &n, &err)) return fail(msg, size, "config: %s", err.msg);
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(keys[i], "kind")) continue;
+        char path[160];
+        join(path, sizeof path, "average", keys[i]);
+        if (c->navg == (int)(sizeof c->avg_params / sizeof c->avg_params[0]))
+            return fail(msg, size, "config: average has too many parameters");
+        if (strlen(keys[i]) >= sizeof c->avg_names[0]) return fail(msg, size, "config: %s: name too long", path);
+        lre_param *p = &c->avg_params[c->navg];
+        memset(p, 0, sizeof *p);
+        snprintf(c->avg_names[c->navg], sizeof c->avg_names[0], "%s", keys[i]);
+        p->name = c->avg_names[c->navg];
+        lre_value_type t = lre_script_type(s, path);
+        int b;
+        if (t == LRE_VNUMBER) {
+            lre_script_number(s, path, &p->value);
+        } else if (t == LRE_VBOOLEAN) {
+            lre_script_boolean(s, path, &b);
+            p->value = b;
+        } else if (!strcmp(keys[i], "decay") && (t == LRE_VTABLE || t == LRE_VFUNCTION || t == LRE_VOTHER)) {
+            lre_schedule_set set = {0};
+            if (lre_script_schedules(s, path, &set, &err)) return fail(msg, size, "config: %s: %s", path, err.msg);
+            if (set.n != 1) {
+                lre_schedule_set_free(&set);
+                return fail(msg, size, "config: %s must be a number or one schedule", path);
+            }
+            c->avg_decay = lre_schedule_retain(set.s[0]);
+            lre_schedule_set_free(&set);
+            p->schedule = c->avg_decay;
+        } else {
+            return fail(msg, size, "config: %s must be a number or a boolean%s", path,
+                        strcmp(keys[i], "decay") ? "" : " (or a schedule)");
+        }
+        c->navg++;
+    }
+    lre_optim *o;
+    if (lre_optim_new(&o, c->optimizer, c->hps, (size_t)c->nhps, &err)) return fail(msg, size, "config: optimizer: %s", err.msg);
+    int rc = lre_optim_set_average(o, c->average, c->avg_params, (size_t)c->navg);
+    if (rc) {
+        const char *m = lre_optim_errmsg(o), *k = strchr(m, ':');
+        fail(msg, size, "config: %s", k && !strncmp(k, ": average", 9) ? k + 2 : m);
+    }
+    lre_optim_free(o);
+    return rc ? -1 : 0;
+}
+
 static int read_config(train_config *c, lre_script *s, const char *dir, char *msg, size_t size)
 {
     if (lre_script_type(s, "") != LRE_VTABLE) return fail(msg, size, "config: a training config must return a table");
     static const char *const keys[] = {"data", "model", "optimizer", "schedule", "epochs", "batch_size", "seed",
-                                       "observe", "log_every", "threads", NULL};
+                                       "observe", "log_every", "threads", "average", NULL};
     if (check_keys(s, "", keys, msg, size)) return -1;
     if (get_count(s, "", "epochs", &c->epochs, 0, MAX_COUNT, msg, size) ||
         get_count(s, "", "batch_size", &c->batch_size, 1, 1 << 20, msg, size) ||
@@ -205,6 +263,7 @@ static int read_config(train_config *c, lre_script *s, const char *dir, char *ms
                                                                : read_optimizer(c, s, msg, size);
         if (rc) return -1;
     }
+    if (lre_script_type(s, "average") != LRE_VNIL && read_average(c, s, msg, size)) return -1;
     char observe[32] = "";
     if (get_string(s, "", "observe", observe, sizeof observe, msg, size)) return -1;
     if (!strcmp(observe, "val_loss")) c->observe = OBSERVE_VAL_LOSS;
@@ -241,8 +300,13 @@ int train_config_load(train_config *c, const char *path, const lre_script_limits
         snprintf(what, sizeof what, "%s", msg + 8);
         snprintf(msg, size, "%s: %s", c->name, what);
     }
-    if (rc) lre_schedule_set_free(&c->schedules);
+    if (rc) train_config_free(c);
     return rc;
 }
 
-void train_config_free(train_config *c) { lre_schedule_set_free(&c->schedules); }
+void train_config_free(train_config *c)
+{
+    lre_schedule_set_free(&c->schedules);
+    lre_schedule_release(c->avg_decay);
+    c->avg_decay = NULL;
+}

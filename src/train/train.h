@@ -25,12 +25,19 @@ typedef struct train_config {
     size_t hidden[MLP_MAX_LAYERS - 1];
     int nhidden;
     /* optimizer: kind, constant hyper-parameters, schedules */
-    char optimizer[16];
+    char optimizer[32];
     lre_param hps[TRAIN_MAX_HPS];
     double hp_lists[TRAIN_MAX_HPS][2];
     char hp_names[TRAIN_MAX_HPS][32];
     int nhps;
     lre_schedule_set schedules;
+    /* weight averaging: average = {kind = "ema", decay = 0.999, ...}; the
+     * job evaluates with the averaged weights too */
+    char average[8];             /* "ema", "swa", or "" for none */
+    lre_param avg_params[8];
+    char avg_names[8][24];
+    int navg;
+    lre_schedule *avg_decay;     /* an EMA's decay as a schedule (held), or NULL */
     /* the run */
     long long epochs, batch_size, seed, log_every, threads;
     observe_kind observe;
@@ -55,6 +62,8 @@ typedef struct train_progress_info {
 typedef struct train_epoch_info {
     long long epoch, epochs, step;
     double train_loss, val_loss, val_acc, lr, seconds;
+    int averaged;                 /* the config averages weights: the next two are set */
+    double avg_val_loss, avg_val_acc; /* with the averaged weights */
 } train_epoch_info;
 
 /* A change of the run's plan: a resume (exactly, or with another config's
@@ -115,6 +124,8 @@ typedef struct train_result {
     train_status status;
     long long steps;
     double test_acc, test_loss;
+    int averaged;                   /* with averaged weights too: */
+    double avg_test_acc, avg_test_loss;
     int warned;                     /* a warning was reported (train_events.warning) */
     char msg[TRAIN_MSG_SIZE];       /* why it failed or stopped, or a warning */
 } train_result;

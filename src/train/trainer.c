@@ -200,8 +200,43 @@ static int build_optimizer(run_state *s, mlp *m, size_t steps_per_epoch)
     for (int k = 0; k < c->schedules.n; k++)
         if (lre_optim_schedule(s->opt, -1, c->schedules.name[k], c->schedules.s[k]))
             return failed(s->r, TRAIN_FAILED, "%s", lre_optim_errmsg(s->opt)), -1;
+    if (c->average[0] && lre_optim_set_average(s->opt, c->average, c->avg_params, (size_t)c->navg))
+        return failed(s->r, TRAIN_FAILED, "%s", lre_optim_errmsg(s->opt)), -1;
     lre_optim_set_threads(s->opt, (int)c->threads);
     return 0;
+}
+
+/* ---- evaluation and checkpoints: schedule-free's eval mode, averages ---- */
+
+/* Schedule-free optimizers train at y and evaluate at x: the job moves the
+ * parameters to x (lre_optim_eval) for every evaluation and checkpoint, and
+ * back after; for other optimizers both calls do nothing. */
+static int eval_mode(run_state *s, int eval)
+{
+    if (eval ? lre_optim_eval(s->opt) : lre_optim_train(s->opt))
+        return failed(s->r, TRAIN_FAILED, "%s", lre_optim_errmsg(s->opt)), -1;
+    return 0;
+}
+
+/* Loss (summed) and correct count of the model on n rows; with `averaged`,
+ * of the averaged weights, swapped in and back (nothing allocated). */
+static int evaluate(run_state *s, mlp *m, const dataset *d, int averaged, double *loss, size_t *correct)
+{
+    *loss = 0, *correct = 0;
+    if (averaged && lre_optim_swap_average(s->opt)) return failed(s->r, TRAIN_FAILED, "%s", lre_optim_errmsg(s->opt)), -1;
+    if (d->n) mlp_evaluate(m, d->x, d->y, d->n, loss, correct);
+    if (averaged && lre_optim_swap_average(s->opt)) return failed(s->r, TRAIN_FAILED, "%s", lre_optim_errmsg(s->opt)), -1;
+    return 0;
+}
+
+/* A checkpoint written in eval mode (the reference's advice for
+ * schedule-free: the saved weights are x); training goes on at y. */
+static int checkpoint(run_state *s, const ckpt_counters *cc, mlp *m, char *msg, size_t size)
+{
+    if (eval_mode(s, 1)) return snprintf(msg, size, "%s", s->r->msg), -1;
+    int rc = ckpt_write(s->o->checkpoint, cc, m->params, m->nparams, s->opt, msg, size);
+    if (eval_mode(s, 0)) return snprintf(msg, size, "%s", s->r->msg), -1;
+    return rc;
 }
 
 /* --resume-hparams config: the checkpoint's model, state buffers, counters
@@ -281,22 +316,30 @@ static void progress(run_state *s, long long epoch, size_t batch, size_t nbatche
  * the schedules observe. */
 static int end_epoch(run_state *s, mlp *m, const dataset *val, long long epoch, const ckpt_counters *cc)
 {
-    double vloss = 0, vacc = 0, secs = train_now() - s->epoch_start;
+    double vloss = 0, vacc = 0, aloss = NAN, aacc = NAN, secs = train_now() - s->epoch_start;
     size_t correct = 0;
+    int averaged = s->c->average[0] != 0;
+    if (eval_mode(s, 1) || evaluate(s, m, val, 0, &vloss, &correct)) return -1;
     if (val->n) {
-        mlp_evaluate(m, val->x, val->y, val->n, &vloss, &correct);
         vloss /= (double)val->n;
         vacc = (double)correct / (double)val->n;
     }
+    if (averaged) {
+        if (evaluate(s, m, val, 1, &aloss, &correct)) return -1;
+        aloss = val->n ? aloss / (double)val->n : 0;
+        aacc = val->n ? (double)correct / (double)val->n : 0;
+    }
+    if (eval_mode(s, 0)) return -1;
     double train_loss = cc->loss_count ? cc->loss_sum / (double)cc->loss_count : NAN;
     const train_events *ev = &s->o->events;
     train_epoch_info info = {epoch + 1, s->c->epochs, (long long)lre_optim_step_count(s->opt), train_loss, vloss, vacc,
-                             current(s->opt, "lr"), secs};
+                             current(s->opt, "lr"), secs, averaged, aloss, aacc};
     if (ev->epoch) ev->epoch(ev->ud, &info);
     if (s->o->metrics) {
         if (!metrics_file(s)) return -1;
         fprintf(s->metrics, "{\"epoch\":%lld,\"step\":%lld,\"train_loss\":%.17g,\"val_loss\":%.17g,\"val_acc\":%.17g",
                 epoch + 1, info.step, train_loss, vloss, vacc);
+        if (averaged) fprintf(s->metrics, ",\"avg_val_loss\":%.17g,\"avg_val_acc\":%.17g", aloss, aacc);
         put_hps(s);
         fprintf(s->metrics, ",\"seconds\":%.3f}\n", secs);
         if (metrics_flush(s)) return -1;
@@ -366,6 +409,7 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
         failed(r, TRAIN_FAILED, "%s", msg);
         goto done;
     }
+    if (o->resume && eval_mode(&s, 0)) goto done; /* written in eval mode: training resumes at y */
     if (o->resume) {
         train_plan_event e = {"resume", o->resume_hparams == TRAIN_RESUME_CONFIG ? "config" : "exact", NULL,
                               (long long)lre_optim_step_count(s.opt), current(s.opt, "lr"),
@@ -419,7 +463,7 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
             if (b % 10 == 0 || b + 1 == nbatches)
                 progress(&s, epoch + 1, b + 1, nbatches, cc.loss_sum / (double)cc.loss_count);
             if (o->stop && *o->stop) {
-                if (o->checkpoint && ckpt_write(o->checkpoint, &cc, m.params, m.nparams, s.opt, msg, sizeof msg))
+                if (o->checkpoint && checkpoint(&s, &cc, &m, msg, sizeof msg))
                     failed(r, TRAIN_STOPPED, "interrupted at step %lld, and %s", step, msg);
                 else
                     failed(r, TRAIN_STOPPED, "interrupted at step %lld%s", step,
@@ -432,7 +476,7 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
         cc.batch = 0;
         cc.loss_sum = 0;
         cc.loss_count = 0;
-        if (o->checkpoint && ckpt_write(o->checkpoint, &cc, m.params, m.nparams, s.opt, msg, sizeof msg)) {
+        if (o->checkpoint && checkpoint(&s, &cc, &m, msg, sizeof msg)) {
             failed(r, TRAIN_FAILED, "%s", msg);
             goto done;
         }
@@ -440,9 +484,16 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
     {
         double tloss;
         size_t correct;
-        mlp_evaluate(&m, test.x, test.y, test.n, &tloss, &correct);
+        if (eval_mode(&s, 1) || evaluate(&s, &m, &test, 0, &tloss, &correct)) goto done;
         r->test_acc = (double)correct / (double)test.n;
         r->test_loss = tloss / (double)test.n;
+        if (c->average[0]) {
+            if (evaluate(&s, &m, &test, 1, &tloss, &correct)) goto done;
+            r->averaged = 1;
+            r->avg_test_acc = (double)correct / (double)test.n;
+            r->avg_test_loss = tloss / (double)test.n;
+        }
+        if (eval_mode(&s, 0)) goto done;
         r->steps = (long long)lre_optim_step_count(s.opt);
     }
 done:
