@@ -72,6 +72,14 @@ function M.check(fname, name, args, known)
   return args
 end
 
+-- The names of common (a list) followed by the other arguments: the
+-- argument list of one scheduler of a peer.
+function M.names(common, ...)
+  local t = {table.unpack(common)}
+  for _, k in ipairs({...}) do t[#t + 1] = k end
+  return t
+end
+
 -- A required argument, or an error naming it.
 function M.need(fname, name, args, key)
   local v = args[key]

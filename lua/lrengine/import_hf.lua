@@ -19,11 +19,7 @@ local function warm(W, inner, extra)
 end
 
 local COMMON = {"lr", "num_warmup_steps", "num_training_steps"}
-local function known(...)
-  local t = {table.unpack(COMMON)}
-  for _, k in ipairs({...}) do t[#t + 1] = k end
-  return t
-end
+local function known(...) return A.names(COMMON, ...) end
 
 -- Each builder: known argument names and a function(args, num) -> tree,
 -- num(key, default) reading a number argument.

@@ -12,11 +12,7 @@ local F = "from_pytorch"
 local M = {}
 
 local COMMON = {"lr", "last_epoch", "verbose"}
-local function known(...)
-  local t = {table.unpack(COMMON)}
-  for _, k in ipairs({...}) do t[#t + 1] = k end
-  return t
-end
+local function known(...) return A.names(COMMON, ...) end
 
 local B = {}
 B.StepLR = {known("step_size", "gamma"), function(a, num)

@@ -68,11 +68,7 @@ end
 local COMMON = {"lr", "warmup_t", "warmup_lr_init", "warmup_prefix", "t_in_epochs", "noise_range_t", "noise_type",
                 "noise_pct", "noise_std", "noise_seed", "initialize"}
 local CYCLE = {"t_initial", "lr_min", "cycle_mul", "cycle_decay", "cycle_limit"}
-local function list(...)
-  local t = {}
-  for _, l in ipairs({...}) do for _, k in ipairs(l) do t[#t + 1] = k end end
-  return t
-end
+local function list(a, b, c) return A.names(A.names(a, table.unpack(b)), table.unpack(c or {})) end
 local CLASS_ARGS = {
   CosineLRScheduler = list(COMMON, CYCLE, {"k_decay"}),
   TanhLRScheduler = list(COMMON, CYCLE, {"lb", "ub"}),
