@@ -176,6 +176,90 @@ describe("from_optax (optax/schedules/_schedule.py)", function()
                                                transition_begin = -2}),
               S.polynomial{lr = 1, end_lr = 0.5, power = 1, total_iters = 4})
   end)
+  -- optax/schedules/_schedule_test.py: its expected values (atol 1e-3 there,
+  -- float32; those checked at 1e-6 relative there are at 1e-6 here)
+  it("gives optax's own test values", function()
+    local function abs_close(got, want, what)
+      for i = 1, #want do
+        if math.abs(got[i] - want[i]) > 1e-3 then error(string.format("%s[%d]: %s vs %s", what, i - 1, got[i], want[i])) end
+      end
+    end
+    local lin = {}
+    for n = 10, 19 do lin[#lin + 1] = n end
+    for _ = 1, 5 do lin[#lin + 1] = 20 end
+    abs_close(S.from_optax("polynomial_schedule", {init_value = 10, end_value = 20, power = 1, transition_steps = 10})
+              :curve(15), lin, "test_linear")
+    local quad = {}
+    for n = 0, 9 do quad[#quad + 1] = 10 + 15 * (1 - n / 10) ^ 2 end
+    for _ = 1, 5 do quad[#quad + 1] = 10 end
+    abs_close(S.from_optax("polynomial_schedule", {init_value = 25, end_value = 10, power = 2, transition_steps = 10})
+              :curve(15), quad, "test_nonlinear")
+    local begin = {30, 30, 30, 30}
+    for n = 0, 9 do begin[#begin + 1] = 10 + 20 * (1 - n / 10) ^ 2 end
+    for _ = 1, 6 do begin[#begin + 1] = 10 end
+    abs_close(S.from_optax("polynomial_schedule", {init_value = 30, end_value = 10, power = 2, transition_steps = 10,
+                                                   transition_begin = 4}):curve(20), begin, "test_with_decay_begin")
+    abs_close(S.from_optax("piecewise_constant_schedule", {init_value = 0.1, boundaries_and_scales = {[3] = 2, [6] = 0.5}})
+              :curve(10), {0.1, 0.1, 0.1, 0.2, 0.2, 0.2, 0.1, 0.1, 0.1, 0.1}, "test_positive")
+    for _, c in ipairs{{false, 0}, {true, 0}, {false, 5}, {true, 5}} do
+      local want = {}
+      for _ = 1, c[2] do want[#want + 1] = 1 end
+      for n = 0, 14 do want[#want + 1] = 2 ^ (c[1] and math.floor(n / 2) or n / 2) end
+      abs_close(S.from_optax("exponential_decay", {init_value = 1, transition_steps = 2, decay_rate = 2,
+                                                   transition_begin = c[2], staircase = c[1]}):curve(15 + c[2]),
+                want, "test_exponential")
+    end
+    for _, c in ipairs{{0.2, 0.1}, {1.0, 0.1}, {2.0, 3.0}} do
+      for _, stair in ipairs{false, true} do
+        local want = {1, 1, 1}
+        for n = 0, 10 do want[#want + 1] = c[1] ^ (stair and math.floor(n / 2) or n / 2) end
+        for i, v in ipairs(want) do want[i] = c[1] < 1 and math.max(v, c[2]) or math.min(v, c[2]) end
+        abs_close(S.from_optax("exponential_decay", {init_value = 1, transition_steps = 2, decay_rate = c[1],
+                                                     transition_begin = 3, staircase = stair, end_value = c[2]})
+                  :curve(14), want, "test_end_value_with_staircase")
+      end
+    end
+    abs_close(S.from_optax("exponential_decay", {init_value = 32, transition_steps = 1, decay_rate = 0.5}):curve(5),
+              {32, 16, 8, 4, 2}, "test_immutable_count")
+    local c = S.from_optax("cosine_decay_schedule", {init_value = 0.1, decay_steps = 100, exponent = 2})
+    close({c:at(0), c:at(10), c:at(50), c:at(75), c:at(100)},
+          {0.1, 0.09516553580760956, 0.025, 0.0021446612663567066, 0.0}, 1e-6, "test_with_exponent")
+    close({S.from_optax("cosine_decay_schedule", {init_value = 1000, decay_steps = 1e10}):at(1e9)}, {975.52826}, 1e-6,
+          "test_with_giant_int_steps")
+    local w = S.from_optax("warmup_cosine_decay_schedule", {init_value = 10, peak_value = 0.5, warmup_steps = 100,
+                                                            decay_steps = 1000, end_value = 1e-4})
+    close({w:at(0), w:at(100)}, {10, 0.5}, 1e-12, "warmup_cosine test_limits")
+    close({w:at(1000)}, {1e-4}, 1e-3, "warmup_cosine test_limits (end)")
+    local kw = {}
+    for i, st in ipairs{2000, 3000, 5000} do
+      kw[i] = {decay_steps = st, peak_value = ({1.6, 0.8, 0.4})[i], init_value = 0, end_value = 0, warmup_steps = 500}
+    end
+    local sg = S.from_optax("sgdr_schedule", {cosine_kwargs = kw})
+    close({sg:at(500), sg:at(2500), sg:at(5500)}, {1.6, 0.8, 0.4}, 1e-12, "SGDRTest")
+    abs_close(S.from_optax("piecewise_interpolate_schedule", {interpolate_type = "linear", init_value = 200,
+                                                              boundaries_and_scales = {[5] = 1.5, [10] = 0.25}}):curve(13),
+              {200., 220., 240., 260., 280., 300., 255., 210., 165., 120., 75., 75., 75.}, "test_linear_piecewise")
+    abs_close(S.from_optax("piecewise_interpolate_schedule", {interpolate_type = "cosine", init_value = 400,
+                                                              boundaries_and_scales = {[5] = 1.2, [3] = 0.6, [7] = 1}})
+              :curve(9), {400., 360., 280., 240., 264., 288., 288., 288., 288.}, "test_cos_piecewise")
+    abs_close(S.from_optax("piecewise_interpolate_schedule", {interpolate_type = "linear", init_value = 13,
+                                                              boundaries_and_scales = {}}):curve(5),
+              {13, 13, 13, 13, 13}, "test_empty_dict")
+    abs_close(S.from_optax("linear_onecycle_schedule", {transition_steps = 10, peak_value = 1000, pct_start = 0.3,
+                                                        pct_final = 0.7, div_factor = 10, final_div_factor = 100})
+              :curve(12), {100., 400., 700., 1000., 775., 550., 325., 100., 67., 34., 1., 1.}, "OneCycleTest.test_linear")
+    abs_close(S.from_optax("cosine_onecycle_schedule", {transition_steps = 5, peak_value = 1000, pct_start = 0.4,
+                                                        div_factor = 10, final_div_factor = 100}):curve(7),
+              {100., 550., 1000., 750.25, 250.75, 1., 1.}, "OneCycleTest.test_cosine")
+    for _, bad in ipairs{{"piecewise_interpolate_schedule", {interpolate_type = "linar", init_value = 13}},
+                         {"piecewise_interpolate_schedule", {interpolate_type = "linear", init_value = 13,
+                                                             boundaries_and_scales = {[5] = -3}}},
+                         {"cosine_onecycle_schedule", {transition_steps = 0, peak_value = 5}},
+                         {"linear_onecycle_schedule", {transition_steps = 0, peak_value = 5}}} do
+      assert.is_false(pcall(S.from_optax, bad[1], bad[2]), bad[1])
+    end
+  end)
+
   it("follows each function's formula", function()
     close(S.from_optax("exponential_decay", {init_value = 1, transition_steps = 3, decay_rate = 0.5,
                                              transition_begin = 2, end_value = 0.2}):curve(14),

@@ -300,7 +300,8 @@ static int eval_node(lre_schedule *s, int64_t t, double *out, lre_error *err, lr
         return LRE_OK;
     /* Its inner schedule offset steps later; before the inner's step 0, its step 0. */
     case K_SHIFT: {
-        int64_t inner = t + (int64_t)s->p[SHIFT_OFFSET]; /* |both| <= 2^53: no overflow */
+        int64_t off = (int64_t)s->p[SHIFT_OFFSET]; /* |off| <= 2^53; t may be any int64_t >= 0 */
+        int64_t inner = off > 0 && t > INT64_MAX - off ? INT64_MAX : t + off;
         return lre__eval_child(s, 0, inner > 0 ? inner : 0, out, err, x);
     }
     /* PyTorch SWALR: swa_lr * alpha + base * (1 - alpha), base the rate at start. */

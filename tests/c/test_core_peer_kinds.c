@@ -7,6 +7,8 @@
 #include "lrengine.h"
 #include "test.h"
 
+#include <stdint.h>
+
 #define P(name, v) {name, v, NULL, 0, NULL, NULL}
 #define S(name, str) {name, 0, NULL, 0, str, NULL}
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -43,6 +45,7 @@ static void shift_moves_its_inner_schedule_and_stops_at_step_0(void)
     ASSERT(l && a && b);
     ASSERT(at(a, 0) == 0.3 && at(a, 7) == 1 && at(a, 2) == 0.5);
     ASSERT(at(b, 0) == 0 && at(b, 3) == 0 && at(b, 4) == 0.1 && at(b, 13) == 1);
+    ASSERT(at(a, INT64_MAX) == 1); /* saturates rather than overflow */
     lre_param missing[] = {P("lr", 1)};
     lre_error err;
     lre_schedule *s = NULL;
