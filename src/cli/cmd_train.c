@@ -4,6 +4,9 @@
 #include "train.h"
 
 #include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,13 +21,21 @@ static const cli_option train_opts[] = {
     {"until", 257, "N", "stop after epoch N (checkpointing), the run's plan unchanged"},
     {"resume-hparams", 258, "FROM", "checkpoint (default: resume exactly) or config: the config's hyper-parameters"},
     {"resume-config", 259, "FILE", "the config that wrote the checkpoint (with --resume-hparams config)"},
+    {"plan", 262, "WHICH", "checkpoint or config: which plan wins when the config's schedules differ from the checkpoint's"},
+    {"continue", 263, "OP[:K=V,...]", "change the plan at the resume step: extend (to --epochs), "
+                                     "cooldown:steps=D[,floor=X,shape=linear|cosine|sqrt], "
+                                     "rewarm:steps=D,peak=X[,shape=...] (then the config's schedule), replace "
+                                     "(the config's schedules, node state carried by path); D: 500, 2epochs, 10%, 3Mtokens "
+                                     "(tokens_per_step=N)"},
     {NULL, 0, NULL, NULL}};
 
 static const cli_command train_command = {
     "train", "CONFIG.lua",
     "Trains the model the config describes (a Lua table: data, model, optimizer, schedule, epochs...),\n"
     "printing a line per epoch (a progress bar on a terminal) and the final test figures. Exit 130 on\n"
-    "Ctrl-C, with the checkpoint written.",
+    "Ctrl-C, with the checkpoint written. Checkpoints record the plan (the config's text, the overrides,\n"
+    "each continuation): --resume with other schedules is refused, saying what differs, unless --plan\n"
+    "or --continue says which plan wins. A cooldown ends the run where it ends unless --epochs is given.",
     train_opts, 1, 1, 0};
 
 typedef struct shown {
@@ -32,6 +43,74 @@ typedef struct shown {
     const char *optimizer;
     long long batch_size;
 } shown;
+
+/* --continue OP[:key=value,...] into o->cont; 0, or a usage error. */
+static int parse_continue(const char *arg, train_continuation *k, char *why, size_t size)
+{
+    static const char *const ops[] = {"extend", "cooldown", "rewarm", "replace", NULL};
+    static const char *const shapes[] = {"linear", "cosine", "sqrt", NULL};
+    size_t n = strcspn(arg, ":");
+    memset(k, 0, sizeof *k);
+    k->target = NAN;
+    for (int i = 0; ops[i]; i++)
+        if (strlen(ops[i]) == n && !strncmp(arg, ops[i], n)) k->op = PLAN_EXTEND + i;
+    if (!k->op) {
+        const char *best = lre_suggest(arg, ops);
+        snprintf(why, size, "--continue: unknown change '%.*s'%s%s%s (extend, cooldown, rewarm, replace)", (int)n, arg,
+                 best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
+        return -1;
+    }
+    const char *p = arg[n] ? arg + n + 1 : arg + n;
+    while (*p) {
+        size_t len = strcspn(p, ","), klen = strcspn(p, "=");
+        if (klen >= len) {
+            snprintf(why, size, "--continue %s: '%.*s' is not key=value", ops[k->op - 1], (int)len, p);
+            return -1;
+        }
+        static char vals[4][64];
+        static int nv;
+        char *v = vals[nv++ % 4];
+        snprintf(v, sizeof vals[0], "%.*s", (int)(len - klen - 1), p + klen + 1);
+        double x;
+        int ok = 1;
+        if (klen == 5 && !strncmp(p, "steps", 5)) k->steps = v;
+        else if ((klen == 5 && !strncmp(p, "floor", 5) && k->op == PLAN_COOLDOWN) ||
+                 (klen == 4 && !strncmp(p, "peak", 4) && k->op == PLAN_REWARM))
+            ok = !cli_parse_number(v, &x) && x >= 0 && isfinite(x) && (k->target = x, 1);
+        else if (klen == 15 && !strncmp(p, "tokens_per_step", 15))
+            ok = !cli_parse_number(v, &x) && x > 0 && isfinite(x) && (k->tokens_per_step = x, 1);
+        else if (klen == 5 && !strncmp(p, "shape", 5)) {
+            ok = 0;
+            for (int i = 0; shapes[i]; i++)
+                if (!strcmp(v, shapes[i])) k->shape = i, ok = 1;
+        } else {
+            snprintf(why, size, "--continue %s: unknown key '%.*s'", ops[k->op - 1], (int)klen, p);
+            return -1;
+        }
+        if (!ok) {
+            snprintf(why, size, "--continue %s: %.*s=%s: not a %s", ops[k->op - 1], (int)klen, p, v,
+                     p[0] == 's' ? "shape (linear, cosine, sqrt)" : "number >= 0");
+            return -1;
+        }
+        p += len;
+        if (*p == ',') p++;
+    }
+    int ramp = k->op == PLAN_COOLDOWN || k->op == PLAN_REWARM;
+    if (ramp && !k->steps) {
+        snprintf(why, size, "--continue %s needs steps=D (500, 2epochs, 10%%, 3Mtokens)", ops[k->op - 1]);
+        return -1;
+    }
+    if (!ramp && k->steps) {
+        snprintf(why, size, "--continue %s takes no steps (extend: the run's new length is --epochs)", ops[k->op - 1]);
+        return -1;
+    }
+    if (k->op == PLAN_REWARM && isnan(k->target)) {
+        snprintf(why, size, "--continue rewarm needs peak=X, the rate it climbs to");
+        return -1;
+    }
+    if (k->op == PLAN_COOLDOWN && isnan(k->target)) k->target = 0;
+    return 0;
+}
 
 static void end_bar(shown *s)
 {
@@ -81,10 +160,22 @@ static void on_warning(void *ud, const char *msg)
     cli_error(0, "warning: %s", msg);
 }
 
+static void on_plan(void *ud, const train_plan_event *e)
+{
+    shown *s = ud;
+    end_bar(s);
+    if (s->quiet || !strcmp(e->op, "exact")) return;
+    printf("%s at step %lld: %s%s%s\n", e->kind, e->step, e->op, e->detail ? ": " : "", e->detail ? e->detail : "");
+    fflush(stdout);
+}
+
 int cmd_train(int argc, char **argv)
 {
     static const char *const hparams_from[] = {"checkpoint", "config", NULL};
-    const char *from = "checkpoint", *resume_config = NULL;
+    static const char *const plans[] = {"checkpoint", "config", NULL};
+    const char *from = "checkpoint", *resume_config = NULL, *plan = NULL, *cont = NULL;
+    char overrides[1024] = "";
+    size_t ol = 0;
     train_options o = {.epochs = -1, .seed = -1, .threads = -1, .stop = &cli_interrupted};
     shown show = {0, isatty(STDERR_FILENO), 0, NULL, 0};
     cli_parser p;
@@ -103,9 +194,24 @@ int cmd_train(int argc, char **argv)
         case 257: rc = cli_count_value(&p, key, 1, 1LL << 40, &o.until); break;
         case 258: rc = cli_choice_value(&p, key, hparams_from, &from); break;
         case 259: resume_config = p.value; break;
+        case 262: rc = cli_choice_value(&p, key, plans, &plan); break;
+        case 263: cont = p.value; break;
         }
+        /* what changes the plan, recorded with it */
+        if (!rc && (key == 'e' || key == 256 || key == 262 || key == 263) && ol < sizeof overrides)
+            ol += (size_t)snprintf(overrides + ol, sizeof overrides - ol, "%s--%s %s", ol ? " " : "",
+                                   key == 'e' ? "epochs" : key == 256 ? "seed" : key == 262 ? "plan" : "continue", p.value);
     }
     if (rc) return rc;
+    if ((plan || cont) && !o.resume) return cli_usage_error(&train_command, "--plan and --continue need --resume");
+    if ((plan || cont) && (resume_config || !strcmp(from, "config")))
+        return cli_usage_error(&train_command, "--plan and --continue resume the checkpoint's plan: not with --resume-hparams config");
+    if (plan) o.plan = !strcmp(plan, "checkpoint") ? TRAIN_PLAN_CHECKPOINT : TRAIN_PLAN_CONFIG;
+    if (cont) {
+        char why[512];
+        if (parse_continue(cont, &o.cont, why, sizeof why)) return cli_usage_error(&train_command, "%s", why);
+    }
+    o.overrides = overrides;
     if (resume_config || !strcmp(from, "config")) {
         if (!o.resume) return cli_usage_error(&train_command, "--resume-hparams config and --resume-config need --resume");
         o.resume_hparams = TRAIN_RESUME_CONFIG;
@@ -130,7 +236,7 @@ int cmd_train(int argc, char **argv)
     }
     show.optimizer = c.optimizer;
     show.batch_size = c.batch_size;
-    o.events = (train_events){&show, on_start, on_progress, on_epoch, on_warning, NULL, NULL};
+    o.events = (train_events){&show, on_start, on_progress, on_epoch, on_warning, on_plan, NULL};
     train_result r;
     train_status st = train_run(&c, &o, &r);
     end_bar(&show);

@@ -322,6 +322,18 @@ int lre_schedule_params_text(const lre_schedule *s, char *buf, size_t size);
 int lre_schedule_save(lre_schedule *s, lre_write_fn write, void *ud, lre_error *err);
 int lre_schedule_load(lre_schedule *s, lre_read_fn read, void *ud, lre_error *err);
 
+/* A run's horizon, for durations: 0 (or less) where unknown. */
+typedef struct lre_horizon {
+    int64_t steps_per_epoch, total_steps;
+    double tokens_per_step;
+} lre_horizon;
+/* A duration in steps, epochs, a fraction of the run or tokens -- "500",
+ * "500 steps", "2 epochs", "10%", "3M tokens" (k, M, G or B before tokens) --
+ * as whole steps (rounded to the nearest) on horizon h (may be NULL: steps
+ * only). LRE_EINVAL with a message naming the duration when the unit is
+ * unknown or needs what h does not know. */
+int lre_duration_steps(const char *text, const lre_horizon *h, int64_t *steps, lre_error *err);
+
 /* A schedule tree as text: kind{param=value, ...}(inner, ...), custom
  * schedules as custom 'name' (their code is not the core's to show). Written
  * into buf like snprintf: returns the length the whole text needs. */

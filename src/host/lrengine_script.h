@@ -66,6 +66,10 @@ typedef struct lre_script lre_script;
 /* Runs the script at path and keeps its result. The script's name in
  * messages is its file name. */
 int lre_script_open(lre_script **out, const char *path, const lre_script_limits *limits, lre_error *err);
+/* The same for a chunk of len bytes, named `name` in messages (a config
+ * recorded in a checkpoint). */
+int lre_script_open_string(lre_script **out, const char *chunk, size_t len, const char *name,
+                           const lre_script_limits *limits, lre_error *err);
 void lre_script_close(lre_script *s); /* accepts NULL */
 const char *lre_script_name(const lre_script *s);
 

@@ -14,16 +14,18 @@ struct lre_script {
     size_t cap;
 };
 
-int lre_script_open(lre_script **out, const char *path, const lre_script_limits *limits, lre_error *err)
+static int script_open(lre_script **out, const char *path, const char *chunk, size_t len, const char *name,
+                       const lre_script_limits *limits, lre_error *err)
 {
     *out = NULL;
+    const char *who = path ? path : name;
     lre_script *s = calloc(1, sizeof *s);
-    if (!s || !(s->h = lre_host_new(lre_host_basename(path), limits))) {
+    if (!s || !(s->h = lre_host_new(path ? lre_host_basename(path) : name, limits))) {
         free(s);
-        return lre_error_set(err, LRE_ENOMEM, "%s: out of memory", path);
+        return lre_error_set(err, LRE_ENOMEM, "%s: out of memory", who);
     }
     s->ref = LUA_NOREF;
-    int rc = lre_host_dofile(s->h, path, err);
+    int rc = path ? lre_host_dofile(s->h, path, err) : lre_host_dostring(s->h, chunk, len, name, err);
     if (rc) {
         lre_script_close(s);
         return rc;
@@ -32,6 +34,17 @@ int lre_script_open(lre_script **out, const char *path, const lre_script_limits 
     s->ref = luaL_ref(L, LUA_REGISTRYINDEX); /* the registry's free list has room: no error here */
     *out = s;
     return LRE_OK;
+}
+
+int lre_script_open(lre_script **out, const char *path, const lre_script_limits *limits, lre_error *err)
+{
+    return script_open(out, path, NULL, 0, NULL, limits, err);
+}
+
+int lre_script_open_string(lre_script **out, const char *chunk, size_t len, const char *name,
+                           const lre_script_limits *limits, lre_error *err)
+{
+    return script_open(out, NULL, chunk, len, name ? name : "config", limits, err);
 }
 
 void lre_script_close(lre_script *s)

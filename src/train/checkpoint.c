@@ -1,23 +1,29 @@
-/* checkpoint.c -- see checkpoint.h. Layout (format 2), numbers in the
+/* checkpoint.c -- see checkpoint.h. Layout (format 3), numbers in the
  * writer's byte order, which the checks at offsets 8 and 16 verify, as the
  * core's state streams and lundump.c's checkHeader do:
  *
  *   0   signature  7 bytes  "LRECKPT"
- *   7   version    1 byte   '2'
+ *   7   version    1 byte   '3'
  *   8   int check  u64      0x0102030405060708
  *   16  num check  f64      370.5
  *   24  counters   u64 fingerprint, u64 epoch, u64 batch, f64 loss_sum, u64 loss_count
  *   64  nparams    u64
  *   72  optlen     u64      bytes of the optimizer's stream
- *   80  params     nparams float32
+ *   80  planlen    u64      bytes of the plan's history (plan.h)
+ *   88  params     nparams float32
  *   ..  optimizer  optlen bytes (lre_optim_save: its own checksummed stream)
+ *   ..  plan       planlen bytes (plan_encode)
  *   ..  crc        u32      CRC-32 of everything before it
+ *
+ * Format 2, the same without planlen and plan (an 80-byte header), is read
+ * too: a run without a recorded plan.
  *
  * A checkpoint is hostile input: the header is checked against the model
  * (fingerprint, parameter count) and against the file's real size before
  * anything sized by it is allocated, and every refusal names the offset. */
 #include "checkpoint.h"
 #include "fileio.h"
+#include "plan.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -31,10 +37,14 @@
 #include <unistd.h>
 
 #define CKPT_SIGNATURE "LRECKPT"
-#define CKPT_VERSION '2'
+#define CKPT_VERSION '3'
 #define CKPT_CHECK_INT 0x0102030405060708ull
 #define CKPT_CHECK_NUM 370.5
-#define CKPT_HEADER 80
+#define CKPT_HEADER 88
+#define CKPT_HEADER_V2 80
+/* The plan: at most PLAN_MAX_RECORDS records, each config's text within
+ * TRAIN_SOURCE_MAX; the whole within this. */
+#define CKPT_PLAN_MAX ((uint64_t)64 << 20)
 /* The optimizer's stream holds at most three float64 buffers per parameter,
  * plus its schedules' and scripts' state (a script lives within a 64 MiB
  * memory cap): a longer stream is refused before it is read. */
@@ -65,8 +75,8 @@ static uint64_t get_u64(const unsigned char *p)
     return v;
 }
 
-/* The 80-byte header of counters c, n parameters and an optimizer stream of optlen bytes. */
-static void put_header(unsigned char *h, const ckpt_counters *c, uint64_t n, uint64_t optlen)
+/* The header of counters c, n parameters, an optimizer stream of optlen bytes and a plan of planlen. */
+static void put_header(unsigned char *h, const ckpt_counters *c, uint64_t n, uint64_t optlen, uint64_t planlen)
 {
     double num = CKPT_CHECK_NUM;
     memcpy(h, CKPT_SIGNATURE, 7);
@@ -80,6 +90,7 @@ static void put_header(unsigned char *h, const ckpt_counters *c, uint64_t n, uin
     put_u64(h + 56, c->loss_count);
     put_u64(h + 64, n);
     put_u64(h + 72, optlen);
+    put_u64(h + 80, planlen);
 }
 
 /* Temporaries are PATH.tmp.XXXXXX (mkstemp), locked (fcntl) by their writer
@@ -170,17 +181,28 @@ static int create_temporary(const char *path, char *tmp, char *msg, size_t size)
 }
 
 int ckpt_write(const char *path, const ckpt_counters *c, const float *params, size_t nparams, lre_optim *opt,
-               char *msg, size_t size)
+               const train_plan *plan, char *msg, size_t size)
 {
     lre_membuf b = {0};
-    unsigned char h[CKPT_HEADER] = {0};
+    unsigned char h[CKPT_HEADER] = {0}, *pb = NULL;
+    size_t plan_len = 0;
+    if (plan && plan->n && plan_encode(plan, &pb, &plan_len)) return fail(msg, size, path, "out of memory");
+    if (plan_len > CKPT_PLAN_MAX) {
+        free(pb);
+        return fail(msg, size, path, "the run's plan takes %zu bytes, a checkpoint holds at most %llu", plan_len,
+                    (unsigned long long)CKPT_PLAN_MAX);
+    }
     int bad = lre_membuf_write(&b, h, sizeof h) || lre_membuf_write(&b, params, nparams * sizeof(float));
     if (!bad && lre_optim_save(opt, lre_membuf_write, &b)) {
-        free(b.data);
+        free(b.data), free(pb);
         return fail(msg, size, path, "%s", lre_optim_errmsg(opt));
     }
     if (!bad) {
-        put_header(b.data, c, nparams, b.len - CKPT_HEADER - nparams * sizeof(float));
+        put_header(b.data, c, nparams, b.len - CKPT_HEADER - nparams * sizeof(float), plan_len);
+        bad = plan_len && lre_membuf_write(&b, pb, plan_len);
+    }
+    free(pb);
+    if (!bad) {
         uint32_t crc = lre_crc32(0, b.data, b.len);
         bad = lre_membuf_write(&b, &crc, sizeof crc);
     }
@@ -223,20 +245,25 @@ int ckpt_write(const char *path, const ckpt_counters *c, const float *params, si
     return rc;
 }
 
-/* Checks the header h of a file of fsize bytes; sets *total (== fsize) and *optlen. */
+/* A checkpoint's layout, from its header. */
+typedef struct layout {
+    size_t header, total, optlen, planlen;
+} layout;
+
+/* Checks the header h (got bytes) of a file of fsize bytes and sets *l (l->total == fsize). */
 static int check_header(const unsigned char *h, size_t got, uint64_t fsize, const ckpt_counters *want, size_t nparams,
-                        size_t *total, size_t *optlen, const char *path, char *msg, size_t size)
+                        layout *l, const char *path, char *msg, size_t size)
 {
     char q[64];
     if (got == 0) return fail(msg, size, path, "damaged: the file is empty");
     if (memcmp(h, CKPT_SIGNATURE, got < 7 ? got : 7))
         return fail(msg, size, path, "offset 0: not an lrengine checkpoint (expected '%s', got '%s')", CKPT_SIGNATURE,
                     fileio_quote(q, sizeof q, (const char *)h, got < 7 ? got : 7, 7));
-    if (got >= 8 && h[7] != CKPT_VERSION)
-        return fail(msg, size, path, "offset 7: checkpoint format version '%s', this build reads version '%c'",
+    if (got >= 8 && h[7] != CKPT_VERSION && h[7] != '2')
+        return fail(msg, size, path, "offset 7: checkpoint format version '%s', this build reads versions '2' and '%c'",
                     fileio_quote(q, sizeof q, (const char *)h + 7, 1, 1), CKPT_VERSION);
-    if (got < CKPT_HEADER)
-        return fail(msg, size, path, "damaged: truncated header: %zu of %d bytes", got, CKPT_HEADER);
+    size_t hsize = got >= 8 && h[7] == '2' ? CKPT_HEADER_V2 : CKPT_HEADER;
+    if (got < hsize) return fail(msg, size, path, "damaged: truncated header: %zu of %zu bytes", got, hsize);
     double num;
     memcpy(&num, h + 16, 8);
     if (get_u64(h + 8) != CKPT_CHECK_INT || num != CKPT_CHECK_NUM)
@@ -244,84 +271,137 @@ static int check_header(const unsigned char *h, size_t got, uint64_t fsize, cons
     if (get_u64(h + 24) != want->fingerprint)
         return fail(msg, size, path,
                     "offset 24: belongs to another configuration (model, data, batch size, seed or optimizer differ)");
-    uint64_t n = get_u64(h + 64), ol = get_u64(h + 72);
+    uint64_t n = get_u64(h + 64), ol = get_u64(h + 72), pl = hsize == CKPT_HEADER ? get_u64(h + 80) : 0;
     if (n != nparams)
         return fail(msg, size, path, "offset 64: holds %" PRIu64 " parameters, the model has %zu", n, nparams);
     uint64_t maxol = CKPT_OPT_FIXED + (uint64_t)nparams * CKPT_OPT_PER_PARAM;
     if (ol < CORE_STREAM_FRAME || ol > maxol)
         return fail(msg, size, path, "offset 72: an optimizer state of %" PRIu64 " bytes, expected %u to %" PRIu64, ol,
                     CORE_STREAM_FRAME, maxol);
-    size_t t; /* CKPT_HEADER + 4 n + ol + 4, overflow-checked */
-    if (fileio_mul(nparams, sizeof(float), &t) || fileio_add(t, CKPT_HEADER + 4, &t) || fileio_add(t, (size_t)ol, &t))
+    if (pl > CKPT_PLAN_MAX)
+        return fail(msg, size, path, "offset 80: a plan of %" PRIu64 " bytes, at most %" PRIu64, pl, CKPT_PLAN_MAX);
+    size_t t; /* header + 4 n + ol + pl + 4, overflow-checked */
+    if (fileio_mul(nparams, sizeof(float), &t) || fileio_add(t, hsize + 4, &t) || fileio_add(t, (size_t)ol, &t) ||
+        fileio_add(t, (size_t)pl, &t))
         return fail(msg, size, path, "offset 64: sizes overflow");
     if (fsize < t)
         return fail(msg, size, path, "damaged: truncated: the header declares %zu bytes, the file holds %" PRIu64, t, fsize);
     if (fsize > t)
         return fail(msg, size, path, "damaged: offset %zu: data after the end (%" PRIu64 " bytes, the header declares %zu)",
                     t, fsize, t);
-    *total = t;
-    *optlen = (size_t)ol;
+    l->header = hsize;
+    l->total = t;
+    l->optlen = (size_t)ol;
+    l->planlen = (size_t)pl;
     return 0;
 }
 
-int ckpt_read(const char *path, ckpt_counters *c, float *params, size_t nparams, lre_optim *opt, char *msg,
-              size_t size)
+/* The whole file, checked: header, size, checksum, the optimizer stream's
+ * declared length; the plan decoded into *plan when it has one (else
+ * plan->n = 0). *data is malloc'd. */
+static int read_checked(const char *path, const ckpt_counters *want, size_t nparams, unsigned char **data, layout *l,
+                        train_plan *plan, char *msg, size_t size)
 {
     int fd;
     uint64_t fsize;
+    *data = NULL;
     if (fileio_open_regular(path, "checkpoint", &fd, &fsize, msg, size)) return -1;
     unsigned char h[CKPT_HEADER];
-    size_t got, total = 0, optlen = 0;
-    unsigned char *data = NULL;
+    size_t got;
+    unsigned char *d = NULL;
     int rc = -1;
     if (fileio_read(fd, h, sizeof h, &got)) {
         fail(msg, size, path, "read failed: %s", strerror(errno));
         goto done;
     }
-    if (check_header(h, got, fsize, c, nparams, &total, &optlen, path, msg, size)) goto done;
-    /* total == fsize: what the file really holds, within the bounds checked */
-    if (!(data = malloc(total))) {
-        fail(msg, size, path, "out of memory for %zu bytes", total);
+    if (check_header(h, got, fsize, want, nparams, l, path, msg, size)) goto done;
+    /* l->total == fsize: what the file really holds, within the bounds checked */
+    if (!(d = malloc(l->total))) {
+        fail(msg, size, path, "out of memory for %zu bytes", l->total);
         goto done;
     }
-    memcpy(data, h, CKPT_HEADER);
-    if (fileio_read(fd, data + CKPT_HEADER, total - CKPT_HEADER, &got)) {
-        fail(msg, size, path, "read failed at offset %zu: %s", CKPT_HEADER + got, strerror(errno));
+    memcpy(d, h, got);
+    size_t more = 0;
+    if (fileio_read(fd, d + got, l->total - got, &more)) {
+        fail(msg, size, path, "read failed at offset %zu: %s", got + more, strerror(errno));
         goto done;
     }
-    if (got != total - CKPT_HEADER) {
-        fail(msg, size, path, "damaged: truncated while reading: %zu of %zu bytes", CKPT_HEADER + got, total);
+    if (got + more != l->total) {
+        fail(msg, size, path, "damaged: truncated while reading: %zu of %zu bytes", got + more, l->total);
         goto done;
     }
-    uint32_t stored, crc = lre_crc32(0, data, total - 4);
-    memcpy(&stored, data + total - 4, 4);
+    uint32_t stored, crc = lre_crc32(0, d, l->total - 4);
+    memcpy(&stored, d + l->total - 4, 4);
     if (stored != crc) {
         fail(msg, size, path, "damaged (checksum mismatch at offset %zu: stored %08" PRIx32 ", computed %08" PRIx32
-                              "): truncated or corrupted", total - 4, stored, crc);
+                              "): truncated or corrupted", l->total - 4, stored, crc);
         goto done;
     }
-    size_t off = CKPT_HEADER + nparams * sizeof(float);
-    uint64_t plen = get_u64(data + off + CORE_STREAM_LENGTH_AT);
-    if (plen != optlen - CORE_STREAM_FRAME) {
+    size_t off = l->header + nparams * sizeof(float);
+    uint64_t plen = get_u64(d + off + CORE_STREAM_LENGTH_AT);
+    if (plen != l->optlen - CORE_STREAM_FRAME) {
         fail(msg, size, path, "offset %zu: the optimizer state declares %" PRIu64 " bytes, the checkpoint holds %zu",
-             off + CORE_STREAM_LENGTH_AT, plen, optlen - CORE_STREAM_FRAME);
+             off + CORE_STREAM_LENGTH_AT, plen, l->optlen - CORE_STREAM_FRAME);
         goto done;
     }
-    lre_memreader r = {data + off, optlen, 0};
+    plan->n = 0;
+    if (l->planlen) {
+        char why[1024];
+        size_t at = off + l->optlen;
+        if (plan_decode(plan, d + at, l->planlen, why, sizeof why)) {
+            fail(msg, size, path, "offset %zu: %s", at, why);
+            goto done;
+        }
+    }
+    rc = 0;
+done:
+    if (rc) free(d);
+    else *data = d;
+    close(fd);
+    return rc;
+}
+
+int ckpt_read_plan(const char *path, const ckpt_counters *want, size_t nparams, train_plan *plan, char *msg,
+                   size_t size)
+{
+    unsigned char *data;
+    layout l;
+    train_plan tmp = {0};
+    if (read_checked(path, want, nparams, &data, &l, &tmp, msg, size)) return -1;
+    free(data);
+    plan_free(plan);
+    *plan = tmp;
+    return 0;
+}
+
+int ckpt_read(const char *path, ckpt_counters *c, float *params, size_t nparams, lre_optim *opt, train_plan *plan,
+              char *msg, size_t size)
+{
+    unsigned char *data;
+    layout l;
+    train_plan tmp = {0};
+    if (read_checked(path, c, nparams, &data, &l, &tmp, msg, size)) return -1;
+    size_t off = l.header + nparams * sizeof(float);
+    lre_memreader r = {data + off, l.optlen, 0};
     if (lre_optim_load(opt, lre_memreader_read, &r)) { /* checked whole before anything changes */
         fail(msg, size, path, "offset %zu: %s", off, lre_optim_errmsg(opt));
-        goto done;
+        plan_free(&tmp);
+        free(data);
+        return -1;
     }
-    /* nothing can fail from here: the model and the counters change together */
-    memcpy(params, data + CKPT_HEADER, nparams * sizeof(float));
+    /* nothing can fail from here: the model, the counters and the plan change together */
+    memcpy(params, data + l.header, nparams * sizeof(float));
     c->fingerprint = get_u64(data + 24);
     c->epoch = get_u64(data + 32);
     c->batch = get_u64(data + 40);
     memcpy(&c->loss_sum, data + 48, 8);
     c->loss_count = get_u64(data + 56);
-    rc = 0;
-done:
+    if (plan) {
+        plan_free(plan);
+        *plan = tmp;
+    } else {
+        plan_free(&tmp);
+    }
     free(data);
-    close(fd);
-    return rc;
+    return 0;
 }

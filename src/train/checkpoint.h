@@ -9,6 +9,7 @@
 #define LRE_CHECKPOINT_H
 
 #include "lrengine.h"
+#include "plan.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -21,18 +22,27 @@ typedef struct ckpt_counters {
     uint64_t loss_count;
 } ckpt_counters;
 
-/* 0, or -1 with a message naming the file, the step that failed and
- * strerror(errno). */
+/* Writes the checkpoint, with the run's plan (its history: plan.h; may be
+ * NULL or empty: none recorded). 0, or -1 with a message naming the file,
+ * the step that failed and strerror(errno). */
 int ckpt_write(const char *path, const ckpt_counters *c, const float *params, size_t nparams, lre_optim *opt,
-               char *msg, size_t size);
+               const train_plan *plan, char *msg, size_t size);
 /* Reads a checkpoint written for this model: c->fingerprint holds the
  * expected fingerprint on entry. Refuses, with a message naming the file and
  * the offset, anything but a regular file, a wrong signature or version,
  * another byte order, another configuration or parameter count, sizes that
  * disagree with the file's real size, a bad checksum; nothing sized by the
  * file is allocated before those checks, and nothing (c, params, opt)
- * changes unless the whole checkpoint is good. 0, or -1 with a message. */
-int ckpt_read(const char *path, ckpt_counters *c, float *params, size_t nparams, lre_optim *opt, char *msg,
-              size_t size);
+ * changes unless the whole checkpoint is good; plan (may be NULL) receives
+ * the recorded plan. 0, or -1 with a message. */
+int ckpt_read(const char *path, ckpt_counters *c, float *params, size_t nparams, lre_optim *opt, train_plan *plan,
+              char *msg, size_t size);
+/* The plan alone, from a checkpoint checked as ckpt_read checks it (the
+ * header against want->fingerprint and nparams, sizes, checksum, the plan
+ * decoded as hostile): the history a resume rebuilds its schedules from
+ * before it loads the optimizer's state into them. plan->n = 0 for a
+ * checkpoint without a plan (format 2). plan changes only on success. */
+int ckpt_read_plan(const char *path, const ckpt_counters *want, size_t nparams, train_plan *plan, char *msg,
+                   size_t size);
 
 #endif

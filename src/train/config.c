@@ -4,11 +4,14 @@
  * it. Numbers are checked before they are converted (epochs = 1e300, 0/0 or
  * math.huge are refused, not cast). Data paths are relative to the config's
  * directory. */
+#include "fileio.h"
 #include "train.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_COUNT ((int64_t)1 << 40) /* epochs, limits...: far beyond any real run, far below overflow */
 
@@ -275,6 +278,26 @@ static int read_config(train_config *c, lre_script *s, const char *dir, char *ms
     return 0;
 }
 
+/* The config's text, read once: what runs is what a checkpoint records.
+ * NULL (and the file opened by path, for its usual messages) when it cannot
+ * be read or is larger than a checkpoint records. */
+static char *read_source(const char *path, size_t *len)
+{
+    int fd;
+    uint64_t fsize;
+    char msg[64];
+    if (fileio_open_regular(path, NULL, &fd, &fsize, msg, sizeof msg)) return NULL;
+    char *text = fsize <= TRAIN_SOURCE_MAX ? malloc((size_t)fsize + 1) : NULL;
+    size_t got = 0;
+    if (text && (fileio_read(fd, text, (size_t)fsize, &got) || got != fsize)) {
+        free(text);
+        text = NULL;
+    }
+    close(fd);
+    if (text) text[got] = 0, *len = got;
+    return text;
+}
+
 int train_config_load(train_config *c, const char *path, const lre_script_limits *limits, char *msg, size_t size)
 {
     memset(c, 0, sizeof *c);
@@ -291,7 +314,13 @@ int train_config_load(train_config *c, const char *path, const lre_script_limits
     if (slash) snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
     lre_script *s;
     lre_error err;
-    if (lre_script_open(&s, path, limits, &err)) return fail(msg, size, "%s", err.msg);
+    c->source = read_source(path, &c->source_len);
+    int orc = c->source ? lre_script_open_string(&s, c->source, c->source_len, slash ? slash + 1 : path, limits, &err)
+                        : lre_script_open(&s, path, limits, &err);
+    if (orc) {
+        train_config_free(c);
+        return fail(msg, size, "%s", err.msg);
+    }
     snprintf(c->name, sizeof c->name, "%s", lre_script_name(s));
     int rc = read_config(c, s, dir, msg, size);
     lre_script_close(s); /* the schedules keep what they need of it */
@@ -304,9 +333,27 @@ int train_config_load(train_config *c, const char *path, const lre_script_limits
     return rc;
 }
 
+int train_config_schedules(const char *source, size_t len, const char *name, const lre_script_limits *limits,
+                           lre_schedule_set *set, char *msg, size_t size)
+{
+    lre_script *s;
+    lre_error err;
+    set->n = 0;
+    if (lre_script_open_string(&s, source, len, name, limits, &err)) return fail(msg, size, "%s", err.msg);
+    int rc = 0;
+    if (lre_script_type(s, "") != LRE_VTABLE) rc = fail(msg, size, "%s: does not return a table", name);
+    else if (lre_script_type(s, "schedule") != LRE_VNIL && lre_script_schedules(s, "schedule", set, &err))
+        rc = fail(msg, size, "%s: schedule: %s", name, err.msg);
+    lre_script_close(s);
+    return rc;
+}
+
 void train_config_free(train_config *c)
 {
     lre_schedule_set_free(&c->schedules);
     lre_schedule_release(c->avg_decay);
     c->avg_decay = NULL;
+    free(c->source);
+    c->source = NULL;
+    c->source_len = 0;
 }

@@ -10,6 +10,7 @@
 #include "data.h"
 #include "lrengine_script.h"
 #include "mlp.h"
+#include "plan.h"
 
 #define TRAIN_MAX_HPS 16
 #define TRAIN_MSG_SIZE 1024
@@ -42,7 +43,11 @@ typedef struct train_config {
     long long epochs, batch_size, seed, log_every, threads;
     observe_kind observe;
     char name[256]; /* the config's file name, for messages */
+    char *source;   /* its text, as it ran (NULL when larger than TRAIN_SOURCE_MAX): checkpoints record it */
+    size_t source_len;
 } train_config;
+
+#define TRAIN_SOURCE_MAX ((size_t)16 << 20)
 
 typedef enum { TRAIN_OK = 0, TRAIN_FAILED = 1, TRAIN_STOPPED = 2 } train_status;
 
@@ -99,6 +104,23 @@ typedef enum {
     TRAIN_RESUME_CONFIG = 1      /* the checkpoint's model and state, the config's hyper-parameters and schedules */
 } train_resume_hparams;
 
+/* --plan: which plan wins when the config's schedules are not the ones the
+ * checkpoint recorded; never guessed. */
+typedef enum {
+    TRAIN_PLAN_REFUSE = 0,     /* refuse, saying what differs and what would continue */
+    TRAIN_PLAN_CHECKPOINT = 1, /* the checkpoint's plan, as recorded; the config's schedules unused */
+    TRAIN_PLAN_CONFIG = 2      /* the config's schedules from the resume step (a replace) */
+} train_plan_choice;
+
+/* --continue: a change of the plan at the resume step. */
+typedef struct train_continuation {
+    int op;              /* PLAN_EXTEND, PLAN_COOLDOWN, PLAN_REWARM, PLAN_REPLACE; 0: none */
+    const char *steps;   /* cooldown, rewarm: a duration ("500", "1 epoch", "10%", "2M tokens") */
+    double target;       /* cooldown: the floor (default 0); rewarm: the peak (required) */
+    int shape;           /* 0 linear, 1 cosine, 2 sqrt */
+    double tokens_per_step; /* for durations in tokens; 0: unknown */
+} train_continuation;
+
 /* What the command line adds or overrides. Zero-initialised fields after
  * `events` keep the plain behaviour. */
 typedef struct train_options {
@@ -118,6 +140,9 @@ typedef struct train_options {
     /* The event log (eventlog.h): NULL puts it next to the metrics file
      * (none without one). */
     const char *event_log;
+    train_plan_choice plan;
+    train_continuation cont;
+    const char *overrides; /* the command line's changes, recorded with the plan ("--epochs 8"); may be NULL */
 } train_options;
 
 typedef struct train_result {
@@ -134,6 +159,10 @@ typedef struct train_result {
  * or -1 with a message naming the key that is wrong. */
 int train_config_load(train_config *c, const char *path, const lre_script_limits *limits, char *msg, size_t size);
 void train_config_free(train_config *c);
+/* The schedules of a config's text (one a checkpoint recorded), named `name`
+ * in messages; 0, or -1 with a message. */
+int train_config_schedules(const char *source, size_t len, const char *name, const lre_script_limits *limits,
+                           lre_schedule_set *set, char *msg, size_t size);
 
 /* The data of a config: train (less the validation split), validation, test
  * (run_data.c). */

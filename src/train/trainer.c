@@ -4,6 +4,7 @@
  * options' events and prints nothing. */
 #include "checkpoint.h"
 #include "eventlog.h"
+#include "continue.h"
 #include "rng.h"
 #include "train.h"
 
@@ -135,10 +136,10 @@ static void on_schedule_event(void *ud, const lre_event *ev)
     log_event(h->s, ev, node);
 }
 
-/* Starts (or with on = 0 stops) the config's schedules reporting to the run. */
-static int schedule_events(run_state *s, int on)
+/* Starts (or with on = 0 stops) the schedules of set (the config's, or the
+ * tree a resumed plan rebuilt) reporting to the run. */
+static int schedule_events(run_state *s, const lre_schedule_set *set, int on)
 {
-    const lre_schedule_set *set = &s->c->schedules;
     for (int k = 0; k < set->n && k < LRE_SCHEDULE_SET_MAX; k++) {
         s->hooks[k] = (sched_hook){s, set->name[k]};
         lre_error err;
@@ -147,6 +148,8 @@ static int schedule_events(run_state *s, int on)
     }
     return 0;
 }
+
+static void plan_reported(void *ud, const train_plan_event *e) { report_plan(ud, e); }
 
 /* ---- the run ---- */
 
@@ -231,10 +234,10 @@ static int evaluate(run_state *s, mlp *m, const dataset *d, int averaged, double
 
 /* A checkpoint written in eval mode (the reference's advice for
  * schedule-free: the saved weights are x); training goes on at y. */
-static int checkpoint(run_state *s, const ckpt_counters *cc, mlp *m, char *msg, size_t size)
+static int checkpoint(run_state *s, const ckpt_counters *cc, mlp *m, const train_plan *plan, char *msg, size_t size)
 {
     if (eval_mode(s, 1)) return snprintf(msg, size, "%s", s->r->msg), -1;
-    int rc = ckpt_write(s->o->checkpoint, cc, m->params, m->nparams, s->opt, msg, size);
+    int rc = ckpt_write(s->o->checkpoint, cc, m->params, m->nparams, s->opt, plan, msg, size);
     if (eval_mode(s, 0)) return snprintf(msg, size, "%s", s->r->msg), -1;
     return rc;
 }
@@ -272,7 +275,7 @@ static int resume_with_config(run_state *s, mlp *m, size_t steps_per_epoch, ckpt
             return -1;
         }
     }
-    int rc = ckpt_read(s->o->resume, cc, m->params, m->nparams, loader.opt, msg, size);
+    int rc = ckpt_read(s->o->resume, cc, m->params, m->nparams, loader.opt, NULL, msg, size);
     if (rc && !s->o->resume_from && strstr(msg, "schedule")) {
         size_t k = strlen(msg);
         snprintf(msg + k, size - k, " (with --resume-hparams config, --resume-config names the config that wrote it)");
@@ -354,7 +357,7 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
 {
     memset(r, 0, sizeof *r);
     char msg[TRAIN_MSG_SIZE];
-    if (o->epochs >= 0 && o->epochs != c->epochs && c->schedules.n) {
+    if (o->epochs >= 0 && o->epochs != c->epochs && c->schedules.n && !o->cont.op) {
         /* a schedule planned in steps (a cosine's t_max) does not stretch with the run */
         r->warned = 1;
         snprintf(r->msg, sizeof r->msg,
@@ -377,6 +380,8 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
     run_state s;
     memset(&s, 0, sizeof s);
     s.c = c, s.o = o, s.r = r;
+    plan_resume pr;
+    memset(&pr, 0, sizeof pr);
     uint32_t *order = NULL;
     float *xb = NULL;
     int32_t *yb = NULL;
@@ -402,23 +407,46 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
         }
         s.log = (eventlog){s.log_path, NULL, o->resume != NULL};
     }
-    if (build_optimizer(&s, &m, nbatches) || schedule_events(&s, 1)) goto done;
+    if (build_optimizer(&s, &m, nbatches) || schedule_events(&s, &c->schedules, 1)) goto done;
+    long long total = (long long)nbatches * c->epochs, end_step = -1;
+    /* the run's plan: recorded in every checkpoint; a resume rebuilds it, and may change it (--plan, --continue) */
+    int exact = o->resume && o->resume_hparams != TRAIN_RESUME_CONFIG;
+    if (exact ? plan_resume_prepare(&pr, s.opt, c, o, &cc, m.nparams, total, msg, sizeof msg)
+              : plan_origin(&pr.plan, c, o, total, msg, sizeof msg)) {
+        failed(r, TRAIN_FAILED, "%s", msg);
+        goto done;
+    }
     if (o->resume && (o->resume_hparams == TRAIN_RESUME_CONFIG
                           ? resume_with_config(&s, &m, nbatches, &cc, msg, sizeof msg)
-                          : ckpt_read(o->resume, &cc, m.params, m.nparams, s.opt, msg, sizeof msg))) {
+                          : ckpt_read(o->resume, &cc, m.params, m.nparams, s.opt, NULL, msg, sizeof msg))) {
         failed(r, TRAIN_FAILED, "%s", msg);
         goto done;
     }
     if (o->resume && eval_mode(&s, 0)) goto done; /* written in eval mode: training resumes at y */
     if (o->resume) {
-        train_plan_event e = {"resume", o->resume_hparams == TRAIN_RESUME_CONFIG ? "config" : "exact", NULL,
-                              (long long)lre_optim_step_count(s.opt), current(s.opt, "lr"),
-                              o->resume_hparams == TRAIN_RESUME_CONFIG ? "the checkpoint's state under the config's hyper-parameters"
-                                                                       : "the checkpoint's plan, unchanged"};
+        int kept = exact && pr.differs[0] && o->plan == TRAIN_PLAN_CHECKPOINT;
+        char detail[TRAIN_MSG_SIZE];
+        snprintf(detail, sizeof detail, "%s%s%s",
+                 o->resume_hparams == TRAIN_RESUME_CONFIG ? "the checkpoint's state under the config's hyper-parameters"
+                 : kept ? "the checkpoint's plan, as recorded; the config's schedules differ: "
+                        : "the checkpoint's plan",
+                 kept ? pr.differs : "", "");
+        train_plan_event e = {"resume", o->resume_hparams == TRAIN_RESUME_CONFIG ? "config" : kept ? "checkpoint" : "exact",
+                              NULL, (long long)lre_optim_step_count(s.opt), current(s.opt, "lr"), detail};
         report_plan(&s, &e);
         if (s.log_failed) goto done;
     }
+    if (exact && plan_resume_finish(&pr, s.opt, c, o, (long long)nbatches, total, &end_step, plan_reported, &s, msg,
+                                    sizeof msg)) {
+        failed(r, TRAIN_FAILED, "%s", msg);
+        goto done;
+    }
+    if (s.log_failed) goto done;
+    /* the schedules in force report their events: the tree the plan rebuilt, when it did */
+    if (pr.tree.n && (schedule_events(&s, &c->schedules, 0) || schedule_events(&s, &pr.tree, 1))) goto done;
     long long last_epoch = o->until > 0 && o->until < c->epochs ? o->until : c->epochs;
+    if (end_step >= 0) /* a cooldown ends the run where it ends, within the epoch it ends in */
+        last_epoch = (end_step + (long long)nbatches - 1) / (long long)nbatches;
     if (o->events.start) {
         train_start_info info = {c->csv ? c->train_path : "fashion-mnist", train.n, val.n, test.n, m.nparams,
                                  (long long)cc.epoch, c->epochs};
@@ -453,7 +481,7 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
             cc.loss_sum += loss;
             cc.loss_count++;
             long long step = (long long)lre_optim_step_count(s.opt);
-            if (o->metrics && step % c->log_every == 0) {
+            if (o->metrics && (step % c->log_every == 0 || step == end_step)) {
                 if (!metrics_file(&s)) goto done;
                 fprintf(s.metrics, "{\"step\":%lld,\"epoch\":%lld,\"loss\":%.17g", step, epoch + 1, loss);
                 put_hps(&s);
@@ -462,8 +490,15 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
             }
             if (b % 10 == 0 || b + 1 == nbatches)
                 progress(&s, epoch + 1, b + 1, nbatches, cc.loss_sum / (double)cc.loss_count);
+            if (step == end_step) { /* the cooldown's end: checkpoint, then the test figures */
+                if (o->checkpoint && checkpoint(&s, &cc, &m, &pr.plan, msg, sizeof msg)) {
+                    failed(r, TRAIN_FAILED, "%s", msg);
+                    goto done;
+                }
+                goto finished;
+            }
             if (o->stop && *o->stop) {
-                if (o->checkpoint && checkpoint(&s, &cc, &m, msg, sizeof msg))
+                if (o->checkpoint && checkpoint(&s, &cc, &m, &pr.plan, msg, sizeof msg))
                     failed(r, TRAIN_STOPPED, "interrupted at step %lld, and %s", step, msg);
                 else
                     failed(r, TRAIN_STOPPED, "interrupted at step %lld%s", step,
@@ -476,12 +511,12 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
         cc.batch = 0;
         cc.loss_sum = 0;
         cc.loss_count = 0;
-        if (o->checkpoint && checkpoint(&s, &cc, &m, msg, sizeof msg)) {
+        if (o->checkpoint && checkpoint(&s, &cc, &m, &pr.plan, msg, sizeof msg)) {
             failed(r, TRAIN_FAILED, "%s", msg);
             goto done;
         }
     }
-    {
+finished: {
         double tloss;
         size_t correct;
         if (eval_mode(&s, 1) || evaluate(&s, &m, &test, 0, &tloss, &correct)) goto done;
@@ -500,8 +535,9 @@ done:
     if (s.metrics && fclose(s.metrics) && r->status == TRAIN_OK)
         failed(r, TRAIN_FAILED, "cannot write metrics file %s: %s", o->metrics, strerror(errno));
     if (eventlog_close(&s.log, msg, sizeof msg) && r->status == TRAIN_OK) failed(r, TRAIN_FAILED, "%s", msg);
-    schedule_events(&s, 0);
+    schedule_events(&s, pr.tree.n ? &pr.tree : &c->schedules, 0);
     lre_optim_free(s.opt);
+    plan_resume_free(&pr);
     if (m.params) mlp_free(&m);
     free(order), free(xb), free(yb);
     data_free(&train), data_free(&val), data_free(&test);
@@ -540,7 +576,7 @@ int train_where_is(train_config *c, const char *ckpt, train_where *w, char *msg,
             if (build_optimizer(&s, &m, nbatches)) {
                 snprintf(msg, size, "%s", r.msg);
                 rc = -1;
-            } else if (ckpt_read(ckpt, &cc, m.params, m.nparams, s.opt, msg, size)) {
+            } else if (ckpt_read(ckpt, &cc, m.params, m.nparams, s.opt, NULL, msg, size)) {
                 rc = -1;
             } else {
                 w->step = (long long)lre_optim_step_count(s.opt);

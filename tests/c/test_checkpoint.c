@@ -1,7 +1,9 @@
 /* test_checkpoint.c -- the training job's checkpoints: an exact round trip,
  * equal bytes for equal runs, every hostile file refused with its offset and
  * nothing changed (parameters, counters, optimizer), and writes that leave
- * no temporaries and keep the previous checkpoint when the disk is full. */
+ * no temporaries and keep the previous checkpoint when the disk is full. The
+ * plan's history (format 3) round-trips and is refused when hostile; a
+ * format 2 checkpoint (no plan) still reads. */
 #include "checkpoint.h"
 #include "test.h"
 #include "test_files.h"
@@ -88,7 +90,7 @@ static unsigned char *good_checkpoint(const char *path, size_t *n)
 {
     model m;
     if (model_init(&m, 5)) abort();
-    if (ckpt_write(path, &counters, m.w, NP, m.opt, msg, sizeof msg)) {
+    if (ckpt_write(path, &counters, m.w, NP, m.opt, NULL, msg, sizeof msg)) {
         fprintf(stderr, "%s\n", msg);
         abort();
     }
@@ -115,7 +117,7 @@ static void round_trip_is_exact_and_bytes_are_reproducible(void)
     ASSERT_EQ(model_init(&src, 5), 0);
     ASSERT_EQ(model_init(&dst, 0), 0);
     ckpt_counters c = {FP, 0, 0, 0, 0};
-    ASSERT_EQ(ckpt_read(at("a.ckpt"), &c, dst.w, NP, dst.opt, msg, sizeof msg), 0);
+    ASSERT_EQ(ckpt_read(at("a.ckpt"), &c, dst.w, NP, dst.opt, NULL, msg, sizeof msg), 0);
     ASSERT(!memcmp(&c, &counters, sizeof c));
     ASSERT(!memcmp(src.w, dst.w, sizeof src.w));
     unsigned char *x = opt_state(src.opt, &s1), *y = opt_state(dst.opt, &s2);
@@ -136,7 +138,7 @@ static int refused_unchanged(const char *path, const char *expected)
     size_t s1, s2;
     unsigned char *st1 = opt_state(m.opt, &s1);
     ckpt_counters c = {FP, 99, 98, 97, 96}, c0 = c;
-    int rc = ckpt_read(path, &c, m.w, NP, m.opt, msg, sizeof msg);
+    int rc = ckpt_read(path, &c, m.w, NP, m.opt, NULL, msg, sizeof msg);
     unsigned char *st2 = opt_state(m.opt, &s2);
     int ok = rc == -1 && strstr(msg, expected) && !memcmp(before, m.w, sizeof before) && !memcmp(&c, &c0, sizeof c) &&
              s1 == s2 && !memcmp(st1, st2, s1) && strstr(msg, path);
@@ -159,7 +161,7 @@ static void refuses_lengths_claiming_a_terabyte_before_allocating(void)
 {
     size_t n;
     unsigned char *g = good_checkpoint(at("g.ckpt"), &n), *b = malloc(n);
-    size_t opt_at = 80 + NP * 4;
+    size_t opt_at = 88 + NP * 4;
     /* the checkpoint's own length of the optimizer state */
     memcpy(b, g, n), u64_at(b, 72, (uint64_t)1 << 40);
     ASSERT(hostile("tb1.ckpt", b, n, 1, "offset 72: an optimizer state of 1099511627776 bytes, expected 48 to"));
@@ -178,7 +180,7 @@ static void refuses_truncated_damaged_and_foreign_checkpoints(void)
 {
     size_t n;
     unsigned char *g = good_checkpoint(at("g.ckpt"), &n), *b = malloc(n + 16);
-    ASSERT(hostile("h1.ckpt", g, 40, 0, "damaged: truncated header: 40 of 80 bytes"));
+    ASSERT(hostile("h1.ckpt", g, 40, 0, "damaged: truncated header: 40 of 88 bytes"));
     ASSERT(hostile("h2.ckpt", g, 0, 0, "damaged: the file is empty"));
     char expect[200];
     snprintf(expect, sizeof expect, "damaged: truncated: the header declares %zu bytes, the file holds %zu", n, n / 2);
@@ -193,16 +195,16 @@ static void refuses_truncated_damaged_and_foreign_checkpoints(void)
     memcpy(b, g, n), memcpy(b, "LRENGINE", 8);
     ASSERT(hostile("magic.ckpt", b, n, 1, "offset 0: not an lrengine checkpoint (expected 'LRECKPT', got 'LRENGIN')"));
     memcpy(b, g, n), b[7] = '1';
-    ASSERT(hostile("v1.ckpt", b, n, 1, "offset 7: checkpoint format version '1', this build reads version '2'"));
+    ASSERT(hostile("v1.ckpt", b, n, 1, "offset 7: checkpoint format version '1', this build reads versions '2' and '3'"));
     memcpy(b, g, n), u64_at(b, 8, 0x0807060504030201ull);
     ASSERT(hostile("endian.ckpt", b, n, 1, "offset 8: written on a machine with another byte order"));
     /* damage inside the optimizer's stream, the outer CRC made right: the core's own check */
-    memcpy(b, g, n), b[80 + NP * 4 + 60] ^= 0x40;
-    ASSERT(hostile("core.ckpt", b, n, 1, "offset 4080: state is corrupt: checksum mismatch"));
+    memcpy(b, g, n), b[88 + NP * 4 + 60] ^= 0x40;
+    ASSERT(hostile("core.ckpt", b, n, 1, "offset 4088: state is corrupt: checksum mismatch"));
     /* a checkpoint of another model size */
     model m;
     ASSERT_EQ(model_init(&m, 1), 0);
-    ASSERT_EQ(ckpt_write(at("small.ckpt"), &counters, m.w, NP / 2, m.opt, msg, sizeof msg), 0);
+    ASSERT_EQ(ckpt_write(at("small.ckpt"), &counters, m.w, NP / 2, m.opt, NULL, msg, sizeof msg), 0);
     lre_optim_free(m.opt);
     ASSERT(refused_unchanged(at("small.ckpt"), "offset 64: holds 500 parameters, the model has 1000"));
     free(g), free(b);
@@ -290,7 +292,7 @@ static void a_full_disk_keeps_the_previous_checkpoint(void)
     setrlimit(RLIMIT_FSIZE, &lim);
     ckpt_counters c = counters;
     c.epoch = 4;
-    int rc = ckpt_write(at("full.ckpt"), &c, m.w, NP, m.opt, msg, sizeof msg);
+    int rc = ckpt_write(at("full.ckpt"), &c, m.w, NP, m.opt, NULL, msg, sizeof msg);
     setrlimit(RLIMIT_FSIZE, &old);
     signal(SIGXFSZ, prev);
     lre_optim_free(m.opt);
@@ -309,19 +311,133 @@ static void reports_why_a_write_fails(void)
 {
     model m;
     ASSERT_EQ(model_init(&m, 1), 0);
-    int rc = ckpt_write(at("no/such/dir.ckpt"), &counters, m.w, NP, m.opt, msg, sizeof msg);
+    int rc = ckpt_write(at("no/such/dir.ckpt"), &counters, m.w, NP, m.opt, NULL, msg, sizeof msg);
     lre_optim_free(m.opt);
     ASSERT_EQ(rc, -1);
     ASSERT_STR_CONTAINS(msg, "no/such/dir.ckpt: cannot create a temporary file");
     ASSERT_STR_CONTAINS(msg, "dir.ckpt.tmp.XXXXXX: No such file or directory");
     ASSERT_EQ(model_init(&m, 1), 0);
     mkdir(at("adir"), 0755);
-    rc = ckpt_write(at("adir"), &counters, m.w, NP, m.opt, msg, sizeof msg);
+    rc = ckpt_write(at("adir"), &counters, m.w, NP, m.opt, NULL, msg, sizeof msg);
     lre_optim_free(m.opt);
     ASSERT_EQ(rc, -1);
     ASSERT_STR_CONTAINS(msg, "adir: renaming ");
     ASSERT_STR_CONTAINS(msg, "Is a directory");
     ASSERT_EQ(count_prefixed("adir.tmp"), 0);
+}
+
+
+/* A plan of three records: origin, cooldown, replace. */
+static void a_plan(train_plan *p)
+{
+    static const char src[] = "return {schedule = 0.1}\n", src2[] = "return {schedule = 0.2}\n";
+    plan_record o = {PLAN_ORIGIN, 0, 500, 0, 0, 0, 0, 0, (char *)"a.lua", (char *)src, sizeof src - 1, 0,
+                     (char *)"--epochs 5", (char *)"lr: constant{lr=0.1}\n"};
+    plan_record c = {PLAN_COOLDOWN, 100, 500, 0.1, 50, 0.001, 1, 0, NULL, NULL, 0, 0, NULL, (char *)"lr: cooldown{...}\n"};
+    plan_record r = {PLAN_REPLACE, 120, 500, 0, 0, 0, 0, 0, (char *)"b.lua", (char *)src2, sizeof src2 - 1, 0, NULL, NULL};
+    p->n = 0;
+    if (plan_add(p, &o, msg, sizeof msg) || plan_add(p, &c, msg, sizeof msg) || plan_add(p, &r, msg, sizeof msg)) abort();
+}
+
+/* The checkpoint of a model after 5 steps with a_plan's history; its bytes, and the plan's offset. */
+static unsigned char *planned_checkpoint(const char *path, size_t *n, size_t *plan_at)
+{
+    model m;
+    train_plan p = {0};
+    a_plan(&p);
+    if (model_init(&m, 5) || ckpt_write(path, &counters, m.w, NP, m.opt, &p, msg, sizeof msg)) abort();
+    size_t s;
+    unsigned char *st = opt_state(m.opt, &s);
+    *plan_at = 88 + NP * 4 + s;
+    free(st);
+    plan_free(&p);
+    lre_optim_free(m.opt);
+    return slurp(path, n);
+}
+
+static void the_plan_round_trips(void)
+{
+    size_t n, pa;
+    unsigned char *b = planned_checkpoint(at("p.ckpt"), &n, &pa);
+    model m;
+    ASSERT_EQ(model_init(&m, 0), 0);
+    ckpt_counters c = {FP, 0, 0, 0, 0};
+    train_plan got = {0}, want = {0};
+    a_plan(&want);
+    ASSERT_EQ(ckpt_read(at("p.ckpt"), &c, m.w, NP, m.opt, &got, msg, sizeof msg), 0);
+    ASSERT_EQ(got.n, 3);
+    for (int i = 0; i < 3; i++) {
+        const plan_record *x = &got.r[i], *y = &want.r[i];
+        ASSERT(x->op == y->op && x->at == y->at && x->total == y->total && x->hash == y->hash);
+        ASSERT(x->value == y->value && x->steps == y->steps && x->target == y->target && x->shape == y->shape);
+        ASSERT(!strcmp(x->name, y->name) && !strcmp(x->overrides, y->overrides) && !strcmp(x->schedules, y->schedules));
+        ASSERT(x->source_len == y->source_len && !memcmp(x->source, y->source, x->source_len));
+    }
+    ASSERT(got.r[0].hash == plan_hash("return {schedule = 0.1}\n", 24));
+    train_plan alone = {0};
+    ASSERT_EQ(ckpt_read_plan(at("p.ckpt"), &c, NP, &alone, msg, sizeof msg), 0);
+    ASSERT_EQ(alone.n, 3);
+    plan_free(&got), plan_free(&want), plan_free(&alone);
+    lre_optim_free(m.opt);
+    free(b);
+}
+
+static void a_hostile_plan_is_refused_changing_nothing(void)
+{
+    size_t n, pa;
+    unsigned char *g = planned_checkpoint(at("p.ckpt"), &n, &pa), *b = malloc(n);
+    /* record 0 starts at pa + 4: op, at, total, five numbers, hash, then name's length at + 4 + 8 + 8 + 40 + 8 */
+    size_t r0 = pa + 4, name_len = r0 + 68;
+    memcpy(b, g, n), memcpy(b + pa, &(uint32_t){0}, 4);
+    ASSERT(hostile("pl0.ckpt", b, n, 1, "plan: offset 0: 0 records, expected 1 to 64"));
+    memcpy(b, g, n), memcpy(b + pa, &(uint32_t){1000000}, 4);
+    ASSERT(hostile("plmany.ckpt", b, n, 1, "plan: offset 0: 1000000 records"));
+    memcpy(b, g, n), memcpy(b + r0, &(uint32_t){9}, 4);
+    ASSERT(hostile("plop.ckpt", b, n, 1, "plan record 0: offset 4: an unknown change"));
+    memcpy(b, g, n), memcpy(b + r0, &(uint32_t){PLAN_REPLACE}, 4);
+    ASSERT(hostile("plorigin.ckpt", b, n, 1, "plan record 0: offset 4: the first record is not the origin"));
+    memcpy(b, g, n), u64_at(b, name_len, (uint64_t)1 << 62);
+    ASSERT(hostile("plname.ckpt", b, n, 1, "plan record 0: offset 72: a name of 4611686018427387904 bytes, at most 255"));
+    memcpy(b, g, n), b[name_len + 8 + 5 + 8] ^= 1; /* the config's text, past "a.lua" and its length */
+    ASSERT(hostile("plhash.ckpt", b, n, 1, "plan record 0 (origin): offset 4: the config's text does not match its hash"));
+    /* the cooldown (record 1) with NaN steps */
+    size_t r1 = pa + 4 + 68 + 8 + 5 + 8 + 24 + 8 + 10 + 8 + strlen("lr: constant{lr=0.1}\n");
+    double nan = NAN;
+    memcpy(b, g, n), memcpy(b + r1 + 4 + 16 + 8, &nan, 8);
+    ASSERT(hostile("plnan.ckpt", b, n, 1, "(cooldown): offset"));
+    ASSERT(hostile("plnan2.ckpt", b, n, 1, "steps that are not a whole number in [1, 2^53]"));
+    /* the replace (record 2) before the cooldown */
+    memcpy(b, g, n);
+    size_t r2 = r1 + 68 + 8 + 8 + 8 + 8 + strlen("lr: cooldown{...}\n");
+    u64_at(b, r2 + 4, 50);
+    ASSERT(hostile("plback.ckpt", b, n, 1, "plan record 2 (replace): offset"));
+    ASSERT(hostile("plback2.ckpt", b, n, 1, "a change before the previous one"));
+    /* the header's plan length: a terabyte, and one byte more than the file holds */
+    memcpy(b, g, n), u64_at(b, 80, (uint64_t)1 << 40);
+    ASSERT(hostile("pltb.ckpt", b, n, 1, "offset 80: a plan of 1099511627776 bytes, at most 67108864"));
+    memcpy(b, g, n), u64_at(b, 80, n - pa - 4 + 1);
+    ASSERT(hostile("plcut.ckpt", b, n, 1, "damaged: truncated: the header declares"));
+    free(g), free(b);
+}
+
+static void a_format_2_checkpoint_reads(void)
+{
+    size_t n;
+    unsigned char *g = good_checkpoint(at("g.ckpt"), &n), *b = malloc(n);
+    /* format 2: version '2', no plan length: the header's 8 bytes at 80 removed */
+    memcpy(b, g, 80), memcpy(b + 80, g + 88, n - 88);
+    b[7] = '2';
+    fix_crc(b, n - 8);
+    put(at("v2.ckpt"), b, n - 8);
+    model m;
+    ASSERT_EQ(model_init(&m, 0), 0);
+    ckpt_counters c = {FP, 0, 0, 0, 0};
+    train_plan p = {0};
+    ASSERT_EQ(ckpt_read(at("v2.ckpt"), &c, m.w, NP, m.opt, &p, msg, sizeof msg), 0);
+    ASSERT_EQ(p.n, 0);
+    ASSERT_EQ(c.batch, 17);
+    lre_optim_free(m.opt);
+    free(g), free(b);
 }
 
 
@@ -338,6 +454,9 @@ int main(void)
         {"writes leave no temporaries and remove stale ones", writes_leave_no_temporaries_and_remove_stale_ones},
         {"a full disk keeps the previous checkpoint", a_full_disk_keeps_the_previous_checkpoint},
         {"reports why a write fails", reports_why_a_write_fails},
+        {"the plan round-trips", the_plan_round_trips},
+        {"a hostile plan is refused, changing nothing", a_hostile_plan_is_refused_changing_nothing},
+        {"a format 2 checkpoint reads", a_format_2_checkpoint_reads},
         {NULL, NULL}};
     int rc = run_tests(tests);
     remove_tree(dir);

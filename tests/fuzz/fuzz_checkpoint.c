@@ -7,8 +7,10 @@
  * or hang, no allocation sized by the input beyond the file; a refusal
  * leaves a message naming the file and changes nothing (parameters,
  * counters, the optimizer's saved state byte for byte); a checkpoint that
- * loads can be written back and read again. Seeds (tests/fuzz/corpus/
- * checkpoint/): checkpoints of `lrengine train` on tiny CSV configs. */
+ * loads can be written back and read again, its plan's history (format 3)
+ * with it, record for record. Seeds (tests/fuzz/corpus/checkpoint/):
+ * checkpoints of `lrengine train` on tiny CSV configs, in format 2 (no plan)
+ * and 3 (a plan, one continued twice: cooldown and replace). */
 #include "checkpoint.h"
 
 #include <fcntl.h>
@@ -54,7 +56,7 @@ static unsigned char *saved(lre_optim *o, size_t *n)
 /* Recomputes the core stream's CRC (where its frame fits) and the checkpoint's. */
 static void fix_checksums(uint8_t *b, size_t size, size_t np)
 {
-    size_t off = 80 + np * 4;
+    size_t off = (b[7] == '2' ? 80 : 88) + np * 4;
     if (size >= off + 48 + 4) {
         uint64_t plen = u64(b + off + 36);
         if (plen <= size - 4 - off - 48) {
@@ -78,7 +80,9 @@ static void read_once(const uint8_t *data, size_t size, size_t np, uint64_t fp)
     put(path, data, size);
     ckpt_counters c = {fp, 7, 6, 5, 4}, c0 = c;
     char msg[1024] = "";
-    if (ckpt_read(path, &c, w, np, o, msg, sizeof msg)) {
+    train_plan plan = {0}, plan2 = {0};
+    if (ckpt_read(path, &c, w, np, o, &plan, msg, sizeof msg)) {
+        if (plan.n) abort(); /* a refusal gives no plan */
         unsigned char *s2 = saved(o, &n2);
         if (!strstr(msg, path) || memcmp(&c, &c0, sizeof c) || memcmp(w, w0, np * sizeof(float)) || n1 != n2 ||
             memcmp(s1, s2, n1))
@@ -86,10 +90,20 @@ static void read_once(const uint8_t *data, size_t size, size_t np, uint64_t fp)
         free(s2);
     } else {
         if (getenv("LRE_FUZZ_VERBOSE")) fprintf(stderr, "loaded: %zu parameters\n", np);
-        if (ckpt_write(again, &c, w, np, o, msg, sizeof msg)) abort();
+        if (ckpt_write(again, &c, w, np, o, &plan, msg, sizeof msg)) abort();
         ckpt_counters c2 = {fp, 0, 0, 0, 0};
-        if (ckpt_read(again, &c2, w, np, o, msg, sizeof msg) || memcmp(&c, &c2, sizeof c)) abort();
+        if (ckpt_read(again, &c2, w, np, o, &plan2, msg, sizeof msg) || memcmp(&c, &c2, sizeof c)) abort();
+        if (plan.n != plan2.n) abort();
+        for (int i = 0; i < plan.n; i++) {
+            const plan_record *x = &plan.r[i], *y = &plan2.r[i];
+            if (x->op != y->op || x->at != y->at || x->total != y->total || x->hash != y->hash ||
+                x->source_len != y->source_len || memcmp(x->source, y->source, x->source_len) ||
+                strcmp(x->name, y->name) || strcmp(x->overrides, y->overrides) || strcmp(x->schedules, y->schedules))
+                abort();
+        }
     }
+    plan_free(&plan);
+    plan_free(&plan2);
     if (getenv("LRE_FUZZ_VERBOSE")) fprintf(stderr, "%s\n", msg);
     free(s1);
     lre_optim_free(o);
@@ -110,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size >= 32) fp = u64(data + 24);
     if (size >= 72 && u64(data + 64) >= 1 && u64(data + 64) <= MAXP) np = (size_t)u64(data + 64);
     read_once(data, size, np, fp);
-    if (size >= 84) {
+    if (size >= 92) {
         uint8_t *b = malloc(size);
         memcpy(b, data, size);
         fix_checksums(b, size, np);
