@@ -43,8 +43,11 @@ _lrengine()
         --suggest)
             COMPREPLY=($(compgen -W "valley steepest minimum slide" -- "$cur"))
             return 0 ;;
-        --resume-hparams)
+        --resume-hparams|--plan)
             COMPREPLY=($(compgen -W "checkpoint config" -- "$cur"))
+            return 0 ;;
+        --continue)
+            COMPREPLY=($(compgen -W "extend cooldown rewarm replace" -- "$cur"))
             return 0 ;;
         --steps|-s|--epochs|-e|--seed|--threads|-t|--min|--max|--until|--jobs|-j|--step|-k|--tolerance)
             return 0 ;; # a number

@@ -55,7 +55,9 @@ static int parse_continue(const char *arg, train_continuation *k, char *why, siz
     for (int i = 0; ops[i]; i++)
         if (strlen(ops[i]) == n && !strncmp(arg, ops[i], n)) k->op = PLAN_EXTEND + i;
     if (!k->op) {
-        const char *best = lre_suggest(arg, ops);
+        char name[32];
+        snprintf(name, sizeof name, "%.*s", (int)(n < 31 ? n : 31), arg);
+        const char *best = lre_suggest(name, ops);
         snprintf(why, size, "--continue: unknown change '%.*s'%s%s%s (extend, cooldown, rewarm, replace)", (int)n, arg,
                  best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
         return -1;

@@ -425,7 +425,7 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
     if (o->resume && eval_mode(&s, 0)) goto done; /* written in eval mode: training resumes at y */
     if (o->resume) {
         int kept = exact && pr.differs[0] && o->plan == TRAIN_PLAN_CHECKPOINT;
-        char detail[TRAIN_MSG_SIZE];
+        char detail[TRAIN_MSG_SIZE + 128];
         snprintf(detail, sizeof detail, "%s%s%s",
                  o->resume_hparams == TRAIN_RESUME_CONFIG ? "the checkpoint's state under the config's hyper-parameters"
                  : kept ? "the checkpoint's plan, as recorded; the config's schedules differ: "
@@ -490,7 +490,7 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
             }
             if (b % 10 == 0 || b + 1 == nbatches)
                 progress(&s, epoch + 1, b + 1, nbatches, cc.loss_sum / (double)cc.loss_count);
-            if (step == end_step) { /* the cooldown's end: checkpoint, then the test figures */
+            if (step == end_step && b + 1 < nbatches) { /* a cooldown's end within an epoch: checkpoint, test */
                 if (o->checkpoint && checkpoint(&s, &cc, &m, &pr.plan, msg, sizeof msg)) {
                     failed(r, TRAIN_FAILED, "%s", msg);
                     goto done;
@@ -506,7 +506,7 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
                 goto done;
             }
         }
-        if (end_epoch(&s, &m, &val, epoch, &cc) || s.log_failed) goto done;
+        if (end_epoch(&s, &m, &val, epoch, &cc) || s.log_failed) goto done; /* a cooldown ending with the epoch ends the loop too */
         cc.epoch = (uint64_t)epoch + 1;
         cc.batch = 0;
         cc.loss_sum = 0;
@@ -573,16 +573,28 @@ int train_where_is(train_config *c, const char *ckpt, train_where *w, char *msg,
             rc = -1;
         } else {
             cc.fingerprint = fingerprint(c, &m, train.n);
+            /* the tree the checkpoint's plan describes (continuations included), whatever the config's is now */
+            plan_resume pr;
+            memset(&pr, 0, sizeof pr);
+            o.resume = ckpt;
+            o.plan = TRAIN_PLAN_CHECKPOINT;
             if (build_optimizer(&s, &m, nbatches)) {
                 snprintf(msg, size, "%s", r.msg);
                 rc = -1;
-            } else if (ckpt_read(ckpt, &cc, m.params, m.nparams, s.opt, NULL, msg, size)) {
+            } else if (plan_resume_prepare(&pr, s.opt, c, &o, &cc, m.nparams, w->total_steps, msg, size) ||
+                       ckpt_read(ckpt, &cc, m.params, m.nparams, s.opt, NULL, msg, size)) {
                 rc = -1;
             } else {
                 w->step = (long long)lre_optim_step_count(s.opt);
                 w->epoch = (long long)cc.epoch;
                 w->batch = (long long)cc.batch;
+                if (pr.tree.n) { /* the config's schedules become the plan's tree, which holds the state */
+                    lre_schedule_set_free(&c->schedules);
+                    c->schedules = pr.tree;
+                    pr.tree.n = 0;
+                }
             }
+            plan_resume_free(&pr);
             lre_optim_free(s.opt);
             mlp_free(&m);
         }
