@@ -55,7 +55,7 @@ end
 -- completed epochs, from the header (offset 32, the writer's byte order)
 local function epoch_of(ck)
   local b = sh.slurp(ck)
-  assert(#b >= 80 and b:sub(1, 8) == "LRECKPT2", "not a whole checkpoint header")
+  assert(#b >= 88 and b:sub(1, 8) == "LRECKPT3", "not a whole checkpoint header")
   return (string.unpack("=I8", b, 33))
 end
 
