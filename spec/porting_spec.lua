@@ -571,3 +571,34 @@ describe("PyTorch's CyclicLR cycle_momentum and SWALR (torch/optim, 1.13)", func
           swalr(0.2, 0.05, 3, "cos", 14, {start = 6, f = cos}), 1e-12, "swa after a cosine")
   end)
 end)
+
+describe("the mappings with hostile arguments", function()
+  it("raise errors that name the peer and the scheduler, never a Lua error from inside", function()
+    local cases = {
+      {S.from_hf, "cosine", {lr = 0 / 0, num_warmup_steps = 1, num_training_steps = 5}, "^from_hf: 'cosine': .*lr must be >= 0"},
+      {S.from_hf, "cosine", {lr = "abc", num_warmup_steps = 1, num_training_steps = 5}, "^from_hf: 'cosine': lr must be a number"},
+      {S.from_hf, "cosine", "notatable", "a table of arguments expected"},
+      {S.from_hf, 42, {}, "a scheduler name expected"},
+      {S.from_hf, "cosine", {[1] = 3, lr = 1}, "takes no argument '1'"},
+      {S.from_timm, "cosine", {lr = 1, num_epochs = -5}, "^from_timm: 'cosine': .*t_0 must be > 0"},
+      {S.from_timm, "cosine", {lr = 1, cycle_mul = 0.5}, "^from_timm: 'cosine': .*t_mult must be in %[1,"},
+      {S.from_darknet, "no net here", nil, "^from_darknet: no %[net%] section"},
+      {S.from_darknet, {policy = "steps", steps = "1,x", scales = "1,1"}, nil, "steps must be a list of numbers, got x"},
+      {S.from_darknet, {policy = "steps", steps = "5,2", scales = "1,1"}, nil, "increasing order"},
+      {S.from_deepspeed, {type = "WarmupLR", params = {warmup_max_lr = 0}}, nil, "warmup_max_lr must be > 0"},
+      {S.from_optax, "join_schedules", {schedules = {{"nope", {}}}, boundaries = {}}, "unknown schedule 'nope'"},
+      {S.from_optax, "piecewise_constant_schedule", {init_value = 1, boundaries_and_scales = {[2.5] = 1}},
+       "must map whole steps"},
+      {S.from_llmc, "cosine", {learning_rate = 1, warmup_iterations = 5, train_num_batches = 5}, "must exceed"},
+      {S.from_keras, {class_name = "CosineDecay"}, nil, "^from_keras: 'CosineDecay' needs initial_learning_rate"},
+      {S.from_pytorch, "SequentialLR", {lr = 1, schedulers = {42}, milestones = {}}, "a scheduler must be a schedule"},
+      {S.from_pytorch, "StepLR", {lr = 1}, "^from_pytorch: 'StepLR': .*step_size"},
+    }
+    for _, c in ipairs(cases) do
+      local ok, err = pcall(c[1], c[2], c[3])
+      assert.is_false(ok, c[4])
+      assert.matches(c[4], err)
+      assert.is_nil(err:match("%.lua:%d+:"), err) -- no source position leaks into the message
+    end
+  end)
+end)

@@ -99,4 +99,17 @@ function M.number(fname, name, args, key, default)
   return n
 end
 
+-- Calls build(...) and returns what it returns; an error it raises (a
+-- kind's range error, a Lua error) is raised again as the mapping's:
+-- "from_hf: 'cosine': cosine: t_max must be > 0, got 0", no source position.
+function M.run(fname, name, build, ...)
+  local r = table.pack(pcall(build, ...))
+  if r[1] then return table.unpack(r, 2, r.n) end
+  local msg = tostring(r[2]):gsub("^[^\n]-:%d+: ", "")
+  if msg:sub(1, #fname + 1) ~= fname .. ":" then
+    msg = string.format("%s: '%s': %s", fname, tostring(name), msg)
+  end
+  error(msg, 0)
+end
+
 return M

@@ -22,13 +22,12 @@ local KEYS = {"learning_rate", "policy", "burn_in", "power", "max_batches", "ste
 local function numbers(v, key)
   if v == nil then return nil end
   local out = {}
-  if type(v) == "table" then
-    for i, x in ipairs(v) do out[i] = tonumber(x) end
-  else
-    for x in tostring(v):gmatch("[^,%s]+") do out[#out + 1] = tonumber(x) end
-  end
-  for i = 1, #out do
-    if out[i] == nil then error(string.format("%s: %s must be a list of numbers", F, key), 0) end
+  local items = {}
+  if type(v) == "table" then items = v
+  else for x in tostring(v):gmatch("[^,%s]+") do items[#items + 1] = x end end
+  for i, x in ipairs(items) do
+    out[i] = tonumber(x)
+    if out[i] == nil then error(string.format("%s: %s must be a list of numbers, got %s", F, key, tostring(x)), 0) end
   end
   return out
 end
@@ -96,7 +95,7 @@ function M.from_darknet(cfg)
   local c = {a = a}
   function c.num(key, default) return A.number(F, policy, a, key, default) end
   local lr = c.num("learning_rate", 0.001)
-  local s = build(lr, c)
+  local s = A.run(F, policy, build, lr, c)
   local burn_in = c.num("burn_in", 0)
   if burn_in > 0 then
     s = S.sequence{S.warmup{S.constant{lr = lr}, steps = burn_in, mode = "power", power = c.num("power", 4)},

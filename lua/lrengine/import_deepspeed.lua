@@ -106,7 +106,7 @@ function M.from_deepspeed(kind, params)
     error(F .. ": last_batch_iteration other than -1: resume from the saved schedule state instead", 0)
   end
   local function num(key, default) return A.number(F, kind, a, key, default) end
-  return b[2](a, num)
+  return A.run(F, kind, b[2], a, num)
 end
 
 return M

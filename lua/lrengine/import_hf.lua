@@ -204,7 +204,7 @@ function M.from_hf(name, args)
   local canon = ALIASES[name] or name
   if not NO_WARMUP[canon] then A.need(F, name, flat, "num_warmup_steps") end
   if not NO_TOTAL[canon] then A.need(F, name, flat, "num_training_steps") end
-  return b[2](flat, num)
+  return A.run(F, name, b[2], flat, num)
 end
 
 return M

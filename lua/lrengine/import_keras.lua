@@ -9,6 +9,7 @@ local S = core.schedule
 local F = "from_keras"
 
 local B = {}
+local REQUIRED
 
 B.ExponentialDecay = {{"initial_learning_rate", "decay_steps", "decay_rate", "staircase", "name"}, function(a, num)
   return S.exponential{lr = num("initial_learning_rate"), decay_steps = num("decay_steps"),
@@ -53,6 +54,16 @@ B.CosineDecayRestarts = {{"initial_learning_rate", "first_decay_steps", "t_mul",
                            eta_min = num("alpha", 0) * lr}
 end}
 
+-- The arguments Keras requires (no default).
+REQUIRED = {
+  ExponentialDecay = {"initial_learning_rate", "decay_steps", "decay_rate"},
+  InverseTimeDecay = {"initial_learning_rate", "decay_steps", "decay_rate"},
+  PolynomialDecay = {"initial_learning_rate", "decay_steps"},
+  PiecewiseConstantDecay = {"boundaries", "values"},
+  CosineDecay = {"initial_learning_rate", "decay_steps"},
+  CosineDecayRestarts = {"initial_learning_rate", "first_decay_steps"},
+}
+
 local M = {builders = B}
 
 function M.from_keras(name, config)
@@ -62,7 +73,8 @@ function M.from_keras(name, config)
   local b = A.builder(F, "schedule class", B, name)
   local a = A.check(F, name, config, b[1])
   local function num(key, default) return A.number(F, name, a, key, default) end
-  return b[2](a, num)
+  for _, k in ipairs(REQUIRED[name] or {}) do A.need(F, name, a, k) end
+  return A.run(F, name, b[2], a, num)
 end
 
 return M

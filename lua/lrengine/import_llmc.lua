@@ -54,7 +54,7 @@ function M.from_llmc(kind, args)
   if N <= W and kind ~= "wsd" then
     error(string.format("%s: '%s': train_num_batches (%s) must exceed warmup_iterations (%s)", F, kind, N, W), 0)
   end
-  return build(lr, W, N, num("final_learning_rate_frac", 0))
+  return A.run(F, kind, build, lr, W, N, num("final_learning_rate_frac", 0))
 end
 
 return M

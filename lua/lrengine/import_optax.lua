@@ -214,7 +214,7 @@ function M.from_optax(name, args)
   for _, k in ipairs(b[1]) do
     if not OPTIONAL[k] then A.need(F, name, a, k) end
   end
-  return b[2](a, num)
+  return A.run(F, name, b[2], a, num)
 end
 
 return M

@@ -126,7 +126,7 @@ function M.from_pytorch(name, args)
     error(string.format("%s: '%s' needs lr (PyTorch takes it from the optimizer)", F, name), 0)
   end
   local function num(key, default) return A.number(F, name, a, key, default) end
-  return b[2](a, num)
+  return A.run(F, name, b[2], a, num)
 end
 
 return M

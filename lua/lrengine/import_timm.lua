@@ -186,8 +186,7 @@ function M.from_timm(name, args)
   if args ~= nil and type(args) ~= "table" then A.check(F, name, args, {}) end
   local a = {}
   for k, v in pairs(args or {}) do a[k] = type(v) == "string" and tonumber(v) or v end
-  if SCHEDS[name] then return from_v2(name, a) end
-  return from_class(name, a)
+  return A.run(F, name, SCHEDS[name] and from_v2 or from_class, name, a)
 end
 
 return M
