@@ -44,6 +44,8 @@ local cases = {
                 weight_decay = 0.01}, {{6}, {2, 3}}},
   -- two matrix groups (wide and tall) by Muon's rule, a vector by its AdamW rule
   {"muon", {lr = 0.02, momentum = 0.95, weight_decay = 0.01}, {{3, 4}, {5, 2}, {6}}},
+  -- d, d_max, N, dlr and k are the optimizer's, saved beside the groups
+  {"prodigy", {lr = 1, d0 = 1e-3, weight_decay = 0.01, use_bias_correction = true, growth_rate = 1.5}, {{5}, {2, 2}}},
 }
 
 describe("optimizers of issue 13 resume byte for byte", function()

@@ -168,6 +168,9 @@ static const kind_doc optim_docs[O_COUNT] = {
     [O_YOGI] = {"Yogi: Adam whose second moment moves additively towards g^2",
                 "m = b1 m + (1 - b1) g; v -= (1 - b2) sign(v - g^2) g^2; both from initial_accumulator; p -= lr / (1 - b1^t) * m / (sqrt(v / (1 - b2^t)) + eps)",
                 "torch_optimizer.Yogi (Zaheer et al. 2018)"},
+    [O_PRODIGY] = {"Prodigy: Adam scaled by a learned estimate d of the distance to the solution (learning-rate free)",
+                   "dlr = d lr bc; N = b3 N + (d/d0) dlr sum g (p0 - p); m = b1 m + d (1 - b1) g; v = b2 v + d^2 (1 - b2) g^2; s = b3 s + (d/d0) dlr g; d = min(d_max, d growth_rate) with d_max = max(d_max, d_coef N / sum |s|); p -= dlr m / (sqrt(v) + d eps), decoupled decay p -= weight_decay dlr p",
+                   "konstmish/prodigy prodigy_reference.py (Mishchenko & Defazio 2023); d, d_max and dlr readable"},
     [O_MUON] = {"Muon: orthogonalised momentum for matrices, AdamW for the rest",
                 "matrix groups: m = lerp(m, g, 1 - momentum); u = nesterov ? lerp(g, m, momentum) : m; p = p (1 - lr wd) - lr sqrt(max(1, rows/cols)) NS5(u), NS5 five Newton-Schulz iterations (3.4445, -4.7750, 2.0315) on u / (|u|_F + 1e-7); other groups: p = p (1 - lr wd) - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)",
                 "KellerJordan/Muon muon.py (SingleDeviceMuon, MuonWithAuxAdam), Newton-Schulz in the group's dtype instead of bfloat16"},
@@ -189,6 +192,7 @@ static const struct {
 } default_texts[] = {
     {0, K_CYCLIC, "step_size_down", "step_size_up"},
     {0, K_PLATEAU, "lr", "none: wraps a schedule"},
+    {1, O_PRODIGY, "beta3", "sqrt(betas[2]) (any value < 0)"},
     {0, K_COOLDOWN, "value", "the plan's value at `at`"},
     {0, K_REWARM, "value", "the plan's value at `at`"},
     {0, K_SWA, "lr", "none: wraps a schedule"},

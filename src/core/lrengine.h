@@ -163,6 +163,7 @@ typedef struct lre_sched_ctx {
     lre_event_fn event;
     void *event_ud;
     const char *path; /* the node's path, as lre_schedule_walk names it */
+    double d;         /* Prodigy's d estimate when a prodigy optimizer evaluates it; NaN otherwise */
 } lre_sched_ctx;
 
 /* A schedule implemented outside the core (the Lua binding uses this for
@@ -216,6 +217,11 @@ int lre_schedule_observe(lre_schedule *s, double metric, int64_t t, lre_error *e
 /* Tells every node of the tree the length of an epoch and of the run (0 when
  * unknown), for custom schedules' context. */
 void lre_schedule_set_horizon(lre_schedule *s, int64_t steps_per_epoch, int64_t total_steps);
+
+/* Tells every node of the tree the learning-rate estimate of the optimizer
+ * about to evaluate it (Prodigy's d: lre_optim_step does this), for custom
+ * schedules' context (ctx.d); NaN for none, the default. */
+void lre_schedule_set_d(lre_schedule *s, double d);
 
 /* A preview: fills out[0..n-1] with the values of steps 0..n-1 as a run from
  * the schedule's current state would give them; with metrics (nmetrics of

@@ -77,6 +77,15 @@ static const hp_spec muon_hp[] = {
     {HP_NS_STEPS, {"ns_steps", 5, 0, 100, LRE_P_INT | LRE_P_FIXED, NULL}},
     {HP_RULE, {"rule", MUON_RULE_AUTO, 0, 2, LRE_P_CHOICE | LRE_P_FIXED, "auto|muon|adamw"}},
     BETAS(0.9, 0.95), EPS(1e-10)};
+/* konstmish/prodigy prodigy_reference.py; beta3's None (sqrt(betas[2])) is
+ * any negative value here (-1 by default), growth_rate's default is inf. */
+#define SWITCH(name, hp, def) {hp, {name, def, 0, 1, LRE_P_BOOL | LRE_P_FIXED, NULL}}
+static const hp_spec prodigy_hp[] = {
+    LR(1.0), BETAS(0.9, 0.999), {HP_BETA3, {"beta3", -1, -1, 1, FIN | LRE_P_HI_OPEN, NULL}}, EPS(1e-8), WD(0),
+    SWITCH("decouple", HP_DECOUPLE, 1), SWITCH("use_bias_correction", HP_USE_BIAS_CORRECTION, 0),
+    SWITCH("safeguard_warmup", HP_SAFEGUARD_WARMUP, 0),
+    {HP_D0, {"d0", 1e-6, 0, INF, FIN | LRE_P_LO_OPEN | LRE_P_FIXED, NULL}}, NONNEG("d_coef", HP_D_COEF, 1.0),
+    {HP_GROWTH_RATE, {"growth_rate", INF, 1, INF, 0, NULL}}};
 static const hp_spec ademamix_hp[] = {LR(1e-3), BETAS(0.9, 0.999),
                                       {HP_BETA3, {"betas[3]", 0.9999, 0, 1, LRE_P_HI_OPEN, NULL}},
                                       NONNEG("alpha", HP_ALPHA, 2.0), WARMUP("beta3_warmup", HP_BETA3_WARMUP),
@@ -334,6 +343,7 @@ static int state_needed(int kind, const double *hp, lre_schedule *const *sched, 
     case O_RMSPROP: return slot == 0 || (slot == 1 && momentum) || (slot == 2 && hp[HP_CENTERED]);
     case O_ADEMAMIX: return 1; /* m1, m2 (the slow EMA), nu */
     case O_MUON: return hp[HP_RULE] == MUON_RULE_MUON ? slot == 0 : slot < 2; /* momentum; or AdamW's m, v */
+    case O_PRODIGY: return 1; /* p0, s, m, v */
     default: return slot < 2; /* adadelta, adamax, nadam, radam, rprop */
     }
 }
@@ -353,6 +363,7 @@ static int ensure_state(lre_optim *o, lre_group *g, const double *hp)
             if (g->dtype == LRE_F32) ((float *)buf)[i] = (float)init;
             else ((double *)buf)[i] = init;
         }
+        if (o->kind == O_PRODIGY && s == 0 && g->n) memcpy(buf, g->params, g->n * lre__dtype_size(g->dtype)); /* p0 */
         g->state[s] = buf;
     }
     if (o->kind == O_MUON && hp[HP_RULE] == MUON_RULE_MUON && !g->scratch) { /* allocated once, here */
@@ -447,6 +458,9 @@ static int add_group(lre_optim *o, lre_dtype dtype, void *params, const void *gr
     for (int h = 0; h < HP_COUNT && !rc; h++)
         if (g->sched[h]) lre_schedule_set_horizon(g->sched[h], o->steps_per_epoch, o->total_steps);
     if (!rc && o->kind == O_MUON) rc = muon_rule(o, g);
+    if (!rc && o->kind == O_PRODIGY && o->ngroups == 0) { /* d starts at the first group's d0 */
+        o->prodigy = (lre_prodigy){g->hp[HP_D0], g->hp[HP_D0], 0, 0, 0};
+    }
     if (!rc) rc = ensure_state(o, g, g->hp);
     if (!rc) rc = lre__average_alloc(o, g);
     if (rc) {
@@ -599,6 +613,7 @@ int lre__optim_nonneg_slot(int kind, int slot)
     case O_ADABELIEF: return slot >= 1;
     case O_MUON: return slot == 1; /* the AdamW rule's v (a matrix group has slot 0 alone) */
     case O_LAMB: return slot == 1;
+    case O_PRODIGY: return slot == 3;
     default: return 0;
     }
 }
@@ -687,6 +702,9 @@ static double ademamix_beta3(const double *hp, double k)
 static int get_readout(const lre_optim *o, const lre_group *g, const char *name, double *value)
 {
     double t = (double)(g->t > 0 ? g->t : 1);
+    if (o->kind == O_PRODIGY && !strcmp(name, "d")) return *value = o->prodigy.d, 1;
+    if (o->kind == O_PRODIGY && !strcmp(name, "d_max")) return *value = o->prodigy.d_max, 1;
+    if (o->kind == O_PRODIGY && !strcmp(name, "dlr")) return *value = o->prodigy.dlr, 1;
     if (o->kind == O_ADEMAMIX && !strcmp(name, "alpha_t")) return *value = ademamix_alpha(g->hp, t), 1;
     if (o->kind == O_ADEMAMIX && !strcmp(name, "beta3_t")) return *value = ademamix_beta3(g->hp, t), 1;
     return 0;
@@ -991,6 +1009,10 @@ int lre_optim_step(lre_optim *o)
     if (o->step >= LRE_STEP_MAX || o->skipped >= LRE_STEP_MAX)
         return fail(o, LRE_ERANGE, "%s: step: the run is at its limit of 2^53 steps", name);
 
+    /* Prodigy's d, for scripts' ctx.d (a cheap walk: schedules are small trees) */
+    for (int i = 0; i < o->ngroups && o->kind == O_PRODIGY; i++)
+        for (int h = 0; h < HP_COUNT; h++)
+            if (o->groups[i].sched[h]) lre_schedule_set_d(o->groups[i].sched[h], o->prodigy.d);
     /* 1. Evaluate every schedule and check its value; nothing is written yet. */
     for (int i = 0; i < o->ngroups; i++) {
         lre_group *g = &o->groups[i];
@@ -1012,6 +1034,7 @@ int lre_optim_step(lre_optim *o)
     }
     int rc = lre__average_prepare(o);
     if (rc) return rc;
+    if (o->kind == O_PRODIGY && lre__prodigy_check(o, &o->err)) return o->err.code;
     /* 2. Refuse or skip a step with a non-finite gradient (unless trusted). */
     for (int i = 0; i < o->ngroups && o->nonfinite != LRE_NONFINITE_TRUST; i++) {
         if (grads_finite(o, &o->groups[i])) continue;
@@ -1024,6 +1047,12 @@ int lre_optim_step(lre_optim *o)
                          (long long)o->step);
     }
     /* 3. Update: cannot fail. */
+    if (o->kind == O_PRODIGY) { /* d is shared: two passes with a reduction between */
+        lre__prodigy_step(o);
+        for (int i = 0; i < o->ngroups; i++) memcpy(o->groups[i].hp, o->groups[i].next.hp, sizeof o->groups[i].hp);
+        o->step++;
+        return LRE_OK;
+    }
     for (int i = 0; i < o->ngroups; i++) {
         lre_group *g = &o->groups[i];
         prepare(o, g, &g->next);

@@ -15,6 +15,7 @@ enum lre_hp {
     HP_DECOUPLED_WD, HP_TRUST_COEFF, HP_TRUST_CLIP, HP_ALWAYS_ADAPT, HP_FIXED_DECAY, HP_RECTIFY, HP_DEGENERATED,
     HP_GRAD_AVERAGING, HP_EPS2, HP_CLIP_THRESHOLD, HP_DECAY_RATE, HP_SCALE_PARAMETER, HP_RELATIVE_STEP, HP_WARMUP_INIT,
     HP_BETA3, HP_ALPHA_WARMUP, HP_BETA3_WARMUP, HP_NS_STEPS, HP_RULE,
+    HP_DECOUPLE, HP_USE_BIAS_CORRECTION, HP_SAFEGUARD_WARMUP, HP_D0, HP_D_COEF, HP_GROWTH_RATE, /* Prodigy */
     HP_WARMUP_STEPS, HP_R, HP_WEIGHT_LR_POWER, /* schedule-free */
     HP_COUNT
 };
@@ -27,7 +28,8 @@ enum lre_hp {
     X(ADEMAMIX, ademamix) X(SGD_SCHEDULEFREE, sgd_schedulefree) X(ADAMW_SCHEDULEFREE, adamw_schedulefree) \
     X(NADAM_KERAS, nadam_keras) X(SIGNSGD, signsgd) X(SIGNUM, signum) X(ADABELIEF, adabelief) X(YOGI, yogi) \
     X(MUON, muon) \
-    X(LAMB, lamb) X(LARS, lars) X(NOVOGRAD, novograd)
+    X(LAMB, lamb) X(LARS, lars) X(NOVOGRAD, novograd) X(PRODIGY, prodigy)
+
 
 enum lre_optim_id {
 #define LRE_X(id, name) O_##id,
@@ -36,7 +38,7 @@ enum lre_optim_id {
     O_COUNT
 };
 
-#define LRE_MAX_STATE 3
+#define LRE_MAX_STATE 4
 
 /* The saved mask of scheduled hyper-parameters: one bit each, in u32 words. */
 #define LRE_HP_MASK_WORDS ((HP_COUNT + 31) / 32)
@@ -94,6 +96,14 @@ typedef struct lre_average {
     int swapped;           /* the averages are in the parameters (lre_optim_swap_average) */
 } lre_average;
 
+/* Prodigy's optimizer-wide state (optim_prodigy.c): d, its running maximum,
+ * the numerator sum N, the dlr of the last step, and its step count k (a
+ * step whose gradients were all zero so far leaves them as they are). */
+typedef struct lre_prodigy {
+    double d, d_max, numerator, dlr;
+    int64_t k;
+} lre_prodigy;
+
 struct lre_optim {
     lre_allocator alloc; /* every allocation of the optimizer */
     int kind;
@@ -108,6 +118,7 @@ struct lre_optim {
     const char *hparams[HP_COUNT + 1]; /* lre_optim_hparams: filled from the definition at construction */
     lre_average average;  /* weight averaging (average.c) */
     int eval_mode;        /* schedule-free: the parameters hold x, not y (lre_optim_eval) */
+    lre_prodigy prodigy;  /* kind prodigy only */
     lre_error err;
 };
 
@@ -159,6 +170,13 @@ size_t lre__muon_scratch_elems(size_t rows, size_t cols);
 #define LRE_NSUMS 2
 void lre__reduce_f32(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi, double *out);
 void lre__reduce_f64(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi, double *out);
+
+/* Prodigy (optim_prodigy.c): the check of a step's rates before anything is
+ * written (groups' lr equal or 0); the step of every group; beta3 (negative:
+ * sqrt(betas[2])). */
+int lre__prodigy_check(lre_optim *o, lre_error *err);
+void lre__prodigy_step(lre_optim *o);
+double lre__prodigy_beta3(const double *hp);
 
 /* Does buffer [0, n) hold only finite numbers? */
 int lre__all_finite_f32(const float *x, size_t n);

@@ -87,6 +87,14 @@ int lre_optim_save(lre_optim *o, lre_write_fn write, void *ud)
             rc = lre__schedule_save_state(g->sched[h], &b, &o->err);
         }
     }
+    if (!rc && o->kind == O_PRODIGY) {
+        const lre_prodigy *pr = &o->prodigy;
+        lre__buf_f64(&b, pr->d);
+        lre__buf_f64(&b, pr->d_max);
+        lre__buf_f64(&b, pr->numerator);
+        lre__buf_f64(&b, pr->dlr);
+        lre__buf_u64(&b, (uint64_t)pr->k);
+    }
     if (!rc) rc = save_average(o, &b);
     if (!rc) rc = lre__stream_write(LRE_TAG_OPTIM, &b, write, ud, &o->err);
     lre__buf_free(&b);
@@ -107,6 +115,7 @@ typedef struct staged_group {
 /* The counts as read from the stream. */
 typedef struct staged_counts {
     int64_t step, skipped;
+    lre_prodigy prodigy;
     int eval_mode, swapped;
     double last_decay;
 } staged_counts;
@@ -275,6 +284,29 @@ static int prepare_average(lre_optim *o, lre_cur *c, staged_counts *counts, stag
     return LRE_OK;
 }
 
+/* Prodigy's d, d_max, N, dlr and k, as its steps leave them: d starts at
+ * the first group's d0 and never decreases, d <= d_max, k <= steps. */
+static int prepare_prodigy(lre_optim *o, lre_cur *c, staged_counts *counts, const staged_group *st)
+{
+    lre_prodigy *pr = &counts->prodigy;
+    pr->d = lre__cur_f64(c);
+    pr->d_max = lre__cur_f64(c);
+    pr->numerator = lre__cur_f64(c);
+    pr->dlr = lre__cur_f64(c);
+    uint64_t k = lre__cur_u64(c);
+    if (c->bad) return corrupt(o, "prodigy's d cut short");
+    double d0 = o->ngroups ? st[0].hp[HP_D0] : 0;
+    if (!isfinite(pr->d) || !isfinite(pr->d_max) || !(pr->d >= d0) || !(pr->d_max >= pr->d) || (o->ngroups && pr->d <= 0))
+        return corrupt(o, "prodigy's d %.17g and d_max %.17g (d0 %.17g): not what steps leave", pr->d, pr->d_max, d0);
+    if (!isfinite(pr->numerator)) return corrupt(o, "prodigy's numerator N is %.17g", pr->numerator);
+    if (!isfinite(pr->dlr) || pr->dlr < 0) return corrupt(o, "prodigy's dlr is %.17g", pr->dlr);
+    if (k > (uint64_t)counts->step)
+        return corrupt(o, "prodigy's step count %llu beyond the %lld steps taken", (unsigned long long)k,
+                       (long long)counts->step);
+    pr->k = (int64_t)k;
+    return LRE_OK;
+}
+
 static int prepare(lre_optim *o, lre_cur *c, staged_counts *counts, staged_group *st)
 {
     const char *name = lre__optim_name(o->kind);
@@ -298,7 +330,9 @@ static int prepare(lre_optim *o, lre_cur *c, staged_counts *counts, staged_group
         int rc = prepare_group(o, c, i, counts, &st[i]);
         if (rc) return rc;
     }
-    int rc = prepare_average(o, c, counts, st);
+    int rc = o->kind == O_PRODIGY ? prepare_prodigy(o, c, counts, st) : LRE_OK;
+    if (rc) return rc;
+    rc = prepare_average(o, c, counts, st);
     if (rc) return rc;
     if (c->p != c->end) return corrupt(o, "trailing bytes");
     return LRE_OK;
@@ -326,7 +360,7 @@ int lre_optim_load(lre_optim *o, lre_read_fn read, void *ud)
         return lre_error_set(&o->err, LRE_ENOMEM, "out of memory loading optimizer state");
     }
     lre_cur c = {data, data + len, 0};
-    staged_counts counts = {0, 0, 0, 0, 0};
+    staged_counts counts = {0};
     rc = prepare(o, &c, &counts, st);
     if (!rc) {
         o->step = counts.step;
@@ -344,6 +378,7 @@ int lre_optim_load(lre_optim *o, lre_read_fn read, void *ud)
                 memcpy(g->avg, st[i].avg, g->n * lre__dtype_size(g->dtype));
             }
         }
+        if (o->kind == O_PRODIGY) o->prodigy = counts.prodigy;
         o->eval_mode = counts.eval_mode;
         o->average.swapped = counts.swapped;
         o->average.last_decay = counts.last_decay;

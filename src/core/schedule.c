@@ -25,6 +25,7 @@ static lre_schedule *node_alloc(int kind, const lre_allocator *alloc)
     s->kind = kind;
     s->ctx.last_value = NAN;
     s->ctx.metric = NAN;
+    s->ctx.d = NAN;
     s->ev_last = -1;
     return s;
 }
@@ -433,6 +434,12 @@ int lre_schedule_observe(lre_schedule *s, double metric, int64_t t, lre_error *e
 {
     lre__evalx x = {1, NULL, 0};
     return observe_checked(s, metric, t, err, &x);
+}
+
+void lre_schedule_set_d(lre_schedule *s, double d)
+{
+    s->ctx.d = d;
+    for (size_t i = 0; i < s->nchild; i++) lre_schedule_set_d(s->child[i], d);
 }
 
 void lre_schedule_set_horizon(lre_schedule *s, int64_t steps_per_epoch, int64_t total_steps)

@@ -65,6 +65,7 @@ static int ctx_index(lua_State *L)
     else if (strcmp(k, "total_steps") == 0 && x->total_steps > 0) lua_pushinteger(L, (lua_Integer)x->total_steps);
     else if (strcmp(k, "last_lr") == 0 && !isnan(x->last_value)) lua_pushnumber(L, x->last_value);
     else if (strcmp(k, "metric") == 0 && !isnan(x->metric)) lua_pushnumber(L, x->metric);
+    else if (strcmp(k, "d") == 0 && !isnan(x->d)) lua_pushnumber(L, x->d); /* Prodigy's estimate */
     else if (strcmp(k, "event") == 0) { /* made once, then a field of ctx (argument 1) */
         lre_lua_push_event_fn(L, (lre_lua_events *)&c->events, lua_upvalueindex(1));
         lua_pushvalue(L, 2);

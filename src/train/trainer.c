@@ -62,6 +62,9 @@ static double current(lre_optim *opt, const char *hp)
 static void put_hps(run_state *s)
 {
     fprintf(s->metrics, ",\"lr\":%.17g", current(s->opt, "lr"));
+    double d; /* Prodigy's distance estimate: the rate it really takes is d * lr */
+    if (!strcmp(lre_optim_kind(s->opt), "prodigy") && lre_optim_get(s->opt, -1, "d", &d) == LRE_OK)
+        fprintf(s->metrics, ",\"d\":%.17g", d);
     for (int k = 0; k < s->c->schedules.n; k++) {
         if (!strcmp(s->c->schedules.name[k], "lr")) continue;
         fprintf(s->metrics, ",\"%s\":%.17g", s->c->schedules.name[k], current(s->opt, s->c->schedules.name[k]));
@@ -191,6 +194,20 @@ static void gather(float *xb, int32_t *yb, const dataset *d, const uint32_t *row
     }
 }
 
+/* The model's parameters as optimizer groups: one group, or for Muon each
+ * layer's weights as an out x in matrix (Muon's rule) and its biases as a
+ * vector (its AdamW rule), as muon.py's users split them. */
+static int add_groups(lre_optim *o, mlp *m)
+{
+    if (strcmp(lre_optim_kind(o), "muon"))
+        return lre_optim_add_group(o, LRE_F32, m->params, m->grads, m->nparams, NULL, 0, NULL);
+    for (int l = 0; l < m->nlayers; l++)
+        if (lre_optim_add_matrix(o, LRE_F32, m->w[l], m->gw[l], m->size[l + 1], m->size[l], NULL, 0, NULL) ||
+            lre_optim_add_group(o, LRE_F32, m->b[l], m->gb[l], m->size[l + 1], NULL, 0, NULL))
+            return -1;
+    return 0;
+}
+
 static int build_optimizer(run_state *s, mlp *m, size_t steps_per_epoch)
 {
     const train_config *c = s->c;
@@ -198,8 +215,7 @@ static int build_optimizer(run_state *s, mlp *m, size_t steps_per_epoch)
     if (lre_optim_new(&s->opt, c->optimizer, c->hps, (size_t)c->nhps, &err))
         return failed(s->r, TRAIN_FAILED, "%s", err.msg), -1;
     lre_optim_set_horizon(s->opt, (int64_t)steps_per_epoch, (int64_t)steps_per_epoch * c->epochs);
-    if (lre_optim_add_group(s->opt, LRE_F32, m->params, m->grads, m->nparams, NULL, 0, NULL))
-        return failed(s->r, TRAIN_FAILED, "%s", lre_optim_errmsg(s->opt)), -1;
+    if (add_groups(s->opt, m)) return failed(s->r, TRAIN_FAILED, "%s", lre_optim_errmsg(s->opt)), -1;
     for (int k = 0; k < c->schedules.n; k++)
         if (lre_optim_schedule(s->opt, -1, c->schedules.name[k], c->schedules.s[k]))
             return failed(s->r, TRAIN_FAILED, "%s", lre_optim_errmsg(s->opt)), -1;

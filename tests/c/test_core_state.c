@@ -168,6 +168,55 @@ static void an_edited_shape_is_refused(void)
     twin_free(&t);
 }
 
+/* Prodigy's optimizer-wide d, d_max, N, dlr, k follow the groups: found in
+ * the payload by d's bytes (d, then d_max), each replaced by a value no run
+ * leaves. */
+typedef struct prodigy_edit {
+    double d;  /* the current d, to find */
+    int field; /* 0 d, 1 d_max, 2 N, 3 dlr, 4 k */
+    double value;
+} prodigy_edit;
+
+static void edit_prodigy(unsigned char *b, size_t len, void *ud)
+{
+    const prodigy_edit *e = ud;
+    for (size_t at = HDR; at + 40 <= len; at++) {
+        double d, dmax;
+        memcpy(&d, b + at, 8);
+        memcpy(&dmax, b + at + 8, 8);
+        if (d != e->d || dmax < d) continue;
+        if (e->field == 4) put_u64(b, at - HDR + 32, (uint64_t)e->value);
+        else put_f64(b, at - HDR + 8 * (size_t)e->field, e->value);
+        return;
+    }
+}
+
+static void prodigy_state_is_checked(void)
+{
+    twin t;
+    static const lre_param p[] = {{"d0", 1e-3, NULL, 0, NULL, NULL}};
+    ASSERT(twin_new(&t, "prodigy", p, 1));
+    twin_steps(&t, 3);
+    /* (each refusal steps the twins on: d is read again before each edit) */
+#define PRODIGY_REFUSED(field, v, msg)                                      \
+    do {                                                                    \
+        prodigy_edit e = {0, field, 0};                                     \
+        ASSERT_EQ(lre_optim_get(t.o[0], -1, "d", &e.d), LRE_OK);            \
+        e.value = (v);                                                      \
+        REFUSED(&t, LRE_ECORRUPT, edit_prodigy, &e, msg);                   \
+    } while (0)
+    double d;
+    ASSERT_EQ(lre_optim_get(t.o[0], -1, "d", &d), LRE_OK);
+    ASSERT(d > 1e-3); /* d grew from d0 */
+    PRODIGY_REFUSED(0, 5e-4, "prodigy's d 0.00050000000000000001 and d_max");
+    PRODIGY_REFUSED(1, e.d / 2, "not what steps leave"); /* d_max < d */
+    PRODIGY_REFUSED(2, NAN, "prodigy's numerator N is nan");
+    PRODIGY_REFUSED(3, -1, "prodigy's dlr is -1");
+    PRODIGY_REFUSED(4, 100, "prodigy's step count 100 beyond the");
+#undef PRODIGY_REFUSED
+    twin_free(&t);
+}
+
 static void huge_or_inconsistent_step_counts_are_refused(void)
 {
     twin t;
@@ -405,6 +454,7 @@ int main(void)
         {"a negative beta (or NaN lr) is refused", a_negative_beta_is_refused},
         {"a value in a slot the optimizer lacks is refused", a_value_in_a_slot_the_optimizer_lacks_is_refused},
         {"an edited shape is refused", an_edited_shape_is_refused},
+        {"prodigy's optimizer-wide state is checked", prodigy_state_is_checked},
         {"huge or inconsistent step counts are refused", huge_or_inconsistent_step_counts_are_refused},
         {"the step limit is refused, not overflowed", the_step_limit_is_refused_not_overflowed},
         {"impossible per-group scalars are refused", impossible_per_group_scalars_are_refused},
