@@ -5,6 +5,7 @@
  * instruction-count hook the sandbox sets for its budget, and without it.
  * Run from the repository's root. */
 #include "lrengine.h"
+#include "lrengine_lua.h"
 #include "lrengine_script.h"
 
 #include <lauxlib.h>
@@ -69,6 +70,87 @@ static double run_floor(lua_State *L)
     return (now() - t) / ITERS * 1e9;
 }
 
+static void keep_best(double *best, double t);
+
+/* ---- calls from Lua: opt:step() and S.custom(fn):at(t) in a Lua program
+ * (a plain lua_State with the module, as lua5.4 runs one), beside their
+ * peers from the same run: lre_optim_step called from C on an optimizer of
+ * the same kind and size, and the same Lua function called from Lua with a
+ * ctx table, no engine between. */
+static const char lua_calls_src[] =
+    "local script = ...\n"
+    "package.path = 'lua/?.lua;lua/?/init.lua;' .. package.path\n"
+    "local lre = require 'lrengine'\n"
+    "local fn = dofile(script)\n"
+    "local p, g = lre.tensor(1, 'f32'), lre.tensor(1, 'f32')\n"
+    "local opt = lre.optim.sgd{params = p, grads = g, lr = 0.01}\n"
+    "local sched = lre.schedule.custom(fn)\n"
+    "local ctx = {}\n"
+    "local function steps(n) for _ = 1, n do opt:step() end end\n"
+    "local function ats(n) local s = 0 for i = 1, n do s = s + sched:at(i % 100000) end return s end\n"
+    "local function bare(n) local s = 0 for i = 1, n do s = s + fn(i % 100000, ctx) end return s end\n"
+    "return steps, ats, bare\n";
+
+static double run_lua(lua_State *L, int fn)
+{
+    double t = now();
+    lua_pushvalue(L, fn);
+    lua_pushinteger(L, ITERS);
+    if (lua_pcall(L, 1, 1, 0)) {
+        fprintf(stderr, "bench_script: %s\n", lua_tostring(L, -1));
+        return -1;
+    }
+    sink += lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    return (now() - t) / ITERS * 1e9;
+}
+
+static double run_c_step(lre_optim *o)
+{
+    double t = now();
+    for (int i = 0; i < ITERS; i++)
+        if (lre_optim_step(o)) return -1;
+    return (now() - t) / ITERS * 1e9;
+}
+
+static int lua_calls(void)
+{
+    lua_State *L = luaL_newstate();
+    luaL_openlibs(L);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+    lua_pushcfunction(L, luaopen_lrengine_core);
+    lua_setfield(L, -2, "lrengine.core");
+    lua_pop(L, 1);
+    if (luaL_loadstring(L, lua_calls_src) || (lua_pushstring(L, script), lua_pcall(L, 1, 3, 0))) {
+        fprintf(stderr, "bench_script: %s\n", lua_tostring(L, -1));
+        return 1;
+    }
+    float p = 0, g = 0;
+    lre_optim *o;
+    lre_param lr = {"lr", 0.01, NULL, 0, NULL, NULL};
+    lre_error err;
+    if (lre_optim_new(&o, "sgd", &lr, 1, &err) || lre_optim_add_group(o, LRE_F32, &p, &g, 1, NULL, 0, NULL)) {
+        fprintf(stderr, "bench_script: cannot make the C optimizer\n");
+        return 1;
+    }
+    double lua_step = 1e30, c_step = 1e30, at = 1e30, bare = 1e30;
+    for (int r = 0; r < RUNS; r++) {
+        keep_best(&lua_step, run_lua(L, 1));
+        keep_best(&c_step, run_c_step(o));
+        keep_best(&at, run_lua(L, 2));
+        keep_best(&bare, run_lua(L, 3));
+    }
+    printf("calls from Lua, ns per call (best of %d interleaved runs of %d calls)\n", RUNS, ITERS);
+    printf("  opt:step() from Lua (sgd, 1 parameter):               %6.1f   C call + %.1f\n", lua_step,
+           lua_step - c_step);
+    printf("    peer: lre_optim_step from C, same kind and size:    %6.1f\n", c_step);
+    printf("  S.custom(fn):at(t) from Lua (%s): %6.1f   %.2f x bare\n", "warmup_cosine_function", at, at / bare);
+    printf("    peer: fn(t, ctx) called from Lua:                   %6.1f\n", bare);
+    lre_optim_free(o);
+    lua_close(L);
+    return 0;
+}
+
 static void keep_best(double *best, double t)
 {
     if (t < *best) *best = t;
@@ -111,5 +193,6 @@ int main(void)
     lre_schedule_release(lua_builtin);
     lua_close(hooked);
     lua_close(bare);
+    if (lua_calls()) return 1;
     return sink < 0;
 }

@@ -35,10 +35,20 @@ lua_State *lre_lua_enter(lua_State *L)
 
 void lre_lua_leave(lua_State *L, lua_State *previous) { lre_lua_env_get(L)->current = previous; }
 
-void lre_lua_charge(lua_State *L, double n)
+void lre_lua_charge(lua_State *L, double n) { lre_lua_env_charge(lre_lua_env_get(L), L, n); }
+
+void lre_lua_env_charge(lre_lua_env *env, lua_State *L, double n)
 {
-    lre_lua_env *env = lre_lua_env_get(L);
     if (env->charge && n >= 1) env->charge(env, L, n < 1e18 ? (uint64_t)n : (uint64_t)1e18);
+}
+
+void *lre_lua_self(lua_State *L)
+{
+    void *u = lua_touserdata(L, 1);
+    if (!u || !lua_getmetatable(L, 1)) return NULL;
+    int same = lua_rawequal(L, -1, lua_upvalueindex(1));
+    lua_pop(L, 1);
+    return same ? u : NULL;
 }
 
 lre_allocator lre_lua_allocator(lua_State *L)

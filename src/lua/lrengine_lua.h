@@ -62,6 +62,21 @@ lre_allocator lre_lua_allocator(lua_State *L);
  * element updated or a schedule node evaluated is one) through the env's
  * charge hook, before the call: the count hook sees none of it. */
 void lre_lua_charge(lua_State *L, double n);
+/* The same three given L's env, which objects called once a step keep from
+ * their creation (their universe's env outlives them): lre_lua_env_get is
+ * a lookup in the registry, about 140 instructions, three times a call. */
+static inline lua_State *lre_lua_env_enter(lre_lua_env *env, lua_State *L)
+{
+    lua_State *previous = env->current;
+    env->current = L;
+    return previous;
+}
+static inline void lre_lua_env_leave(lre_lua_env *env, lua_State *previous) { env->current = previous; }
+void lre_lua_env_charge(lre_lua_env *env, lua_State *L, double n);
+/* The userdata at index 1 when its metatable is the one the running C
+ * function holds as upvalue 1, else NULL: the check of methods called once
+ * a step (luaL_checkudata looks the metatable up in the registry by name). */
+void *lre_lua_self(lua_State *L);
 
 /* ---- shared helpers (env.c) ---- */
 

@@ -21,6 +21,7 @@ typedef struct optim_ud {
     double elements;  /* parameters, over the groups: a step's work */
     double nodes;     /* schedule nodes evaluated per step, at most (see lre_lua_schedule_nodes) */
     double max_nodes; /* of the largest schedule given: what opt:schedule's result counts */
+    lre_lua_env *env; /* its universe's */
 } optim_ud;
 
 #define MAX_PARAMS 32
@@ -269,6 +270,7 @@ static int construct(lua_State *L)
     u->o = NULL;
     u->busy = NULL;
     u->elements = u->nodes = u->max_nodes = 0;
+    u->env = lre_lua_env_get(L);
     luaL_setmetatable(L, LRE_OPTIM_MT);
     lua_newtable(L); /* 4: tensors kept alive */
     lua_pushvalue(L, 4);
@@ -317,12 +319,15 @@ static int construct(lua_State *L)
 /* opt:step() -> true, or false when a non-finite gradient was skipped. */
 static int optim_step(lua_State *L)
 {
-    optim_ud *u = checkopt(L, 1);
-    lre_lua_charge(L, u->nodes + u->elements / 8);
+    optim_ud *u = lre_lua_self(L);
+    if (!u || !u->o || u->busy) u = checkopt(L, 1); /* (its message) */
+    lre_lua_env_charge(u->env, L, u->nodes + u->elements / 8);
     int64_t skipped = lre_optim_skipped(u->o);
-    lua_State *prev = begin(L, u, "running a step");
+    u->busy = "running a step";
+    lua_State *prev = lre_lua_env_enter(u->env, L);
     int rc = lre_optim_step(u->o);
-    end(L, u, prev);
+    lre_lua_env_leave(u->env, prev);
+    u->busy = NULL;
     if (rc) return luaL_error(L, "%s", lre_optim_errmsg(u->o));
     lua_pushboolean(L, lre_optim_skipped(u->o) == skipped);
     return 1;
@@ -584,7 +589,9 @@ void lre_lua_open_optim(lua_State *L)
         {NULL, NULL}};
     luaL_newmetatable(L, LRE_OPTIM_MT);
     luaL_setfuncs(L, meta, 0);
-    luaL_newlib(L, methods);
+    luaL_newlibtable(L, methods); /* each method holds the metatable (lre_lua_self) */
+    lua_pushvalue(L, -2);
+    luaL_setfuncs(L, methods, 1);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     lua_newtable(L);

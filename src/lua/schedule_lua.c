@@ -11,6 +11,7 @@ typedef struct sched_ud {
     lre_schedule *s;
     lua_Integer next_step; /* the step after the last evaluated one: observe's default */
     double nodes;          /* see lre_lua_schedule_nodes */
+    lre_lua_env *env;      /* its universe's */
 } sched_ud;
 
 #define MAX_PARAMS 32
@@ -20,6 +21,7 @@ void lre_lua_pushschedule(lua_State *L, lre_schedule *s)
 {
     sched_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
     u->s = s;
+    u->env = lre_lua_env_get(L);
     u->next_step = 0;
     u->nodes = 1;
     luaL_setmetatable(L, LRE_SCHEDULE_MT);
@@ -181,15 +183,16 @@ static lua_Integer checkstep(lua_State *L, int idx)
 
 static int sched_at(lua_State *L)
 {
-    sched_ud *u = checkobj(L, 1);
+    sched_ud *u = lre_lua_self(L);
+    if (!u || !u->s) u = checkobj(L, 1); /* (its message) */
     lua_Integer t = checkstep(L, 2);
-    lre_lua_charge(L, u->nodes);
+    lre_lua_env_charge(u->env, L, u->nodes);
     lre_schedule *s = lre_schedule_retain(u->s);
     double v;
     lre_error err;
-    lua_State *prev = lre_lua_enter(L);
+    lua_State *prev = lre_lua_env_enter(u->env, L);
     int rc = lre_schedule_eval(s, t, &v, &err);
-    lre_lua_leave(L, prev);
+    lre_lua_env_leave(u->env, prev);
     lre_schedule_release(s);
     if (rc) return luaL_error(L, "%s", err.msg);
     u->next_step = t + 1;
@@ -392,7 +395,9 @@ void lre_lua_open_schedule(lua_State *L)
                                        {"differ", sched_differ}, {"carry", sched_carry},     {NULL, NULL}};
     luaL_newmetatable(L, LRE_SCHEDULE_MT);
     luaL_setfuncs(L, meta, 0);
-    luaL_newlib(L, methods);
+    luaL_newlibtable(L, methods); /* each method holds the metatable (lre_lua_self) */
+    lua_pushvalue(L, -2);
+    luaL_setfuncs(L, methods, 1);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
 
