@@ -43,13 +43,16 @@ _lrengine()
         --suggest)
             COMPREPLY=($(compgen -W "valley steepest minimum slide" -- "$cur"))
             return 0 ;;
+        --allow|-a)
+            COMPREPLY=($(compgen -W "warmup-too-long cosine-period far-from-floor jump rises-again patience-too-long" -- "$cur"))
+            return 0 ;;
         --resume-hparams|--plan)
             COMPREPLY=($(compgen -W "checkpoint config" -- "$cur"))
             return 0 ;;
         --continue)
             COMPREPLY=($(compgen -W "extend cooldown rewarm replace" -- "$cur"))
             return 0 ;;
-        --steps|-s|--epochs|-e|--seed|--threads|-t|--min|--max|--until|--jobs|-j|--step|-k|--tolerance)
+        --steps|-s|--epochs|-e|--seed|--threads|-t|--min|--max|--until|--jobs|-j|--step|-k|--tolerance|--max-jump)
             return 0 ;; # a number
     esac
     if [[ $cur == -* ]]; then

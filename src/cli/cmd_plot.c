@@ -2,6 +2,8 @@
  * driven ones fed a metric trace; and the evaluation it shares with
  * `lrengine check` (cmd_check.c). */
 #include "cmd_plot.h"
+#include "lint.h"
+#include "run_source.h"
 
 #include <errno.h>
 #include <math.h>
@@ -38,7 +40,21 @@ int plot_parse(int argc, char **argv, plot_opts *o, const cli_command *cmd)
     while (!rc && (c = cli_next(&p)) != CLI_END) {
         switch (c) {
         case CLI_EXIT: return p.exit;
-        case 's': rc = cli_count_value(&p, c, 1, 100000000, &o->steps); break;
+        case 's': rc = cli_count_value(&p, c, 1, 100000000, &o->steps), o->steps_given = 1; break;
+        case 'a': {
+            const char *near = lre_suggest(p.value, lint_names);
+            if (!near || strcmp(near, p.value))
+                rc = cli_usage_error(cmd, "--allow: unknown lint '%s'%s%s%s (lints: warmup-too-long, cosine-period, "
+                                     "far-from-floor, jump, rises-again, patience-too-long)", p.value,
+                                     near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+            else if (o->nallow == 16) rc = cli_usage_error(cmd, "--allow: at most 16");
+            else o->allow[o->nallow++] = p.value;
+            break;
+        }
+        case 'j':
+            if (cli_parse_number(p.value, &o->max_jump) || !(o->max_jump > 1))
+                rc = cli_usage_error(cmd, "--max-jump takes a number > 1, got '%s'", p.value);
+            break;
         case 'm': o->metrics = p.value; break;
         case 'f': rc = cli_choice_value(&p, c, cmd == &plot_command ? plot_formats : check_formats, &o->format); break;
         case 'o': o->output = p.value; break;
@@ -140,6 +156,7 @@ typedef struct sink {
     double prev[LRE_SCHEDULE_SET_MAX];      /* each series' last number and its text: schedules repeat */
     char prev_text[LRE_SCHEDULE_SET_MAX][32]; /* values (a constant tail, a step), so a repeat is a copy */
     size_t prev_len[LRE_SCHEDULE_SET_MAX];
+    lint_stream *lint;                        /* check: the curve's lints (lint.h) */
 } sink;
 
 /* v as lrengine.plot.shortest writes it, for series i. */
@@ -185,6 +202,7 @@ static int store_row(sink *k, size_t t, const double *v)
 
 static int summary_row(sink *k, size_t t, const double *v)
 {
+    if (k->lint) lint_row(k->lint, t, v);
     for (int i = 0; i < k->n; i++) {
         if (t == 0) k->lo[i] = k->hi[i] = k->first[i] = v[i];
         k->lo[i] = fmin(k->lo[i], v[i]);
@@ -266,11 +284,25 @@ static int json_tail(sink *k, const lre_schedule_set *set)
 }
 
 /* check --format json: one document, whether the script is clean or not. */
-static void check_json(const plot_opts *o, const lre_schedule_set *set, const sink *sk, size_t n, const problem *pb)
+static void check_json(const plot_opts *o, const lre_schedule_set *set, const sink *sk, size_t n, const problem *pb,
+                       const lint_finding *lints, int nlints)
 {
     fputs("{\"script\":", stdout);
     cli_json_string(stdout, strcmp(o->script, "-") ? o->script : "stdin");
-    printf(",\"ok\":%s,\"steps\":%zu", pb->code ? "false" : "true", n);
+    printf(",\"ok\":%s,\"steps\":%zu", pb->code || nlints ? "false" : "true", n);
+    fputs(",\"lints\":[", stdout);
+    for (int i = 0; i < nlints; i++) {
+        fputs(i ? ",{\"name\":" : "{\"name\":", stdout);
+        cli_json_string(stdout, lints[i].name);
+        fputs(",\"schedule\":", stdout);
+        cli_json_string(stdout, lints[i].hparam);
+        printf(",\"step\":%lld,\"message\":", lints[i].step);
+        cli_json_string(stdout, lints[i].msg);
+        fputs(",\"suggestion\":", stdout);
+        cli_json_string(stdout, lints[i].suggestion);
+        fputc('}', stdout);
+    }
+    fputc(']', stdout);
     if (pb->code) {
         fputs(",\"step\":", stdout);
         if (pb->step >= 0) printf("%lld", pb->step);
@@ -297,6 +329,10 @@ static void check_json(const plot_opts *o, const lre_schedule_set *set, const si
 
 static void check_text(const plot_opts *o, const lre_schedule_set *set, const sink *sk, size_t n)
 {
+    if (!set->n) { /* a config without a schedule */
+        printf("%s: ok, %zu steps, nothing scheduled\n", o->script, n);
+        return;
+    }
     printf("%s: ok, %zu steps, lr from %.6g to %.6g", strcmp(o->script, "-") ? o->script : "stdin", n, sk->lo[0],
            sk->hi[0]);
     for (int k = 1; k < set->n; k++) printf(", %s scheduled too", set->name[k]);
@@ -377,8 +413,46 @@ static int stream(const plot_opts *o, const char *script, lre_schedule_set *set,
     return pb->code;
 }
 
+/* The script's text, for its lint comments (NULL for stdin or on failure; free it). */
+static char *script_text(const char *path)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : NULL;
+    if (!f) return NULL;
+    char *text = calloc(1, 1 << 20);
+    if (text && fread(text, 1, (1 << 20) - 1, f) == 0 && ferror(f)) free(text), text = NULL;
+    fclose(f);
+    return text;
+}
+
+/* check on a training config: its schedules planned for its run, over its
+ * steps unless --steps is given; observations, one per epoch when it
+ * observes a metric. 0, or -1 (with the message in pb when the file is
+ * meant as a config). */
+static int check_config(plot_opts *o, lre_schedule_set *set, size_t *n, long long *nobserved, problem *pb)
+{
+    run_source r;
+    memset(&r, 0, sizeof r);
+    char msg[TRAIN_MSG_SIZE];
+    if (!strcmp(o->script, "-") || run_source_config(&r, o->script, NULL, msg, sizeof msg)) {
+        if (strcmp(o->script, "-") && run_source_config_error(msg)) found(pb, LRE_EXIT_FAIL, -1, "%s", msg);
+        run_source_free(&r);
+        return -1;
+    }
+    *set = r.set;
+    if (!o->steps_given && r.where.total_steps > 0 && r.where.total_steps <= 100000000) {
+        *n = (size_t)r.where.total_steps;
+        o->steps = r.where.total_steps;
+    }
+    if (r.observe != OBSERVE_NONE) *nobserved = r.epochs;
+    return 0;
+}
+
 int plot_run(plot_opts *o, int plot)
 {
+    long long nobserved = -1;
+    lint_finding lints[LINT_MAX];
+    int nlints = 0;
+    lint_stream ls;
     int json = !plot && o->format && !strcmp(o->format, "json");
     size_t n = (size_t)o->steps;
     const char *script = strcmp(o->script, "-") ? o->script : "stdin";
@@ -393,8 +467,14 @@ int plot_run(plot_opts *o, int plot)
     sink sk = {.row = plot ? store_row : summary_row};
     lre_error err;
     int streamed = plot && (!strcmp(o->format, "csv") || !strcmp(o->format, "json"));
-    if (plot_load_schedules(o->script, &set, &err)) {
+    int loaded = !plot_load_schedules(o->script, &set, &err);
+    if (!loaded) {
         found(&pb, cli_interrupted ? LRE_EXIT_INTERRUPTED : LRE_EXIT_FAIL, -1, "%s", err.msg);
+        lre_schedule_set_free(&set);
+        if (!plot && !cli_interrupted && !check_config(o, &set, &n, &nobserved, &pb)) loaded = 1, pb.code = 0;
+    }
+    if (!plot) lint_stream_init(&ls, set.n, o->max_jump), sk.lint = &ls;
+    if (!loaded) {
     } else if (streamed) {
         stream(o, script, &set, n, metrics, nmetrics, &pb);
     } else if (plot && !(buf = malloc((size_t)set.n * n * sizeof *buf))) {
@@ -404,11 +484,22 @@ int plot_run(plot_opts *o, int plot)
         for (int k = 0; buf && k < set.n; k++) sk.curves[k] = buf + (size_t)k * n;
         evaluate(script, &set, &sk, n, metrics, nmetrics, &pb);
     }
-    int rc = pb.code;
-    if (json) check_json(o, &set, &sk, n, &pb);
-    if (rc) cli_error(rc, "%s", pb.msg);
+    if (!plot && !pb.code) {
+        char *text = script_text(o->script);
+        lint_opts lo = {o->allow, o->nallow, text, o->max_jump, nobserved};
+        if (lo.observations < 0 && metrics) lo.observations = (long long)(nmetrics < n ? nmetrics : n);
+        nlints = lint_schedules(&set, &ls, n, &lo, lints);
+        if (nlints < 0) nlints = 0, pb.code = LRE_EXIT_FAIL;
+        free(text);
+    }
+    int rc = pb.code ? pb.code : nlints ? LRE_EXIT_FAIL : 0;
+    if (json) check_json(o, &set, &sk, n, &pb, lints, nlints);
+    for (int i = 0; i < nlints && !json; i++)
+        cli_error(0, "%s: step %lld: %s: %s: %s; suggestion: %s (silence: --allow %s)", script, lints[i].step,
+                  lints[i].hparam, lints[i].name, lints[i].msg, lints[i].suggestion, lints[i].name);
+    if (pb.code) cli_error(rc, "%s", pb.msg);
     else if (plot && !streamed) rc = draw(o, &set, sk.curves, n);
-    else if (!plot && !json && !o->quiet) check_text(o, &set, &sk, n);
+    else if (!plot && !json && !o->quiet && !rc) check_text(o, &set, &sk, n);
     if (!rc && fflush(stdout)) rc = cli_error(LRE_EXIT_FAIL, "writing the result: %s", strerror(errno));
     free(buf);
     free(metrics);
@@ -422,7 +513,7 @@ int cmd_plot(int argc, char **argv)
         size_t len = strlen(argv[i]);
         if (argv[i][0] != '-' && len > 6 && !strcmp(argv[i] + len - 6, ".jsonl")) return cmd_report(argc, argv);
     }
-    plot_opts o = {NULL, 100, NULL, NULL, NULL, 0, 0};
+    plot_opts o = {.steps = 100};
     int rc = plot_parse(argc, argv, &o, &plot_command);
     if (rc >= 0) return rc;
     if (!o.format && o.output) {

@@ -13,6 +13,12 @@ typedef struct plot_opts {
     const char *output;
     int quiet;
     int logy; /* --logy: the values on a log scale */
+    /* check's lints (lint.h): names silenced, the jump factor; a config's
+     * run: its steps (when --steps is not given) and its observations */
+    const char *allow[16];
+    int nallow;
+    double max_jump;
+    int steps_given;
 } plot_opts;
 
 /* Parses the options of cmd (plot's or check's); returns -1 to go on, or an

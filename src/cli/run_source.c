@@ -17,33 +17,41 @@ static int is_checkpoint(const char *path)
     return yes;
 }
 
-/* A config's schedules and horizon; with ckpt, its saved state. */
-static int load_config(run_source *r, const char *path, const char *ckpt, const char *schedule_err)
+int run_source_config(run_source *r, const char *path, const char *ckpt, char *msg, size_t size)
 {
     train_config c;
-    char msg[TRAIN_MSG_SIZE];
     lre_script_limits limits = cli_limits(0);
-    if (train_config_load(&c, path, &limits, msg, sizeof msg)) {
+    if (train_config_load(&c, path, &limits, msg, size)) {
         train_config_free(&c);
-        if (schedule_err) /* neither: the reason it is not a schedule, unless it looks like a config */
-            return cli_error(LRE_EXIT_FAIL, "%s", strstr(msg, "unknown key") || strstr(msg, "data") ? msg : schedule_err);
-        return cli_error(cli_interrupted ? LRE_EXIT_INTERRUPTED : LRE_EXIT_FAIL, "%s", msg);
+        return -1;
     }
-    int rc = 0;
-    if (train_where_is(&c, ckpt, &r->where, msg, sizeof msg)) {
-        rc = cli_error(LRE_EXIT_FAIL, "%s", msg);
-    } else {
+    int rc = train_where_is(&c, ckpt, &r->where, msg, size);
+    if (!rc) {
         for (int k = 0; k < c.schedules.n; k++) {
             r->set.s[k] = lre_schedule_retain(c.schedules.s[k]);
             memcpy(r->set.name[k], c.schedules.name[k], sizeof r->set.name[k]);
         }
         r->set.n = c.schedules.n;
         r->observe = c.observe;
-        if (!r->set.n) rc = cli_error(LRE_EXIT_FAIL, "%s: the config schedules nothing (no schedule key)", path);
+        r->epochs = c.epochs;
     }
     train_config_free(&c);
     return rc;
 }
+
+/* A config's schedules and horizon; with ckpt, its saved state. When it is
+ * not a config either, the reason it is not a schedule (schedule_err), unless
+ * the config's own message shows it is one. */
+static int load_config(run_source *r, const char *path, const char *ckpt, const char *schedule_err)
+{
+    char msg[TRAIN_MSG_SIZE];
+    if (!run_source_config(r, path, ckpt, msg, sizeof msg))
+        return r->set.n ? 0 : cli_error(LRE_EXIT_FAIL, "%s: the config schedules nothing (no schedule key)", path);
+    if (cli_interrupted) return cli_error(LRE_EXIT_INTERRUPTED, "%s", msg);
+    return cli_error(LRE_EXIT_FAIL, "%s", schedule_err && !run_source_config_error(msg) ? schedule_err : msg);
+}
+
+int run_source_config_error(const char *msg) { return strstr(msg, "unknown key") || strstr(msg, "data"); }
 
 int run_source_load(run_source *r, const char *path, const char *config)
 {

@@ -18,6 +18,7 @@ typedef struct run_source {
     lre_schedule_set set; /* the schedules (a config's retained from it) */
     train_where where;    /* horizon, and a checkpoint's step; zero for a script */
     observe_kind observe; /* a config's; val_loss for a script */
+    long long epochs;     /* a config's; 0 for a script */
 } run_source;
 
 /* Loads path as a schedule script, else as a training config; a checkpoint
@@ -25,6 +26,12 @@ typedef struct run_source {
  * others). Returns an exit code (0: loaded), having said what failed. */
 int run_source_load(run_source *r, const char *path, const char *config);
 void run_source_free(run_source *r);
+/* path as a training config into r (with ckpt, that checkpoint's state;
+ * a config may schedule nothing): 0, or -1 with a message. */
+int run_source_config(run_source *r, const char *path, const char *ckpt, char *msg, size_t size);
+/* Whether a config's load error shows the file is meant as a config (an
+ * unknown key, its data), rather than being something else altogether. */
+int run_source_config_error(const char *msg);
 
 /* Metric observations: metric[i] is observed before step[i] is evaluated. */
 typedef struct observations {
