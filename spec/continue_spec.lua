@@ -165,3 +165,40 @@ describe("schedule:carry", function()
     assert.are.equal(0, S.scale{S.custom(function() return 1 end, "other.lua"), factor = 2}:carry(S.scale{scr(3), factor = 1}))
   end)
 end)
+
+describe("durations", function()
+  it("resolve in steps, epochs, % of the run and tokens (lre.duration)", function()
+    -- 10% of 1000 = 100; 2 epochs of 50 = 100; 3M tokens at 1e4 per step = 300
+    assert.are.equal(100, lre.duration("10%", {total_steps = 1000}))
+    assert.are.equal(100, lre.duration("2 epochs", {steps_per_epoch = 50}))
+    assert.are.equal(300, lre.duration("3M tokens", {tokens_per_step = 1e4}))
+    assert.are.equal(7, lre.duration("7"))
+    assert.has_error(function() lre.duration("10%") end,
+                     "bad argument #1 to 'duration' (duration '10%': a fraction of the run needs its total steps, unknown here)")
+  end)
+  it("in a schedule's parameters plan it for the run, resolved when the run's length is known", function()
+    -- on 100 steps: warm-up 10% = 10 steps, then a cosine over 90% = 90 steps: at t >= 10,
+    -- (1 + cos(pi (t - 10) / 90)) / 2: 1 at 10, 1/2 at 55, 0 at 100
+    local w, g = lre.tensor({0}), lre.tensor({0})
+    local opt = lre.optim.sgd{params = w, grads = g, total_steps = 100,
+                              lr = S.warmup{S.cosine{lr = 1, t_max = "90%"}, steps = "10%"}}
+    local seen = {}
+    for t = 0, 99 do
+      opt:step()
+      seen[t] = opt:get("lr") -- the rate step t used
+    end
+    near(0, seen[0]); near(0.5, seen[5]); near(1, seen[10]); near(0.5, seen[55])
+    near((1 + math.cos(math.pi * 89 / 90)) / 2, seen[99])
+    -- a length unknown is an error that says so
+    assert.has_error(function() S.cosine{lr = 1, t_max = "50%"}:at(3) end)
+  end)
+  it("in tokens, with tokens_per_step beside them", function()
+    local w, g = lre.tensor({0}), lre.tensor({0})
+    -- 2k tokens at 500 a step: 4 steps of linear warm-up
+    local opt = lre.optim.sgd{params = w, grads = g, total_steps = 10,
+                              lr = S.warmup{S.constant{lr = 1}, steps = "2k tokens", tokens_per_step = 500}}
+    local seen = {}
+    for t = 0, 5 do opt:step() seen[t] = opt:get("lr") end
+    near(0, seen[0]); near(0.25, seen[1]); near(0.75, seen[3]); near(1, seen[4])
+  end)
+end)

@@ -18,6 +18,7 @@ int luaopen_lrengine_core(lua_State *L)
     lua_setfield(L, -2, "version_number");
     lre_lua_open_tensor(L);
     lre_lua_open_schedule(L);
+    lre_lua_open_duration(L);
     lre_lua_open_optim(L);
     return 1;
 }

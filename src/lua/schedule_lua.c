@@ -65,6 +65,11 @@ static int construct(lua_State *L)
     const char *kind = lua_tostring(L, lua_upvalueindex(1));
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
+    if (lre_lua_has_durations(L, 1)) { /* "10%", "2 epochs": planned for the run, resolved when it is known */
+        lua_pushvalue(L, lua_upvalueindex(1));
+        lua_pushcclosure(L, construct, 1);
+        return lre_lua_deferred(L, 2, 1, kind);
+    }
     /* every child and list stays on the stack until the call ends */
     luaL_checkstack(L, MAX_CHILDREN + MAX_PARAMS + 8, "too many inner schedules");
     lre_param params[MAX_PARAMS];

@@ -96,11 +96,52 @@ static void a_refused_carry_changes_nothing(void)
     lre_schedule_release(to);
 }
 
+/* durations: 10% of 1000 = 100; 2.5 epochs of 40 = 100; 3M tokens at 20000 per step = 150; 0.3% of 1000 = 3 (rounded) */
+static void durations_in_every_unit(void)
+{
+    lre_horizon h = {40, 1000, 20000};
+    int64_t n = -1;
+    lre_error err;
+    ASSERT_EQ(lre_duration_steps("500", &h, &n, &err), LRE_OK);
+    ASSERT_EQ(n, 500);
+    ASSERT_EQ(lre_duration_steps(" 500 steps ", &h, &n, &err), LRE_OK);
+    ASSERT_EQ(n, 500);
+    ASSERT_EQ(lre_duration_steps("1 step", &h, &n, &err), LRE_OK);
+    ASSERT_EQ(n, 1);
+    ASSERT_EQ(lre_duration_steps("10%", &h, &n, &err), LRE_OK);
+    ASSERT_EQ(n, 100);
+    ASSERT_EQ(lre_duration_steps("0.3%", &h, &n, &err), LRE_OK);
+    ASSERT_EQ(n, 3);
+    ASSERT_EQ(lre_duration_steps("2.5 epochs", &h, &n, &err), LRE_OK);
+    ASSERT_EQ(n, 100);
+    ASSERT_EQ(lre_duration_steps("1epoch", &h, &n, &err), LRE_OK);
+    ASSERT_EQ(n, 40);
+    ASSERT_EQ(lre_duration_steps("3M tokens", &h, &n, &err), LRE_OK);
+    ASSERT_EQ(n, 150);
+    ASSERT_EQ(lre_duration_steps("3Mtokens", &h, &n, &err), LRE_OK);
+    ASSERT_EQ(n, 150);
+    ASSERT_EQ(lre_duration_steps("40000 tokens", &h, &n, &err), LRE_OK);
+    ASSERT_EQ(n, 2);
+    ASSERT_EQ(lre_duration_steps("2 weeks", &h, &n, &err), LRE_EINVAL);
+    ASSERT_STR_CONTAINS(err.msg, "duration '2 weeks': unknown unit 'weeks'");
+    ASSERT_EQ(lre_duration_steps("-5", &h, &n, &err), LRE_EINVAL);
+    ASSERT_EQ(lre_duration_steps("nan", &h, &n, &err), LRE_EINVAL);
+    ASSERT_EQ(lre_duration_steps("1e300 epochs", &h, &n, &err), LRE_EINVAL);
+    ASSERT_STR_CONTAINS(err.msg, "more than 2^53");
+    ASSERT_EQ(lre_duration_steps("10%", NULL, &n, &err), LRE_EINVAL);
+    ASSERT_STR_CONTAINS(err.msg, "a fraction of the run needs its total steps");
+    lre_horizon none = {0, 0, 0};
+    ASSERT_EQ(lre_duration_steps("1 epoch", &none, &n, &err), LRE_EINVAL);
+    ASSERT_EQ(lre_duration_steps("5 tokens", &none, &n, &err), LRE_EINVAL);
+    ASSERT_STR_CONTAINS(err.msg, "tokens need the tokens per step");
+}
+
 int main(void)
 {
     static const test_case tests[] = {
         {"a cooldown built from C", a_cooldown_from_c},
         {"a refused carry changes nothing", a_refused_carry_changes_nothing},
+        {"durations in every unit", durations_in_every_unit},
         {NULL, NULL}};
     return run_tests(tests);
 }
