@@ -16,7 +16,7 @@ local function sign(v) return v > 0 and 1 or (v < 0 and -1 or 0) end
 describe("decoupled_weight_decay", function()
   -- every optimizer that has an L2 weight_decay (adamw and lion decay decoupled by definition)
   local kinds = {"sgd", "adam", "adagrad", "rmsprop", "adadelta", "adamax", "nadam", "radam", "rprop", "asgd",
-                 "nadam_keras", "signsgd", "signum", "adabelief", "yogi", "lamb", "lars", "novograd"}
+                 "nadam_keras", "signsgd", "signum", "adabelief", "yogi", "lamb", "lars", "novograd", "adafactor"}
   -- what each needs besides: ASGD's own shrinking is not weight decay, Yogi's first moment starts
   -- at initial_accumulator (not 0), LARS adapts its rate only with a decay or always_adapt
   local extra = {asgd = {lambd = 0}, yogi = {initial_accumulator = 0}, lars = {always_adapt = true}}
@@ -403,5 +403,126 @@ describe("novograd", function()
       P.resumes("novograd", c, 9, 4, "f64")
       P.resumes("novograd", c, 9, 4, "f32")
     end
+  end)
+end)
+
+describe("adafactor", function()
+  it("reproduces Keras 3's Adafactor golden values and single steps (adafactor_test.py)", function()
+    local golden = {
+      {0.55, 0.55, 0.55, 0.55, 0.55, 0.55, 0.55, 0.55, 0.55, 0.55},
+      {0.3031, 0.3026, 0.3025, 0.3024, 0.3024, 0.3024, 0.3024, 0.3024, 0.3024, 0.3024},
+      {0.1671, 0.1665, 0.1663, 0.1663, 0.1663, 0.1663, 0.1663, 0.1663, 0.1663, 0.1663},
+      {0.0923, 0.0916, 0.0915, 0.0914, 0.0914, 0.0914, 0.0914, 0.0914, 0.0914, 0.0914},
+      {0.0554, 0.0548, 0.0546, 0.0546, 0.0546, 0.0546, 0.0546, 0.0545, 0.0545, 0.0545}}
+    for _, dtype in ipairs{"f64", "f32"} do
+      -- Adafactor(learning_rate=0.5, beta_2_decay=-0.65, epsilon_1=1e-15, epsilon_2=1e-4,
+      -- clip_threshold=0.9, relative_step=False): Keras' update_step takes rho_t = min(lr, 1/sqrt(t))
+      -- whatever relative_step says (the fifth row needs 1/sqrt(5) < 0.5), which is lrengine's
+      -- relative_step with an lr; relative_step = false is HF's constant lr
+      P.keras_golden("adafactor", {lr = 0.5, decay_rate = -0.65, eps = {1e-15, 1e-4}, clip_threshold = 0.9},
+                     golden, dtype)
+      -- test_single_step_1d and _2d: Adafactor(learning_rate=0.5), Keras' relative step min(lr, 1/sqrt(t))
+      local opt, p, g = P.build("adafactor", {lr = 0.5}, {1, 2, 3, 4}, dtype)
+      g:copy{1, 6, 7, 2}
+      opt:step()
+      assert(P.close(p:totable(), {-0.3693, 0.6307, 1.6307, 2.6307}, 1e-4, 1e-4, "1d"))
+      opt, p, g = P.build("adafactor", {lr = 0.5}, {1, 2, 3, 4}, dtype, {2, 2})
+      g:copy{1, 6, 7, 2}
+      opt:step()
+      assert(P.close(P.flat(p), {0.7007, -0.0081, 1.2492, 3.4407}, 1e-4, 1e-4, "2d"))
+    end
+  end)
+
+  -- HF transformers' Adafactor (transformers/optimization.py), written out for a rows x cols
+  -- matrix (factored) or a vector (rows = nil)
+  local function ref_for(o, rows, cols)
+    local eps1, eps2 = o.eps and o.eps[1] or 1e-30, o.eps and o.eps[2] or 1e-3
+    local clip, decay_rate = o.clip_threshold or 1, o.decay_rate or -0.8
+    local function rms(v)
+      local s = 0
+      for i = 1, #v do s = s + v[i] ^ 2 end
+      return math.sqrt(s) / math.sqrt(#v)
+    end
+    return function(s, x, g, t)
+      local n = #x
+      local step = o.lr or 0
+      if o.relative_step ~= false then
+        step = math.min((o.lr or 0) > 0 and o.lr or (o.warmup_init and 1e-6 * t or 1e-2), 1 / math.sqrt(t))
+      end
+      local lr = (o.scale_parameter ~= false and math.max(eps2, rms(x)) or 1) * step
+      local b2t = 1 - t ^ decay_rate
+      local u = {}
+      if rows then
+        s.row, s.col = s.row or {}, s.col or {}
+        for r = 1, rows do
+          local sum = 0
+          for c = 1, cols do sum = sum + g[(r - 1) * cols + c] ^ 2 + eps1 end
+          s.row[r] = (s.row[r] or 0) * b2t + (1 - b2t) * sum / cols
+        end
+        for c = 1, cols do
+          local sum = 0
+          for r = 1, rows do sum = sum + g[(r - 1) * cols + c] ^ 2 + eps1 end
+          s.col[c] = (s.col[c] or 0) * b2t + (1 - b2t) * sum / rows
+        end
+        local mean = 0
+        for r = 1, rows do mean = mean + s.row[r] / rows end
+        for r = 1, rows do
+          for c = 1, cols do
+            local i = (r - 1) * cols + c
+            u[i] = (1 / math.sqrt(s.row[r] / mean)) * (1 / math.sqrt(s.col[c])) * g[i]
+          end
+        end
+      else
+        s.v = s.v or {}
+        for i = 1, n do
+          s.v[i] = (s.v[i] or 0) * b2t + (1 - b2t) * (g[i] ^ 2 + eps1)
+          u[i] = g[i] / math.sqrt(s.v[i])
+        end
+      end
+      local div = math.max(rms(u) / clip, 1)
+      s.m = s.m or {}
+      for i = 1, n do
+        local ui = u[i] / div * lr
+        if (o.beta1 or 0) > 0 then
+          s.m[i] = (s.m[i] or 0) * o.beta1 + (1 - o.beta1) * ui
+          ui = s.m[i]
+        end
+        x[i] = x[i] - (o.weight_decay or 0) * lr * x[i] - ui
+      end
+    end
+  end
+  local cases = {
+    {},                                                                      -- HF's defaults: relative step
+    {warmup_init = true, beta1 = 0.9, weight_decay = 0.1},
+    {lr = 0.01, relative_step = false, scale_parameter = false, clip_threshold = 0.5, decay_rate = -0.5,
+     eps = {1e-20, 1e-2}},
+    {lr = 0.05, relative_step = false, beta1 = 0.5, weight_decay = 0.05},
+  }
+  it("follows HF's Adafactor, factored for a matrix and whole for a vector", function()
+    for _, c in ipairs(cases) do
+      for _, shape in ipairs{{2, 5}, {5, 2}, false} do
+        local want = P.ref_trace(ref_for(c, shape and shape[1], shape and shape[2]), 12)
+        P.same_trace(P.trace("adafactor", c, 12, "f64", nil, shape or nil), want, F64[1], F64[2])
+        P.same_trace(P.trace("adafactor", c, 12, "f32", nil, shape or nil), want, F32[1], F32[2])
+        P.resumes("adafactor", c, 9, 4, "f64", nil, shape or nil)
+        P.resumes("adafactor", c, 9, 4, "f32", nil, shape or nil)
+      end
+    end
+  end)
+
+  it("keeps a matrix's second moment in rows + cols numbers, not rows * cols", function()
+    local small = P.build("adafactor", {}, P.X0, "f64", {2, 5})
+    local whole = P.build("adafactor", {}, P.X0, "f64")
+    -- the saved state holds the row and column means (7 doubles) instead of v (10)
+    assert.are.equal(3 * 8, #whole:save() - #small:save())
+  end)
+
+  it("checks HF's relations and the ranges", function()
+    assert.has_error(function() P.build("adafactor", {warmup_init = true, relative_step = false}, {1}, "f64") end,
+      "bad argument #1 to 'adafactor' (warmup_init requires relative_step)")
+    assert.has_error(function() P.build("adafactor", {clip_threshold = 0}, {1}, "f64") end,
+      "bad argument #1 to 'adafactor' (clip_threshold must be > 0, got 0)")
+    assert.has_error(function() P.build("adafactor", {decay_rate = 0.5}, {1}, "f64") end,
+      "bad argument #1 to 'adafactor' (decay_rate must be <= 0, got 0.5)")
   end)
 end)

@@ -8,15 +8,30 @@ local assert = require "luassert"
 
 local M = {}
 
--- A fresh optimizer of kind over x0 in dtype; args are its hyper-parameters.
-function M.build(kind, args, x0, dtype)
+-- A fresh optimizer of kind over x0 in dtype; args are its hyper-parameters;
+-- shape {rows, cols} makes the parameters a matrix group.
+function M.build(kind, args, x0, dtype, shape)
   local p, g = lre.tensor(x0, dtype), lre.tensor(#x0, dtype)
+  if shape then p:reshape(shape[1], shape[2]) end
   local a = {params = p, grads = g}
   for k, v in pairs(args) do a[k] = v end
   return lre.optim[kind](a), p, g
 end
 
--- |got - want| <= atol + rtol * |want| elementwise, or a message naming the first miss.
+-- The elements of a tensor as one flat list (a matrix's row after row).
+function M.flat(t)
+  local out = {}
+  for _, v in ipairs(t:totable()) do
+    if type(v) == "table" then
+      for _, w in ipairs(v) do out[#out + 1] = w end
+    else
+      out[#out + 1] = v
+    end
+  end
+  return out
+end
+
+-- |got - want| <= + rtol * |want| elementwise, or a message naming the first miss.
 function M.close(got, want, atol, rtol, what)
   assert(#got == #want, string.format("%s: %d values, want %d", what, #got, #want))
   for i = 1, #want do
@@ -62,14 +77,14 @@ end
 M.X0 = {0.5, -1.25, 2, 0.75, -0.3, 1.5, -2.5, 0.1, 0, 3}
 
 -- Runs kind{args} over M.X0 for `steps` steps of M.grads; the parameters after each step.
-function M.trace(kind, args, steps, dtype, x0)
+function M.trace(kind, args, steps, dtype, x0, shape)
   x0 = x0 or M.X0
-  local opt, p, g = M.build(kind, args, x0, dtype)
+  local opt, p, g = M.build(kind, args, x0, dtype, shape)
   local out = {}
   for t = 1, steps do
     g:copy(M.grads(#x0, t))
     assert.is_true(opt:step())
-    out[t] = p:totable()
+    out[t] = M.flat(p)
   end
   return out, opt
 end
@@ -99,16 +114,16 @@ end
 -- Saves after `cut` of `steps` steps, loads into a fresh optimizer over the
 -- saved parameters, runs the rest: the parameters and the final saved state
 -- must be byte for byte those of the run that never stopped.
-function M.resumes(kind, args, steps, cut, dtype, x0)
+function M.resumes(kind, args, steps, cut, dtype, x0, shape)
   x0 = x0 or M.X0
-  local a, pa, ga = M.build(kind, args, x0, dtype)
+  local a, pa, ga = M.build(kind, args, x0, dtype, shape)
   local saved, x
   for t = 1, steps do
     ga:copy(M.grads(#x0, t))
     a:step()
-    if t == cut then saved, x = a:save(), pa:totable() end
+    if t == cut then saved, x = a:save(), M.flat(pa) end
   end
-  local b, pb, gb = M.build(kind, args, x, dtype)
+  local b, pb, gb = M.build(kind, args, x, dtype, shape)
   assert.is_true(b:load(saved))
   for t = cut + 1, steps do
     gb:copy(M.grads(#x0, t))

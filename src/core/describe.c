@@ -183,6 +183,9 @@ static const kind_doc optim_docs[O_COUNT] = {
     [O_NOVOGRAD] = {"NovoGrad: a second moment per group, the gradient normalised by it",
                     "v = ||g||^2 (first) or b2 v + (1 - b2) ||g||^2; d = g / (sqrt(v) + eps) + weight_decay p, times 1 - b1 with grad_averaging; m = b1 m + d; p -= lr * m",
                     "torch_optimizer.NovoGrad (Ginsburg et al. 2019); two passes: the norm, then the update"},
+    [O_ADAFACTOR] = {"Adafactor: a factored second moment (row and column means) for matrices, relative step and update clipping",
+                     "v = b2t v + (1 - b2t)(g^2 + eps[1]), b2t = 1 - t^decay_rate (a matrix: r, c means, v = r c / mean(r)); u = g / sqrt(v) / max(1, RMS(u) / clip_threshold) * max(eps[2], RMS(p)) * min(lr > 0 ? lr : 1e-2, 1 / sqrt(t)); m = b1 m + (1 - b1) u; p -= weight_decay * lr_eff * p + u",
+                     "transformers.Adafactor (HF; Shazeer & Stern 2018), keras.optimizers.Adafactor; passes: a vector 2, a matrix 3"},
 };
 
 /* Defaults that are not a number, in words. */

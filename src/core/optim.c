@@ -115,6 +115,16 @@ static const hp_spec lars_hp[] = {LR(1.0), NONNEG("momentum", HP_MOMENTUM, 0), N
                                   WD(0), BOOL("nesterov", HP_NESTEROV), NONNEG("trust_coeff", HP_TRUST_COEFF, 1e-3),
                                   EPS(1e-8), BOOL("trust_clip", HP_TRUST_CLIP), BOOL("always_adapt", HP_ALWAYS_ADAPT),
                                   MAXIMIZE, DECOUPLED};
+/* HF transformers' Adafactor: lr 0 (HF's None) with relative_step; eps is its pair (1e-30, 1e-3) */
+static const hp_spec adafactor_hp[] = {LR(0),
+                                       {HP_EPS, {"eps[1]", 1e-30, 0, INF, FIN | LRE_P_PAIR, NULL}},
+                                       {HP_EPS2, {"eps[2]", 1e-3, 0, INF, FIN, NULL}},
+                                       {HP_CLIP_THRESHOLD, {"clip_threshold", 1, 0, INF, FIN | LRE_P_LO_OPEN, NULL}},
+                                       {HP_DECAY_RATE, {"decay_rate", -0.8, -INF, 0, FIN, NULL}},
+                                       {HP_BETA1, {"beta1", 0, 0, 1, LRE_P_HI_OPEN, NULL}},
+                                       WD(0), BOOL1("scale_parameter", HP_SCALE_PARAMETER),
+                                       BOOL1("relative_step", HP_RELATIVE_STEP), BOOL("warmup_init", HP_WARMUP_INIT),
+                                       MAXIMIZE, DECOUPLED};
 static const hp_spec novograd_hp[] = {LR(1e-3), BETAS(0.95, 0), EPS(1e-8), WD(0),
                                       BOOL("grad_averaging", HP_GRAD_AVERAGING), MAXIMIZE, DECOUPLED};
 
@@ -187,6 +197,8 @@ static int check_relations(int kind, const double *hp, int momentum_scheduled, c
     int momentum = hp[HP_MOMENTUM] > 0 || momentum_scheduled;
     if ((kind == O_SGD || kind == O_LARS) && hp[HP_NESTEROV] && (!momentum || hp[HP_DAMPENING] != 0))
         return lre_error_set(err, LRE_EINVAL, "%s: nesterov requires momentum > 0 and dampening = 0", who);
+    if (kind == O_ADAFACTOR && hp[HP_WARMUP_INIT] && !hp[HP_RELATIVE_STEP]) /* HF's check */
+        return lre_error_set(err, LRE_EINVAL, "%s: warmup_init requires relative_step", who);
     if (kind == O_RPROP && hp[HP_STEP_MAX] < hp[HP_STEP_MIN])
         return lre_error_set(err, LRE_EINVAL, "%s: step_sizes[2] must be >= step_sizes[1]", who);
     return LRE_OK;
@@ -282,13 +294,25 @@ int lre_optim_new_with(lre_optim **out, const char *kind, const lre_param *param
     return LRE_OK;
 }
 
+int lre__adafactor_factored(int kind, const lre_group *g) { return kind == O_ADAFACTOR && g->ndim == 2; }
+
+size_t lre__slot_len(int kind, const lre_group *g, int slot)
+{
+    if (lre__adafactor_factored(kind, g) && slot >= 1) return slot == 1 ? g->rows : g->cols;
+    return g->n;
+}
+
 /* A state buffer's size: one element at least, so that n = 0 has one too. */
-static size_t state_bytes(const lre_group *g) { return (g->n ? g->n : 1) * lre__dtype_size(g->dtype); }
+static size_t state_bytes(int kind, const lre_group *g, int slot)
+{
+    size_t len = lre__slot_len(kind, g, slot);
+    return (len ? len : 1) * lre__dtype_size(g->dtype);
+}
 
 static void group_free(lre_optim *o, lre_group *g)
 {
     for (int h = 0; h < HP_COUNT; h++) lre_schedule_release(g->sched[h]);
-    for (int s = 0; s < LRE_MAX_STATE; s++) lre__free(&o->alloc, g->state[s], state_bytes(g));
+    for (int s = 0; s < LRE_MAX_STATE; s++) lre__free(&o->alloc, g->state[s], state_bytes(o->kind, g, s));
     lre__average_free(o, g);
     lre__free(&o->alloc, g->scratch, g->scratch_bytes);
 }
@@ -324,24 +348,26 @@ void lre_optim_set_threads(lre_optim *o, int threads) { o->threads = threads < 0
 
 /* Which state arrays a group needs, given its hyper-parameters and schedules
  * (a scheduled momentum counts as on). Slots: see the kernels. */
-static int state_needed(int kind, const double *hp, lre_schedule *const *sched, int slot)
+static int state_needed(int kind, const double *hp, lre_schedule *const *sched, int g_ndim, int slot)
 {
     int momentum = hp[HP_MOMENTUM] != 0 || sched[HP_MOMENTUM] != NULL;
     switch (kind) {
     case O_SGD:
     case O_LARS: return slot == 0 && momentum;
     case O_NOVOGRAD: return slot == 0;
+    case O_ADAFACTOR: /* the first moment (beta1 > 0); v, or a matrix's row and column means */
+        return slot == 0 ? hp[HP_BETA1] != 0 || sched[HP_BETA1] != NULL : slot == 1 || (slot == 2 && g_ndim == 2);
     case O_ADAM:
-    case O_ADAMW: return slot < 2 || hp[HP_AMSGRAD];
+    case O_ADAMW: return slot < 2 || (slot == 2 && hp[HP_AMSGRAD]);
     case O_ADAGRAD:
     case O_ASGD:
     case O_LION: return slot == 0;
-    case O_ADAMW_SCHEDULEFREE: return 1; /* z, x, second moment */
+    case O_ADAMW_SCHEDULEFREE: return slot < 3; /* z, x, second moment */
     case O_SIGNSGD:
     case O_SIGNUM: return slot == 0 && momentum;
-    case O_ADABELIEF: return slot < 2 || hp[HP_AMSGRAD];
+    case O_ADABELIEF: return slot < 2 || (slot == 2 && hp[HP_AMSGRAD]);
     case O_RMSPROP: return slot == 0 || (slot == 1 && momentum) || (slot == 2 && hp[HP_CENTERED]);
-    case O_ADEMAMIX: return 1; /* m1, m2 (the slow EMA), nu */
+    case O_ADEMAMIX: return slot < 3; /* m1, m2 (the slow EMA), nu */
     case O_MUON: return hp[HP_RULE] == MUON_RULE_MUON ? slot == 0 : slot < 2; /* momentum; or AdamW's m, v */
     case O_PRODIGY: return 1; /* p0, s, m, v */
     default: return slot < 2; /* adadelta, adamax, nadam, radam, rprop */
@@ -353,13 +379,13 @@ static int state_needed(int kind, const double *hp, lre_schedule *const *sched, 
 static int ensure_state(lre_optim *o, lre_group *g, const double *hp)
 {
     for (int s = 0; s < LRE_MAX_STATE; s++) {
-        if (g->state[s] || !state_needed(o->kind, hp, g->sched, s)) continue;
-        void *buf = lre__alloc_zero(&o->alloc, state_bytes(g), 1);
+        if (g->state[s] || !state_needed(o->kind, hp, g->sched, g->ndim, s)) continue;
+        void *buf = lre__alloc_zero(&o->alloc, state_bytes(o->kind, g, s), 1);
         if (!buf) return fail(o, LRE_ENOMEM, "%s: out of memory for optimizer state", defs[o->kind].name);
         double init = 0;
         if (o->kind == O_ADAGRAD || o->kind == O_YOGI) init = hp[HP_INITIAL_ACC];
         if (o->kind == O_RPROP && s == 1) init = hp[HP_LR];
-        for (size_t i = 0; init != 0 && i < g->n; i++) {
+        for (size_t i = 0; init != 0 && i < lre__slot_len(o->kind, g, s); i++) {
             if (g->dtype == LRE_F32) ((float *)buf)[i] = (float)init;
             else ((double *)buf)[i] = init;
         }
@@ -371,6 +397,12 @@ static int ensure_state(lre_optim *o, lre_group *g, const double *hp)
         g->scratch = lre__alloc_zero(&o->alloc, bytes ? bytes : 1, 1);
         if (!g->scratch) return fail(o, LRE_ENOMEM, "muon: out of memory for Newton-Schulz scratch");
         g->scratch_bytes = bytes ? bytes : 1;
+    }
+    if (lre__adafactor_factored(o->kind, g) && !g->scratch) { /* the column sums, then factors */
+        size_t bytes = (g->cols ? g->cols : 1) * sizeof(double);
+        g->scratch = lre__alloc_zero(&o->alloc, bytes, 1);
+        if (!g->scratch) return fail(o, LRE_ENOMEM, "adafactor: out of memory for the column sums");
+        g->scratch_bytes = bytes;
     }
     return LRE_OK;
 }
@@ -586,7 +618,7 @@ int lre__optim_check_hps(const lre_optim *o, int group, const double *hp, const 
     if (check_relations(o->kind, hp, g->sched[HP_MOMENTUM] != NULL, who, err))
         return err ? (err->code = LRE_ECORRUPT) : LRE_ECORRUPT;
     for (int s = 0; s < LRE_MAX_STATE; s++)
-        if (!g->state[s] && state_needed(o->kind, hp, g->sched, s))
+        if (!g->state[s] && state_needed(o->kind, hp, g->sched, g->ndim, s))
             return lre_error_set(err, LRE_EMISMATCH, "%s: its hyper-parameters need state buffer %d, which this optimizer lacks",
                                  who, s + 1);
     return LRE_OK;
@@ -614,6 +646,7 @@ int lre__optim_nonneg_slot(int kind, int slot)
     case O_MUON: return slot == 1; /* the AdamW rule's v (a matrix group has slot 0 alone) */
     case O_LAMB: return slot == 1;
     case O_PRODIGY: return slot == 3;
+    case O_ADAFACTOR: return slot >= 1;
     default: return 0;
     }
 }
@@ -815,6 +848,16 @@ static void prepare(const lre_optim *o, const lre_group *g, lre_step_scalars *k)
         }
         break;
     }
+    case O_ADAFACTOR: { /* HF's _get_lr (relative_step; with an lr too, Keras' min(lr, 1/sqrt(t))) */
+        k->a = 1 - pow(t, hp[HP_DECAY_RATE]);
+        double step = hp[HP_LR];
+        if (hp[HP_RELATIVE_STEP]) {
+            double min_step = hp[HP_LR] > 0 ? hp[HP_LR] : hp[HP_WARMUP_INIT] ? 1e-6 * t : 1e-2;
+            step = fmin(min_step, 1 / sqrt(t));
+        }
+        k->b = step;
+        break;
+    }
     case O_LAMB:
         k->a = 1 - pow(hp[HP_BETA1], t);
         k->b = 1 - pow(hp[HP_BETA2], t);
@@ -904,7 +947,7 @@ static void update_chunk(int kind, lre_group *g, const lre_step_scalars *k, size
 /* Does this step of group g need sums over the group before its update? */
 static int needs_sums(int kind, const double *hp)
 {
-    return kind == O_LAMB || kind == O_NOVOGRAD ||
+    return kind == O_LAMB || kind == O_NOVOGRAD || kind == O_ADAFACTOR ||
            (kind == O_LARS && (hp[HP_WEIGHT_DECAY] != 0 || hp[HP_ALWAYS_ADAPT]));
 }
 
@@ -928,6 +971,15 @@ static void finish_sums(int kind, const lre_group *g, lre_step_scalars *k, const
         k->d = 1;
         break;
     }
+    case O_ADAFACTOR: { /* HF: _rms(t) = ||t|| / sqrt(numel); Python's max(eps, rms); torch's clamp */
+        double rootn = sqrt((double)g->n), rms_p = sqrt(sums[0]) / rootn, rms_u = sqrt(sums[1]) / rootn;
+        double scale = hp[HP_SCALE_PARAMETER] ? (rms_p > hp[HP_EPS2] ? rms_p : hp[HP_EPS2]) : 1;
+        double lr_eff = scale * k->b, over = rms_u / hp[HP_CLIP_THRESHOLD];
+        k->a = lr_eff;
+        k->b = over < 1 ? 1 : over; /* (a NaN stays NaN, as clamp_ keeps it) */
+        k->c = hp[HP_DECOUPLED_WD] ? 0 : -hp[HP_WEIGHT_DECAY] * lr_eff;
+        break;
+    }
     case O_NOVOGRAD: { /* torch-optimizer: exp_avg_sq copies the norm while it is 0 */
         double v = g->scalar[0];
         v = v == 0 ? sums[0] : v * hp[HP_BETA2] + (1 - hp[HP_BETA2]) * sums[0];
@@ -944,6 +996,12 @@ static void finish_sums(int kind, const lre_group *g, lre_step_scalars *k, const
 static void group_sums(const lre_optim *o, lre_group *g, lre_step_scalars *k)
 {
     double sums[LRE_NSUMS] = {0};
+    if (lre__adafactor_factored(o->kind, g)) { /* row by row, its own two passes */
+        if (g->dtype == LRE_F32) lre__adafactor_factored_f32(g, k, sums);
+        else lre__adafactor_factored_f64(g, k, sums);
+        finish_sums(o->kind, g, k, sums);
+        return;
+    }
     for (size_t lo = 0; lo < g->n; lo += LRE_CHUNK) {
         size_t hi = g->n - lo > LRE_CHUNK ? lo + LRE_CHUNK : g->n;
         if (g->dtype == LRE_F32) lre__reduce_f32(o->kind, g, k, lo, hi, sums);

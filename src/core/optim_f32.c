@@ -11,6 +11,7 @@
 #define EXP_MASK 0x7f800000u
 #define UPDATE_FN lre__update_f32
 #define REDUCE_FN lre__reduce_f32
+#define FACTORED_FN lre__adafactor_factored_f32
 #define FINITE_FN lre__all_finite_f32
 #define AVERAGE_FN lre__average_f32
 #define SWAP_FN lre__swap_f32

@@ -28,7 +28,7 @@ enum lre_hp {
     X(ADEMAMIX, ademamix) X(SGD_SCHEDULEFREE, sgd_schedulefree) X(ADAMW_SCHEDULEFREE, adamw_schedulefree) \
     X(NADAM_KERAS, nadam_keras) X(SIGNSGD, signsgd) X(SIGNUM, signum) X(ADABELIEF, adabelief) X(YOGI, yogi) \
     X(MUON, muon) \
-    X(LAMB, lamb) X(LARS, lars) X(NOVOGRAD, novograd) X(PRODIGY, prodigy)
+    X(LAMB, lamb) X(LARS, lars) X(NOVOGRAD, novograd) X(PRODIGY, prodigy) X(ADAFACTOR, adafactor)
 
 
 enum lre_optim_id {
@@ -177,6 +177,17 @@ void lre__reduce_f64(int kind, lre_group *g, const lre_step_scalars *k, size_t l
 int lre__prodigy_check(lre_optim *o, lre_error *err);
 void lre__prodigy_step(lre_optim *o);
 double lre__prodigy_beta3(const double *hp);
+
+/* Adafactor's factored statistics of a matrix group (its first two passes:
+ * the row and column means into state 1 and 2, the column factors into
+ * g->scratch, and the sums of p^2 and of the update's squares into out). */
+void lre__adafactor_factored_f32(lre_group *g, lre_step_scalars *k, double *out);
+void lre__adafactor_factored_f64(lre_group *g, lre_step_scalars *k, double *out);
+
+/* Elements of state buffer `slot` of group g: n, but for Adafactor's
+ * factored second moment of a matrix (a row vector and a column vector). */
+size_t lre__slot_len(int kind, const lre_group *g, int slot);
+int lre__adafactor_factored(int kind, const lre_group *g);
 
 /* Does buffer [0, n) hold only finite numbers? */
 int lre__all_finite_f32(const float *x, size_t n);

@@ -688,12 +688,137 @@ KERNEL novograd_k(ARGS, const unsigned f)
 
 KERNEL novograd(ARGS) { SPECIALISE(novograd_k, 2, WD_FLAG | (k->hp[HP_GRAD_AVERAGING] != 0 ? NOVO_AVERAGING : 0)) }
 
+/* Adafactor (Shazeer & Stern 2018) as HF transformers' Adafactor: the
+ * second moment of g^2 + eps[1] with beta2t = 1 - t^decay_rate, factored for
+ * a matrix into row and column means (r_i, c_j: v_ij ~ r_i c_j / mean(r)), a
+ * vector's kept whole; u = g / sqrt(v), divided by max(1, RMS(u) /
+ * clip_threshold), times the rate lr_eff = max(eps[2], RMS(p)) * step
+ * (scale_parameter; step relative or lr); with beta1 > 0 a momentum of u.
+ * Passes: a vector's first (v, the sums of p^2 and u^2) is REDUCE_FN's; a
+ * matrix's two (the means and RMS(p), then RMS(u)) are FACTORED_FN's; the
+ * update is adafactor_k. prepare() gives k->a = beta2t, k->b = the step;
+ * finish_sums k->a = lr_eff, k->b = the clip divisor, k->c = -weight_decay *
+ * lr_eff (HF's decay, 0 when decoupled as Keras), k->d = mean(r). */
+KERNEL adafactor_sums(ARGS, double *out)
+{
+    COMMON;
+    T *restrict v = g->state[1];
+    const T b2t = (T)k->a, b2c = (T)(1 - k->a), eps1 = (T)k->hp[HP_EPS];
+    double s0[LANES] = {0}, s1[LANES] = {0};
+#define ADAF_SUMS(i, j)                                                                         \
+    {                                                                                           \
+        T x = p[i] * dec, gi = GRAD(i);                                                         \
+        T vi = v[i] * b2t + b2c * (gi * gi + eps1); /* exp_avg_sq.mul_(beta2t).add_(update, alpha=1-beta2t) */ \
+        v[i] = vi;                                                                              \
+        T u = ((T)1 / SQRT(vi)) * gi;               /* exp_avg_sq.rsqrt().mul_(grad) */         \
+        s0[j] += (double)x * (double)x;                                                         \
+        s1[j] += (double)u * (double)u;                                                         \
+    }
+    REDUCE_LOOP(ADAF_SUMS);
+#undef ADAF_SUMS
+    out[0] += lanes_sum(s0);
+    out[1] += lanes_sum(s1);
+}
+
+WIDEST_SIMD void FACTORED_FN(lre_group *g, lre_step_scalars *k, double *out)
+{
+    const T *restrict p = g->params, *restrict gr = g->grads;
+    T *restrict row = g->state[1], *restrict col = g->state[2];
+    double *restrict cs = g->scratch; /* column sums, then the column factors 1 / sqrt(c_j) (values of T) */
+    const size_t rows = g->rows, cols = g->cols;
+    const T b2t = (T)k->a, b2c = (T)(1 - k->a), eps1 = (T)k->hp[HP_EPS], dec = (T)k->decay;
+    const T sign = k->hp[HP_MAXIMIZE] != 0 ? (T)-1 : (T)1;
+    const int scale = k->hp[HP_SCALE_PARAMETER] != 0;
+    double px = 0;
+    for (size_t j = 0; j < cols; j++) cs[j] = 0;
+    for (size_t r = 0; r < rows; r++) { /* pass 1: update.mean(dim=-1), update.mean(dim=-2), RMS(p) */
+        const T *gi = gr + r * cols;
+        double rs = 0;
+        for (size_t j = 0; j < cols; j++) {
+            T u = gi[j] * gi[j] + eps1;
+            rs += (double)u;
+            cs[j] += (double)u;
+        }
+        row[r] = row[r] * b2t + b2c * (T)(rs / (double)cols); /* exp_avg_sq_row.mul_(beta2t).add_(mean, alpha=1-beta2t) */
+        if (scale) {
+            double s = 0;
+            for (size_t j = 0; j < cols; j++) {
+                T x = p[r * cols + j] * dec;
+                s += (double)x * (double)x;
+            }
+            px += s;
+        }
+    }
+    double rsum = 0;
+    for (size_t r = 0; r < rows; r++) rsum += (double)row[r];
+    const T rmean = (T)(rsum / (double)rows);
+    for (size_t j = 0; j < cols; j++) {
+        T c = col[j] * b2t + b2c * (T)(cs[j] / (double)rows);
+        col[j] = c;
+        cs[j] = (double)((T)1 / SQRT(c)); /* c_factor = col.rsqrt() */
+    }
+    double us = 0;
+    for (size_t r = 0; r < rows; r++) { /* pass 2: RMS of u = r_factor c_factor g */
+        const T rf = (T)1 / SQRT(row[r] / rmean); /* (row / row.mean()).rsqrt_() */
+        const T *gi = gr + r * cols;
+        double s = 0;
+        for (size_t j = 0; j < cols; j++) {
+            T u = (rf * (T)cs[j]) * (sign * gi[j]);
+            s += (double)u * (double)u;
+        }
+        us += s;
+    }
+    out[0] += px;
+    out[1] += us;
+    k->d = (double)rmean;
+}
+
+enum { ADAF_FACTORED = 1, ADAF_MOMENTUM = 2, ADAF_DECAY = 4 };
+KERNEL adafactor_k(ARGS, const unsigned f)
+{
+    COMMON;
+    T *restrict m = g->state[0];
+    const T *restrict v = g->state[1];
+    const double *restrict cf = g->scratch;
+    const T lr_eff = (T)k->a, div = (T)k->b, wdc = (T)k->c, rmean = (T)k->d;
+    const T b1 = (T)k->hp[HP_BETA1], b1c = (T)(1 - k->hp[HP_BETA1]);
+    const size_t cols = (f & ADAF_FACTORED) ? g->cols : hi - lo;
+    size_t i = lo;
+    while (i < hi) { /* a row (or the whole range) at a time */
+        size_t r = (f & ADAF_FACTORED) ? i / cols : 0, j0 = (f & ADAF_FACTORED) ? i % cols : 0;
+        size_t end = (f & ADAF_FACTORED) ? (hi - i < cols - j0 ? hi : i + (cols - j0)) : hi;
+        const T rf = (f & ADAF_FACTORED) ? (T)1 / SQRT(v[r] / rmean) : (T)0;
+        for (size_t e = i; e < end; e++) {
+            T x = p[e] * dec;
+            T u = (f & ADAF_FACTORED) ? (rf * (T)cf[j0 + (e - i)]) * GRAD(e) : ((T)1 / SQRT(v[e])) * GRAD(e);
+            u = u / div;    /* update.div_((rms(update) / clip_threshold).clamp_(min=1.0)) */
+            u = u * lr_eff; /* update.mul_(lr) */
+            if (f & ADAF_MOMENTUM) {
+                T mi = m[e] * b1 + b1c * u; /* exp_avg.mul_(beta1).add_(update, alpha=1-beta1) */
+                m[e] = mi;
+                u = mi;
+            }
+            if (f & ADAF_DECAY) x = x + wdc * x; /* p.add_(p, alpha=-weight_decay * lr) */
+            p[e] = x - u;
+        }
+        i = end;
+    }
+}
+
+KERNEL adafactor(ARGS)
+{
+    unsigned f = (g->ndim == 2 ? ADAF_FACTORED : 0) | (g->state[0] != NULL ? ADAF_MOMENTUM : 0) |
+                 (k->c != 0 ? ADAF_DECAY : 0);
+    SPECIALISE(adafactor_k, 3, f)
+}
+
 WIDEST_SIMD void REDUCE_FN(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi, double *out)
 {
     switch (kind) {
     case O_LAMB: lamb_sums(g, k, lo, hi, out); break;
     case O_LARS: lars_sums(g, k, lo, hi, out); break;
     case O_NOVOGRAD: novograd_sums(g, k, lo, hi, out); break;
+    case O_ADAFACTOR: adafactor_sums(g, k, lo, hi, out); break;
     default: break;
     }
 }
@@ -725,6 +850,7 @@ WIDEST_SIMD void UPDATE_FN(int kind, lre_group *g, const lre_step_scalars *k, si
     case O_LAMB: lamb(g, k, lo, hi); break;
     case O_LARS: lars(g, k, lo, hi); break;
     case O_NOVOGRAD: novograd(g, k, lo, hi); break;
+    case O_ADAFACTOR: adafactor(g, k, lo, hi); break;
     default: break;
     }
 }

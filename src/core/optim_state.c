@@ -77,7 +77,7 @@ int lre_optim_save(lre_optim *o, lre_write_fn write, void *ud)
         for (int h = 0; h < HP_COUNT; h++) lre__buf_f64(&b, g->hp[h]);
         lre__buf_u32(&b, state_mask(g));
         for (int s = 0; s < LRE_MAX_STATE; s++)
-            if (g->state[s]) lre__buf_put(&b, g->state[s], g->n * lre__dtype_size(g->dtype));
+            if (g->state[s]) lre__buf_put(&b, g->state[s], lre__slot_len(o->kind, g, s) * lre__dtype_size(g->dtype));
         uint32_t smask[LRE_HP_MASK_WORDS];
         sched_mask(g, smask);
         for (int w = 0; w < LRE_HP_MASK_WORDS; w++) lre__buf_u32(&b, smask[w]);
@@ -141,7 +141,7 @@ static int mismatch(lre_optim *o, int group, const char *what)
 static int check_buffer(const lre_optim *o, const lre_group *g, int slot, const void *data, size_t *bad)
 {
     int nonneg = lre__optim_nonneg_slot(o->kind, slot);
-    for (size_t i = 0; i < g->n; i++) {
+    for (size_t i = 0; i < lre__slot_len(o->kind, g, slot); i++) {
         double v;
         if (g->dtype == LRE_F32) {
             float f;
@@ -196,8 +196,8 @@ static int prepare_group(lre_optim *o, lre_cur *c, int i, const staged_counts *c
     snprintf(who, sizeof who, "%s: optimizer state, group %d", lre__optim_name(o->kind), i + 1);
     int rc = lre__optim_check_hps(o, i, sg->hp, who, &o->err);
     if (rc) return rc;
-    size_t bytes = g->n * lre__dtype_size(g->dtype); /* fits: the buffers exist */
     for (int s = 0; s < LRE_MAX_STATE; s++) {
+        size_t bytes = lre__slot_len(o->kind, g, s) * lre__dtype_size(g->dtype); /* fits: the buffers exist */
         sg->state[s] = g->state[s] ? lre__cur_take(c, bytes) : NULL;
         if (c->bad) return corrupt(o, "group %d: state arrays cut short", i + 1);
         size_t at;
@@ -372,7 +372,8 @@ int lre_optim_load(lre_optim *o, lre_read_fn read, void *ud)
             g->momentum_started = st[i].momentum_started;
             memcpy(g->hp, st[i].hp, sizeof g->hp);
             for (int s = 0; s < LRE_MAX_STATE; s++)
-                if (g->state[s]) memcpy(g->state[s], st[i].state[s], g->n * lre__dtype_size(g->dtype));
+                if (g->state[s])
+                    memcpy(g->state[s], st[i].state[s], lre__slot_len(o->kind, g, s) * lre__dtype_size(g->dtype));
             if (g->avg) {
                 g->avg_n = st[i].avg_n;
                 memcpy(g->avg, st[i].avg, g->n * lre__dtype_size(g->dtype));

@@ -69,7 +69,7 @@ static void kind_lists_are_the_kinds_the_constructors_know(void)
         ASSERT(!in_list(lre_optim_hparams(o), "maximize"));
         lre_optim_free(o);
     }
-    ASSERT_EQ(n, 25);
+    ASSERT_EQ(n, 26);
     const char *const *sk = lre_schedule_kinds();
     for (n = 0; sk[n]; n++) {
         lre_schedule *s;

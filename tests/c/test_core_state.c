@@ -288,6 +288,7 @@ static void the_peers_second_moments_must_not_be_negative(void)
         {"adabelief", 1, {{"lr", 0.01, NULL, 0, NULL, NULL}}, 1},
         {"adabelief", 2, {{"lr", 0.01, NULL, 0, NULL, NULL}, {"amsgrad", 1, NULL, 0, NULL, NULL}}, 2},
         {"lamb", 1, {{"lr", 0.01, NULL, 0, NULL, NULL}}, 1},
+        {"adafactor", 1, {{"beta1", 0.5, NULL, 0, NULL, NULL}}, 1},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         twin t;
@@ -307,6 +308,19 @@ static void the_peers_second_moments_must_not_be_negative(void)
     REFUSED(&t, LRE_ECORRUPT, edit_field, &nv, "per-group scalars (-1, 1, 0) impossible after 2 updates");
     field inf = {P_GROUP0 + G_SCALAR, -8, INFINITY};
     REFUSED(&t, LRE_ECORRUPT, edit_field, &inf, "per-group scalars");
+    twin_free(&t);
+    /* Adafactor's factored second moment of a 2 x 2 matrix: 2 row means, then 2 column means */
+    memcpy(t.g, G0, sizeof t.g);
+    for (int k = 0; k < 2; k++) {
+        memcpy(t.x[k], X0, sizeof X0);
+        ASSERT_EQ(lre_optim_new(&t.o[k], "adafactor", NULL, 0, NULL), LRE_OK);
+        ASSERT_EQ(lre_optim_add_matrix(t.o[k], LRE_F64, t.x[k], t.g, 2, 2, NULL, 0, NULL), LRE_OK);
+    }
+    twin_steps(&t, 2);
+    field row = {P_GROUP0 + G_STATE + 8, -8, -1e-3};
+    REFUSED(&t, LRE_ECORRUPT, edit_field, &row, "state buffer 2 element 1 is negative");
+    field col = {P_GROUP0 + G_STATE + 2 * 8 + 8, -8, NAN};
+    REFUSED(&t, LRE_ECORRUPT, edit_field, &col, "state buffer 3 element 1 is negative or not finite");
     twin_free(&t);
     /* LARS keeps SGD's momentum_started */
     lre_param lars[] = {{"lr", 0.01, NULL, 0, NULL, NULL}, {"momentum", 0.9, NULL, 0, NULL, NULL}};

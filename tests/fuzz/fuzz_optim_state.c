@@ -24,7 +24,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-enum { NFIX = 15, N64 = 5, N32 = 3 };
+enum { NFIX = 23, N64 = 5, N32 = 3 };
 
 typedef struct fixture {
     lre_optim *o;
@@ -58,7 +58,7 @@ static int add(fixture *f, int which, const lre_param *ov, size_t nov)
     return lre_optim_add_group(f->o, LRE_F32, f->x32, f->g32, N32, ov, nov, NULL);
 }
 
-/* Fixture k: a kind with options (7 to 14: the other kinds with their
+/* Fixture k: a kind with options (7 to 22: the other kinds with their
  * defaults); every one has an f64 and an f32 group, the f64 one a matrix in
  * even fixtures. */
 static int fixture_new(fixture *f, int k)
@@ -109,8 +109,10 @@ static int fixture_new(fixture *f, int k)
     case 6: rc = lre_optim_new(&f->o, "rprop", NULL, 0, NULL); break;
     default: {
         /* (muon at 12: its f64 group is a matrix, by Muon's rule; the f32 one by its AdamW rule) */
-        const char *kinds[] = {"adagrad", "adadelta", "adamax", "radam", "lion", "muon", "ademamix", "prodigy"};
-        rc = lre_optim_new(&f->o, kinds[(k - 7) % 8], NULL, 0, NULL);
+        /* (adafactor at 16: its f64 group a matrix, so factored: a row and a column vector of state) */
+        const char *kinds[] = {"adagrad",  "adadelta",  "adamax", "radam", "lion",      "muon", "ademamix",    "prodigy",
+                               "lamb", "adafactor", "novograd", "lars",  "adabelief", "yogi", "nadam_keras", "signum"};
+        rc = lre_optim_new(&f->o, kinds[(k - 7) % 16], NULL, 0, NULL);
         break;
     }
     }
