@@ -163,6 +163,36 @@ return {
   end)
 end)
 
+describe("lrengine explain after a continuation", function()
+  it("shows the plan in force from the checkpoint, and says where a config's own plan stopped being the run's", function()
+    local cfg = sh.write(dir .. "/cont.lua", [[
+local S = require "lrengine".schedule
+return {
+  data = {source = "fashion-mnist", dir = "/usr/share/datasets/fashion-mnist", validation = 500, limit = 2000, test_limit = 200},
+  model = {kind = "mlp", hidden = {16}},
+  optimizer = {"adamw", lr = 1e-3},
+  schedule = S.warmup{S.cosine{lr = 1e-3, t_max = 96}, steps = 32},
+  epochs = 4, batch_size = 64, seed = 5,
+}]])
+    local m, ck, cool = dir .. "/cont.jsonl", dir .. "/cont.ckpt", dir .. "/cool.ckpt"
+    -- 32 steps an epoch: stopped after epoch 2 (step 64), then cooled down over one epoch
+    assert.are.equal(0, (sh.lre("train " .. cfg .. " --quiet --until 2 --checkpoint " .. ck .. " --metrics " .. m)))
+    local code, _, err = sh.lre("train " .. cfg .. " --quiet --resume " .. ck .. " --continue cooldown:steps=1epoch"
+      .. " --checkpoint " .. cool .. " --metrics " .. m)
+    assert.are.equal(0, code, err)
+    local doc = explain(cfg .. " --metrics " .. m .. " --step 80")
+    assert.are.equal(64, doc.plan_changed_at)
+    local kinds = {}
+    for _, e in ipairs(doc.events) do kinds[#kinds + 1] = e.event .. "@" .. e.step end
+    assert.are.same({"warmup_end@32", "resume@64", "continue@64"}, kinds)
+    -- the checkpoint's tree is the cooldown holding the plan it continues
+    doc = explain(cool .. " --config " .. cfg .. " --events " .. dir .. "/cont.events.jsonl")
+    assert.are.equal("cooldown", doc.schedules[1].nodes[1].kind)
+    assert.is_false(doc.schedules[1].nodes[2].active) -- the old plan, not in force after step 64
+    assert.is_nil(doc.plan_changed_at)
+  end)
+end)
+
 describe("lrengine diff", function()
   -- A: constant 0.1; B: step(lr = 0.1, step_size = 10, gamma = 0.5), 0.1 *
   -- 0.5^floor(t / 10): equal before step 10, then B is half of A (ratio 2)

@@ -235,8 +235,25 @@ int cmd_explain(int argc, char **argv)
         rc = run_replay(&r, &obs, k, log ? NULL : &ev, NULL);
         if (!rc && log) rc = run_events_read(log, k, &ev);
     }
+    /* a run whose plan changed (a continuation, a resume under another
+     * config) is not the plan of its config: say so, and where */
+    long long changed = -1;
+    for (size_t i = 0; !rc && r.kind != SRC_CHECKPOINT && i < ev.n; i++) {
+        const jsonl_field *kind = jsonl_get(&ev.v[i].o, "event"), *op = jsonl_get(&ev.v[i].o, "op");
+        if (kind && kind->is_str &&
+            (!strcmp(kind->str, "continue") || (!strcmp(kind->str, "resume") && op && op->is_str && strcmp(op->str, "exact"))))
+            changed = (long long)jsonl_num(&ev.v[i].o, "step");
+    }
     if (!rc) {
         print_header(&o, &r, k, from, log);
+        if (o.json) {
+            fputs(",\"plan_changed_at\":", stdout);
+            if (changed >= 0) printf("%lld", changed);
+            else fputs("null", stdout);
+        } else if (changed >= 0) {
+            printf("note: the run changed its plan at step %lld (see the events): this is %s's own plan; explain the "
+                   "run's checkpoint (with --config) for the plan in force\n", changed, r.path);
+        }
         if (o.json) fputs(",\"schedules\":[", stdout);
         for (int i = 0; i < r.set.n && !rc; i++) {
             double v = NAN;
