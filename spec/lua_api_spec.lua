@@ -90,7 +90,7 @@ describe("lre.schedule", function()
     assert.is_true(b:load(saved))
     assert.are.equal(a:at(4), b:at(4))
     assert.has_error(function() S.cosine{lr = 1, t_max = 5}:load(saved) end,
-      "bad argument #2 to 'load' (schedule state belongs to another schedule (kinds or parameters differ))")
+      "bad argument #2 to 'load' (schedule state belongs to another schedule (its kinds or structure differ))")
     local broken = saved:sub(1, #saved - 3)
     local ok, msg = pcall(b.load, b, broken)
     assert.is_false(ok)

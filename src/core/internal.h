@@ -131,6 +131,7 @@ uint64_t lre__fnv(uint64_t h, const void *p, size_t n);
 /* ---- schedules, seen by the optimizer (schedule.c) ---- */
 
 uint64_t lre__schedule_fingerprint(const lre_schedule *s);
+uint64_t lre__schedule_shape_fingerprint(const lre_schedule *s);
 /* Appends the tree's state to b. */
 int lre__schedule_save_state(lre_schedule *s, lre_buf *b, lre_error *err);
 /* Two-phase load of the tree's state from c: prepare validates and stages

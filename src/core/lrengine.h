@@ -328,6 +328,18 @@ int lre_schedule_params_text(const lre_schedule *s, char *buf, size_t size);
 int lre_schedule_save(lre_schedule *s, lre_write_fn write, void *ud, lre_error *err);
 int lre_schedule_load(lre_schedule *s, lre_read_fn read, void *ud, lre_error *err);
 
+/* Whose hyper-parameters a load keeps when the stream was written under
+ * others. PyTorch's load_state_dict takes the saved ones (the state dict
+ * carries them): LRE_LOAD_SAVED_HPARAMS, the default of lre_optim_load. An
+ * optimizer's stream carries its hyper-parameters, so both sides can win; a
+ * schedule's stream carries its state only (plateau counters, scripts'
+ * state), not its parameters, so a schedule loads a stream of other
+ * parameters only under LRE_LOAD_CURRENT_HPARAMS (the tree's kinds and
+ * structure must still agree, and the state must be one this schedule's
+ * parameters can leave). */
+enum { LRE_LOAD_SAVED_HPARAMS = 0, LRE_LOAD_CURRENT_HPARAMS = 1 };
+int lre_schedule_load_with(lre_schedule *s, lre_read_fn read, void *ud, unsigned flags, lre_error *err);
+
 /* A run's horizon, for durations: 0 (or less) where unknown. */
 typedef struct lre_horizon {
     int64_t steps_per_epoch, total_steps;
@@ -486,6 +498,14 @@ int lre_optim_group_info(const lre_optim *o, int group, lre_dtype *dtype, size_t
  * nothing on any failure. */
 int lre_optim_save(lre_optim *o, lre_write_fn write, void *ud);
 int lre_optim_load(lre_optim *o, lre_read_fn read, void *ud);
+/* The same with flags: LRE_LOAD_SAVED_HPARAMS is lre_optim_load (the stream's
+ * hyper-parameters replace this optimizer's; its switches must be this
+ * optimizer's, its schedules the same trees with the same parameters).
+ * LRE_LOAD_CURRENT_HPARAMS keeps this optimizer's hyper-parameters and
+ * schedules' parameters, and loads counts, state buffers and schedules'
+ * state written under others: switches may differ where the state buffers
+ * are the same ones, schedules need the same kinds and structure only. */
+int lre_optim_load_with(lre_optim *o, lre_read_fn read, void *ud, unsigned flags);
 
 /* ---- Weight averaging (average.c) ----
  *

@@ -119,6 +119,7 @@ struct lre_optim {
     lre_average average;  /* weight averaging (average.c) */
     int eval_mode;        /* schedule-free: the parameters hold x, not y (lre_optim_eval) */
     lre_prodigy prodigy;  /* kind prodigy only */
+    unsigned load_flags;  /* of the load in progress (lre_optim_load_with) */
     lre_error err;
 };
 

@@ -84,6 +84,7 @@ int lre_optim_save(lre_optim *o, lre_write_fn write, void *ud)
         for (int h = 0; h < HP_COUNT && !rc; h++) {
             if (!g->sched[h] || !first_use(o, i, h)) continue;
             lre__buf_u64(&b, lre__schedule_fingerprint(g->sched[h]));
+            lre__buf_u64(&b, lre__schedule_shape_fingerprint(g->sched[h]));
             rc = lre__schedule_save_state(g->sched[h], &b, &o->err);
         }
     }
@@ -194,7 +195,9 @@ static int prepare_group(lre_optim *o, lre_cur *c, int i, const staged_counts *c
                        sg->scalar[0], sg->scalar[1], sg->scalar[2], (long long)sg->t);
     char who[64];
     snprintf(who, sizeof who, "%s: optimizer state, group %d", lre__optim_name(o->kind), i + 1);
-    int rc = lre__optim_check_hps(o, i, sg->hp, who, &o->err);
+    /* the stream's hyper-parameters, when they are to replace ours (under
+     * LRE_LOAD_CURRENT_HPARAMS they are not used: ours stay) */
+    int rc = o->load_flags & LRE_LOAD_CURRENT_HPARAMS ? LRE_OK : lre__optim_check_hps(o, i, sg->hp, who, &o->err);
     if (rc) return rc;
     for (int s = 0; s < LRE_MAX_STATE; s++) {
         size_t bytes = lre__slot_len(o->kind, g, s) * lre__dtype_size(g->dtype); /* fits: the buffers exist */
@@ -212,9 +215,11 @@ static int prepare_group(lre_optim *o, lre_cur *c, int i, const staged_counts *c
     if (memcmp(schmask, ours, sizeof ours) != 0) return mismatch(o, i, "has other scheduled hyper-parameters");
     for (int h = 0; h < HP_COUNT; h++) {
         if (!g->sched[h] || !first_use(o, i, h)) continue;
-        uint64_t fp = lre__cur_u64(c);
+        uint64_t fp = lre__cur_u64(c), shape = lre__cur_u64(c);
         if (c->bad) return corrupt(o, "group %d cut short", i + 1);
-        if (fp != lre__schedule_fingerprint(g->sched[h])) return mismatch(o, i, "has another schedule");
+        if (shape != lre__schedule_shape_fingerprint(g->sched[h])) return mismatch(o, i, "has another schedule");
+        if (!(o->load_flags & LRE_LOAD_CURRENT_HPARAMS) && fp != lre__schedule_fingerprint(g->sched[h]))
+            return mismatch(o, i, "has a schedule with other parameters (LRE_LOAD_CURRENT_HPARAMS keeps this one's)");
         rc = lre__schedule_prepare_load(g->sched[h], c, &o->err);
         if (rc) return rc;
     }
@@ -348,7 +353,15 @@ static void finish(lre_optim *o, int commit)
 
 int lre_optim_load(lre_optim *o, lre_read_fn read, void *ud)
 {
+    return lre_optim_load_with(o, read, ud, LRE_LOAD_SAVED_HPARAMS);
+}
+
+int lre_optim_load_with(lre_optim *o, lre_read_fn read, void *ud, unsigned flags)
+{
     o->err.code = 0;
+    if (flags & ~(unsigned)LRE_LOAD_CURRENT_HPARAMS)
+        return lre_error_set(&o->err, LRE_EINVAL, "%s: load: unknown flags %#x", lre__optim_name(o->kind), flags);
+    o->load_flags = flags;
     unsigned char *data;
     size_t len, size;
     int rc = lre__stream_read(LRE_TAG_OPTIM, read, ud, &o->alloc, &data, &len, &size, &o->err);
@@ -370,7 +383,7 @@ int lre_optim_load(lre_optim *o, lre_read_fn read, void *ud)
             g->t = st[i].t;
             memcpy(g->scalar, st[i].scalar, sizeof g->scalar);
             g->momentum_started = st[i].momentum_started;
-            memcpy(g->hp, st[i].hp, sizeof g->hp);
+            if (!(flags & LRE_LOAD_CURRENT_HPARAMS)) memcpy(g->hp, st[i].hp, sizeof g->hp);
             for (int s = 0; s < LRE_MAX_STATE; s++)
                 if (g->state[s])
                     memcpy(g->state[s], st[i].state[s], lre__slot_len(o->kind, g, s) * lre__dtype_size(g->dtype));

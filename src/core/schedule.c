@@ -530,6 +530,22 @@ uint64_t lre__schedule_fingerprint(const lre_schedule *s)
     return h;
 }
 
+/* The tree's shape: kinds, custom names, list lengths and children, not the
+ * parameters' values; what must agree for a state to load under other
+ * parameters (LRE_LOAD_CURRENT_HPARAMS). */
+uint64_t lre__schedule_shape_fingerprint(const lre_schedule *s)
+{
+    uint64_t h = lre__fnv(LRE_FNV_INIT ^ 0x5ea9e, &s->kind, sizeof s->kind);
+    if (s->kind == K_CUSTOM) return lre__fnv(h, s->name, strlen(s->name));
+    for (int l = 0; l < 2; l++) h = lre__fnv(h, &s->nlist[l], sizeof s->nlist[l]);
+    h = lre__fnv(h, &s->nchild, sizeof s->nchild);
+    for (size_t i = 0; i < s->nchild; i++) {
+        uint64_t c = lre__schedule_shape_fingerprint(s->child[i]);
+        h = lre__fnv(h, &c, sizeof c);
+    }
+    return h;
+}
+
 static int buf_writer(void *ud, const void *p, size_t n)
 {
     lre_buf *b = ud;
@@ -663,6 +679,7 @@ int lre_schedule_save(lre_schedule *s, lre_write_fn write, void *ud, lre_error *
     if (!err) err = &scratch;
     lre_buf b = {.alloc = &s->alloc};
     lre__buf_u64(&b, lre__schedule_fingerprint(s));
+    lre__buf_u64(&b, lre__schedule_shape_fingerprint(s));
     int rc = lre__schedule_save_state(s, &b, err);
     if (!rc) rc = lre__stream_write(LRE_TAG_SCHEDULE, &b, write, ud, err);
     lre__buf_free(&b);
@@ -671,6 +688,11 @@ int lre_schedule_save(lre_schedule *s, lre_write_fn write, void *ud, lre_error *
 
 int lre_schedule_load(lre_schedule *s, lre_read_fn read, void *ud, lre_error *err)
 {
+    return lre_schedule_load_with(s, read, ud, LRE_LOAD_SAVED_HPARAMS, err);
+}
+
+int lre_schedule_load_with(lre_schedule *s, lre_read_fn read, void *ud, unsigned flags, lre_error *err)
+{
     lre_error scratch; /* custom schedules always get somewhere to write their message */
     if (!err) err = &scratch;
     unsigned char *data;
@@ -678,8 +700,13 @@ int lre_schedule_load(lre_schedule *s, lre_read_fn read, void *ud, lre_error *er
     int rc = lre__stream_read(LRE_TAG_SCHEDULE, read, ud, &s->alloc, &data, &len, &size, err);
     if (rc) return rc;
     lre_cur c = {data, data + len, 0};
-    if (lre__cur_u64(&c) != lre__schedule_fingerprint(s)) {
-        rc = lre_error_set(err, LRE_EMISMATCH, "schedule state belongs to another schedule (kinds or parameters differ)");
+    uint64_t fp = lre__cur_u64(&c), shape = lre__cur_u64(&c);
+    if (shape != lre__schedule_shape_fingerprint(s)) {
+        rc = lre_error_set(err, LRE_EMISMATCH, "schedule state belongs to another schedule (its kinds or structure differ)");
+    } else if (!(flags & LRE_LOAD_CURRENT_HPARAMS) && fp != lre__schedule_fingerprint(s)) {
+        rc = lre_error_set(err, LRE_EMISMATCH,
+                           "schedule state belongs to another schedule (parameters differ; a state stream does not "
+                           "carry them: LRE_LOAD_CURRENT_HPARAMS loads it under this schedule's)");
     } else {
         rc = lre__schedule_prepare_load(s, &c, err);
         if (!rc && c.p != c.end) rc = lre_error_set(err, LRE_ECORRUPT, "schedule state is corrupt: trailing bytes");

@@ -92,6 +92,11 @@ int lre_lua_argerror(lua_State *L, int arg, const char *fname, const char *msg);
  * lre.schedule.cosin{} says what is wrong instead of calling nil. */
 void lre_lua_suggest_names(lua_State *L, const char *what, const char *const *names);
 
+/* The load flags of an optional options table {hparams = "saved"|"current"}
+ * at idx (argument of `fname`): LRE_LOAD_SAVED_HPARAMS when absent
+ * (optim_lua.c). */
+unsigned lre_lua_load_flags(lua_State *L, int idx, const char *fname);
+
 /* ---- tensors (tensor.c) ---- */
 
 /* A flat buffer of n elements with a shape: a vector (ndim 1) or a matrix

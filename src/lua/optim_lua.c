@@ -75,7 +75,7 @@ static void add_nodes(lua_State *L, optim_ud *u, int idx)
 
 /* Reads the hyper-parameters of table t into params. Lists and schedules are
  * anchored in the table `anchor` (an absolute index) until the call is over. */
-static size_t read_hps(lua_State *L, const char *kind, int t, lre_param *params, int anchor, optim_ud *u)
+static size_t read_hps(lua_State *L, const char *kind, int t, lre_param *params, int anchor, optim_ud *u, int arg)
 {
     size_t np = 0;
     lua_pushnil(L);
@@ -90,7 +90,7 @@ static size_t read_hps(lua_State *L, const char *kind, int t, lre_param *params,
             lua_pop(L, 1);
             continue;
         }
-        if (np >= MAX_PARAMS) lre_lua_argerror(L, 1, kind, "too many parameters");
+        if (np >= MAX_PARAMS) lre_lua_argerror(L, arg, kind, "too many parameters");
         lre_param *p = &params[np++];
         memset(p, 0, sizeof *p);
         p->name = key;
@@ -111,7 +111,7 @@ static size_t read_hps(lua_State *L, const char *kind, int t, lre_param *params,
         } else if (lua_type(L, v) == LUA_TTABLE) {
             p->list = lre_lua_checknumbers(L, v, 1, kind, key, &p->len);
         } else {
-            lre_lua_argerror(L, 1, kind,
+            lre_lua_argerror(L, arg, kind,
                              lua_pushfstring(L, "%s must be a number, a boolean, a string, a list or a schedule, got %s", key,
                                              luaL_typename(L, v)));
         }
@@ -126,7 +126,7 @@ static size_t read_hps(lua_State *L, const char *kind, int t, lre_param *params,
  * false), where params given twice are found: PyTorch refuses them, and
  * each step would update them once per group. */
 /* which: the group's number in messages; 0 for the single group of params = ..., grads = ... */
-static int add_group(lua_State *L, const char *kind, optim_ud *u, int t, int keep, int anchor, int which)
+static int add_group(lua_State *L, const char *kind, optim_ud *u, int t, int keep, int anchor, int which, int arg)
 {
     lre_optim *o = u->o;
     lua_getfield(L, t, "params");
@@ -134,13 +134,13 @@ static int add_group(lua_State *L, const char *kind, optim_ud *u, int t, int kee
     lua_getfield(L, t, "grads");
     lre_tensor *g = luaL_testudata(L, -1, LRE_TENSOR_MT);
     const char *group = which ? lua_pushfstring(L, "group %d: ", which) : "";
-    if (!p || !g) return lre_lua_argerror(L, 1, kind, lua_pushfstring(L, "%sparams and grads must be tensors", group));
+    if (!p || !g) return lre_lua_argerror(L, arg, kind, lua_pushfstring(L, "%sparams and grads must be tensors", group));
     if (p->n != g->n || p->dtype != g->dtype)
-        return lre_lua_argerror(L, 1, kind,
+        return lre_lua_argerror(L, arg, kind,
                                 lua_pushfstring(L, "%sparams and grads must have the same size and dtype", group));
     lua_pushvalue(L, which ? -3 : -2);
     if (lua_rawget(L, keep) == LUA_TBOOLEAN && lua_toboolean(L, -1))
-        return lre_lua_argerror(L, 1, kind, lua_pushfstring(L, "%sits params are in another group too", group));
+        return lre_lua_argerror(L, arg, kind, lua_pushfstring(L, "%sits params are in another group too", group));
     lua_pop(L, which ? 2 : 1);
     lua_pushvalue(L, -1); /* grads: false unless they are params too */
     if (lua_rawget(L, keep) == LUA_TNIL) {
@@ -153,18 +153,37 @@ static int add_group(lua_State *L, const char *kind, optim_ud *u, int t, int kee
     lua_rawset(L, keep);
     u->elements += (double)p->n;
     lre_param params[MAX_PARAMS];
-    size_t np = read_hps(L, kind, t, params, anchor, u);
+    size_t np = read_hps(L, kind, t, params, anchor, u, arg);
     int gi = -1, single = which == 0;
     int rc = p->ndim == 2 ? lre_optim_add_matrix(o, p->dtype, p->data, g->data, p->rows, p->cols, params, np, &gi)
                           : lre_optim_add_group(o, p->dtype, p->data, g->data, p->n, params, np, &gi);
     if (rc) {
-        const char *msg = lre_optim_errmsg(o);
-        size_t kl = strlen(kind);
-        if (!strncmp(msg, kind, kl) && msg[kl] == ':' && msg[kl + 1] == ' ') msg += kl + 2;
-        if (single) return lre_lua_argerror(L, 1, kind, msg);
-        return lre_lua_argerror(L, 1, kind, lua_pushfstring(L, "group %d: %s", which, msg));
+        const char *msg = lre_optim_errmsg(o), *name = lre_optim_kind(o);
+        size_t kl = strlen(name);
+        if (!strncmp(msg, name, kl) && msg[kl] == ':' && msg[kl + 1] == ' ') msg += kl + 2;
+        if (single) return lre_lua_argerror(L, arg, kind, msg);
+        return lre_lua_argerror(L, arg, kind, lua_pushfstring(L, "group %d: %s", which, msg));
     }
     return gi;
+}
+
+/* opt:add_group{params = p, grads = g, lr = ...} -> the new group's number:
+ * PyTorch's add_param_group on a live optimizer. The group takes the
+ * optimizer's defaults (as set with opt:set(name, v) for all groups) where
+ * it gives no value, starts with fresh state, and is saved with the rest
+ * (so a stream saved before it no longer loads). */
+static int optim_add_group(lua_State *L)
+{
+    optim_ud *u = checkopt(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
+    lua_newtable(L);             /* 3: anchors for this call */
+    lua_getiuservalue(L, 1, 1);  /* 4: the tensors kept alive */
+    int n = lre_optim_ngroups(u->o);
+    luaL_argcheck(L, n < INT_MAX, 2, "too many groups");
+    int gi = add_group(L, "add_group", u, 2, 4, 3, n + 1, 2);
+    lua_pushinteger(L, (lua_Integer)gi + 1);
+    return 1;
 }
 
 /* __gc, __close and close: idempotent; refused while the optimizer runs. */
@@ -277,7 +296,7 @@ static int construct(lua_State *L)
     lua_setiuservalue(L, 3, 1);
 
     lre_param params[MAX_PARAMS];
-    size_t np = read_hps(L, kind, 1, params, 2, u);
+    size_t np = read_hps(L, kind, 1, params, 2, u, 1);
     lre_error err;
     lre_allocator alloc = lre_lua_allocator(L);
     if (lre_optim_new_with(&u->o, kind, params, np, &alloc, &err)) return lre_lua_argerror(L, 1, kind, err.msg);
@@ -298,7 +317,7 @@ static int construct(lua_State *L)
     int single = !lua_isnil(L, -1);
     lua_pop(L, 1);
     if (single) {
-        add_group(L, kind, u, 1, 4, 2, 0);
+        add_group(L, kind, u, 1, 4, 2, 0, 1);
     } else {
         lua_Integer n = luaL_len(L, 1);
         if (n <= 0) return lre_lua_argerror(L, 1, kind, "params and grads, or a list of groups, expected");
@@ -306,7 +325,7 @@ static int construct(lua_State *L)
             lua_geti(L, 1, i);
             if (!lua_istable(L, -1))
                 return lre_lua_argerror(L, 1, kind, lua_pushfstring(L, "group %I is not a table", i));
-            add_group(L, kind, u, lua_gettop(L), 4, 2, (int)(i < INT_MAX ? i : INT_MAX));
+            add_group(L, kind, u, lua_gettop(L), 4, 2, (int)(i < INT_MAX ? i : INT_MAX), 1);
             lua_settop(L, 4);
         }
     }
@@ -462,7 +481,21 @@ static int optim_save(lua_State *L)
     return 1;
 }
 
-/* opt:load(bytes) -> true. A state that does not fit this optimizer
+unsigned lre_lua_load_flags(lua_State *L, int idx, const char *fname)
+{
+    if (lua_isnoneornil(L, idx)) return LRE_LOAD_SAVED_HPARAMS;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    lua_getfield(L, idx, "hparams");
+    const char *w = lua_tostring(L, -1);
+    unsigned flags = LRE_LOAD_SAVED_HPARAMS;
+    if (lua_isnil(L, -1) || (w && !strcmp(w, "saved"))) flags = LRE_LOAD_SAVED_HPARAMS;
+    else if (w && !strcmp(w, "current")) flags = LRE_LOAD_CURRENT_HPARAMS;
+    else lre_lua_argerror(L, idx, fname, "hparams must be 'saved' (the stream's win, PyTorch's) or 'current' (this one's)");
+    lua_pop(L, 1);
+    return flags;
+}
+
+/* opt:load(bytes [, {hparams = "saved"|"current"}]) -> true. A state that does not fit this optimizer
  * (damaged, another configuration's) is an error like any other misuse,
  * so an unchecked load cannot leave the optimizer at step 0 unnoticed;
  * nothing changes on failure. */
@@ -471,9 +504,10 @@ static int optim_load(lua_State *L)
     optim_ud *u = checkopt(L, 1);
     lre_memreader r = {0};
     r.data = (const unsigned char *)luaL_checklstring(L, 2, &r.len);
+    unsigned flags = lre_lua_load_flags(L, 3, "load");
     lre_lua_charge(L, u->nodes + u->elements / 8 + (double)r.len / 64);
     lua_State *prev = begin(L, u, "loading");
-    int rc = lre_optim_load(u->o, lre_memreader_read, &r);
+    int rc = lre_optim_load_with(u->o, lre_memreader_read, &r, flags);
     end(L, u, prev);
     if (rc) return lre_lua_argerror(L, 2, "load", lre_optim_errmsg(u->o));
     lua_pushboolean(L, 1);
@@ -582,7 +616,7 @@ void lre_lua_open_optim(lua_State *L)
         {"set", optim_set},           {"schedule", optim_schedule},     {"hparams", optim_hparams},
         {"step_count", optim_step_count}, {"skipped", optim_skipped},   {"kind", optim_kind},
         {"save", optim_save},         {"load", optim_load},             {"close", optim_close},
-        {"shape", optim_shape},
+        {"shape", optim_shape},       {"add_group", optim_add_group},
         {"set_average", optim_set_average}, {"swap_average", optim_swap_average}, {"average", optim_average},
         {"average_info", optim_average_info}, {"eval", optim_eval},     {"train", optim_train},
         {"mode", optim_getmode},      {"scheduled_lr", optim_scheduled_lr},

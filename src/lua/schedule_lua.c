@@ -285,18 +285,20 @@ static int sched_save(lua_State *L)
     return 1;
 }
 
-/* s:load(bytes) -> true. A stream that does not fit this schedule (damaged,
- * another schedule's) is an error, as every other misuse; nothing changes. */
+/* s:load(bytes [, {hparams = "current"}]) -> true. A stream that does not
+ * fit this schedule (damaged, another schedule's; with hparams = "current",
+ * another tree's) is an error, as every other misuse; nothing changes. */
 static int sched_load(lua_State *L)
 {
     sched_ud *u = checkobj(L, 1);
     lre_memreader r = {0};
     r.data = (const unsigned char *)luaL_checklstring(L, 2, &r.len);
+    unsigned flags = lre_lua_load_flags(L, 3, "load");
     lre_lua_charge(L, u->nodes + (double)r.len / 64);
     lre_schedule *s = lre_schedule_retain(u->s);
     lre_error err;
     lua_State *prev = lre_lua_enter(L);
-    int rc = lre_schedule_load(s, lre_memreader_read, &r, &err);
+    int rc = lre_schedule_load_with(s, lre_memreader_read, &r, flags, &err);
     lre_lua_leave(L, prev);
     lre_schedule_release(s);
     if (rc) return lre_lua_argerror(L, 2, "load", err.msg);

@@ -424,8 +424,8 @@ static void plateau_counters_are_checked_in_a_schedule_stream(void)
     }
     lre_membuf m = {0};
     ASSERT_EQ(lre_schedule_save(a, lre_membuf_write, &m, NULL), LRE_OK);
-    /* payload: fingerprint u64, then scale, best, num_bad_epochs, cooldown_counter */
-    put_u64(m.data, 8 + 16, (uint64_t)-1); /* num_bad_epochs -1 */
+    /* payload: fingerprint u64, shape fingerprint u64, then scale, best, num_bad_epochs, cooldown_counter */
+    put_u64(m.data, 16 + 16, (uint64_t)-1); /* num_bad_epochs -1 */
     fix_crc(m.data, m.len);
     lre_memreader r = {m.data, m.len, 0};
     lre_error err;

@@ -16,7 +16,7 @@
  * Seeds (tests/fuzz/corpus/schedule_state/) are streams these same trees
  * save; to write them again:
  *   cc -std=c11 -DLRE_FUZZ_SEEDS -Isrc/core tests/fuzz/fuzz_schedule_state.c \
- *      build/liblrengine.a -lz -lm -fopenmp -o /tmp/seeds && /tmp/seeds tests/fuzz/corpus/schedule_state */
+ *      build/liblrengine.a -lopenblas -lz -lm -fopenmp -o /tmp/seeds && /tmp/seeds tests/fuzz/corpus/schedule_state */
 #include "lrengine.h"
 
 #include <stdio.h>
