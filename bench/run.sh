@@ -35,11 +35,48 @@ if command -v valgrind >/dev/null; then
   echo "== schedule scripts, instructions per step (callgrind: exact on a loaded machine)"
   bash bench/count_script.sh
 fi
+echo "== plot at scale: 1e6 steps, csv and json streamed, svg reduced (CPU seconds user+sys, peak RSS; 3 rounds)"
+cat >"$out/cosine.lua" <<'LUA'
+local S = require("lrengine").schedule
+return S.warmup{S.cosine{lr = 0.1, t_max = 990000, eta_min = 1e-7}, steps = 10000}
+LUA
+for script in "$out/cosine.lua" examples/schedules/warmup_cosine_function.lua; do
+  for round in 1 2 3; do
+    line=""
+    for what in check csv json svg; do
+      if [ $what = check ]; then args="check $script --steps 1000000"; else args="plot $script --steps 1000000 --format $what"; fi
+      /usr/bin/time -f "%M" -o "$out/time" ./$B/bin/lrengine $args >"$out/plot.out" # peak RSS
+      kb=$(cat "$out/time")
+      TIMEFORMAT="%3U %3S" # CPU time to the millisecond (/usr/bin/time's has 10 ms)
+      { time ./$B/bin/lrengine $args >"$out/plot.out"; } 2>"$out/time"
+      read -r u s <"$out/time"
+      line="$line $what $(awk -v u=$u -v s=$s 'BEGIN { printf "%.3f", u + s }') $((kb / 1024)) $(wc -c <"$out/plot.out")"
+    done
+    echo "$line" | awk -v name="$(basename "$script")" -v round=$round '{
+      printf "%s round %d: check %.3f s; csv %.3f s (%.1f x check, %d MB); json %.3f s (%.1f x, %d MB); svg %.3f s, %d KB\n",
+        name, round, $2, $6, $6 / $2, $7, $10, $10 / $2, $11, $14, $16 / 1024 }'
+  done
+done
+
 if [ -d /usr/share/datasets/fashion-mnist ]; then
   echo "== the main job's epoch against its floor (the five sgemm of each step alone), 1 thread"
   OPENBLAS_NUM_THREADS=1 ./$B/bench/bench_train examples/fashion_mlp.lua 3 3
   echo "== the main job: examples/fashion_mlp.lua, 5 epochs, 1 thread"
   OPENBLAS_NUM_THREADS=1 ./$B/bin/lrengine train examples/fashion_mlp.lua --threads 1
+  if [ -n "$torch_python" ]; then
+    echo "== the main job beside PyTorch on its exact config (bench/torch_mlp.py), OPENBLAS_NUM_THREADS=1 both, taking turns"
+    for round in 1 2 3; do
+      OPENBLAS_NUM_THREADS=1 /usr/bin/time -f "rss %M" ./$B/bin/lrengine train examples/fashion_mlp.lua --threads 1 \
+        >"$out/job" 2>&1
+      OPENBLAS_NUM_THREADS=1 "$torch_python" bench/torch_mlp.py 1 >"$out/peer" 2>&1
+      awk -v round=$round 'FNR == NR { if (match($0, /\(([0-9.]+) s\)/)) { e = substr($0, RSTART + 1, RLENGTH - 4) + 0; if (!best || e < best) best = e }
+                                       if ($1 == "final") acc = $2; if ($1 == "rss") rss = $2 / 1024; next }
+                           $1 == "torch-mlp" { printf "round %d: lrengine %.3f s per epoch (%s, peak %.0f MB), PyTorch %.3f s (test_acc=%s, peak %s MB): PyTorch / lrengine %.2f\n",
+                                               round, best, acc, rss, $3, $5, $7, $3 / best }' "$out/job" "$out/peer"
+    done
+  else
+    echo "== the main job beside PyTorch: skipped (no Python with torch)"
+  fi
 else
   echo "== the main job: skipped (no Fashion-MNIST in /usr/share/datasets/fashion-mnist)"
 fi

@@ -6,6 +6,7 @@
 #include "run_source.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -157,7 +158,25 @@ typedef struct sink {
     char prev_text[LRE_SCHEDULE_SET_MAX][32]; /* values (a constant tail, a step), so a repeat is a copy */
     size_t prev_len[LRE_SCHEDULE_SET_MAX];
     lint_stream *lint;                        /* check: the curve's lints (lint.h) */
+    char step[24];  /* the step in decimal, counted up as the rows go (csv) */
+    size_t step_len;
+    char buf[1 << 16]; /* csv's rows, written out a buffer at a time */
+    size_t len;
 } sink;
+
+/* Counts the decimal step up by one: rows come in order, 0, 1, 2... */
+static void next_step(sink *k)
+{
+    size_t i = k->step_len;
+    while (i > 0 && k->step[i - 1] == '9') k->step[--i] = '0';
+    if (i > 0) {
+        k->step[i - 1]++;
+    } else { /* 99...9 + 1 */
+        memmove(k->step + 1, k->step, k->step_len);
+        k->step[0] = '1';
+        k->step_len++;
+    }
+}
 
 /* v as lrengine.plot.shortest writes it, for series i. */
 static size_t number(sink *k, int i, char *buf, double v)
@@ -212,28 +231,30 @@ static int summary_row(sink *k, size_t t, const double *v)
     return 0;
 }
 
-/* t in decimal into buf; returns the length. */
-static size_t decimal(char *buf, size_t t)
+/* Makes room for a row in k->buf, writing out what it holds. */
+static int room(sink *k)
 {
-    char tmp[24];
-    size_t len = 0;
-    do tmp[len++] = (char)('0' + t % 10), t /= 10;
-    while (t);
-    for (size_t i = 0; i < len; i++) buf[i] = tmp[len - 1 - i];
-    return len;
+    if (k->len <= sizeof k->buf - (24 + 33 * LRE_SCHEDULE_SET_MAX)) return 0;
+    if (fwrite(k->buf, 1, k->len, k->out) != k->len) return -1;
+    k->len = 0;
+    return 0;
 }
 
 /* csv: "step,lr,..." then a row per step, as lrengine.plot.csv writes it. */
 static int csv_row(sink *k, size_t t, const double *v)
 {
-    char line[24 + 33 * LRE_SCHEDULE_SET_MAX];
-    size_t len = decimal(line, t);
+    if (room(k)) return -1;
+    if (t) next_step(k);
+    char *line = k->buf + k->len;
+    memcpy(line, k->step, k->step_len);
+    size_t len = k->step_len;
     for (int i = 0; i < k->n; i++) {
         line[len++] = ',';
         len += number(k, i, line + len, v[i]);
     }
     line[len++] = '\n';
-    return fwrite(line, 1, len, k->out) == len ? 0 : -1;
+    k->len += len;
+    return 0;
 }
 
 /* json: {"step":[0,...],"series":{"lr":[...],...}}, as lrengine.plot.json
@@ -241,32 +262,39 @@ static int csv_row(sink *k, size_t t, const double *v)
  * straight out, the others wait in temporary files. */
 static int json_row(sink *k, size_t t, const double *v)
 {
+    if (room(k)) return -1;
     for (int i = 0; i < k->n; i++) {
-        char num[40];
+        char num[40], *at = i ? num : k->buf + k->len;
         size_t len = 0;
-        if (t) num[len++] = ',';
-        len += number(k, i, num + len, v[i]);
-        if (fwrite(num, 1, len, i ? k->rest[i] : k->out) != len) return -1;
+        if (t) at[len++] = ',';
+        len += number(k, i, at + len, v[i]);
+        if (!i) k->len += len;
+        else if (fwrite(num, 1, len, k->rest[i]) != len) return -1;
     }
     return 0;
 }
 
-static void json_head(FILE *out, size_t n, const lre_schedule_set *set)
+static int json_head(sink *k, size_t n, const lre_schedule_set *set)
 {
-    fputs("{\"step\":[", out);
-    char num[24];
+    fputs("{\"step\":[", k->out);
     for (size_t t = 0; t < n; t++) {
-        size_t len = t ? (num[0] = ',', 1) : 0;
-        len += decimal(num + len, t);
-        fwrite(num, 1, len, out);
+        if (room(k)) return -1;
+        if (t) next_step(k), k->buf[k->len++] = ',';
+        memcpy(k->buf + k->len, k->step, k->step_len);
+        k->len += k->step_len;
     }
-    fputs("],\"series\":{", out);
-    cli_json_string(out, set->name[0]);
-    fputs(":[", out);
+    if (fwrite(k->buf, 1, k->len, k->out) != k->len) return -1;
+    k->len = 0;
+    fputs("],\"series\":{", k->out);
+    cli_json_string(k->out, set->name[0]);
+    fputs(":[", k->out);
+    return 0;
 }
 
 static int json_tail(sink *k, const lre_schedule_set *set)
 {
+    if (fwrite(k->buf, 1, k->len, k->out) != k->len) return -1;
+    k->len = 0;
     fputc(']', k->out);
     for (int i = 1; i < k->n; i++) {
         fputc(',', k->out);
@@ -360,7 +388,9 @@ static int draw(const plot_opts *o, const lre_schedule_set *set, double *const *
 static int stream(const plot_opts *o, const char *script, lre_schedule_set *set, size_t n, const double *metrics,
                   size_t nmetrics, problem *pb)
 {
-    sink sk = {.n = set->n, .out = stdout};
+    static sink sk; /* (64 KB of buffer) */
+    memset(&sk, 0, offsetof(sink, buf));
+    sk.n = set->n, sk.out = stdout, sk.step[0] = '0', sk.step_len = 1, sk.len = 0;
     char *tmp = NULL;
     int json = !strcmp(o->format, "json");
     if (o->output) {
@@ -386,7 +416,8 @@ static int stream(const plot_opts *o, const char *script, lre_schedule_set *set,
         if (!(sk.rest[k] = tmpfile())) found(pb, LRE_EXIT_FAIL, -1, "cannot make a temporary file: %s", strerror(errno));
     if (!pb->code) {
         if (json) {
-            json_head(sk.out, n, set);
+            if (json_head(&sk, n, set)) found(pb, LRE_EXIT_FAIL, -1, "writing the result: %s", strerror(errno));
+            sk.step[0] = '0', sk.step_len = 1;
             sk.row = json_row;
         } else {
             fputs("step", sk.out);
@@ -394,7 +425,9 @@ static int stream(const plot_opts *o, const char *script, lre_schedule_set *set,
             fputc('\n', sk.out);
             sk.row = csv_row;
         }
-        if (!evaluate(script, set, &sk, n, metrics, nmetrics, pb) && json && json_tail(&sk, set))
+        if (!pb->code && !evaluate(script, set, &sk, n, metrics, nmetrics, pb) && json && json_tail(&sk, set))
+            found(pb, LRE_EXIT_FAIL, -1, "writing the result: %s", strerror(errno));
+        if (sk.len && fwrite(sk.buf, 1, sk.len, sk.out) != sk.len && !pb->code) /* csv's last rows */
             found(pb, LRE_EXIT_FAIL, -1, "writing the result: %s", strerror(errno));
     }
     for (int k = 1; k < set->n; k++)

@@ -83,7 +83,10 @@ static size_t text(char *buf, int neg, uint64_t d, int p, int e, int prec)
                                 "81828384858687888990919293949596979899";
     char dig[24];
     int j = p - 1;
-    for (; j >= 1; j -= 2, d /= 100) memcpy(dig + j - 1, pairs + 2 * (d % 100), 2);
+    for (; j >= 1; j -= 2, d /= 100) {
+        const char *two = pairs + 2 * (d % 100);
+        dig[j - 1] = two[0], dig[j] = two[1];
+    }
     if (j == 0) dig[0] = (char)('0' + d);
     int nd = p;
     while (nd > 1 && dig[nd - 1] == '0') nd--; /* %g drops trailing zeros */
@@ -91,30 +94,65 @@ static size_t text(char *buf, int neg, uint64_t d, int p, int e, int prec)
     if (neg) *o++ = '-';
     if (e < -4 || e >= prec) {
         *o++ = dig[0];
-        if (nd > 1) {
-            *o++ = '.';
-            memcpy(o, dig + 1, (size_t)nd - 1);
-            o += nd - 1;
-        }
+        if (nd > 1) *o++ = '.';
+        for (int i = 1; i < nd; i++) *o++ = dig[i];
         int x = e < 0 ? -e : e; /* e%+03d */
         *o++ = 'e', *o++ = e < 0 ? '-' : '+';
         if (x >= 100) *o++ = (char)('0' + x / 100);
         *o++ = (char)('0' + x / 10 % 10), *o++ = (char)('0' + x % 10);
     } else if (e >= 0) {
         for (int i = 0; i <= e; i++) *o++ = i < nd ? dig[i] : '0';
-        if (nd > e + 1) {
-            *o++ = '.';
-            memcpy(o, dig + e + 1, (size_t)(nd - e - 1));
-            o += nd - e - 1;
-        }
+        if (nd > e + 1) *o++ = '.';
+        for (int i = e + 1; i < nd; i++) *o++ = dig[i];
     } else {
         *o++ = '0', *o++ = '.';
         for (int i = 0; i < -e - 1; i++) *o++ = '0';
-        memcpy(o, dig, (size_t)nd);
-        o += nd;
+        for (int i = 0; i < nd; i++) *o++ = dig[i];
     }
     *o = 0;
     return (size_t)(o - buf);
+}
+
+/* What the candidates share: v = m 2^-s, its 17 leading digits q and the
+ * bits below them (frac, s bits) at the scale 10^k, its decimal exponent e. */
+typedef struct digits17 {
+    uint64_t m, q;
+    u128 frac;
+    int s, k, e, neg;
+    double v;
+} digits17;
+
+/* The p-digit rounding (p = 15, 16, 17) in *d and its exponent; then
+ * whether it reads back (1, 0; -1: cannot tell). */
+static int candidate(const digits17 *x, int p, uint64_t *d, int *ep)
+{
+    uint64_t div = p == 15 ? 100 : p == 16 ? 10 : 1, tenp = 100000000000000000u / div; /* 10^p */
+    *ep = x->e;
+    if (p < 17) {
+        *d = round_digits(x->q, div, x->frac, x->s);
+    } else {
+        u128 half = (u128)1 << (x->s - 1);
+        *d = x->q + (x->frac > half || (x->frac == half && (x->q & 1)));
+    }
+    if (*d == tenp) { /* rounded up to 10^p: 10^(p-1) at the next exponent */
+        *d /= 10;
+        ++*ep;
+    }
+    if (p == 17) return 1; /* %.17g always reads back */
+    int ok = reads_back(*ep == x->e ? *d * div : 100000000000000000u, x->m, x->s, x->k);
+    if (ok < 0) ok = reads_back_clinger(*d, *ep - p + 1, fabs(x->v));
+    return ok;
+}
+
+/* The p-digit candidate's text if it reads back (asking strtod when the
+ * arithmetic above cannot tell), else 0. */
+static size_t try_digits(const digits17 *x, int p, char *buf)
+{
+    uint64_t d;
+    int ep, ok = candidate(x, p, &d, &ep);
+    if (!ok) return 0;
+    size_t len = text(buf, x->neg, d, p, ep, p);
+    return ok > 0 || strtod(buf, NULL) == x->v ? len : 0;
 }
 
 size_t cli_shortest(char *buf, double v)
@@ -122,48 +160,39 @@ size_t cli_shortest(char *buf, double v)
     if (v == 0) return (size_t)snprintf(buf, 32, signbit(v) ? "-0" : "0");
     double a = fabs(v);
     if (!(a >= 1e-5 && a < 1e15)) return slow(buf, v);
-    int neg = v < 0, e2;
-    uint64_t m = (uint64_t)ldexp(frexp(a, &e2), 53); /* a = m 2^(e2 - 53), exactly */
-    int s = 53 - e2;                                  /* 4..70 in this range */
-    int e = (int)floor((e2 - 1) * 0.30102999566398120), k = 16 - e; /* 10^16 <= a 10^k < 10^17, or one off */
+    digits17 x = {0};
+    x.v = v, x.neg = v < 0;
+    uint64_t bits;
+    memcpy(&bits, &a, sizeof bits); /* a normal double: m = 2^52 + fraction bits, a = m 2^(exponent - 1075) */
+    x.m = (bits & ((UINT64_C(1) << 52) - 1)) | UINT64_C(1) << 52;
+    x.s = 1075 - (int)(bits >> 52); /* 4..70 in this range */
+    int e2 = 53 - x.s;              /* a in [2^(e2-1), 2^e2) */
+    x.e = (e2 - 1) * 78913 >> 18;   /* floor((e2 - 1) log10 2) for |e2| < 2^11: 10^e <= a, or one below */
+    x.k = 16 - x.e;
     u128 P = 0;
-    uint64_t q = 0;
-    for (int tries = 0; tries < 3; tries++) {
-        P = (u128)m * pow10_128(k);
-        u128 q128 = P >> s;
-        if (q128 < (u128)10000000000000000u) k++, e--;
-        else if (q128 >= (u128)100000000000000000u) k--, e++;
-        else {
-            q = (uint64_t)q128;
-            break;
-        }
+    for (int tries = 0; tries < 3 && !x.q; tries++) {
+        P = (u128)x.m * pow10_128(x.k);
+        u128 q128 = P >> x.s;
+        if (q128 < (u128)10000000000000000u) x.k++, x.e--;
+        else if (q128 >= (u128)100000000000000000u) x.k--, x.e++;
+        else x.q = (uint64_t)q128;
     }
-    if (!q || k > 22) return slow(buf, v);
-    u128 frac = P & (((u128)1 << s) - 1);
-    for (int p = 15; p <= 17; p++) {
-        uint64_t div = p == 15 ? 100 : p == 16 ? 10 : 1, d, tenp = 100000000000000000u / div; /* 10^p */
-        int ep = e;
-        if (p < 17) {
-            d = round_digits(q, div, frac, s);
-        } else {
-            u128 half = (u128)1 << (s - 1);
-            d = q + (frac > half || (frac == half && (q & 1)));
-        }
-        if (d == tenp) { /* rounded up to 10^p: 10^(p-1) at the next exponent */
-            d /= 10;
-            ep++;
-        }
-        if (p == 17) return text(buf, neg, d, 17, ep, 17);
-        int ok = reads_back(ep == e ? d * div : 100000000000000000u, m, s, k);
-        if (ok < 0) ok = reads_back_clinger(d, ep - p + 1, a);
-        if (ok < 0) {
-            size_t len = text(buf, neg, d, p, ep, p);
-            ok = strtod(buf, NULL) == v;
-            if (ok) return len;
-        } else if (ok) {
-            return text(buf, neg, d, p, ep, p);
-        }
+    if (!x.q || x.k > 22) return slow(buf, v);
+    x.frac = P & (((u128)1 << x.s) - 1);
+    /* The interval of the decimals that read back as v is symmetric around
+     * it but at the bottom of a binade: there, if the 16-digit rounding (the
+     * nearest 16-digit decimal) is outside, so is every 15-digit decimal, and
+     * 17 digits are needed; so 16 is tried first. */
+    size_t len;
+    if (x.m != UINT64_C(1) << 52) {
+        if (!(len = try_digits(&x, 16, buf))) return try_digits(&x, 17, buf);
+        char b15[32];
+        size_t l15 = try_digits(&x, 15, b15);
+        if (l15) memcpy(buf, b15, l15 + 1), len = l15;
+        return len;
     }
+    for (int p = 15; p <= 17; p++)
+        if ((len = try_digits(&x, p, buf))) return len;
     return slow(buf, v);
 }
 #else
