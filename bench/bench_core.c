@@ -3,6 +3,7 @@
  *
  *   bench_core [N [THREADS]]        every optimizer on N float32 parameters
  *   bench_core N 1 order            A/B of the chunk order of the one-thread update
+ *   bench_core N T only a,b,...     only the named rows (muon: its matrix row)
  *
  * The bound of an optimizer is one fused pass that moves the same bytes as
  * its update (adam reads p, g, m, v and writes p, m, v: 28 bytes per float32
@@ -11,7 +12,14 @@
  * Two figures per optimizer: `step` is lre_optim_step as a user calls it by
  * default, which first scans the gradient for NaN and infinity so that a bad
  * step writes nothing (one more read of g: 4 bytes per parameter), and
- * `trusted` the same step under nonfinite = trust, no scan: one pass. */
+ * `trusted` the same step under nonfinite = trust, no scan: one pass.
+ *
+ * Prodigy's bound is its two passes (d is shared: the step needs a sum over
+ * every group before it can write a parameter): the first moves p, g, p0,
+ * s, m, v in and s, m, v out, the second p, m, v in and p out. Muon's matrix
+ * row is measured against its GEMM floor instead: the fifteen sgemm of five
+ * Newton-Schulz iterations on the same shape, alone (its three passes over
+ * memory are small beside them). */
 #include "lrengine.h"
 #include "optim_internal.h"
 
@@ -21,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cblas.h>
 #include <omp.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -35,12 +44,18 @@ static double now(void)
 
 /* The shape of an update's memory traffic: arrays read, arrays written. */
 enum shape {
+    NONE,  /* no pass (a bound of one pass has no second) */
     R2W1,  /* sgd without momentum: p, g -> p */
     R3W2,  /* sgd with momentum, adagrad, rmsprop, lion: p, g, s -> p, s */
     R4W3,  /* adam, adamw, adadelta, adamax, nadam, radam, rprop: p, g, s1, s2 -> p, s1, s2 */
-    R2W2   /* asgd before t0: p, g -> p, ax (ax written without being read) */
+    R2W2,  /* asgd before t0: p, g -> p, ax (ax written without being read) */
+    R5W4,  /* ademamix: p, g, m1, m2, nu -> p, m1, m2, nu */
+    R6W3,  /* prodigy's first pass: p, g, p0, s, m, v -> s, m, v */
+    R3W1   /* prodigy's second pass: p, m, v -> p */
 };
-static const int shape_bytes[] = {[R2W1] = 12, [R3W2] = 20, [R4W3] = 28, [R2W2] = 16};
+static const int shape_bytes[] = {[R2W1] = 12, [R3W2] = 20, [R4W3] = 28, [R2W2] = 16, [R5W4] = 36, [R6W3] = 36,
+                                  [R3W1] = 16, [NONE] = 0};
+#define NBOUND 6 /* arrays of the bound's passes */
 
 /* The bound: one vectorisable pass of the given shape over [lo, hi), built
  * for the same vector widths as the kernels (see optim_kernels.h). */
@@ -49,10 +64,31 @@ static const int shape_bytes[] = {[R2W1] = 12, [R3W2] = 20, [R4W3] = 28, [R2W2] 
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 #endif
-static void pass(float *restrict a, float *restrict b, float *restrict c, const float *restrict d, enum shape sh,
-                 size_t lo, size_t hi)
+static void pass(float *restrict a, float *restrict b, float *restrict c, const float *restrict d,
+                 float *restrict e, const float *restrict f, enum shape sh, size_t lo, size_t hi)
 {
     switch (sh) {
+    case NONE: break;
+    case R5W4:
+        for (size_t i = lo; i < hi; i++) {
+            float s = a[i] + b[i] + c[i] + d[i] + e[i];
+            a[i] = 0.2f * s;
+            b[i] = 0.3f * s;
+            c[i] = 0.4f * s;
+            e[i] = 0.1f * s;
+        }
+        break;
+    case R6W3:
+        for (size_t i = lo; i < hi; i++) {
+            float s = a[i] + b[i] + c[i] + d[i] + e[i] + f[i];
+            a[i] = 0.2f * s;
+            b[i] = 0.3f * s;
+            c[i] = 0.4f * s;
+        }
+        break;
+    case R3W1:
+        for (size_t i = lo; i < hi; i++) a[i] = 0.3f * (a[i] + b[i] + c[i]);
+        break;
     case R2W1:
         for (size_t i = lo; i < hi; i++) a[i] = 0.3f * (a[i] + b[i]);
         break;
@@ -110,7 +146,7 @@ static void flush_init(void)
  * last-level cache with an adaptive policy keeps some lines of arrays used
  * over and over (the optimizer's) through one long read, and fewer of those
  * used once a round (the bound's), which would favour the former. */
-static void *flush_arrays[9];
+static void *flush_arrays[2 + LRE_MAX_STATE + NBOUND + 1];
 static size_t flush_bytes;
 
 static void flush_caches(void)
@@ -119,7 +155,7 @@ static void flush_caches(void)
     for (size_t i = 0; i < flush_len; i += 8) s += flush_buf[i];
     flush_sink = s;
 #if defined(__x86_64__) || defined(__i386__)
-    for (int k = 0; k < 9; k++)
+    for (size_t k = 0; k < sizeof flush_arrays / sizeof flush_arrays[0]; k++)
         for (size_t i = 0; flush_arrays[k] && i < flush_bytes; i += 64)
             _mm_clflush((const char *)flush_arrays[k] + i);
     _mm_mfence();
@@ -134,18 +170,23 @@ static void flush_set(const lre_group *g, float **bound, size_t n)
     flush_arrays[0] = g->params;
     flush_arrays[1] = (void *)g->grads;
     for (int s = 0; s < LRE_MAX_STATE; s++) flush_arrays[2 + s] = g->state[s];
-    for (int k = 0; k < 4; k++) flush_arrays[5 + k] = bound[k];
+    for (int k = 0; k < NBOUND; k++) flush_arrays[2 + LRE_MAX_STATE + k] = bound[k];
 }
 
-static double time_bound(float **a, enum shape sh, size_t n, int threads)
+/* One pass of shape sh, then one of sh2 (NONE: none) over every chunk. */
+static double time_bound(float **a, enum shape sh, enum shape sh2, size_t n, int threads)
 {
     long nchunks = (long)((n + CHUNK - 1) / CHUNK);
     flush_caches();
     double t = now();
+    for (int k = 0; k < 2; k++) {
+        enum shape h = k ? sh2 : sh;
+        if (h == NONE) continue;
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (long c = 0; c < nchunks; c++) {
-        size_t lo = (size_t)c * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
-        pass(a[0], a[1], a[2], a[3], sh, lo, hi);
+        for (long c = 0; c < nchunks; c++) {
+            size_t lo = (size_t)c * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
+            pass(a[0], a[1], a[2], a[3], a[4], a[5], h, lo, hi);
+        }
     }
     return now() - t;
 }
@@ -168,14 +209,16 @@ typedef struct bench_case {
     const char *name, *kind;
     enum shape shape;
     double momentum; /* sgd's; 0 for the others */
+    enum shape shape2; /* a second pass of the bound (prodigy's), or NONE */
 } bench_case;
 
 static const bench_case cases[] = {
-    {"sgd-plain", "sgd", R2W1, 0},  {"sgd", "sgd", R3W2, 0.9},   {"adam", "adam", R4W3, 0},
-    {"adamw", "adamw", R4W3, 0},    {"adagrad", "adagrad", R3W2, 0}, {"rmsprop", "rmsprop", R3W2, 0},
-    {"adadelta", "adadelta", R4W3, 0}, {"adamax", "adamax", R4W3, 0}, {"nadam", "nadam", R4W3, 0},
-    {"radam", "radam", R4W3, 0},    {"rprop", "rprop", R4W3, 0}, {"asgd", "asgd", R2W2, 0},
-    {"lion", "lion", R3W2, 0},
+    {"sgd-plain", "sgd", R2W1, 0, NONE},  {"sgd", "sgd", R3W2, 0.9, NONE},   {"adam", "adam", R4W3, 0, NONE},
+    {"adamw", "adamw", R4W3, 0, NONE},    {"adagrad", "adagrad", R3W2, 0, NONE}, {"rmsprop", "rmsprop", R3W2, 0, NONE},
+    {"adadelta", "adadelta", R4W3, 0, NONE}, {"adamax", "adamax", R4W3, 0, NONE}, {"nadam", "nadam", R4W3, 0, NONE},
+    {"radam", "radam", R4W3, 0, NONE},    {"rprop", "rprop", R4W3, 0, NONE}, {"asgd", "asgd", R2W2, 0, NONE},
+    {"lion", "lion", R3W2, 0, NONE},
+    {"ademamix", "ademamix", R5W4, 0, NONE}, {"prodigy", "prodigy", R6W3, 0, R3W1},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -239,17 +282,74 @@ static void order_ab(float **arr, size_t n, int reps)
     }
 }
 
+/* Muon on one rows x cols float32 matrix group (rows <= cols: the wide
+ * case, k = rows) against the fifteen sgemm of its Newton-Schulz alone, the
+ * same calls on buffers of the same sizes. */
+static void muon_row(size_t rows, size_t cols, int threads, int reps)
+{
+    openblas_set_num_threads(threads);
+    size_t n = rows * cols, k = rows;
+    float *p = malloc(n * sizeof *p), *g = malloc(n * sizeof *g), *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+    float *a = malloc(k * k * sizeof *a), *b = malloc(k * k * sizeof *b);
+    if (!p || !g || !x || !y || !a || !b) exit(1);
+    for (size_t i = 0; i < n; i++) p[i] = (float)(i % 13) * 0.01f, g[i] = (float)(i % 7) * 0.01f - 0.03f;
+    lre_optim *o;
+    lre_param ps[] = {{"lr", 0.02, NULL, 0, NULL, NULL}};
+    if (lre_optim_new(&o, "muon", ps, 1, NULL) || lre_optim_add_matrix(o, LRE_F32, p, g, rows, cols, NULL, 0, NULL)) exit(1);
+    lre_optim_set_nonfinite(o, LRE_NONFINITE_TRUST);
+    lre_optim_step(o);
+    memset(flush_arrays, 0, sizeof flush_arrays);
+    double best_step = 1e30, best_floor = 1e30;
+    for (int r = 0; r < reps; r++) {
+        double t = time_step(o, LRE_NONFINITE_TRUST);
+        if (t < best_step) best_step = t;
+        memcpy(x, g, n * sizeof *x);
+        flush_caches();
+        t = now();
+        for (int s = 0; s < 5; s++) { /* optim_muon.c's calls, wide case */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)k, (int)k, (int)cols, 1, x, (int)cols, x,
+                        (int)cols, 0, a, (int)k);
+            memcpy(b, a, k * k * sizeof *b);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)k, (int)k, (int)k, 2.0315f, a, (int)k, a,
+                        (int)k, -4.7750f, b, (int)k);
+            memcpy(y, x, n * sizeof *y);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)k, (int)cols, (int)k, 1, b, (int)k, x,
+                        (int)cols, 3.4445f, y, (int)cols);
+            float *tmp = x;
+            x = y, y = tmp;
+        }
+        t = now() - t;
+        if (t < best_floor) best_floor = t;
+    }
+    double flops = 5 * (4.0 * k * k * cols + 2.0 * k * k * k);
+    printf("%-9s %5zux%-5zu step %8.1f Mparam/s, GEMM floor %8.1f Mparam/s (%.1f GFLOP/s), step/floor %.2f\n",
+           "muon", rows, cols, n / best_step / 1e6, n / best_floor / 1e6, flops / best_floor / 1e9,
+           best_floor / best_step);
+    lre_optim_free(o);
+    free(p), free(g), free(x), free(y), free(a), free(b);
+}
+
+/* Is row `name` selected by the comma-separated list (NULL: every row)? */
+static int selected(const char *only, const char *name)
+{
+    if (!only) return 1;
+    size_t len = strlen(name);
+    for (const char *q = only; q && *q; q = strchr(q, ',') ? strchr(q, ',') + 1 : NULL)
+        if (!strncmp(q, name, len) && (q[len] == ',' || q[len] == 0)) return 1;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     size_t n = argc > 1 ? (size_t)atol(argv[1]) : 10000000;
     int threads = argc > 2 ? atoi(argv[2]) : 1, reps = 10;
     if (threads == 0) threads = omp_get_num_procs();
     flush_init();
-    float *arr[6]; /* params, grads, and four arrays for the bound */
-    for (int k = 0; k < 6; k++) {
+    float *arr[2 + NBOUND]; /* params, grads, and the bound's arrays */
+    for (int k = 0; k < 2 + NBOUND; k++) {
         /* staggered by 1 KB: arrays at the same offset in their pages slow
          * a pass that reads one and writes another (4K aliasing) */
-        float *base = malloc((n + 256 * 6) * sizeof(float));
+        float *base = malloc((n + 256 * (2 + NBOUND)) * sizeof(float));
         if (!base) return 1;
         arr[k] = base + 256 * k;
         for (size_t i = 0; i < n; i++) arr[k][i] = (float)(i % 13) * 0.01f + 0.01f;
@@ -258,11 +358,13 @@ int main(int argc, char **argv)
         order_ab(arr, n, 2 * reps);
         return 0;
     }
+    const char *only = argc > 4 && !strcmp(argv[3], "only") ? argv[4] : NULL;
     printf("optimizer step on %zu float32 parameters, %d thread(s), best of %d, cold caches (%zu MB read before each)\n",
            n, threads, reps, flush_len * sizeof(long) >> 20);
     printf("%-9s %6s %10s %10s %10s %11s %14s\n", "optimizer", "bytes", "step", "trusted", "bound", "step/bound",
            "trusted/bound");
     for (size_t c = 0; c < NCASES; c++) {
+        if (!selected(only, cases[c].name)) continue;
         lre_optim *o = make(&cases[c], arr[0], arr[1], n, threads);
         flush_set(&o->groups[0], arr + 2, n);
         double best_step = 1e30, best_trusted = 1e30, best_bound = 1e30;
@@ -271,14 +373,17 @@ int main(int argc, char **argv)
             if (t < best_step) best_step = t;
             t = time_step(o, LRE_NONFINITE_TRUST);
             if (t < best_trusted) best_trusted = t;
-            t = time_bound(arr + 2, cases[c].shape, n, threads);
+            t = time_bound(arr + 2, cases[c].shape, cases[c].shape2, n, threads);
             if (t < best_bound) best_bound = t;
         }
         double step = n / best_step / 1e6, trusted = n / best_trusted / 1e6, b = n / best_bound / 1e6;
-        printf("%-9s %6d %10.0f %10.0f %10.0f %11.2f %14.2f\n", cases[c].name, shape_bytes[cases[c].shape], step,
+        printf("%-9s %6d %10.0f %10.0f %10.0f %11.2f %14.2f\n", cases[c].name,
+               shape_bytes[cases[c].shape] + shape_bytes[cases[c].shape2], step,
                trusted, b, step / b, trusted / b);
         lre_optim_free(o);
     }
+    if (selected(only, "muon")) muon_row(512, 2048, threads, 3);
+    if (only) return 0;
     /* schedules: ns per evaluation */
     lre_schedule *cos, *w;
     lre_param cp[] = {{"lr", 0.1, NULL, 0, NULL, NULL}, {"t_max", 100000, NULL, 0, NULL, NULL}};
