@@ -163,6 +163,27 @@ return {
   end)
 end)
 
+describe("lrengine explain reads hostile logs", function()
+  it("names the line of an event log or metrics file it can not read", function()
+    local f = script("h.lua", "return 0.1")
+    for _, case in ipairs{
+      {'{"step":1,"event":"x"}\n{"step":2,"event":{"nested":1}}\n', "h.events.jsonl:2: not an event"},
+      {'{"step":1}\n', "h.events.jsonl:1: not an event"},
+      {'{"step":1,"event":"x",\n', "h.events.jsonl:1: not an event"},
+      {'{"step":1,"event":"\\q"}\n', "h.events.jsonl:1: not an event"},
+    } do
+      local log = sh.write(dir .. "/h.events.jsonl", case[1])
+      local code, _, err = sh.lre("explain " .. f .. " --events " .. log)
+      assert.are.equal(1, code, case[1])
+      assert.is_truthy(err:find(case[2], 1, true), err)
+    end
+    local m = sh.write(dir .. "/h.jsonl", '{"epoch":1,"step":10,"val_loss":0.5}\n{"epoch":2,"step":-3,"val_loss":0.4}\n')
+    local code, _, err = sh.lre("explain " .. f .. " --metrics " .. m .. " --events " .. dir .. "/h.events.jsonl")
+    assert.are.equal(1, code)
+    assert.matches("h%.jsonl:2: val_loss 0%.4 at step %-3: expected a finite metric at a whole step", err)
+  end)
+end)
+
 describe("lrengine explain after a continuation", function()
   it("shows the plan in force from the checkpoint, and says where a config's own plan stopped being the run's", function()
     local cfg = sh.write(dir .. "/cont.lua", [[

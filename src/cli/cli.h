@@ -135,6 +135,10 @@ int cli_parse_number(const char *s, double *out);
  * and their count, or NULL with errno set. */
 char *cli_read_stdin(size_t *len);
 
+/* A chart's format from its file's name: "svg", "csv", "json" or "ascii"
+ * (.txt), or NULL for any other name. */
+const char *cli_format_of(const char *path);
+
 /* JSON output: a string with its escapes, a number in its shortest exact
  * form (null when not finite). */
 void cli_json_string(FILE *f, const char *s);

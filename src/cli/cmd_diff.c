@@ -79,11 +79,7 @@ static int parse(int argc, char **argv, diff_opts *o, cli_parser *p)
     if (rc) return rc;
     o->json = !strcmp(format, "json");
     if (o->output) {
-        static const char *const by_ext[][2] = {{".svg", "svg"}, {".csv", "csv"}, {".json", "json"}, {".txt", "ascii"}};
-        const char *dot = strrchr(o->output, '.');
-        for (size_t i = 0; dot && i < sizeof by_ext / sizeof by_ext[0] && !o->format; i++)
-            if (!strcmp(dot, by_ext[i][0])) o->format = by_ext[i][1];
-        if (!o->format)
+        if (!(o->format = cli_format_of(o->output)))
             return cli_usage_error(&diff_command, "cannot tell the chart format of %s: name it .svg, .txt, .csv or .json",
                                    o->output);
     }

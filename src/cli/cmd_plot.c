@@ -552,11 +552,7 @@ int cmd_plot(int argc, char **argv)
     if (!o.format && o.output) {
         /* the format from the file's extension; one it cannot write is refused,
          * never silently written as CSV */
-        static const char *const by_ext[][2] = {{".svg", "svg"}, {".csv", "csv"}, {".json", "json"}, {".txt", "ascii"}};
-        const char *dot = strrchr(o.output, '.');
-        for (size_t i = 0; dot && i < sizeof by_ext / sizeof by_ext[0] && !o.format; i++)
-            if (!strcmp(dot, by_ext[i][0])) o.format = by_ext[i][1];
-        if (!o.format)
+        if (!(o.format = cli_format_of(o.output)))
             return cli_usage_error(&plot_command,
                                    "cannot tell the format of %s: name it .svg, .csv, .json or .txt, or give --format",
                                    o.output);

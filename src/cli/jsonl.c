@@ -1,6 +1,8 @@
 /* jsonl.c -- see jsonl.h. */
 #include "jsonl.h"
+#include "cli.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,4 +95,25 @@ double jsonl_num(const jsonl_obj *o, const char *key)
 {
     const jsonl_field *f = jsonl_get(o, key);
     return f && !f->is_str ? f->num : NAN;
+}
+
+int jsonl_read(const char *path, const char *what, int (*fn)(void *ud, const jsonl_obj *o, long long line), void *ud)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return cli_error(LRE_EXIT_FAIL, "cannot open %s: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    long long lineno = 0;
+    int rc = 0;
+    jsonl_obj o;
+    while (!rc && getline(&line, &cap, f) >= 0) {
+        lineno++;
+        if (line[strspn(line, " \t\r\n")] == 0) continue;
+        if (jsonl_parse(line, &o)) rc = cli_error(LRE_EXIT_FAIL, "%s:%lld: not %s", path, lineno, what);
+        else rc = fn(ud, &o, lineno);
+    }
+    if (!rc && ferror(f)) rc = cli_error(LRE_EXIT_FAIL, "cannot read %s: %s", path, strerror(errno));
+    free(line);
+    fclose(f);
+    return rc;
 }

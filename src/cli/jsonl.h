@@ -27,4 +27,10 @@ const jsonl_field *jsonl_get(const jsonl_obj *o, const char *key);
 /* The number at key, or NaN when absent or a string. */
 double jsonl_num(const jsonl_obj *o, const char *key);
 
+/* Calls fn with each line's object of the file at path (blank lines
+ * skipped) until fn returns non-zero; a line that is not a flat object is
+ * an error naming it ("PATH:LINE: not WHAT"). Returns an exit code (fn's
+ * when it stops the read), having said what failed. */
+int jsonl_read(const char *path, const char *what, int (*fn)(void *ud, const jsonl_obj *o, long long line), void *ud);
+
 #endif

@@ -72,6 +72,15 @@ char *cli_read_stdin(size_t *len)
     return NULL;
 }
 
+const char *cli_format_of(const char *path)
+{
+    static const char *const by_ext[][2] = {{".svg", "svg"}, {".csv", "csv"}, {".json", "json"}, {".txt", "ascii"}};
+    const char *dot = strrchr(path, '.');
+    for (size_t i = 0; dot && i < sizeof by_ext / sizeof by_ext[0]; i++)
+        if (!strcmp(dot, by_ext[i][0])) return by_ext[i][1];
+    return NULL;
+}
+
 void cli_json_string(FILE *f, const char *s)
 {
     fputc('"', f);

@@ -95,6 +95,29 @@ static int add_obs(observations *o, size_t *cap, long long step, double metric)
     return 0;
 }
 
+typedef struct obs_reader {
+    observations *o;
+    size_t cap;
+    const char *path, *key;
+} obs_reader;
+
+/* An epoch line of a metrics file: its metric, observed at its step. */
+static int obs_line(void *ud, const jsonl_obj *obj, long long lineno)
+{
+    obs_reader *r = ud;
+    observations *o = r->o;
+    double m = jsonl_num(obj, r->key), step = jsonl_num(obj, "step");
+    if (!jsonl_get(obj, r->key) || isnan(step)) return 0; /* a step line, or an epoch without validation */
+    if (!isfinite(m) || step < 0 || step != floor(step) || step > 9007199254740992.0)
+        return cli_error(LRE_EXIT_FAIL, "%s:%lld: %s %g at step %g: expected a finite metric at a whole step", r->path,
+                         lineno, r->key, m, step);
+    if (o->n && (long long)step <= o->step[o->n - 1]) { /* a resumed run wrote its epoch again */
+        o->metric[o->n - 1] = m, o->step[o->n - 1] = (long long)step;
+        return 0;
+    }
+    return add_obs(o, &r->cap, (long long)step, m) ? cli_error(LRE_EXIT_FAIL, "out of memory") : 0;
+}
+
 int observations_read(const char *path, observe_kind observe, observations *o)
 {
     memset(o, 0, sizeof *o);
@@ -110,34 +133,8 @@ int observations_read(const char *path, observe_kind observe, observations *o)
         return rc;
     }
     if (observe == OBSERVE_NONE) return 0; /* a config that observes nothing: its run fed no metric */
-    FILE *f = fopen(path, "r");
-    if (!f) return cli_error(LRE_EXIT_FAIL, "cannot open metrics file %s: %s", path, strerror(errno));
-    const char *key = observe == OBSERVE_VAL_ACC ? "val_acc" : "val_loss";
-    char *line = NULL;
-    size_t linecap = 0;
-    long long lineno = 0;
-    int rc = 0;
-    while (!rc && getline(&line, &linecap, f) >= 0) {
-        lineno++;
-        jsonl_obj obj;
-        if (line[strspn(line, " \t\r\n")] == 0) continue;
-        if (jsonl_parse(line, &obj)) {
-            rc = cli_error(LRE_EXIT_FAIL, "%s:%lld: not a flat JSON object", path, lineno);
-            break;
-        }
-        double m = jsonl_num(&obj, key), step = jsonl_num(&obj, "step");
-        if (!jsonl_get(&obj, key) || isnan(step)) continue; /* a step line, or an epoch without validation */
-        if (!isfinite(m) || step < 0 || step != floor(step) || step > 9007199254740992.0)
-            rc = cli_error(LRE_EXIT_FAIL, "%s:%lld: %s %g at step %g: expected a finite metric at a whole step", path,
-                           lineno, key, m, step);
-        else if (o->n && (long long)step <= o->step[o->n - 1])
-            o->metric[o->n - 1] = m, o->step[o->n - 1] = (long long)step; /* a resumed run wrote its epoch again */
-        else if (add_obs(o, &cap, (long long)step, m))
-            rc = cli_error(LRE_EXIT_FAIL, "out of memory");
-    }
-    free(line);
-    fclose(f);
-    return rc;
+    obs_reader r = {o, cap, path, observe == OBSERVE_VAL_ACC ? "val_acc" : "val_loss"};
+    return jsonl_read(path, "a flat JSON object", obs_line, &r);
 }
 
 void observations_free(observations *o)
@@ -160,27 +157,26 @@ static int push_event(run_events *e, const jsonl_obj *o)
     return 0;
 }
 
+typedef struct events_reader {
+    run_events *e;
+    long long upto;
+    const char *path;
+} events_reader;
+
+static int event_line(void *ud, const jsonl_obj *o, long long lineno)
+{
+    events_reader *r = ud;
+    double step = jsonl_num(o, "step");
+    if (isnan(step) || !jsonl_get(o, "event"))
+        return cli_error(LRE_EXIT_FAIL, "%s:%lld: not an event (a flat JSON object with step and event)", r->path, lineno);
+    if ((r->upto < 0 || step <= (double)r->upto) && push_event(r->e, o)) return cli_error(LRE_EXIT_FAIL, "out of memory");
+    return 0;
+}
+
 int run_events_read(const char *path, long long upto, run_events *e)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) return cli_error(LRE_EXIT_FAIL, "cannot open event log %s: %s", path, strerror(errno));
-    char *line = NULL;
-    size_t cap = 0;
-    long long lineno = 0;
-    int rc = 0;
-    while (!rc && getline(&line, &cap, f) >= 0) {
-        lineno++;
-        if (line[strspn(line, " \t\r\n")] == 0) continue;
-        jsonl_obj o;
-        double step;
-        if (jsonl_parse(line, &o) || isnan(step = jsonl_num(&o, "step")) || !jsonl_get(&o, "event"))
-            rc = cli_error(LRE_EXIT_FAIL, "%s:%lld: not an event (a flat JSON object with step and event)", path, lineno);
-        else if ((upto < 0 || step <= (double)upto) && push_event(e, &o))
-            rc = cli_error(LRE_EXIT_FAIL, "out of memory");
-    }
-    free(line);
-    fclose(f);
-    return rc;
+    events_reader r = {e, upto, path};
+    return jsonl_read(path, "an event (a flat JSON object with step and event)", event_line, &r);
 }
 
 void run_events_free(run_events *e)
