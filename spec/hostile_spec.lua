@@ -252,6 +252,36 @@ end
 assert(b:save() == before, "a refused load changed the schedule")
 hostile(b.load, b, bytes:sub(1, 20))
 ]]}
+case{class = 3, kind = "run", name = "a damaged optimizer state with averaged weights and eval mode (every byte changed, cut short) is refused",
+     stdout = "usable", expect = "state is truncated", script = PRELUDE .. [[
+local function mk()
+  local w, g = lre.tensor({1, 2, 3}), lre.tensor({0.5, -1, 2})
+  return lre.optim.sgd_schedulefree{params = w, grads = g, lr = 0.1, warmup_steps = 2,
+    average = {kind = "ema", decay = 0.9, warmup = true}}
+end
+local a, b = mk(), mk()
+for _ = 1, 3 do a:step() end
+a:eval()
+local bytes = a:save()
+local before = b:save()
+for i = 1, #bytes do
+  local c = bytes:sub(1, i - 1) .. string.char((bytes:byte(i) + 1) % 256) .. bytes:sub(i + 1)
+  assert(not pcall(b.load, b, c), "a damaged state loaded: byte " .. i)
+  assert(not pcall(b.load, b, bytes:sub(1, i - 1)), "a truncated state loaded: " .. i .. " bytes")
+end
+assert(b:save() == before, "a refused load changed the optimizer")
+assert(b:load(bytes) and b:mode() == "eval", "the eval mode was not restored")
+hostile(b.load, b, bytes:sub(1, 60))
+]]}
+case{class = 3, kind = "lua", name = "an optimizer state saved under another averaging rule is refused", stdout = "usable",
+     expect = "another averaging rule", script = PRELUDE .. [[
+local function mk(average)
+  return lre.optim.adamw{params = lre.tensor({1, 2}), grads = lre.tensor({1, 1}), average = average}
+end
+local a, b = mk({kind = "ema", decay = 0.99}), mk({kind = "swa", start = 1})
+a:step()
+hostile(b.load, b, a:save())
+]]}
 case{class = 3, kind = "lua", name = "the state of another schedule is refused", stdout = "usable",
      expect = "bad argument #2 to 'load'", script = PRELUDE .. [[
 local a = S.custom({state = {x = 1}, at = function() return 1 end}, "a")

@@ -1,6 +1,8 @@
 /* fuzz_optim_state.c -- libFuzzer harness for lre_optim_load.
  *
  * Builds a few optimizers of different kinds, options, dtypes and groups
+ * (three with weight averaging, two schedule-free, saved in eval mode and
+ * with the averages swapped in too)
  * (two driven by a plateau inside warmup + cosine; one allocating through a
  * checking allocator, so that loads free exactly what they take), steps them
  * a little, and
@@ -24,13 +26,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-enum { NFIX = 23, N64 = 5, N32 = 3 };
+enum { NFIX = 26, N64 = 5, N32 = 3 };
 
 typedef struct fixture {
     lre_optim *o;
     double x64[N64], g64[N64];
     float x32[N32], g32[N32];
     int matrix; /* the f64 group is a 5 x 1 matrix (even fixtures), so that shapes are in the streams */
+    int mode;   /* after warming: 1 schedule-free's eval mode, 2 the averages swapped in */
 } fixture;
 
 #include "fuzz_alloc.h"
@@ -107,12 +110,40 @@ static int fixture_new(fixture *f, int k)
         break;
     }
     case 6: rc = lre_optim_new(&f->o, "rprop", NULL, 0, NULL); break;
+    case 23: { /* schedule-free SGD with timm's EMA warm-up, saved in eval mode */
+        lre_param p[] = {P("lr", 0.1), P("warmup_steps", 2), P("weight_decay", 0.01)};
+        lre_param e[] = {P("decay", 0.9), P("warmup", 1), P("update_after_step", 1)};
+        rc = lre_optim_new(&f->o, "sgd_schedulefree", p, 3, NULL);
+        if (!rc) rc = add(f, 0, NULL, 0) || add(f, 1, lr2, 1) || lre_optim_set_average(f->o, "ema", e, 3);
+        f->mode = 1;
+        return rc == 0;
+    }
+    case 24: { /* schedule-free AdamW with SWA */
+        lre_param p[] = {P("lr", 0.01), P("r", 0.5)};
+        lre_param w[] = {P("start", 1), P("every", 2)};
+        rc = lre_optim_new(&f->o, "adamw_schedulefree", p, 2, NULL);
+        if (!rc) rc = add(f, 0, NULL, 0) || add(f, 1, lr2, 1) || lre_optim_set_average(f->o, "swa", w, 2);
+        return rc == 0;
+    }
+    case 25: { /* adam with an EMA whose decay is a schedule (with a plateau), saved swapped in */
+        s = plateau_warmup_cosine();
+        if (!s) return 0;
+        lre_param e[] = {S("decay", s)};
+        rc = lre_optim_new(&f->o, "adam", lr2, 1, NULL);
+        if (!rc) rc = add(f, 0, NULL, 0) || add(f, 1, lr2, 1) || lre_optim_set_average(f->o, "ema", e, 1);
+        lre_schedule_release(s);
+        f->mode = 2;
+        return rc == 0;
+    }
     default: {
         /* (muon at 12: its f64 group is a matrix, by Muon's rule; the f32 one by its AdamW rule) */
         /* (adafactor at 16: its f64 group a matrix, so factored: a row and a column vector of state) */
         const char *kinds[] = {"adagrad",  "adadelta",  "adamax", "radam", "lion",      "muon", "ademamix",    "prodigy",
                                "lamb", "adafactor", "novograd", "lars",  "adabelief", "yogi", "nadam_keras", "signum"};
         rc = lre_optim_new(&f->o, kinds[(k - 7) % 16], NULL, 0, NULL);
+        double lr = 0;
+        if (!rc && lre_optim_get(f->o, -1, "lr", &lr) == LRE_OK && lr != lr) /* signum: lr has no default */
+            rc = lre_optim_set(f->o, -1, "lr", 0.02);
         break;
     }
     }
@@ -128,6 +159,8 @@ static void fixture_warm(fixture *f, int steps)
         lre_optim_step(f->o);
         lre_optim_observe(f->o, t % 3 ? 1.0 : 2.0);
     }
+    if (f->mode == 1 && lre_optim_eval(f->o)) abort();
+    if (f->mode == 2 && lre_optim_swap_average(f->o)) abort();
 }
 
 static void save(lre_optim *o, lre_membuf *m)
@@ -150,6 +183,9 @@ static void try_load(fixture *f, const uint8_t *data, size_t size)
         save(f->o, &after);
         /* what loaded (the stream: bytes after it are the reader's) is what saves */
         if (after.len != r.pos || memcmp(after.data, data, r.pos)) abort();
+        /* a stream saved in eval mode or swapped in loads so: back to training */
+        if (lre_optim_train(f->o)) abort();
+        if (lre_optim_average_swapped(f->o) && lre_optim_swap_average(f->o)) abort();
         rc = lre_optim_step(f->o);
         if (rc != LRE_OK && rc != LRE_ERANGE && rc != LRE_ENONFINITE) abort();
         lre_optim_observe(f->o, 0.5);
