@@ -356,43 +356,49 @@ static double cosine_between(double hi, double lo, double frac)
     return lo + (hi - lo) * (1 + cos(LRE_PI * frac)) / 2;
 }
 
+/* The restart cycle step t falls in, for cycles of length t0 * m^i: returns
+ * i, its length *len and the position *pos in it. m = 1: a division. m > 1:
+ * the closed form of PyTorch's CosineAnnealingWarmRestarts and Keras'
+ * CosineDecayRestarts (i = floor(log(1 + t (m - 1) / t0) / log(m)), cycle i
+ * starting at t0 (m^i - 1) / (m - 1)), with the boundaries the logarithm
+ * rounds to the wrong side corrected: O(1) whatever t0 and m, exact for whole
+ * t0 and m. Past what a double can place, a non-finite *len. */
+static double restart_cycle(double t, double t0, double m, double *len, double *pos)
+{
+    if (m == 1) {
+        double i = floor(t / t0);
+        *len = t0;
+        *pos = t - t0 * i;
+        return i;
+    }
+    double i = floor(log1p(t / t0 * (m - 1)) / log(m));
+    if (!(i >= 0)) i = 0;
+    for (int k = 0; k < 4; k++) { /* at most one step either way in practice */
+        double start = t0 * (pow(m, i) - 1) / (m - 1);
+        if (t < start && i > 0) i--;
+        else if (t >= start + t0 * pow(m, i)) i++;
+        else break;
+    }
+    *len = t0 * pow(m, i);
+    *pos = t - t0 * (pow(m, i) - 1) / (m - 1);
+    return i;
+}
+
 /* PyTorch CosineAnnealingWarmRestarts (eta_min absolute) and Keras
- * CosineDecayRestarts (m_mul: each restart's peak is m_mul times the last).
- * The period containing t is found by walking the periods: exact for whole
- * t_mult, unlike a logarithm at the boundaries. */
+ * CosineDecayRestarts (m_mul: each restart's peak is m_mul times the last). */
 static double cosine_restarts(const double *p, double t)
 {
-    double period = p[CR_T0], m_fac = 1;
-    if (p[CR_T_MULT] == 1) {
-        double k = floor(t / period);
-        t -= k * period;
-        m_fac = pow(p[CR_M_MUL], k);
-    } else {
-        while (t >= period) {
-            t -= period;
-            period *= p[CR_T_MULT];
-            m_fac *= p[CR_M_MUL];
-        }
-    }
+    double period, pos, k = restart_cycle(t, p[CR_T0], p[CR_T_MULT], &period, &pos);
     double eta_min = p[CR_ETA_MIN];
-    return eta_min + (p[CR_LR] - eta_min) * m_fac * (1 + cos(LRE_PI * t / period)) / 2;
+    if (!isfinite(period) || !isfinite(pos)) return eta_min;
+    double m_fac = p[CR_M_MUL] == 1 ? 1 : pow(p[CR_M_MUL], k);
+    return eta_min + (p[CR_LR] - eta_min) * m_fac * (1 + cos(LRE_PI * pos / period)) / 2;
 }
 
 double lre__restart_cycle(const lre_schedule *s, int64_t step, double *period_out)
 {
-    const double *p = s->p;
-    double t = (double)step, period = p[CR_T0], k = 0;
-    if (p[CR_T_MULT] == 1) {
-        k = floor(t / period);
-    } else {
-        while (t >= period) {
-            t -= period;
-            period *= p[CR_T_MULT];
-            k++;
-        }
-    }
-    *period_out = period;
-    return k;
+    double pos;
+    return restart_cycle((double)step, s->p[CR_T0], s->p[CR_T_MULT], period_out, &pos);
 }
 
 /* PyTorch CyclicLR (Smith 2017), in its own arithmetic: the rate is
@@ -470,32 +476,14 @@ static double wsd(const double *p, double t)
     }
 }
 
-/* The cycle of `cycles` that step t falls in: its index i, length *len and
- * the position *pos in it. With t_mult != 1 cycle i starts at
- * t_0 (t_mult^i - 1) / (t_mult - 1): timm's logarithm finds i in O(1), and
- * the boundaries it rounds to the wrong side are corrected. */
+/* The cycle of `cycles` that step t falls in (restart_cycle's), with
+ * end_inclusive moving a cycle's first step to the end of the one before. */
 static double cycle_of(const double *p, double t, double *len, double *pos)
 {
-    double t0 = p[CYS_T0], m = p[CYS_T_MULT], i;
-    if (m == 1) {
-        i = floor(t / t0);
-        *len = t0;
-        *pos = t - t0 * i;
-    } else {
-        i = floor(log(1 - t / t0 * (1 - m)) / log(m));
-        if (i < 0) i = 0;
-        for (int k = 0; k < 4; k++) { /* at most one step either way in practice */
-            double start = (1 - pow(m, i)) / (1 - m) * t0;
-            if (t < start && i > 0) i--;
-            else if (t >= start + pow(m, i) * t0) i++;
-            else break;
-        }
-        *len = pow(m, i) * t0;
-        *pos = t - (1 - pow(m, i)) / (1 - m) * t0;
-    }
+    double m = p[CYS_T_MULT], i = restart_cycle(t, p[CYS_T0], m, len, pos);
     if (p[CYS_END_INCLUSIVE] && i > 0 && *pos == 0) { /* the end of the previous cycle */
         i--;
-        *len = m == 1 ? t0 : pow(m, i) * t0;
+        *len = m == 1 ? p[CYS_T0] : pow(m, i) * p[CYS_T0];
         *pos = *len;
     }
     return i;

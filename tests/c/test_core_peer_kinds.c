@@ -188,6 +188,35 @@ static void wsd_cycles_cosine_exponent_random_power(void)
     lre_schedule_release(b);
 }
 
+/* cosine_restarts (and cycles) find the restart by a closed form: the same
+ * values as walking the periods one by one for whole t_0 and t_mult, and an
+ * answer at once where a walk would take billions of periods. */
+static void restarts_are_found_without_walking_the_periods(void)
+{
+    for (double m = 2; m <= 3; m++) {
+        lre_param p[] = {P("lr", 1), P("t_0", 3), P("t_mult", m), P("eta_min", 0.1)};
+        lre_schedule *s = make("cosine_restarts", p, N(p), NULL);
+        ASSERT(s);
+        for (int step = 0; step < 2000; step++) {
+            double t = step, period = 3;
+            while (t >= period) t -= period, period *= m; /* the walk, as PyTorch's docstring states it */
+            ASSERT(at(s, step) == 0.1 + (1 - 0.1) * (1 + cos(3.14159265358979323846 * t / period)) / 2);
+        }
+        lre_schedule_release(s);
+    }
+    lre_param h[] = {P("lr", 1), P("t_0", 1e-300), P("t_mult", 1.0000000000000002)};
+    lre_schedule *s = make("cosine_restarts", h, N(h), NULL);
+    ASSERT(s);
+    double v = at(s, 1000000);
+    ASSERT(v >= 0 && v <= 1);
+    ASSERT(at(s, (int64_t)1 << 53) >= 0);
+    lre_schedule_release(s);
+    lre_param c[] = {P("lr", 1), P("t_0", 5e-324), P("t_mult", 3)};
+    s = make("cycles", c, N(c), NULL);
+    ASSERT(s && at(s, (int64_t)1 << 53) == 0); /* past what a double places: eta_min */
+    lre_schedule_release(s);
+}
+
 int main(void)
 {
     static const test_case tests[] = {
@@ -198,6 +227,7 @@ int main(void)
         {"cyclic_momentum mirrors the rate", cyclic_momentum_mirrors_the_rate},
         {"warm-up shapes", warmup_shapes},
         {"wsd's cycles, cosine's exponent, random's power", wsd_cycles_cosine_exponent_random_power},
+        {"restarts are found without walking the periods", restarts_are_found_without_walking_the_periods},
         {NULL, NULL}};
     return run_tests(tests);
 }
