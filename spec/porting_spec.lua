@@ -151,6 +151,79 @@ describe("from_keras (keras.optimizers.schedules, Keras 3)", function()
             local s = math.min(t - 4, 8)
             return ((1 - 0.1) * 0.5 * (1 + math.cos(math.pi * s / 8)) + 0.1) * 1 end), 1e-12, "CosineDecay with warm-up")
   end)
+  -- keras/src/optimizers/schedules/learning_rate_schedule_test.py (its tolerance, 1e-6)
+  it("gives Keras' own test values", function()
+    local function k(name, args, steps, want, what)
+      local s = S.from_keras(name, args)
+      local got = {}
+      for i, t in ipairs(steps) do got[i] = s:at(t) end
+      close(got, want, 1e-6, what)
+    end
+    k("ExponentialDecay", {initial_learning_rate = 0.05, decay_steps = 10, decay_rate = 0.96}, {5},
+      {0.05 * 0.96 ^ (5.0 / 10.0)}, "test_continuous")
+    k("ExponentialDecay", {initial_learning_rate = 0.1, decay_steps = 3, decay_rate = 0.96, staircase = true},
+      {1, 2, 100}, {0.1, 0.1, 0.1 * 0.96 ^ (100 // 3)}, "test_staircase")
+    k("PiecewiseConstantDecay", {boundaries = {100, 110, 120}, values = {1.0, 0.1, 0.01, 0.001}},
+      {0, 100, 105, 110, 120, 999}, {1.0, 1.0, 0.1, 0.1, 0.01, 0.001}, "test_piecewise_values")
+    k("PiecewiseConstantDecay", {boundaries = {1, 2, 3}, values = {0.4, 0.5, 0.6, 0.7}}, {0, 1, 2, 3, 4},
+      {0.4, 0.4, 0.5, 0.6, 0.7}, "test_boundary_values")
+    local lr, e = 0.05, 0.001
+    for _, pw in ipairs{1, 0.5} do
+      k("PolynomialDecay", {initial_learning_rate = lr, decay_steps = 10, end_learning_rate = 0, power = pw}, {5},
+        {lr * 0.5 ^ pw}, "test_halfway")
+      k("PolynomialDecay", {initial_learning_rate = lr, decay_steps = 10, end_learning_rate = e, power = pw},
+        {10, 5, 15}, {e, (lr - e) * 0.5 ^ pw + e, e}, "test_end, test_halfway_with_end, test_beyond_end")
+      k("PolynomialDecay", {initial_learning_rate = lr, decay_steps = 10, end_learning_rate = e, power = pw,
+                            cycle = true}, {15}, {(lr - e) * 0.25 ^ pw + e}, "test_beyond_end_with_cycle")
+    end
+    k("PolynomialDecay", {initial_learning_rate = 0.001, decay_steps = 10, cycle = true}, {0}, {0.001},
+      "test_begin_with_cycle")
+    local steps, want, stair = {}, {}, {}
+    for i = 0, 10 do
+      steps[#steps + 1] = i
+      want[#want + 1] = 0.1 / (1 + i / 10 * 0.96)
+      stair[#stair + 1] = 0.1 / (1 + 0.96 * (i // 10))
+    end
+    k("InverseTimeDecay", {initial_learning_rate = 0.1, decay_steps = 10, decay_rate = 0.96}, steps, want, "test_decay")
+    k("InverseTimeDecay", {initial_learning_rate = 0.1, decay_steps = 10, decay_rate = 0.96, staircase = true}, steps,
+      stair, "test_staircase")
+    local function np_cosine(step, n, alpha)
+      step = math.min(step, n)
+      return (1 - (alpha or 0)) * 0.5 * (1 + math.cos(math.pi * step / n)) + (alpha or 0)
+    end
+    local function np_restarts(step, n, t_mul, m_mul, alpha)
+      local fac = 1
+      while step >= n do step, n, fac = step - n, n * t_mul, fac * m_mul end
+      return (1 - alpha) * fac * 0.5 * (1 + math.cos(math.pi * step / n)) + alpha
+    end
+    local by250, cos, cosa, warm, rs, rsa, rsm, rst = {}, {}, {}, {}, {}, {}, {}, {}
+    for step = 0, 1499, 250 do
+      by250[#by250 + 1] = step
+      cos[#cos + 1], cosa[#cosa + 1] = np_cosine(step, 1000), np_cosine(step, 1000, 0.1)
+      warm[#warm + 1] = step / 1500 * 10
+      rs[#rs + 1], rsa[#rsa + 1] = np_restarts(step, 1000, 2, 1, 0), np_restarts(step, 1000, 2, 1, 0.1)
+      rsm[#rsm + 1], rst[#rst + 1] = np_restarts(step, 1000, 2, 0.9, 0), np_restarts(step, 1000, 1, 1, 0)
+    end
+    k("CosineDecay", {initial_learning_rate = 1, decay_steps = 1000}, by250, cos, "CosineDecay test_decay")
+    k("CosineDecay", {initial_learning_rate = 1, decay_steps = 1000, alpha = 0.1}, by250, cosa, "test_alpha")
+    k("CosineDecay", {initial_learning_rate = 0, decay_steps = 10, warmup_target = 10, warmup_steps = 1500}, by250,
+      warm, "test_warmup")
+    local wd_steps, wd = {}, {}
+    for step = 0, 2999, 250 do
+      wd_steps[#wd_steps + 1] = step
+      wd[#wd + 1] = step < 2001 and step / 2000 * 10 or 10 * np_cosine(step - 2000, 1000)
+    end
+    k("CosineDecay", {initial_learning_rate = 0, decay_steps = 1000, warmup_target = 10, warmup_steps = 2000},
+      wd_steps, wd, "test_warmup_decay")
+    k("CosineDecayRestarts", {initial_learning_rate = 1, first_decay_steps = 1000}, by250, rs, "Restarts test_decay")
+    k("CosineDecayRestarts", {initial_learning_rate = 1, first_decay_steps = 1000, alpha = 0.1}, by250, rsa,
+      "Restarts test_alpha")
+    k("CosineDecayRestarts", {initial_learning_rate = 1, first_decay_steps = 1000, m_mul = 0.9}, by250, rsm,
+      "Restarts test_mmul")
+    k("CosineDecayRestarts", {initial_learning_rate = 1, first_decay_steps = 1000, t_mul = 1}, by250, rst,
+      "Restarts test_tmul")
+  end)
+
   it("reads the serialized form and refuses unknown classes and arguments", function()
     same_tree(S.from_keras{class_name = "ExponentialDecay", config = {initial_learning_rate = 0.1, decay_steps = 2,
                                                                       decay_rate = 0.5, name = "ExponentialDecay"}},
