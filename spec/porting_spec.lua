@@ -443,6 +443,38 @@ describe("from_timm (timm/scheduler)", function()
     local ok, err = pcall(S.from_timm, "cosine", {lr = 1, warmup_epoch = 3})
     assert.matches("from_timm: 'cosine' takes no argument 'warmup_epoch' %(did you mean 'warmup_epochs'%?", err)
   end)
+  -- WSDLRScheduler._get_lr (timm/scheduler/wsd_lr.py), written out
+  it("wsd and rsqrt follow timm's WSDLRScheduler", function()
+    local function timm_wsd(lr, o)
+      local steps = (lr - o.warmup_lr_init) / o.warmup_t
+      return function(t)
+        if t < o.warmup_t then return o.warmup_lr_init + t * steps end
+        local ts = t - o.warmup_t
+        local stable = o.rsqrt and (1 + ts / o.timescale) ^ -0.5 or 1
+        local st = math.max(lr * stable, o.lr_min)
+        local td = ts - (o.t_initial - o.decay_t)
+        if td <= 0 then return st end
+        local frac = math.min(td / o.decay_t, 1)
+        local d = ({linear = 1 - frac, ["1-sqrt"] = 1 - math.sqrt(frac),
+                    cosine = 0.5 * (1 + math.cos(math.pi * frac))})[o.fn]
+        return o.lr_min + (st - o.lr_min) * d
+      end
+    end
+    for _, fn in ipairs{"linear", "1-sqrt", "cosine"} do
+      local s, n = S.from_timm("wsd", {lr = 0.1, num_epochs = 20, warmup_epochs = 4, warmup_lr = 0.01, min_lr = 0.002,
+                                       decay_epochs = 0.25, decay_fn = fn})
+      assert.are.equal(20, n)
+      close(s:curve(24), formula(24, timm_wsd(0.1, {warmup_t = 4, warmup_lr_init = 0.01, lr_min = 0.002,
+                                                    t_initial = 16, decay_t = 4, fn = fn})), 1e-12, "wsd " .. fn)
+    end
+    local s = S.from_timm("rsqrt", {lr = 0.1, num_epochs = 20, warmup_epochs = 4, warmup_prefix = true, decay_epochs = 5})
+    close(s:curve(26), formula(26, timm_wsd(0.1, {warmup_t = 4, warmup_lr_init = 1e-5, lr_min = 0, t_initial = 20,
+                                                  decay_t = 5, fn = "linear", rsqrt = true, timescale = 4})),
+          1e-12, "rsqrt")
+    local ok, err = pcall(S.from_timm, "WSDLRScheduler", {lr = 0.1, t_initial = 10, decay_t = 3, decay_fn = "exp"})
+    assert.matches("decay_fn 'exp' is not expressible", err)
+  end)
+
   it("applies noise only inside noise_range_t", function()
     local base = S.from_timm("CosineLRScheduler", {lr = 0.1, t_initial = 20})
     local noisy = S.from_timm("CosineLRScheduler", {lr = 0.1, t_initial = 20, noise_range_t = {5, 10},

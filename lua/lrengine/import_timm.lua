@@ -60,6 +60,41 @@ CLASS.MultiStepLRScheduler = function(lr, c)
   local m = type(c.decay_t) == "table" and c.decay_t or {c.decay_t}
   return S.multistep{lr = lr, milestones = m, gamma = c.decay_rate}
 end
+-- WSDLRScheduler: after the (always prefixed) warm-up, lr_min + (stable - lr_min) * decay(frac)
+-- over the last decay_t of t_initial steps. stable 'constant': the wsd kind;
+-- 'rsqrt' (lr_min 0): inverse_sqrt times a wsd factor from 1 to 0.
+local WSD_SHAPES = {linear = "linear", ["1-sqrt"] = "sqrt", cosine = "cosine"}
+local function wsd_shape(c)
+  local fn = c.decay_fn
+  if fn == "power" then -- 1 - frac^decay_power
+    fn = c.decay_power == 0.5 and "1-sqrt" or c.decay_power == 1 and "linear" or nil
+  end
+  local shape = WSD_SHAPES[fn]
+  if not shape then
+    error(string.format("decay_fn '%s'%s is not expressible (linear, 1-sqrt, cosine, power 0.5 or 1 are)",
+                        tostring(c.decay_fn), c.decay_fn == "power" and " with decay_power " .. tostring(c.decay_power)
+                        or ""), 0)
+  end
+  return shape
+end
+CLASS.WSDLRScheduler = function(lr, c)
+  local T, D = c.t_initial, c.decay_t
+  if not (T > 0) or not (D > 0 and D <= T) then
+    error(string.format("decay_t (%s) must be in (0, t_initial = %s]", tostring(D), tostring(T)), 0)
+  end
+  local shape = wsd_shape(c)
+  if c.stable_fn == "constant" then
+    return S.wsd{lr = math.max(lr, c.lr_min), stable_steps = T - D, decay_steps = D, decay = shape, min_lr = c.lr_min}
+  end
+  local power = c.stable_fn == "rsqrt" and 0.5 or c.stable_power
+  if power ~= 0.5 or c.lr_min ~= 0 then
+    error("a decaying stable phase is expressible as rsqrt (power 0.5) with lr_min = 0 only", 0)
+  end
+  local ts = c.stable_timescale or c.warmup_t
+  if not (ts > 0) then error("stable_fn " .. c.stable_fn .. " needs a positive stable_timescale", 0) end
+  return S.product{S.inverse_sqrt{lr = lr, timescale = ts},
+                   S.wsd{lr = 1, stable_steps = T - D, decay_steps = D, decay = shape, min_lr = 0}}
+end
 CLASS.PlateauLRScheduler = function(lr, c)
   return S.plateau{lr = lr, factor = c.decay_rate, patience = c.patience_t, threshold = c.threshold,
                    cooldown = c.cooldown_t, min_lr = c.lr_min, mode = c.mode}
@@ -77,13 +112,16 @@ local CLASS_ARGS = {
   MultiStepLRScheduler = list(COMMON, {"decay_t", "decay_rate"}),
   PlateauLRScheduler = list(COMMON, {"decay_rate", "patience_t", "verbose", "threshold", "cooldown_t", "mode",
                                      "lr_min"}),
+  WSDLRScheduler = list(COMMON, {"t_initial", "decay_t", "lr_min", "stable_fn", "stable_timescale", "stable_power",
+                                 "decay_fn", "decay_power", "decay_ratio"}),
 }
 local CLASS_DEFAULTS = {warmup_t = 0, warmup_lr_init = 0, warmup_prefix = false, noise_pct = 0.67, noise_std = 1,
                         noise_seed = 42, noise_type = "normal", lr_min = 0, cycle_mul = 1, cycle_decay = 1,
                         cycle_limit = 1, k_decay = 1, lb = -7, ub = 3, power = 0.5, decay_rate = 0.1,
-                        patience_t = 10, threshold = 1e-4, cooldown_t = 0, mode = "max"}
+                        patience_t = 10, threshold = 1e-4, cooldown_t = 0, mode = "max", stable_fn = "constant",
+                        stable_power = 0.5, decay_fn = "1-sqrt", decay_power = 0.5, decay_ratio = 0.1}
 local REQUIRED = {CosineLRScheduler = "t_initial", TanhLRScheduler = "t_initial", PolyLRScheduler = "t_initial",
-                  StepLRScheduler = "decay_t", MultiStepLRScheduler = "decay_t"}
+                  StepLRScheduler = "decay_t", MultiStepLRScheduler = "decay_t", WSDLRScheduler = "decay_t"}
 
 local function from_class(name, a)
   A.check(F, name, a, CLASS_ARGS[name])
@@ -93,11 +131,12 @@ local function from_class(name, a)
   for k, v in pairs(CLASS_DEFAULTS) do c[k] = v end
   for k, v in pairs(a) do c[k] = v end
   local lr = tonumber(c.lr)
+  if name == "WSDLRScheduler" then c.warmup_prefix = true end -- always a prefix there
   return with_noise(with_warmup(lr, c, CLASS[name](lr, c)), c)
 end
 
 -- create_scheduler_v2's arguments and defaults.
-local V2 = {lr = false, num_epochs = 300, decay_epochs = 90, decay_milestones = {90, 180, 270}, cooldown_epochs = 0,
+local V2 = {lr = false, num_epochs = 300, decay_epochs = false, decay_fn = false, stable_timescale = false, decay_milestones = {90, 180, 270}, cooldown_epochs = 0,
             patience_epochs = 10, decay_rate = 0.1, min_lr = 0, warmup_lr = 1e-5, warmup_epochs = 0,
             warmup_prefix = false, noise = false, noise_pct = 0.67, noise_std = 1, noise_seed = 42, cycle_mul = 1,
             cycle_decay = 0.1, cycle_limit = 1, k_decay = 1, plateau_mode = "max", step_on_epochs = true,
@@ -105,7 +144,8 @@ local V2 = {lr = false, num_epochs = 300, decay_epochs = 90, decay_milestones = 
 local V2_NAMES = {}
 for k in pairs(V2) do V2_NAMES[#V2_NAMES + 1] = k end
 local SCHEDS = {cosine = "CosineLRScheduler", tanh = "TanhLRScheduler", poly = "PolyLRScheduler",
-                step = "StepLRScheduler", multistep = "MultiStepLRScheduler", plateau = "PlateauLRScheduler"}
+                step = "StepLRScheduler", multistep = "MultiStepLRScheduler", plateau = "PlateauLRScheduler",
+                wsd = "WSDLRScheduler", rsqrt = "WSDLRScheduler"}
 
 -- timm's get_cycle_length: the cycles' steps (plus the warm-up with a prefix).
 local function cycle_length(c)
@@ -122,13 +162,18 @@ local function from_v2(sched, a)
   for k, d in pairs(V2) do v[k] = d end
   for k, x in pairs(a) do v[k] = x end
   if not v.lr then error(string.format("%s: '%s' needs lr (timm takes it from the optimizer)", F, sched), 0) end
+  if not v.decay_epochs then -- wsd / rsqrt: the last 20% of the stable + decay length; step: every 90
+    v.decay_epochs = (sched == "wsd" or sched == "rsqrt") and 0.2 or 90
+  end
   local t_initial, warmup_t, decay_t, cooldown_t = v.num_epochs, v.warmup_epochs, v.decay_epochs, v.cooldown_epochs
+  local timescale = v.stable_timescale or nil
   local milestones = {}
   for i, m in ipairs(v.decay_milestones) do milestones[i] = m end
   if not v.step_on_epochs then
     local u = v.updates_per_epoch
     if not (u > 0) then error(F .. ": step_on_epochs = false needs updates_per_epoch > 0", 0) end
     t_initial, warmup_t, decay_t, cooldown_t = t_initial * u, warmup_t * u, decay_t * u, cooldown_t * u
+    if timescale then timescale = timescale * u end
     for i, m in ipairs(milestones) do milestones[i] = m * u end
   end
   local noise_range
@@ -149,6 +194,21 @@ local function from_v2(sched, a)
                                                                       v.cycle_decay, v.cycle_limit
     if class ~= "TanhLRScheduler" then c.k_decay = v.k_decay end
     if class == "PolyLRScheduler" then c.power = v.decay_rate end -- timm overloads decay_rate as the power
+  elseif class == "WSDLRScheduler" then
+    -- the stable + decay phases fit in num_epochs unless the warm-up is a prefix
+    local t_sched = v.warmup_prefix and t_initial or t_initial - warmup_t
+    if v.decay_epochs > 0 and v.decay_epochs < 1 then decay_t = v.decay_epochs * t_sched end
+    local f = math.floor(decay_t) -- Python's round(): halves to even
+    if decay_t - f > 0.5 or (decay_t - f == 0.5 and f % 2 == 1) then f = f + 1 end
+    decay_t = f
+    c.t_initial, c.decay_t, c.lr_min = t_sched, decay_t, v.min_lr
+    c.stable_fn = sched == "rsqrt" and "rsqrt" or "constant"
+    c.stable_timescale = timescale
+    c.decay_fn = v.decay_fn or (sched == "rsqrt" and "linear" or "1-sqrt")
+    local s = from_class(class, c)
+    local len = warmup_t + t_sched + cooldown_t
+    if not v.step_on_epochs then len = len // v.updates_per_epoch end
+    return s, len
   elseif class == "StepLRScheduler" then
     c.decay_t, c.decay_rate = decay_t, v.decay_rate
   elseif class == "MultiStepLRScheduler" then
@@ -165,7 +225,7 @@ local function from_v2(sched, a)
     if not v.step_on_epochs then len = len // v.updates_per_epoch end
     return s, len
   end
-  return s, v.num_epochs
+  return s, v.warmup_prefix and v.num_epochs + v.warmup_epochs or v.num_epochs
 end
 
 local ALL = {}
