@@ -485,6 +485,14 @@ describe("from_timm (timm/scheduler)", function()
       if inside then assert.is_true(math.abs(b[t] / a[t] - 1) <= 0.5)
       else assert.are.equal(a[t], b[t]) end
     end
+    -- normal noise (timm's default type): a standard normal kept inside +-noise_pct, from noise * t_initial on
+    local normal = S.from_timm("cosine", {lr = 0.1, num_epochs = 200, noise = 0.5, noise_pct = 0.3})
+    local plain = S.from_timm("cosine", {lr = 0.1, num_epochs = 200})
+    local n, p = normal:curve(200), plain:curve(200)
+    for t = 1, 200 do
+      if t - 1 < 100 then assert.are.equal(p[t], n[t])
+      else assert.is_true(math.abs(n[t] / p[t] - 1) < 0.3, t - 1) end
+    end
   end)
 end)
 

@@ -25,15 +25,17 @@ local function with_warmup(lr, c, main)
 end
 
 -- timm's noise (noise_range_t: [start, end) or from start on) as lrengine's
--- noise node: the same amplitude (noise_pct, or noise_std for "normal"), its
--- own random stream.
+-- noise node: the same distribution (a standard normal redrawn until |z| <
+-- noise_pct, timm ignoring noise_std; or uniform within +-noise_pct), its own
+-- random stream.
 local function with_noise(s, c)
   local range = c.noise_range_t
   if range == nil then return s end
   local lo, hi
   if type(range) == "table" then lo, hi = range[1], range[2] else lo = range end
-  local noisy = S.noise{s, amplitude = c.noise_type == "normal" and c.noise_std or c.noise_pct,
-                        distribution = c.noise_type == "normal" and "normal" or "uniform", seed = c.noise_seed}
+  local normal = c.noise_type == "normal"
+  local noisy = S.noise{s, amplitude = normal and 1 or c.noise_pct, limit = normal and c.noise_pct or nil,
+                        distribution = normal and "normal" or "uniform", seed = c.noise_seed}
   local parts, milestones = {s, S.shift{noisy, offset = lo}}, {lo}
   if hi then
     parts[3] = S.shift{s, offset = hi}

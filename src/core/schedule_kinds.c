@@ -167,11 +167,13 @@ static const lre_pspec random_spec[] = {{"min_lr", NAN, 0, INF, REQ, NULL},
                                         {"seed", 0, 0, MAX_INT, INT, NULL},
                                         {"power", 1, 0, INF, LRE_P_FINITE, NULL}};
 
-enum { NOISE_AMP, NOISE_PERIOD, NOISE_SEED, NOISE_DIST };
+/* limit: the normal draw is redrawn until |z| < limit (timm's noise_pct). */
+enum { NOISE_AMP, NOISE_PERIOD, NOISE_SEED, NOISE_DIST, NOISE_LIMIT };
 static const lre_pspec noise_spec[] = {{"amplitude", 0.1, 0, INF, 0, NULL},
                                        {"period", 1, 1, MAX_INT, INT, NULL},
                                        {"seed", 0, 0, MAX_INT, INT, NULL},
-                                       {"distribution", 0, 0, 1, CHOICE, "uniform|normal"}};
+                                       {"distribution", 0, 0, 1, CHOICE, "uniform|normal"},
+                                       {"limit", INF, 0, INF, LO_OPEN, NULL}};
 
 /* The shapes w(p) of p = t / steps, from start_factor s0 to 1: linear,
  * exponential (s0^(1 - p)), constant (s0), and s0 + (1 - s0) f(p) for
@@ -582,8 +584,18 @@ double lre__noise_factor(const lre_schedule *s, int64_t step)
     uint64_t seed = (uint64_t)p[NOISE_SEED], k = (uint64_t)(step / (int64_t)p[NOISE_PERIOD]);
     double z;
     if (p[NOISE_DIST] == 1) {
-        double u1 = lre__uniform(seed, 2 * k), u2 = lre__uniform(seed, 2 * k + 1);
-        z = sqrt(-2 * log(1 - u1)) * cos(2 * LRE_PI * u2);
+        /* redraw j >= 1 from a seed of its own: the same counters, another stream;
+         * at most 64 draws (a limit that rejects that often gives 0) */
+        z = 0;
+        for (uint64_t j = 0; j < 64; j++) {
+            uint64_t sj = seed + j * 0x9E3779B97F4A7C15ull;
+            double u1 = lre__uniform(sj, 2 * k), u2 = lre__uniform(sj, 2 * k + 1);
+            double d = sqrt(-2 * log(1 - u1)) * cos(2 * LRE_PI * u2);
+            if (fabs(d) < p[NOISE_LIMIT]) {
+                z = d;
+                break;
+            }
+        }
     } else {
         z = 2 * lre__uniform(seed, k) - 1;
     }

@@ -217,6 +217,29 @@ static void restarts_are_found_without_walking_the_periods(void)
     lre_schedule_release(s);
 }
 
+/* noise's limit: the normal draws stay inside it, and without one the
+ * stream is the one before limit existed (the first draw is kept). */
+static void noise_limit_truncates_the_normal_draws(void)
+{
+    lre_schedule *one = constant(1);
+    lre_param lim[] = {P("amplitude", 1), S("distribution", "normal"), P("limit", 0.5), P("seed", 3)};
+    lre_param free_[] = {P("amplitude", 1), S("distribution", "normal"), P("seed", 3)};
+    lre_schedule *a = make("noise", lim, N(lim), one), *b = make("noise", free_, N(free_), one);
+    ASSERT(a && b);
+    int same = 0, outside = 0;
+    for (int t = 0; t < 400; t++) {
+        double va = at(a, t), vb = at(b, t);
+        ASSERT(fabs(va - 1) < 0.5);
+        if (fabs(vb - 1) >= 0.5) outside++;
+        else if (va == vb) same++;
+    }
+    ASSERT(outside > 100);        /* a standard normal is outside +-0.5 about 62% of the time */
+    ASSERT(same == 400 - outside); /* where the first draw fits, it is kept */
+    lre_schedule_release(a);
+    lre_schedule_release(b);
+    lre_schedule_release(one);
+}
+
 int main(void)
 {
     static const test_case tests[] = {
@@ -228,6 +251,7 @@ int main(void)
         {"warm-up shapes", warmup_shapes},
         {"wsd's cycles, cosine's exponent, random's power", wsd_cycles_cosine_exponent_random_power},
         {"restarts are found without walking the periods", restarts_are_found_without_walking_the_periods},
+        {"noise's limit truncates the normal draws", noise_limit_truncates_the_normal_draws},
         {NULL, NULL}};
     return run_tests(tests);
 }
