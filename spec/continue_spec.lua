@@ -202,3 +202,22 @@ describe("durations", function()
     near(0, seen[0]); near(0.25, seen[1]); near(0.75, seen[3]); near(1, seen[4])
   end)
 end)
+
+describe("a live optimizer's plan", function()
+  it("continues in place: opt:set(name, S.cooldown{opt:schedule(name), at = opt:step_count(), ...})", function()
+    local w, g = lre.tensor({0}), lre.tensor({0})
+    local opt = lre.optim.sgd{params = w, grads = g, lr = plan()}
+    for _ = 1, K do opt:step() end
+    -- step K uses the plan's value there, v0; then linear over 8 steps to 0 (x = 1/2 at K + 4)
+    opt:set("lr", S.cooldown{opt:schedule("lr"), at = opt:step_count(), steps = 8})
+    local seen = {}
+    for t = K, K + 9 do opt:step() seen[t] = opt:get("lr") end
+    near(v0, seen[K]); near(v0 / 2, seen[K + 4]); near(0, seen[K + 8]); near(0, seen[K + 9])
+    -- the optimizer's saved state holds the plan's: a fresh optimizer under the same tree resumes it
+    local again = lre.optim.sgd{params = lre.tensor({0}), grads = lre.tensor({0}),
+                                lr = S.cooldown{plan(), at = K, steps = 8}}
+    again:load(opt:save())
+    again:step()
+    near(0, again:get("lr"))
+  end)
+end)
