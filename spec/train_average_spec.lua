@@ -67,11 +67,12 @@ describe("lrengine train with weight averaging", function()
   end)
 
   it("resumes exactly: byte-identical checkpoints and the same figures", function()
+    -- the part run stops with --until (its plan, which checkpoints record, is the full run's)
     local cfg = small('{"adamw", lr = 3e-3}', 'average = {kind = "ema", decay = 0.9, warmup = true},')
     local full, part = dir .. "/ema_full.ckpt", dir .. "/ema_part.ckpt"
     local c1, out_full = sh.lre("train " .. cfg .. " --checkpoint " .. full)
     assert.are.equal(0, c1)
-    assert.are.equal(0, (sh.lre("train " .. cfg .. " --epochs 1 --checkpoint " .. part)))
+    assert.are.equal(0, (sh.lre("train " .. cfg .. " --until 1 --checkpoint " .. part)))
     local c2, out_resumed = sh.lre("train " .. cfg .. " --resume " .. part .. " --checkpoint " .. part)
     assert.are.equal(0, c2)
     assert.are.equal(sh.slurp(full), sh.slurp(part))
@@ -93,12 +94,13 @@ describe("lrengine train with a schedule-free optimizer", function()
   for _, kind in ipairs{'{"adamw_schedulefree", lr = 5e-3, warmup_steps = 40}',
                         '{"sgd_schedulefree", lr = 0.5, warmup_steps = 40}'} do
     it("learns and resumes exactly (checkpoints written in eval mode): " .. kind, function()
+      -- the part run stops with --until (its plan, which checkpoints record, is the full run's)
       local cfg = small(kind)
       local full, part = dir .. "/sf_full.ckpt", dir .. "/sf_part.ckpt"
       local c1, out_full, err = sh.lre("train " .. cfg .. " --checkpoint " .. full)
       assert.are.equal(0, c1, err)
       assert.is_true(tonumber(out_full:match("final test_acc=([%d.]+)")) > 0.6, out_full)
-      assert.are.equal(0, (sh.lre("train " .. cfg .. " --epochs 1 --checkpoint " .. part)))
+      assert.are.equal(0, (sh.lre("train " .. cfg .. " --until 1 --checkpoint " .. part)))
       local c2, out_resumed = sh.lre("train " .. cfg .. " --resume " .. part .. " --checkpoint " .. part)
       assert.are.equal(0, c2)
       assert.are.equal(sh.slurp(full), sh.slurp(part))

@@ -157,6 +157,14 @@ int plan_resume_prepare(plan_resume *r, lre_optim *opt, const train_config *c, c
                     "match by path), or --continue extend|cooldown|rewarm (see lrengine train --help)",
                     o->resume, c->name, r->differs, from->name, from->overrides[0] ? " " : "", from->overrides, c->name);
     r->op = op ? op : r->differs[0] && o->plan == TRAIN_PLAN_CONFIG ? PLAN_REPLACE : 0;
+    const plan_record *last = &r->plan.r[r->plan.n - 1];
+    if (!op && last->total != (uint64_t)total && o->events.warning) {
+        char w[TRAIN_MSG_SIZE];
+        snprintf(w, sizeof w, "the checkpoint's plan runs %llu steps (%s%s), this run %lld: give --epochs to run it as planned",
+                 (unsigned long long)last->total, last->overrides[0] ? "recorded with " : "the config's epochs",
+                 last->overrides, total);
+        o->events.warning(o->events.ud, w);
+    }
     return install(opt, &r->tree, c, msg, size);
 }
 
