@@ -219,7 +219,8 @@ static int prepare_group(lre_optim *o, lre_cur *c, int i, const staged_counts *c
         if (c->bad) return corrupt(o, "group %d cut short", i + 1);
         if (shape != lre__schedule_shape_fingerprint(g->sched[h])) return mismatch(o, i, "has another schedule");
         if (!(o->load_flags & LRE_LOAD_CURRENT_HPARAMS) && fp != lre__schedule_fingerprint(g->sched[h]))
-            return mismatch(o, i, "has a schedule with other parameters (LRE_LOAD_CURRENT_HPARAMS keeps this one's)");
+            return mismatch(o, i, "has another schedule (the same tree with other parameters: LRE_LOAD_CURRENT_HPARAMS "
+                                    "loads it under this one's)");
         rc = lre__schedule_prepare_load(g->sched[h], c, &o->err);
         if (rc) return rc;
     }
