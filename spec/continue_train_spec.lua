@@ -181,6 +181,22 @@ describe("lrengine train --resume with a changed plan", function()
     near(scale * 0.05 * (1 + math.cos(math.pi * K / 144)), rates(m2)[K + 1], "carried reductions")
   end)
 
+  it("replace carries a script's state by path", function()
+    -- the script counts its calls in ctx.state, one per step: steps 0..35 under s1 leave
+    -- calls = 36; s2's rate is 0.001 * calls, so step 36 (its 37th call) uses 0.037
+    local body = "{state = {}, at = function(self, step) self.state.calls = (self.state.calls or 0) + 1 return %s end}"
+    local s1 = cfg("s1.lua", body:format("0.1"))
+    local s2 = cfg("s2.lua", body:format("0.001 * self.state.calls"))
+    local c, m = dir .. "/s.ckpt", dir .. "/s.jsonl"
+    assert.are.equal(0, (train(s1 .. " --checkpoint " .. c .. " --until 2 --quiet")))
+    local code, out, err = train(s2 .. " --resume " .. c .. " --continue replace --until 3 --metrics " .. m)
+    assert.are.equal(0, code, err)
+    assert.matches("the state of 1 node carried by path", out)
+    local r = rates(m)
+    near(0.037, r[K + 1], "step 36")
+    near(0.054, r[54], "step 53")
+  end)
+
   -- A checkpoint is hostile input, and the plan it records is code a resume runs: the config's
   -- text, rebuilt in the sandbox within its limits. Here a.lua's recorded text is replaced by a
   -- loop (then by a precompiled chunk) of the same length, its hash and the checkpoint's CRC made
