@@ -147,7 +147,9 @@ static int fixture_new(fixture *f, int k)
         break;
     }
     }
-    if (!rc) rc = add(f, 0, NULL, 0) || add(f, 1, lr2, 1);
+    /* (prodigy refuses groups of different nonzero rates, as its reference: one rate) */
+    int one_rate = !rc && !strcmp(lre_optim_kind(f->o), "prodigy");
+    if (!rc) rc = add(f, 0, NULL, 0) || add(f, 1, one_rate ? NULL : lr2, one_rate ? 0 : 1);
     lre_schedule_release(s);
     return rc == 0;
 }
