@@ -273,6 +273,30 @@ assert(b:save() == before, "a refused load changed the optimizer")
 assert(b:load(bytes) and b:mode() == "eval", "the eval mode was not restored")
 hostile(b.load, b, bytes:sub(1, 60))
 ]]}
+case{class = 3, kind = "lua", name = "every damaged byte of a Muon and a Prodigy state is refused, under either hparams side",
+     stdout = "usable", expect = "another shape", script = PRELUDE .. [[
+-- shapes (a matrix group's rows and cols), Prodigy's optimizer-wide d, d_max, N, dlr, k
+local function mk(kind, rows)
+  return lre.optim[kind]{{params = lre.tensor(rows, 6 // rows), grads = lre.tensor({1, -2, 0.5, 3, -1, 2})},
+                         {params = lre.tensor({1, 2}), grads = lre.tensor({0.5, 1})}, nonfinite = "skip"}
+end
+for _, kind in ipairs{"muon", "prodigy"} do
+  local a, b = mk(kind, 2), mk(kind, 2)
+  for _ = 1, 3 do a:step() end
+  local bytes, before = a:save(), b:save()
+  for i = 1, #bytes do
+    local c = bytes:sub(1, i - 1) .. string.char((bytes:byte(i) + 1) % 256) .. bytes:sub(i + 1)
+    assert(not pcall(b.load, b, c), kind .. ": a damaged state loaded: byte " .. i)
+    assert(not pcall(b.load, b, c, {hparams = "current"}), kind .. ": a damaged state loaded (current): byte " .. i)
+    assert(not pcall(b.load, b, bytes:sub(1, i - 1)), kind .. ": a truncated state loaded: " .. i .. " bytes")
+  end
+  assert(b:save() == before, kind .. ": a refused load changed the optimizer")
+  assert(b:load(bytes) and b:save() == bytes, kind .. ": the state does not round-trip")
+end
+local a, tall = mk("muon", 2), mk("muon", 3) -- 2 x 3 against 3 x 2: the same size
+a:step()
+hostile(tall.load, tall, a:save())
+]]}
 case{class = 3, kind = "lua", name = "an optimizer state saved under another averaging rule is refused", stdout = "usable",
      expect = "another averaging rule", script = PRELUDE .. [[
 local function mk(average)
