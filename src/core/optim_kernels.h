@@ -529,21 +529,35 @@ KERNEL muon_adam(ARGS)
 }
 
 /* ---- optimizers of two passes: sums over the group, then the update ----
- * The sums are taken in double over LANES interleaved accumulators (so the
- * loop vectorises without reassociating anything: the order is fixed by the
- * chunk's bounds, hence by the group, not by the thread count). */
+ * The first pass works in blocks of BLOCK elements: a branch-free loop that
+ * vectorises as the one-pass kernels do computes each element's state and
+ * the two values whose squares are summed (into a[], b[] on the stack, in
+ * L1), then the squares are added in double over LANES interleaved
+ * accumulators (the tail of the chunk into the first): an order fixed by
+ * the chunk's bounds, hence by the group, not by the thread count.
+ * ELEM(i, k) sets a[k] (and b[k]) for element i. */
 #define LANES 8
-#define REDUCE_LOOP(BODY)                                                      \
-    do {                                                                       \
-        size_t i = lo;                                                         \
-        for (; i + LANES <= hi; i += LANES) {                                  \
-            size_t i0 = i;                                                     \
-            for (int j = 0; j < LANES; j++) {                                  \
-                size_t ii = i0 + (size_t)j;                                    \
-                BODY(ii, j);                                                   \
-            }                                                                  \
-        }                                                                      \
-        for (; i < hi; i++) BODY(i, 0);                                        \
+#define BLOCK 256
+#define REDUCE_BLOCKS(ELEM, TWO)                                                           \
+    do {                                                                                   \
+        T a[BLOCK], b[BLOCK];                                                              \
+        double s0[LANES] = {0}, s1[LANES] = {0};                                           \
+        for (size_t blk = lo; blk < hi; blk += BLOCK) {                                    \
+            size_t len = hi - blk < BLOCK ? hi - blk : BLOCK, q = 0;                       \
+            for (size_t e = 0; e < len; e++) ELEM(blk + e, e);                             \
+            for (; q + LANES <= len; q += LANES)                                           \
+                for (int j = 0; j < LANES; j++) {                                          \
+                    s0[j] += (double)a[q + j] * (double)a[q + j];                          \
+                    if (TWO) s1[j] += (double)b[q + j] * (double)b[q + j];                 \
+                }                                                                          \
+            for (; q < len; q++) {                                                         \
+                s0[0] += (double)a[q] * (double)a[q];                                      \
+                if (TWO) s1[0] += (double)b[q] * (double)b[q];                             \
+            }                                                                              \
+        }                                                                                  \
+        out[0] += lanes_sum(s0);                                                           \
+        if (TWO) out[1] += lanes_sum(s1);                                                  \
+        (void)b;                                                                           \
     } while (0)
 
 static inline double lanes_sum(const double *s)
@@ -565,22 +579,18 @@ KERNEL lamb_sums_k(ARGS, const unsigned f, double *out)
     T *restrict m = g->state[0], *restrict v = g->state[1];
     const T b1c = (T)(1 - k->hp[HP_BETA1]), b2c = (T)(1 - k->hp[HP_BETA2]), eps = (T)k->hp[HP_EPS];
     const T bc1 = (T)k->a, bc2 = (T)k->b;
-    double s0[LANES] = {0}, s1[LANES] = {0};
-#define LAMB_SUMS(i, j)                                                                   \
+#define LAMB_SUMS(i, e)                                                                   \
     {                                                                                     \
         T x = p[i] * dec, gi = GRAD(i);                                                   \
         T mi = m[i] + (gi - m[i]) * b1c;      /* m.assign_add((g - m) * (1 - beta_1)) */  \
         T vi = v[i] + (gi * gi - v[i]) * b2c; /* v.assign_add((g^2 - v) * (1 - beta_2)) */ \
         m[i] = mi;                                                                        \
         v[i] = vi;                                                                        \
-        T r = LAMB_R(mi, vi, x);                                                          \
-        s0[j] += (double)x * (double)x;                                                   \
-        s1[j] += (double)r * (double)r;                                                   \
+        a[e] = x;                                                                         \
+        b[e] = LAMB_R(mi, vi, x);                                                         \
     }
-    REDUCE_LOOP(LAMB_SUMS);
+    REDUCE_BLOCKS(LAMB_SUMS, 1);
 #undef LAMB_SUMS
-    out[0] += lanes_sum(s0);
-    out[1] += lanes_sum(s1);
 }
 
 KERNEL lamb_k(ARGS, const unsigned f)
@@ -614,17 +624,9 @@ KERNEL lars_sums(ARGS, double *out)
 {
     COMMON;
     (void)sign;
-    double s0[LANES] = {0}, s1[LANES] = {0};
-#define LARS_SUMS(i, j)                                 \
-    {                                                   \
-        T x = p[i] * dec, gi = gr[i];                   \
-        s0[j] += (double)x * (double)x;                 \
-        s1[j] += (double)gi * (double)gi;               \
-    }
-    REDUCE_LOOP(LARS_SUMS);
+#define LARS_SUMS(i, e) (a[e] = p[i] * dec, b[e] = gr[i])
+    REDUCE_BLOCKS(LARS_SUMS, 1);
 #undef LARS_SUMS
-    out[0] += lanes_sum(s0);
-    out[1] += lanes_sum(s1);
 }
 
 KERNEL lars_k(ARGS, const unsigned f)
@@ -663,11 +665,9 @@ KERNEL novograd_sums(ARGS, double *out)
 {
     COMMON;
     (void)p, (void)sign;
-    double s0[LANES] = {0};
-#define NOVO_SUMS(i, j) s0[j] += (double)gr[i] * (double)gr[i]
-    REDUCE_LOOP(NOVO_SUMS);
+#define NOVO_SUMS(i, e) (a[e] = gr[i])
+    REDUCE_BLOCKS(NOVO_SUMS, 0);
 #undef NOVO_SUMS
-    out[0] += lanes_sum(s0);
 }
 
 KERNEL novograd_k(ARGS, const unsigned f)
@@ -704,20 +704,16 @@ KERNEL adafactor_sums(ARGS, double *out)
     COMMON;
     T *restrict v = g->state[1];
     const T b2t = (T)k->a, b2c = (T)(1 - k->a), eps1 = (T)k->hp[HP_EPS];
-    double s0[LANES] = {0}, s1[LANES] = {0};
-#define ADAF_SUMS(i, j)                                                                         \
+#define ADAF_SUMS(i, e)                                                                         \
     {                                                                                           \
         T x = p[i] * dec, gi = GRAD(i);                                                         \
         T vi = v[i] * b2t + b2c * (gi * gi + eps1); /* exp_avg_sq.mul_(beta2t).add_(update, alpha=1-beta2t) */ \
         v[i] = vi;                                                                              \
-        T u = ((T)1 / SQRT(vi)) * gi;               /* exp_avg_sq.rsqrt().mul_(grad) */         \
-        s0[j] += (double)x * (double)x;                                                         \
-        s1[j] += (double)u * (double)u;                                                         \
+        a[e] = x;                                                                               \
+        b[e] = ((T)1 / SQRT(vi)) * gi;              /* exp_avg_sq.rsqrt().mul_(grad) */         \
     }
-    REDUCE_LOOP(ADAF_SUMS);
+    REDUCE_BLOCKS(ADAF_SUMS, 1);
 #undef ADAF_SUMS
-    out[0] += lanes_sum(s0);
-    out[1] += lanes_sum(s1);
 }
 
 WIDEST_SIMD void FACTORED_FN(lre_group *g, lre_step_scalars *k, double *out)
@@ -731,23 +727,29 @@ WIDEST_SIMD void FACTORED_FN(lre_group *g, lre_step_scalars *k, double *out)
     const int scale = k->hp[HP_SCALE_PARAMETER] != 0;
     double px = 0;
     for (size_t j = 0; j < cols; j++) cs[j] = 0;
+    /* (each row's sums over LANES interleaved accumulators, as REDUCE_BLOCKS) */
+#define ROW_LANES(BODY)                                                   \
+    do {                                                                  \
+        size_t j = 0;                                                     \
+        for (; j + LANES <= cols; j += LANES)                             \
+            for (int l = 0; l < LANES; l++) BODY(j + (size_t)l, l);       \
+        for (; j < cols; j++) BODY(j, 0);                                 \
+    } while (0)
     for (size_t r = 0; r < rows; r++) { /* pass 1: update.mean(dim=-1), update.mean(dim=-2), RMS(p) */
-        const T *gi = gr + r * cols;
-        double rs = 0;
-        for (size_t j = 0; j < cols; j++) {
-            T u = gi[j] * gi[j] + eps1;
-            rs += (double)u;
-            cs[j] += (double)u;
-        }
-        row[r] = row[r] * b2t + b2c * (T)(rs / (double)cols); /* exp_avg_sq_row.mul_(beta2t).add_(mean, alpha=1-beta2t) */
-        if (scale) {
-            double s = 0;
-            for (size_t j = 0; j < cols; j++) {
-                T x = p[r * cols + j] * dec;
-                s += (double)x * (double)x;
-            }
-            px += s;
-        }
+        const T *gi = gr + r * cols, *pr = p + r * cols;
+        double rl[LANES] = {0}, xl[LANES] = {0};
+#define MEANS(j, l)                                                       \
+    {                                                                     \
+        T u = gi[j] * gi[j] + eps1;                                       \
+        rl[l] += (double)u;                                               \
+        cs[j] += (double)u;                                               \
+    }
+#define SQUARES(j, l) xl[l] += (double)(pr[j] * dec) * (double)(pr[j] * dec)
+        ROW_LANES(MEANS);
+        if (scale) ROW_LANES(SQUARES);
+        /* exp_avg_sq_row.mul_(beta2t).add_(update.mean(dim=-1), alpha=1-beta2t) */
+        row[r] = row[r] * b2t + b2c * (T)(lanes_sum(rl) / (double)cols);
+        px += lanes_sum(xl);
     }
     double rsum = 0;
     for (size_t r = 0; r < rows; r++) rsum += (double)row[r];
@@ -761,13 +763,19 @@ WIDEST_SIMD void FACTORED_FN(lre_group *g, lre_step_scalars *k, double *out)
     for (size_t r = 0; r < rows; r++) { /* pass 2: RMS of u = r_factor c_factor g */
         const T rf = (T)1 / SQRT(row[r] / rmean); /* (row / row.mean()).rsqrt_() */
         const T *gi = gr + r * cols;
-        double s = 0;
-        for (size_t j = 0; j < cols; j++) {
-            T u = (rf * (T)cs[j]) * (sign * gi[j]);
-            s += (double)u * (double)u;
-        }
-        us += s;
+        double ul[LANES] = {0};
+#define UPDATE_SQUARES(j, l)                                              \
+    {                                                                     \
+        T u = (rf * (T)cs[j]) * (sign * gi[j]);                           \
+        ul[l] += (double)u * (double)u;                                   \
     }
+        ROW_LANES(UPDATE_SQUARES);
+        us += lanes_sum(ul);
+    }
+#undef ROW_LANES
+#undef MEANS
+#undef SQUARES
+#undef UPDATE_SQUARES
     out[0] += px;
     out[1] += us;
     k->d = (double)rmean;
