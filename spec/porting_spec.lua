@@ -450,17 +450,18 @@ describe("from_timm (timm/scheduler)", function()
       return function(t)
         if t < o.warmup_t then return o.warmup_lr_init + t * steps end
         local ts = t - o.warmup_t
-        local stable = o.rsqrt and (1 + ts / o.timescale) ^ -0.5 or 1
+        local stable = o.rsqrt and (1 + ts / o.timescale) ^ -(o.stable_power or 0.5) or 1
         local st = math.max(lr * stable, o.lr_min)
         local td = ts - (o.t_initial - o.decay_t)
         if td <= 0 then return st end
         local frac = math.min(td / o.decay_t, 1)
         local d = ({linear = 1 - frac, ["1-sqrt"] = 1 - math.sqrt(frac),
-                    cosine = 0.5 * (1 + math.cos(math.pi * frac))})[o.fn]
+                    cosine = 0.5 * (1 + math.cos(math.pi * frac)), power = 1 - frac ^ (o.decay_power or 0.5),
+                    exp = ((o.decay_ratio or 0.1) ^ frac - (o.decay_ratio or 0.1)) / (1 - (o.decay_ratio or 0.1))})[o.fn]
         return o.lr_min + (st - o.lr_min) * d
       end
     end
-    for _, fn in ipairs{"linear", "1-sqrt", "cosine"} do
+    for _, fn in ipairs{"linear", "1-sqrt", "cosine", "exp", "power"} do
       local s, n = S.from_timm("wsd", {lr = 0.1, num_epochs = 20, warmup_epochs = 4, warmup_lr = 0.01, min_lr = 0.002,
                                        decay_epochs = 0.25, decay_fn = fn})
       assert.are.equal(20, n)
@@ -471,8 +472,15 @@ describe("from_timm (timm/scheduler)", function()
     close(s:curve(26), formula(26, timm_wsd(0.1, {warmup_t = 4, warmup_lr_init = 1e-5, lr_min = 0, t_initial = 20,
                                                   decay_t = 5, fn = "linear", rsqrt = true, timescale = 4})),
           1e-12, "rsqrt")
-    local ok, err = pcall(S.from_timm, "WSDLRScheduler", {lr = 0.1, t_initial = 10, decay_t = 3, decay_fn = "exp"})
-    assert.matches("decay_fn 'exp' is not expressible", err)
+    -- a decaying stable phase with a floor, the class's own arguments
+    local w = S.from_timm("WSDLRScheduler", {lr = 0.1, t_initial = 30, decay_t = 10, lr_min = 0.01, warmup_t = 3,
+                                             stable_fn = "power", stable_power = 0.7, stable_timescale = 2,
+                                             decay_fn = "exp", decay_ratio = 0.2})
+    close(w:curve(40), formula(40, timm_wsd(0.1, {warmup_t = 3, warmup_lr_init = 0, lr_min = 0.01, t_initial = 30,
+                                                  decay_t = 10, fn = "exp", decay_ratio = 0.2, rsqrt = true,
+                                                  stable_power = 0.7, timescale = 2})), 1e-12, "power + exp, floor")
+    local ok, err = pcall(S.from_timm, "WSDLRScheduler", {lr = 0.1, t_initial = 10, decay_t = 3, decay_fn = "expo"})
+    assert.matches("decay_fn 'expo' is not one of", err)
   end)
 
   it("applies noise only inside noise_range_t", function()

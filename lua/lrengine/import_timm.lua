@@ -62,20 +62,17 @@ CLASS.MultiStepLRScheduler = function(lr, c)
   local m = type(c.decay_t) == "table" and c.decay_t or {c.decay_t}
   return S.multistep{lr = lr, milestones = m, gamma = c.decay_rate}
 end
--- WSDLRScheduler: after the (always prefixed) warm-up, lr_min + (stable - lr_min) * decay(frac)
--- over the last decay_t of t_initial steps. stable 'constant': the wsd kind;
--- 'rsqrt' (lr_min 0): inverse_sqrt times a wsd factor from 1 to 0.
-local WSD_SHAPES = {linear = "linear", ["1-sqrt"] = "sqrt", cosine = "cosine"}
+-- WSDLRScheduler: after the (always prefixed) warm-up, lr_min + (stable -
+-- lr_min) * decay(frac) over the last decay_t of t_initial steps. A
+-- constant stable phase is the wsd kind; a decaying one (rsqrt, power) is
+-- stable * d + lr_min * (1 - d): sum{product{max{inverse_sqrt, lr_min}, d},
+-- d's complement}, each d a wsd factor.
+local WSD_SHAPES = {linear = "linear", ["1-sqrt"] = "sqrt", cosine = "cosine", power = "power", exp = "exp"}
 local function wsd_shape(c)
-  local fn = c.decay_fn
-  if fn == "power" then -- 1 - frac^decay_power
-    fn = c.decay_power == 0.5 and "1-sqrt" or c.decay_power == 1 and "linear" or nil
-  end
-  local shape = WSD_SHAPES[fn]
+  local shape = WSD_SHAPES[c.decay_fn]
   if not shape then
-    error(string.format("decay_fn '%s'%s is not expressible (linear, 1-sqrt, cosine, power 0.5 or 1 are)",
-                        tostring(c.decay_fn), c.decay_fn == "power" and " with decay_power " .. tostring(c.decay_power)
-                        or ""), 0)
+    error(string.format("decay_fn '%s' is not one of linear, 1-sqrt, cosine, power, exp (a Python callable is not "
+                        .. "expressible)", tostring(c.decay_fn)), 0)
   end
   return shape
 end
@@ -84,18 +81,19 @@ CLASS.WSDLRScheduler = function(lr, c)
   if not (T > 0) or not (D > 0 and D <= T) then
     error(string.format("decay_t (%s) must be in (0, t_initial = %s]", tostring(D), tostring(T)), 0)
   end
-  local shape = wsd_shape(c)
-  if c.stable_fn == "constant" then
-    return S.wsd{lr = math.max(lr, c.lr_min), stable_steps = T - D, decay_steps = D, decay = shape, min_lr = c.lr_min}
+  local function decay(from, to)
+    return S.wsd{lr = from, stable_steps = T - D, decay_steps = D, decay = wsd_shape(c), min_lr = to,
+                 decay_power = c.decay_power, decay_ratio = c.decay_ratio}
   end
-  local power = c.stable_fn == "rsqrt" and 0.5 or c.stable_power
-  if power ~= 0.5 or c.lr_min ~= 0 then
-    error("a decaying stable phase is expressible as rsqrt (power 0.5) with lr_min = 0 only", 0)
+  if c.stable_fn == "constant" then return decay(math.max(lr, c.lr_min), c.lr_min) end
+  if c.stable_fn ~= "rsqrt" and c.stable_fn ~= "power" then
+    error(string.format("stable_fn '%s' is not one of constant, rsqrt, power", tostring(c.stable_fn)), 0)
   end
   local ts = c.stable_timescale or c.warmup_t
   if not (ts > 0) then error("stable_fn " .. c.stable_fn .. " needs a positive stable_timescale", 0) end
-  return S.product{S.inverse_sqrt{lr = lr, timescale = ts},
-                   S.wsd{lr = 1, stable_steps = T - D, decay_steps = D, decay = shape, min_lr = 0}}
+  local stable = S.inverse_sqrt{lr = lr, timescale = ts, power = c.stable_fn == "rsqrt" and 0.5 or c.stable_power}
+  if c.lr_min == 0 then return S.product{stable, decay(1, 0)} end
+  return S.sum{S.product{S.max{stable, S.constant{lr = c.lr_min}}, decay(1, 0)}, decay(0, c.lr_min)}
 end
 CLASS.PlateauLRScheduler = function(lr, c)
   return S.plateau{lr = lr, factor = c.decay_rate, patience = c.patience_t, threshold = c.threshold,

@@ -191,15 +191,15 @@ void lre__emit(const lre_schedule *s, const char *kind, int64_t t, const lre_eve
     s->ev_fn(s->ev_ud, &ev);
 }
 
-/* Reduces children by op: 0 product, 1 min, 2 max. */
+/* Reduces children by op: 0 product, 1 min, 2 max, 3 sum. */
 static int fold(lre_schedule *s, int64_t t, int op, double *out, lre_error *err, lre__evalx *x)
 {
-    double acc = op == 0 ? 1 : op == 1 ? INFINITY : -INFINITY;
+    double acc = op == 0 ? 1 : op == 1 ? INFINITY : op == 2 ? -INFINITY : 0;
     for (size_t i = 0; i < s->nchild; i++) {
         double v;
         int rc = lre__eval_child(s, i, t, &v, err, x);
         if (rc) return rc;
-        acc = op == 0 ? acc * v : op == 1 ? fmin(acc, v) : fmax(acc, v);
+        acc = op == 0 ? acc * v : op == 1 ? fmin(acc, v) : op == 2 ? fmax(acc, v) : acc + v;
     }
     *out = acc;
     return LRE_OK;
@@ -272,6 +272,7 @@ static int eval_node(lre_schedule *s, int64_t t, double *out, lre_error *err, lr
     case K_PRODUCT: return fold(s, t, 0, out, err, x);
     case K_MIN: return fold(s, t, 1, out, err, x);
     case K_MAX: return fold(s, t, 2, out, err, x);
+    case K_SUM: return fold(s, t, 3, out, err, x);
     case K_SCALE: {
         int rc = lre__eval_child(s, 0, t, out, err, x);
         if (!rc) *out *= s->p[SCALE_FACTOR];

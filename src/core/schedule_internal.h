@@ -39,6 +39,7 @@
     X(CLAMP, clamp, clamp_spec, 1, 1)                                                                \
     X(MIN, min, none_spec, 1, LRE_MANY)                                                                   \
     X(MAX, max, none_spec, 1, LRE_MANY)                                                                   \
+    X(SUM, sum, none_spec, 1, LRE_MANY)                                                                   \
     X(PLATEAU, plateau, plateau_spec, 0, 1)                                                          \
     X(EXTEND, extend, extend_spec, 1, 1)                                                             \
     X(COOLDOWN, cooldown, cooldown_spec, 1, 1)                                                       \

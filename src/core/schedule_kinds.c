@@ -117,20 +117,26 @@ static const lre_pspec one_cycle_spec[] = {{"max_lr", NAN, 0, INF, REQ, NULL},
                                            {"cycle_momentum", 1, 0, 1, BOOL, NULL}};
 
 /* num_cycles: Hugging Face's cosine decay runs cos(2 pi num_cycles x); the
- * default half wave ends at min_lr. */
-enum { WSD_LR, WSD_WARMUP, WSD_STABLE, WSD_DECAY_STEPS, WSD_DECAY, WSD_MIN_LR, WSD_CYCLES };
-enum { DECAY_LINEAR, DECAY_COSINE, DECAY_SQRT };
+ * default half wave ends at min_lr. power (1 - x^decay_power) and exp
+ * ((decay_ratio^x - decay_ratio) / (1 - decay_ratio)): timm's WSDLRScheduler. */
+enum { WSD_LR, WSD_WARMUP, WSD_STABLE, WSD_DECAY_STEPS, WSD_DECAY, WSD_MIN_LR, WSD_CYCLES, WSD_POWER, WSD_RATIO };
+enum { DECAY_LINEAR, DECAY_COSINE, DECAY_SQRT, DECAY_POWER, DECAY_EXP };
 static const lre_pspec wsd_spec[] = {RATE("lr"),
                                      {"warmup_steps", 0, 0, INF, INT, NULL},
                                      {"stable_steps", 0, 0, INF, INT, NULL},
                                      {"decay_steps", NAN, 0, INF, REQ | INT, NULL},
-                                     {"decay", DECAY_LINEAR, 0, 2, CHOICE, "linear|cosine|sqrt"},
+                                     {"decay", DECAY_LINEAR, 0, 4, CHOICE, "linear|cosine|sqrt|power|exp"},
                                      {"min_lr", 0, 0, INF, 0, NULL},
-                                     {"num_cycles", 0.5, 0, INF, 0, NULL}};
+                                     {"num_cycles", 0.5, 0, INF, 0, NULL},
+                                     {"decay_power", 0.5, 0, INF, LO_OPEN | LRE_P_FINITE, NULL},
+                                     {"decay_ratio", 0.1, 0, 1, LO_OPEN | LRE_P_HI_OPEN, NULL}};
 
-/* Hugging Face get_inverse_sqrt_schedule after its warm-up (big_vision's rsqrt). */
-enum { ISQ_LR, ISQ_TIMESCALE };
-static const lre_pspec inverse_sqrt_spec[] = {RATE("lr"), {"timescale", 1e4, 0, INF, LO_OPEN, NULL}};
+/* Hugging Face get_inverse_sqrt_schedule after its warm-up (big_vision's
+ * rsqrt); power other than 0.5: timm's WSD 'power' stable phase. */
+enum { ISQ_LR, ISQ_TIMESCALE, ISQ_POWER };
+static const lre_pspec inverse_sqrt_spec[] = {RATE("lr"),
+                                              {"timescale", 1e4, 0, INF, LO_OPEN, NULL},
+                                              {"power", 0.5, 0, INF, LO_OPEN | LRE_P_FINITE, NULL}};
 
 /* darknet's "sig" policy: a logistic decay centred on midpoint. */
 enum { LOG_LR, LOG_RATE, LOG_MIDPOINT };
@@ -474,6 +480,11 @@ static double wsd(const double *p, double t)
     switch ((int)p[WSD_DECAY]) {
     case DECAY_COSINE: return min_lr + (lr - min_lr) * (0.5 * (1 + cos(LRE_PI * p[WSD_CYCLES] * 2.0 * x)));
     case DECAY_SQRT: return min_lr + (lr - min_lr) * (1 - sqrt(x));
+    case DECAY_POWER: return min_lr + (lr - min_lr) * (1. - pow(x, p[WSD_POWER]));
+    case DECAY_EXP: {
+        double q = p[WSD_RATIO];
+        return min_lr + (lr - min_lr) * ((pow(q, x) - q) / (1. - q));
+    }
     default: return lr - (lr - min_lr) * x;
     }
 }
@@ -564,7 +575,9 @@ double lre__leaf_value(const lre_schedule *s, int64_t step)
     case K_ONE_CYCLE_MOMENTUM: return one_cycle(p, t, 1);
     case K_WSD: return wsd(p, t);
     /* HF: base_lr * (1 / sqrt((t + timescale) / timescale)), t after the warm-up. */
-    case K_INVERSE_SQRT: return p[ISQ_LR] * (1.0 / sqrt((t + p[ISQ_TIMESCALE]) / p[ISQ_TIMESCALE]));
+    case K_INVERSE_SQRT:
+        if (p[ISQ_POWER] == 0.5) return p[ISQ_LR] * (1.0 / sqrt((t + p[ISQ_TIMESCALE]) / p[ISQ_TIMESCALE]));
+        return p[ISQ_LR] * pow(1. + t / p[ISQ_TIMESCALE], -p[ISQ_POWER]); /* timm: (1 + t / T)^-power */
     /* darknet: lr * (1 / (1 + exp(gamma * (batch - step)))). */
     case K_LOGISTIC: return p[LOG_LR] * (1. / (1. + exp(p[LOG_RATE] * (t - p[LOG_MIDPOINT]))));
     case K_CYCLES: return cycles(p, t);

@@ -79,7 +79,7 @@ static void kind_lists_are_the_kinds_the_constructors_know(void)
         if (rc) ASSERT(strstr(err.msg, "unknown schedule kind") == NULL);
         lre_schedule_release(s);
     }
-    ASSERT_EQ(n, 34);
+    ASSERT_EQ(n, 35);
     ASSERT(in_list(sk, "plateau") && in_list(sk, "one_cycle_momentum") && in_list(sk, "constant"));
 }
 

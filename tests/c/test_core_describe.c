@@ -17,7 +17,7 @@ static void every_kind_and_optimizer_has_a_summary_formula_and_peers(void)
         ASSERT(!strcmp(k.name, *name));
         ASSERT(k.summary && *k.summary && k.formula && *k.formula && k.peers && *k.peers);
     }
-    ASSERT_EQ(n, 34);
+    ASSERT_EQ(n, 35);
     for (const char *const *name = lre_optim_kinds(); *name; name++) {
         ASSERT_EQ(lre_optim_describe(*name, &k, NULL), LRE_OK);
         ASSERT(k.summary && *k.summary && k.formula && *k.formula && k.peers && *k.peers);

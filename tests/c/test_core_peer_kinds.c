@@ -240,6 +240,33 @@ static void noise_limit_truncates_the_normal_draws(void)
     lre_schedule_release(one);
 }
 
+/* sum, and the shapes timm's WSD adds: wsd's power and exp decays,
+ * inverse_sqrt's power. */
+static void sum_and_timms_wsd_shapes(void)
+{
+    lre_schedule *a = constant(0.25), *b = constant(0.5), *kids[2] = {a, b}, *s = NULL;
+    ASSERT_EQ(lre_schedule_new(&s, "sum", NULL, 0, kids, 2, NULL), LRE_OK);
+    ASSERT(at(s, 7) == 0.75);
+    lre_schedule_release(s);
+    lre_schedule_release(a);
+    lre_schedule_release(b);
+    /* decay over 4 steps from 1 to 0: at x = 1/4, power 2: 1 - 1/16; exp with ratio 1/4: (0.25^0.25 - 0.25) / 0.75 */
+    lre_param pw[] = {P("lr", 1), P("decay_steps", 4), S("decay", "power"), P("decay_power", 2)};
+    lre_param ex[] = {P("lr", 1), P("decay_steps", 4), S("decay", "exp"), P("decay_ratio", 0.25)};
+    s = make("wsd", pw, N(pw), NULL);
+    ASSERT(s && at(s, 1) == 1 - 1.0 / 16 && at(s, 4) == 0);
+    lre_schedule_release(s);
+    s = make("wsd", ex, N(ex), NULL);
+    ASSERT(s && at(s, 0) == 1 && at(s, 4) == 0);
+    ASSERT_NEAR(at(s, 1), (pow(0.25, 0.25) - 0.25) / 0.75, 1e-15);
+    lre_schedule_release(s);
+    /* (1 + t / 2)^-2 at t = 2: 1/4 */
+    lre_param ip[] = {P("lr", 1), P("timescale", 2), P("power", 2)};
+    s = make("inverse_sqrt", ip, N(ip), NULL);
+    ASSERT(s && at(s, 2) == 0.25);
+    lre_schedule_release(s);
+}
+
 int main(void)
 {
     static const test_case tests[] = {
@@ -252,6 +279,7 @@ int main(void)
         {"wsd's cycles, cosine's exponent, random's power", wsd_cycles_cosine_exponent_random_power},
         {"restarts are found without walking the periods", restarts_are_found_without_walking_the_periods},
         {"noise's limit truncates the normal draws", noise_limit_truncates_the_normal_draws},
+        {"sum and timm's WSD shapes", sum_and_timms_wsd_shapes},
         {NULL, NULL}};
     return run_tests(tests);
 }

@@ -1,0 +1,25 @@
+build2/src/cli/cmd_plot.o: src/cli/cmd_plot.c src/cli/cmd_plot.h \
+ src/cli/cli.h src/host/host.h src/lua/lrengine_lua.h src/core/lrengine.h \
+ /usr/include/lua5.4/lauxlib.h /usr/include/lua5.4/luaconf.h \
+ /usr/include/lua5.4/lua.h /usr/include/lua5.4/lua.h \
+ src/host/lrengine_script.h src/cli/lint.h src/cli/run_source.h \
+ src/cli/jsonl.h src/train/train.h src/train/data.h \
+ src/host/lrengine_script.h src/train/mlp.h src/train/plan.h
+src/cli/cmd_plot.h:
+src/cli/cli.h:
+src/host/host.h:
+src/lua/lrengine_lua.h:
+src/core/lrengine.h:
+/usr/include/lua5.4/lauxlib.h:
+/usr/include/lua5.4/luaconf.h:
+/usr/include/lua5.4/lua.h:
+/usr/include/lua5.4/lua.h:
+src/host/lrengine_script.h:
+src/cli/lint.h:
+src/cli/run_source.h:
+src/cli/jsonl.h:
+src/train/train.h:
+src/train/data.h:
+src/host/lrengine_script.h:
+src/train/mlp.h:
+src/train/plan.h:

@@ -1,0 +1,14 @@
+build2/src/cli/plot_number.o: src/cli/plot_number.c src/cli/cli.h \
+ src/host/host.h src/lua/lrengine_lua.h src/core/lrengine.h \
+ /usr/include/lua5.4/lauxlib.h /usr/include/lua5.4/luaconf.h \
+ /usr/include/lua5.4/lua.h /usr/include/lua5.4/lua.h \
+ src/host/lrengine_script.h
+src/cli/cli.h:
+src/host/host.h:
+src/lua/lrengine_lua.h:
+src/core/lrengine.h:
+/usr/include/lua5.4/lauxlib.h:
+/usr/include/lua5.4/luaconf.h:
+/usr/include/lua5.4/lua.h:
+/usr/include/lua5.4/lua.h:
+src/host/lrengine_script.h:

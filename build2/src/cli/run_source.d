@@ -1,0 +1,25 @@
+build2/src/cli/run_source.o: src/cli/run_source.c src/cli/run_source.h \
+ src/cli/cli.h src/host/host.h src/lua/lrengine_lua.h src/core/lrengine.h \
+ /usr/include/lua5.4/lauxlib.h /usr/include/lua5.4/luaconf.h \
+ /usr/include/lua5.4/lua.h /usr/include/lua5.4/lua.h \
+ src/host/lrengine_script.h src/cli/jsonl.h src/train/train.h \
+ src/train/data.h src/host/lrengine_script.h src/train/mlp.h \
+ src/train/plan.h src/cli/cmd_plot.h src/train/eventlog.h
+src/cli/run_source.h:
+src/cli/cli.h:
+src/host/host.h:
+src/lua/lrengine_lua.h:
+src/core/lrengine.h:
+/usr/include/lua5.4/lauxlib.h:
+/usr/include/lua5.4/luaconf.h:
+/usr/include/lua5.4/lua.h:
+/usr/include/lua5.4/lua.h:
+src/host/lrengine_script.h:
+src/cli/jsonl.h:
+src/train/train.h:
+src/train/data.h:
+src/host/lrengine_script.h:
+src/train/mlp.h:
+src/train/plan.h:
+src/cli/cmd_plot.h:
+src/train/eventlog.h:
