@@ -153,7 +153,7 @@ return {
     assert.are.equal(128, at_ckpt.step)
     assert.are.equal(doc.schedules[1].value, at_ckpt.schedules[1].value)
     assert.are.same(doc.schedules[1].nodes[2].state, at_ckpt.schedules[1].nodes[2].state)
-    -- an earlier step needs the metrics to replay
+    -- an earlier step needs the metrics to replay (a plateau holds a state)
     code, _, err = sh.lre("explain " .. ck .. " --config " .. cfg .. " --step 40")
     assert.are.equal(1, code)
     assert.matches("holds the state at step 128", err)
@@ -211,6 +211,12 @@ return {
     assert.are.equal("cooldown", doc.schedules[1].nodes[1].kind)
     assert.is_false(doc.schedules[1].nodes[2].active) -- the old plan, not in force after step 64
     assert.is_nil(doc.plan_changed_at)
+    -- inside the cool-down (no node holds a state: its closed forms): at step 80 a linear
+    -- cool-down from the rate at 64 to 0 over 32 steps is half way
+    local at64 = explain(cfg .. " --step 64").schedules[1].value
+    doc = explain(cool .. " --config " .. cfg .. " --step 80")
+    assert.matches("closed forms", doc.state)
+    assert.are.near(at64 / 2, doc.schedules[1].value, 1e-15)
   end)
 end)
 

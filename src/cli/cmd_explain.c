@@ -131,6 +131,13 @@ static void print_event_json(const run_event *ev)
     fputc('}', stdout);
 }
 
+/* A walk's callback: sets *ud when a node holds a state. */
+static int has_state(void *ud, const lre_node_info *n)
+{
+    if (n->nstate) *(int *)ud = 1;
+    return 0;
+}
+
 /* ---- the command ---- */
 
 static int parse(int argc, char **argv, explain_opts *o, cli_parser *p)
@@ -217,13 +224,22 @@ int cmd_explain(int argc, char **argv)
     const char *log = rc ? NULL : event_log(&o, logbuf, sizeof logbuf);
     if (rc) {
     } else if (r.kind == SRC_CHECKPOINT && !o.metrics) {
-        /* the checkpoint's state is the state at its step: later steps see no new metric */
-        if (k < r.where.step)
+        /* the checkpoint's state is the state at its step: later steps see
+         * no new metric; earlier ones are its closed forms when no node has
+         * a state (a plateau's counters, a script's) */
+        int stateful = 0;
+        lre_error err;
+        for (int i = 0; i < r.set.n && !stateful && k < r.where.step; i++)
+            if (lre_schedule_walk(r.set.s[i], (int64_t)k, has_state, &stateful, &err) < 0)
+                rc = cli_error(LRE_EXIT_FAIL, "%s", err.msg);
+        if (!rc && k < r.where.step && stateful)
             rc = cli_error(LRE_EXIT_FAIL,
                            "%s holds the state at step %lld, after step %lld: give the run's metrics (--metrics "
                            "RUN.jsonl) to replay it up to step %lld", r.path, r.where.step, k, k);
         snprintf(from, sizeof from, "the checkpoint's, saved at step %lld%s", r.where.step,
-                 k > r.where.step ? " (no metric observed after it)" : "");
+                 k > r.where.step   ? " (no metric observed after it)"
+                 : k < r.where.step ? " (its plan's closed forms: no node holds a state)"
+                                    : "");
         if (!rc && log) rc = run_events_read(log, k, &ev);
     } else {
         if (r.kind == SRC_CHECKPOINT) {

@@ -457,17 +457,19 @@ static char *script_text(const char *path)
     return text;
 }
 
-/* check on a training config: its schedules planned for its run, over its
- * steps unless --steps is given; observations, one per epoch when it
- * observes a metric. 0, or -1 (with the message in pb when the file is
- * meant as a config). */
+/* check on a training config, when the script returned a table that is not
+ * a schedule (pb says so): its schedules planned for its run, over its steps
+ * unless --steps is given; observations, one per epoch when it observes a
+ * metric. 0, or -1 with the config's reason added to pb's message. */
 static int check_config(plot_opts *o, lre_schedule_set *set, size_t *n, long long *nobserved, problem *pb)
 {
     run_source r;
     memset(&r, 0, sizeof r);
     char msg[TRAIN_MSG_SIZE];
-    if (!strcmp(o->script, "-") || run_source_config(&r, o->script, NULL, msg, sizeof msg)) {
-        if (strcmp(o->script, "-") && run_source_config_error(msg)) found(pb, LRE_EXIT_FAIL, -1, "%s", msg);
+    if (!strcmp(o->script, "-") || !run_source_maybe_config(pb->msg)) return -1;
+    if (run_source_config(&r, o->script, NULL, msg, sizeof msg)) {
+        size_t k = strlen(pb->msg);
+        snprintf(pb->msg + k, sizeof pb->msg - k, " (nor a training config: %s)", msg);
         run_source_free(&r);
         return -1;
     }

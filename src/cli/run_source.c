@@ -40,18 +40,22 @@ int run_source_config(run_source *r, const char *path, const char *ckpt, char *m
 }
 
 /* A config's schedules and horizon; with ckpt, its saved state. When it is
- * not a config either, the reason it is not a schedule (schedule_err), unless
- * the config's own message shows it is one. */
+ * not a config either, the reason it is not a schedule (schedule_err) and
+ * the config's. */
 static int load_config(run_source *r, const char *path, const char *ckpt, const char *schedule_err)
 {
     char msg[TRAIN_MSG_SIZE];
     if (!run_source_config(r, path, ckpt, msg, sizeof msg))
         return r->set.n ? 0 : cli_error(LRE_EXIT_FAIL, "%s: the config schedules nothing (no schedule key)", path);
     if (cli_interrupted) return cli_error(LRE_EXIT_INTERRUPTED, "%s", msg);
-    return cli_error(LRE_EXIT_FAIL, "%s", schedule_err && !run_source_config_error(msg) ? schedule_err : msg);
+    if (schedule_err) return cli_error(LRE_EXIT_FAIL, "%s (nor a training config: %s)", schedule_err, msg);
+    return cli_error(LRE_EXIT_FAIL, "%s", msg);
 }
 
-int run_source_config_error(const char *msg) { return strstr(msg, "unknown key") || strstr(msg, "data"); }
+int run_source_maybe_config(const char *schedule_err)
+{
+    return strstr(schedule_err, "neither 'at' nor 'lr'") || strstr(schedule_err, "may drive at most");
+}
 
 int run_source_load(run_source *r, const char *path, const char *config)
 {
@@ -71,7 +75,8 @@ int run_source_load(run_source *r, const char *path, const char *config)
     lre_schedule_set_free(&r->set);
     if (cli_interrupted) return cli_error(LRE_EXIT_INTERRUPTED, "%s", err.msg);
     if (!strcmp(path, "-")) return cli_error(LRE_EXIT_FAIL, "%s", err.msg);
-    r->kind = SRC_CONFIG; /* not a schedule: a config, or the script's own error */
+    if (!run_source_maybe_config(err.msg)) return cli_error(LRE_EXIT_FAIL, "%s", err.msg);
+    r->kind = SRC_CONFIG; /* a table that is not a schedule: a config? */
     return load_config(r, path, NULL, err.msg);
 }
 

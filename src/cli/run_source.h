@@ -29,9 +29,10 @@ void run_source_free(run_source *r);
 /* path as a training config into r (with ckpt, that checkpoint's state;
  * a config may schedule nothing): 0, or -1 with a message. */
 int run_source_config(run_source *r, const char *path, const char *ckpt, char *msg, size_t size);
-/* Whether a config's load error shows the file is meant as a config (an
- * unknown key, its data), rather than being something else altogether. */
-int run_source_config_error(const char *msg);
+/* Whether a schedule script's load error says it returned a table that is
+ * not a schedule, which a training config is: only then is the file tried as
+ * a config (a script stopped by a limit is not run twice). */
+int run_source_maybe_config(const char *schedule_err);
 
 /* Metric observations: metric[i] is observed before step[i] is evaluated. */
 typedef struct observations {
