@@ -258,8 +258,9 @@ typedef struct lre_event_field {
  *                   count that passed patience), factor, scale (after),
  *                   lr_before, lr_after (the node's value at `step`)
  *   warmup_end      the first step at the full rate: steps
- *   restart         a warm restart of cosine_restarts: cycle (1 for the
- *                   first restart), period (its length), peak
+ *   restart         a warm restart of cosine_restarts or cycles (within its
+ *                   cycle_limit): cycle (1 for the first restart), period
+ *                   (its length), peak
  *   phase           a sequence hands over to its next part: part (1-based),
  *                   milestone
  * and whatever a custom schedule reports (lre_sched_ctx_emit). `step` is the

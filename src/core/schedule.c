@@ -290,6 +290,7 @@ static int eval_node(lre_schedule *s, int64_t t, double *out, lre_error *err, lr
     case K_REWARM:
     case K_REPLACE: return lre__continuation(s, t, out, err, x);
     case K_COSINE_RESTARTS:
+    case K_CYCLES:
         *out = lre__leaf_value(s, t);
         if (s->ev_fn && t > 0 && (!x || x->events)) {
             double period, ignored, cycle = lre__restart_cycle(s, t, &period);

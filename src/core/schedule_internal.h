@@ -146,7 +146,8 @@ size_t lre__schedule_count(const lre_schedule *s);
 /* Reports an event of node s (its path) when events are on. */
 void lre__emit(const lre_schedule *s, const char *kind, int64_t t, const lre_event_field *f, size_t n);
 
-/* K_COSINE_RESTARTS: the cycle t is in (0 first) and its period. */
+/* K_COSINE_RESTARTS, K_CYCLES: the cycle t is in (0 first; for cycles, at
+ * most cycle_limit - 1) and its period. */
 double lre__restart_cycle(const lre_schedule *s, int64_t t, double *period);
 
 /* The value of a leaf kind at step t (no children, cannot fail). */

@@ -403,9 +403,15 @@ static double cosine_restarts(const double *p, double t)
     return eta_min + (p[CR_LR] - eta_min) * m_fac * (1 + cos(LRE_PI * pos / period)) / 2;
 }
 
+static double cycle_of(const double *p, double t, double *len, double *pos);
+
 double lre__restart_cycle(const lre_schedule *s, int64_t step, double *period_out)
 {
     double pos;
+    if (s->kind == K_CYCLES) { /* past cycle_limit the rate stays at eta_min: no restart */
+        double i = cycle_of(s->p, (double)step, period_out, &pos), limit = s->p[CYS_LIMIT];
+        return i < limit ? i : limit - 1;
+    }
     return restart_cycle((double)step, s->p[CR_T0], s->p[CR_T_MULT], period_out, &pos);
 }
 

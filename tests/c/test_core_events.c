@@ -112,6 +112,21 @@ static void reports_landmarks_once_at_their_steps(void)
     ASSERT_NEAR(lr.field[1][1], 16, 0);
     lre_schedule_release(r);
 
+    /* timm's cycles(t_0 = 4, cycle_limit = 3): restarts at 4 and 8; at 12
+     * the limit is reached and the rate stays at eta_min, no restart */
+    lre_param yp[] = {{"lr", 1, NULL, 0, NULL, NULL}, {"t_0", 4, NULL, 0, NULL, NULL}, {"cycle_limit", 3, NULL, 0, NULL, NULL}};
+    lre_schedule *y = make("cycles", yp, 3, NULL, 0);
+    ASSERT(y);
+    evlog ly = {0};
+    ASSERT_EQ(lre_schedule_set_events(y, record, &ly, NULL), LRE_OK);
+    ASSERT_EQ(lre_schedule_run(y, out, 20, NULL, 0, NULL), LRE_OK);
+    ASSERT_EQ(ly.n, 2);
+    ASSERT(!strcmp(ly.kind[0], "restart") && !strcmp(ly.path[0], "cycles"));
+    ASSERT_EQ(ly.step[0], 4);
+    ASSERT_EQ(ly.step[1], 8);
+    ASSERT_NEAR(ly.field[1][0], 2, 0);
+    lre_schedule_release(y);
+
     lre_param kp[] = {{"lr", 2, NULL, 0, NULL, NULL}};
     lre_schedule *parts[2] = {make("constant", kp, 1, NULL, 0), make("cosine", cp, 2, NULL, 0)};
     double ms[] = {5};
