@@ -306,6 +306,49 @@ local a, b = mk({kind = "ema", decay = 0.99}), mk({kind = "swa", start = 1})
 a:step()
 hostile(b.load, b, a:save())
 ]]}
+-- An optimizer's spike-guard section (optim_clip.c: the tag "CLIP", then
+-- u32 kind, f64 norm_type, bound, eps, coef, u64 schedule fingerprint, u32
+-- rule, on_loss, f64 z, max, u64 window, warmup, max_skips, count, pos,
+-- skips, run, then count f64 values) altered behind a recomputed CRC-32
+-- (zlib's, computed here), so that the checks behind the checksum answer.
+local function guard_state(name, patch, expect)
+  case{class = 3, kind = "lua", name = name, stdout = "usable", expect = expect, script = PRELUDE .. [[
+local function crc32(s)
+  local c = 0xffffffff
+  for i = 1, #s do
+    c = c ~ s:byte(i)
+    for _ = 1, 8 do c = (c >> 1) ~ (0xedb88320 & -(c & 1)) end
+  end
+  return c ~ 0xffffffff
+end
+local function mk()
+  return lre.optim.sgd{params = lre.tensor(2), grads = lre.tensor({1, 1}), lr = 0.1,
+    guard = {"zscore", window = 4, warmup = 2}}
+end
+local a, b = mk(), mk()
+for _ = 1, 3 do a:step() end
+local bytes = a:save()
+local at = assert(bytes:find("CLIP", 1, true), "no guard section") + 4
+local function put(s, off, fmt, v) local x = string.pack(fmt, v) return s:sub(1, off - 1) .. x .. s:sub(off + #x) end
+local body = bytes:sub(1, -5)
+assert(string.unpack("<I4", bytes, #bytes - 3) == crc32(body), "the CRC computed here is not the stream's")
+]] .. patch .. [[
+local before = b:save()
+local ok = pcall(b.load, b, body .. string.pack("<I4", crc32(body)))
+assert(b:save() == before, "a refused load changed the optimizer")
+hostile(b.load, b, body .. string.pack("<I4", crc32(body)))
+]]}
+end
+guard_state("a spike guard's saved skips beyond the skipped steps", "body = put(body, at + 108, '<I8', 1000)",
+            "guard counts: 1000 skipped")
+guard_state("a spike guard's saved window holding a NaN", "body = put(body, at + 124, '<d', 0/0)",
+            "guard window value 0 is")
+guard_state("a spike guard's saved window fuller than its size", "body = put(body, at + 92, '<I8', 5)",
+            "guard window: 5 values")
+guard_state("a spike guard's saved settings changed (z)", "body = put(body, at + 52, '<d', 1)",
+            "a guard with other settings")
+guard_state("a spike guard's saved run of skips beyond max_skips", "body = put(body, at + 116, '<I8', 11)",
+            "guard counts")
 case{class = 3, kind = "lua", name = "the state of another schedule is refused", stdout = "usable",
      expect = "bad argument #2 to 'load'", script = PRELUDE .. [[
 local a = S.custom({state = {x = 1}, at = function() return 1 end}, "a")

@@ -20,6 +20,7 @@ const char *lre_strerror(int code)
     case LRE_EMISMATCH: return "state of another configuration";
     case LRE_ECALLBACK: return "custom schedule failed";
     case LRE_ERANGE: return "scheduled value out of range";
+    case LRE_EGUARD: return "too many steps skipped in a row by the spike guard";
     default: return "unknown error";
     }
 }

@@ -138,6 +138,9 @@ int lre__schedule_save_state(lre_schedule *s, lre_buf *b, lre_error *err);
  * everything, then commit or abort. */
 int lre__schedule_prepare_load(lre_schedule *s, lre_cur *c, lre_error *err);
 void lre__schedule_finish_load(lre_schedule *s, int commit);
+/* Sets what every node's context reports as this step's gradient norm and
+ * loss (NaN: unknown), before the optimizer evaluates the tree. */
+void lre__schedule_set_inputs(lre_schedule *s, double grad_norm, double loss);
 
 /* ---- counter-based random numbers (rng.c) ---- */
 

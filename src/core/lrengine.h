@@ -56,7 +56,8 @@ enum {
     LRE_EFORMAT = 7,    /* not an lrengine stream, another version, or another machine */
     LRE_EMISMATCH = 8,  /* a state stream that belongs to another configuration */
     LRE_ECALLBACK = 9,  /* a custom schedule reported an error */
-    LRE_ERANGE = 10     /* a scheduled value outside its parameter's range */
+    LRE_ERANGE = 10,    /* a scheduled value outside its parameter's range */
+    LRE_EGUARD = 11     /* the spike guard skipped more steps in a row than its max_skips */
 };
 
 /* Generic text of a result code ("invalid argument", ...). Never NULL. */
@@ -157,6 +158,8 @@ typedef struct lre_sched_ctx {
     int64_t total_steps;     /* 0 when unknown */
     double last_value;       /* the value returned at the previous evaluation; NaN at first */
     double metric;           /* the last observed metric; NaN before any */
+    double grad_norm;        /* this step's gradient norm before clipping (lre_optim_grad_norm); NaN when unknown */
+    double loss;             /* the loss the caller reported for this step (lre_optim_set_loss); NaN when none */
     /* Set while the tree reports events (lre_schedule_set_events) and the
      * evaluation is not a preview; NULL otherwise. Report through
      * lre_sched_ctx_emit rather than calling them. */
@@ -468,16 +471,102 @@ void lre_optim_set_nonfinite(lre_optim *o, lre_nonfinite policy);
 void lre_optim_set_threads(lre_optim *o, int threads);
 void lre_optim_set_horizon(lre_optim *o, int64_t steps_per_epoch, int64_t total_steps);
 
+/* ---- Gradient clipping, the gradient norm and the spike guard ---------- */
+
+/* Clips the gradients inside the step, without writing them (the caller's
+ * gradients stay as they are) and without another pass over memory: the
+ * norm is taken in the scan that checks the gradients for NaN and infinity,
+ * and the coefficient is applied in the update's own read of each gradient.
+ *   "norm"  max_norm (required; a schedule may drive it), norm_type (2, the
+ *           default, or INFINITY): PyTorch's clip_grad_norm_ over every group
+ *           together: total = the norm of the groups' norms, every gradient
+ *           multiplied by min(1, max_norm / (total + 1e-6)).
+ *   "value" clip_value (required; may be scheduled): PyTorch's
+ *           clip_grad_value_, each entry clamped to [-clip_value, clip_value].
+ *   "agc"   clip_factor (default 0.01; may be scheduled), eps (1e-3): adaptive
+ *           gradient clipping (Brock et al. 2021, timm's adaptive_clip_grad),
+ *           per unit: a row of a group shaped rows x cols, a whole group
+ *           otherwise; a unit's gradient is scaled by max_norm / max(norm(g),
+ *           1e-6) where max_norm = clip_factor * max(norm(p), eps) and
+ *           norm(g) >= max_norm.
+ * kind NULL or "none" turns clipping off. Clipping turns the scan on under
+ * LRE_NONFINITE_TRUST too (a NaN or infinity then flows as in PyTorch: an
+ * infinite norm makes the coefficient 0, a NaN one NaN). Returns LRE_OK or
+ * LRE_EINVAL (message in lre_optim_errmsg) and changes nothing on failure. */
+int lre_optim_set_clip(lre_optim *o, const char *kind, const lre_param *params, size_t nparams);
+
+/* The global gradient norm of the last step that scanned its gradients,
+ * before clipping: the 2-norm of every group's gradients together (the
+ * inf-norm when clipping by the inf-norm); NaN when no step has scanned
+ * (LRE_NONFINITE_TRUST without clipping or a guard). Schedules see the
+ * step's own norm as lre_sched_ctx.grad_norm (the scan runs before they are
+ * evaluated). */
+double lre_optim_grad_norm(const lre_optim *o);
+/* The coefficient the last step multiplied the gradients by when clipping by
+ * norm (1 when the norm was within max_norm... to the 1e-6 of PyTorch's
+ * formula); NaN before any step or under another kind of clipping. */
+double lre_optim_clip_coef(const lre_optim *o);
+
+/* The loss of the forward pass whose gradients the next lre_optim_step
+ * applies: read by a guard on the loss and by schedules as
+ * lre_sched_ctx.loss. The step consumes it (the next step has none until it
+ * is set again). NaN: none. */
+void lre_optim_set_loss(lre_optim *o, double loss);
+
+/* The spike guard: a rule evaluated inside the step after the scan and
+ * before anything is written, that keeps a step, skips it, or scales its
+ * gradients. A skipped step changes no parameter, state or schedule, does
+ * not advance the step count (lre_optim_step_count) and is counted
+ * (lre_optim_skipped and the guard's own count); the step returns LRE_OK.
+ * After max_skips skips in a row, a step the rule would skip fails with
+ * LRE_EGUARD instead (nothing written; the next step is judged again).
+ *   "zscore"    on ("grad_norm", the default, or "loss"), window (100),
+ *               z (6), warmup (10), max_skips (10): skips a step whose value
+ *               is more than z standard deviations (the window's, n - 1 in
+ *               the denominator) above the mean of the last `window` values
+ *               of kept steps, once `warmup` values are in; a value that is
+ *               not finite is always skipped.
+ *   "threshold" on, max (required), max_skips: skips a step whose value
+ *               exceeds max (or is not finite).
+ *   "custom"    script (required: a schedule, typically a script's
+ *               guard(ctx) function, which sees ctx.grad_norm, ctx.loss,
+ *               ctx.step and its saved state), max_skips: its value at the
+ *               step (a schedule's, so >= 0) skips it when 0, else scales the
+ *               gradients by it (1 keeps the step as it is).
+ * rule NULL or "none" turns the guard off. The guard turns the scan on (see
+ * lre_optim_set_clip). A guard on the loss fails a step whose loss was not
+ * set (LRE_EINVAL). The window, the counters and the script's state are
+ * saved with the optimizer. Returns LRE_OK or LRE_EINVAL/LRE_ENOMEM and
+ * changes nothing on failure. */
+int lre_optim_set_guard(lre_optim *o, const char *rule, const lre_param *params, size_t nparams,
+                        lre_schedule *script);
+
+/* What the guard did. */
+typedef struct lre_guard_info {
+    int64_t skips;       /* steps the guard has skipped */
+    int64_t consecutive; /* of them, in a row up to the last judged step */
+    int skipped;         /* the last judged step was skipped */
+    double value;        /* the value the rule judged there (grad norm or loss); NaN before any */
+    double mean, std;    /* zscore: the window's mean and standard deviation there; NaN otherwise */
+    double limit;        /* the value above which it skips (mean + z std, or max); NaN when not judging */
+    double scale;        /* the scale the step's gradients got (1: kept as they are) */
+} lre_guard_info;
+void lre_optim_guard_info(const lre_optim *o, lre_guard_info *info);
+
 /* The most steps a run takes (and skips): 2^53, so that every step count is
  * exact as a double in schedules' arithmetic. lre_optim_step refuses a step
  * beyond it; lre_optim_load refuses counts beyond it. */
 #define LRE_STEP_MAX ((int64_t)1 << 53)
 
-/* One update of every group. Schedules are evaluated at the current step
- * count first; on any error (a schedule failing or giving a value outside its
- * range, a non-finite gradient) nothing is changed. A skipped step (policy
- * LRE_NONFINITE_SKIP) returns LRE_OK, leaves the step count and counts it;
- * under LRE_NONFINITE_TRUST gradients are not checked. */
+/* One update of every group. In order, before anything is written: the
+ * scan of the gradients (their norm and finiteness; see lre_nonfinite), the
+ * guard, then the schedules, evaluated at the current step count with the
+ * step's gradient norm and loss in their context. On any error (a schedule
+ * failing or giving a value outside its range, a non-finite gradient, the
+ * guard's LRE_EGUARD) nothing is changed. A skipped step (policy
+ * LRE_NONFINITE_SKIP, or the guard) returns LRE_OK, leaves the step count
+ * and counts it; under LRE_NONFINITE_TRUST without clipping or a guard the
+ * gradients are not read before the update. */
 int lre_optim_step(lre_optim *o);
 int lre_optim_observe(lre_optim *o, double metric);
 

@@ -284,6 +284,7 @@ int lre_optim_new_with(lre_optim **out, const char *kind, const lre_param *param
     o->kind = id;
     o->threads = 1;
     o->average.last_decay = o->average.next_decay = NAN;
+    lre__clip_init(o);
     fill_hparams(o);
     int rc = parse_hps(id, NULL, params, nparams, o->defaults, o->default_sched, err);
     if (rc) {
@@ -323,6 +324,7 @@ void lre_optim_free(lre_optim *o)
     for (int i = 0; i < o->ngroups; i++) group_free(o, &o->groups[i]);
     for (int h = 0; h < HP_COUNT; h++) lre_schedule_release(o->default_sched[h]);
     lre_schedule_release(o->average.sched);
+    lre__clip_free(o);
     lre_allocator a = o->alloc;
     lre__free(&a, o->groups, (size_t)o->cap * sizeof *o->groups);
     lre__free(&a, o, sizeof *o);
@@ -699,6 +701,8 @@ void lre_optim_set_horizon(lre_optim *o, int64_t steps_per_epoch, int64_t total_
         for (int h = 0; h < HP_COUNT; h++)
             if (o->groups[i].sched[h]) lre_schedule_set_horizon(o->groups[i].sched[h], steps_per_epoch, total_steps);
     if (o->average.sched) lre_schedule_set_horizon(o->average.sched, steps_per_epoch, total_steps);
+    if (o->clip.sched) lre_schedule_set_horizon(o->clip.sched, steps_per_epoch, total_steps);
+    if (o->guard.script) lre_schedule_set_horizon(o->guard.script, steps_per_epoch, total_steps);
 }
 
 /* ---- the step ---- */
@@ -1055,6 +1059,112 @@ static const double *earlier_use(const lre_optim *o, int i, int h)
     return NULL;
 }
 
+/* The scan, step 1 of lre_optim_step: each group's norm (the 2-norm, or the
+ * inf-norm when clipping by it) and finiteness in one read of its gradients,
+ * then the global norm as PyTorch's clip_grad_norm_ takes it: the norm of the
+ * groups' norms. A group is cut into at most SCAN_PARTS parts by its size
+ * alone, each part reduced by one thread, the parts added in order: the
+ * result is the same for any number of threads. A sum of squares that
+ * overflows with finite gradients is told from an infinite gradient by the
+ * exact check (only then). Returns the index of a group with a NaN or an
+ * infinity, or -1. */
+#define SCAN_PARTS 64
+static double scan_part(const lre_group *g, int inf, size_t len, long p)
+{
+    size_t lo = (size_t)p * len < g->n ? (size_t)p * len : g->n;
+    size_t hi = lo + len < g->n ? lo + len : g->n;
+    int f32 = g->dtype == LRE_F32;
+    const void *x = (const char *)g->grads + lo * (f32 ? sizeof(float) : sizeof(double));
+    if (inf) return f32 ? lre__maxabs_f32(x, hi - lo) : lre__maxabs_f64(x, hi - lo);
+    return f32 ? lre__sumsq_f32(x, hi - lo) : lre__sumsq_f64(x, hi - lo);
+}
+
+static double scan_group(const lre_optim *o, const lre_group *g, int inf, int *finite)
+{
+    long parts = (long)((g->n + LRE_CHUNK - 1) / LRE_CHUNK);
+    if (parts > SCAN_PARTS) parts = SCAN_PARTS;
+    if (parts == 0) parts = 1;
+    size_t len = (g->n + (size_t)parts - 1) / (size_t)parts;
+    len = (len + 15) / 16 * 16;
+    double part[SCAN_PARTS];
+#ifdef _OPENMP
+    /* (OpenMP only when there are threads to use: a process that never
+     * starts libgomp's pool can unload the library safely) */
+    int threads = optim_threads(o, g->n);
+    if (threads > 1) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (long p = 0; p < parts; p++) part[p] = scan_part(g, inf, len, p);
+    } else
+#endif
+        for (long p = 0; p < parts; p++) part[p] = scan_part(g, inf, len, p);
+    double r = part[0];
+    for (long p = 1; p < parts; p++) r = inf ? (part[p] > r || isnan(part[p]) ? part[p] : r) : r + part[p];
+    *finite = isfinite(r) || (!isnan(r) && grads_finite(o, g));
+    return inf ? r : sqrt(r);
+}
+
+static double scan(lre_optim *o, int *bad_group)
+{
+    int inf = o->clip.kind == CLIP_NORM && isinf(o->clip.norm_type);
+    double total = 0;
+    *bad_group = -1;
+    for (int i = 0; i < o->ngroups; i++) {
+        int finite;
+        double norm = scan_group(o, &o->groups[i], inf, &finite);
+        if (!finite && *bad_group < 0) *bad_group = i;
+        if (inf) total = norm > total || isnan(norm) ? norm : total;
+        else total += norm * norm;
+    }
+    return inf ? total : sqrt(total);
+}
+
+/* Adaptive gradient clipping (timm's adaptive_clip_grad) fused with the
+ * update: unit by unit (a row of a matrix group, the whole of a vector
+ * group), the unit's parameter and gradient norms, then the update of the
+ * unit with its coefficient. A row is read twice, the second time from
+ * cache: the same traffic as the update alone, for rows that fit in cache. */
+static void agc_rows(const lre_optim *o, lre_group *g, const lre_step_scalars *k, double factor, double eps,
+                     size_t rlo, size_t rhi)
+{
+    size_t cols = g->ndim == 2 ? g->cols : g->n;
+    int f32 = g->dtype == LRE_F32;
+    size_t es = f32 ? sizeof(float) : sizeof(double);
+    lre_step_scalars kr = *k;
+    for (size_t r = rlo; r < rhi; r++) {
+        size_t lo = r * cols;
+        const void *pp = (const char *)g->params + lo * es, *gp = (const char *)g->grads + lo * es;
+        double pn = sqrt(f32 ? lre__sumsq_f32(pp, cols) : lre__sumsq_f64(pp, cols));
+        double gn = sqrt(f32 ? lre__sumsq_f32(gp, cols) : lre__sumsq_f64(gp, cols));
+        /* max_norm = unitwise_norm(p).clamp_(min=eps).mul_(clip_factor);
+         * where(grad_norm < max_norm, g, g * (max_norm / grad_norm.clamp(min=1e-6))),
+         * the clamps keeping a NaN as torch.clamp does */
+        double max_norm = (pn < eps ? eps : pn) * factor;
+        double c = gn < max_norm ? 1 : max_norm / (gn < 1e-6 ? 1e-6 : gn);
+        kr.gscale = k->gscale * c;
+        update_chunk(o->kind, g, &kr, lo, lo + cols); /* and the row's averaging, if any */
+    }
+}
+
+static void update_agc(const lre_optim *o, lre_group *g, lre_step_scalars *k, double factor, double eps)
+{
+    size_t rows = g->ndim == 2 ? g->rows : 1;
+    if (o->kind == O_MUON && g->hp[HP_RULE] == MUON_RULE_MUON) { /* orthogonalised whole: no unit-wise clipping */
+        update_group(o, g, k);
+        return;
+    }
+#ifdef _OPENMP
+    int threads = rows > 1 ? optim_threads(o, g->n) : 1;
+    if (threads > 1) {
+        long nblocks = threads * 4L;
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (long b = 0; b < nblocks; b++)
+            agc_rows(o, g, k, factor, eps, rows * (size_t)b / (size_t)nblocks, rows * (size_t)(b + 1) / (size_t)nblocks);
+        return;
+    }
+#endif
+    agc_rows(o, g, k, factor, eps, 0, rows);
+}
+
 int lre_optim_step(lre_optim *o)
 {
     o->err.code = 0;
@@ -1071,7 +1181,35 @@ int lre_optim_step(lre_optim *o)
     for (int i = 0; i < o->ngroups && o->kind == O_PRODIGY; i++)
         for (int h = 0; h < HP_COUNT; h++)
             if (o->groups[i].sched[h]) lre_schedule_set_d(o->groups[i].sched[h], o->prodigy.d);
-    /* 1. Evaluate every schedule and check its value; nothing is written yet. */
+    /* 1. The scan: the gradient norm, and a step with a non-finite gradient
+     * refused or skipped (unless trusted). Nothing is written yet. */
+    o->grad_norm = NAN;
+    if (lre__clip_scans(o)) {
+        int bad;
+        o->grad_norm = scan(o, &bad);
+        if (bad >= 0 && o->nonfinite != LRE_NONFINITE_TRUST) {
+            if (o->nonfinite == LRE_NONFINITE_SKIP) {
+                o->skipped++;
+                o->loss = NAN;
+                return LRE_OK;
+            }
+            return fail(o, LRE_ENONFINITE, "%s: non-finite gradient in group %d at step %lld; parameters left unchanged",
+                        name, bad + 1, (long long)o->step);
+        }
+    }
+    lre__clip_set_inputs(o);
+    /* 2. The guard: keep, skip, or scale. */
+    int skip;
+    double guard_scale;
+    int rc = lre__guard_judge(o, &skip, &guard_scale);
+    if (rc) return rc;
+    if (skip) {
+        lre__guard_commit(o, 1);
+        o->skipped++;
+        o->loss = NAN;
+        return LRE_OK;
+    }
+    /* 3. Evaluate every schedule and check its value. */
     for (int i = 0; i < o->ngroups; i++) {
         lre_group *g = &o->groups[i];
         memcpy(g->next.hp, g->hp, sizeof g->hp);
@@ -1081,7 +1219,7 @@ int lre_optim_step(lre_optim *o)
             const double *shared = earlier_use(o, i, h);
             lre_error e;
             double v;
-            int rc = shared ? (v = *shared, LRE_OK) : lre_schedule_eval(g->sched[h], o->step, &v, &e);
+            rc = shared ? (v = *shared, LRE_OK) : lre_schedule_eval(g->sched[h], o->step, &v, &e);
             if (rc) return fail(o, rc, "%s: schedule of %s: %s", name, hs->spec.name, e.msg);
             rc = lre__check_value(name, &hs->spec, v, &e);
             if (rc)
@@ -1090,38 +1228,47 @@ int lre_optim_step(lre_optim *o)
             g->next.hp[h] = v;
         }
     }
-    int rc = lre__average_prepare(o);
+    double bound;
+    rc = lre__clip_prepare(o, &bound);
+    if (!rc) rc = lre__average_prepare(o);
     if (rc) return rc;
     if (o->kind == O_PRODIGY && lre__prodigy_check(o, &o->err)) return o->err.code;
-    /* 2. Refuse or skip a step with a non-finite gradient (unless trusted). */
-    for (int i = 0; i < o->ngroups && o->nonfinite != LRE_NONFINITE_TRUST; i++) {
-        if (grads_finite(o, &o->groups[i])) continue;
-        if (o->nonfinite == LRE_NONFINITE_SKIP) {
-            o->skipped++;
-            return LRE_OK;
-        }
-        return fail(o, LRE_ENONFINITE,
-                         "%s: non-finite gradient in group %d at step %lld; parameters left unchanged", name, i + 1,
-                         (long long)o->step);
-    }
-    /* 3. Update: cannot fail. */
+    /* 4. Update: cannot fail. */
+    lre__guard_commit(o, 0);
+    double coef = o->clip.kind == CLIP_NORM ? lre__clip_coef(o, bound) : 1;
+    if (o->clip.kind == CLIP_NORM) o->clip.coef = coef;
+    o->clip.bound = bound;
     if (o->kind == O_PRODIGY) { /* d is shared: two passes with a reduction between */
+        for (int i = 0; i < o->ngroups; i++) {
+            lre_step_scalars *k = &o->groups[i].next;
+            k->gscale = coef * (k->hp[HP_MAXIMIZE] != 0 ? -1.0 : 1.0) * guard_scale;
+            k->clamp = o->clip.kind == CLIP_VALUE;
+            k->clip_value = bound;
+        }
         lre__prodigy_step(o);
         for (int i = 0; i < o->ngroups; i++) memcpy(o->groups[i].hp, o->groups[i].next.hp, sizeof o->groups[i].hp);
         o->step++;
+        o->loss = NAN;
         return LRE_OK;
     }
     for (int i = 0; i < o->ngroups; i++) {
         lre_group *g = &o->groups[i];
         prepare(o, g, &g->next);
+        /* the clip's coefficient as PyTorch applies it, grad.mul_(clip_coef),
+         * then maximize's exact negation and the guard's scale */
+        g->next.gscale = coef * (g->next.hp[HP_MAXIMIZE] != 0 ? -1.0 : 1.0) * guard_scale;
+        g->next.clamp = o->clip.kind == CLIP_VALUE;
+        g->next.clip_value = bound;
         lre__average_group(o, g, &g->next);
-        update_group(o, g, &g->next);
+        if (o->clip.kind == CLIP_AGC) update_agc(o, g, &g->next, bound, o->clip.eps);
+        else update_group(o, g, &g->next);
         g->t++;
         commit_scalars(o, g, &g->next);
         lre__average_commit(o, g, &g->next);
         memcpy(g->hp, g->next.hp, sizeof g->hp);
     }
     o->step++;
+    o->loss = NAN;
     return LRE_OK;
 }
 

@@ -15,4 +15,6 @@
 #define FINITE_FN lre__all_finite_f32
 #define AVERAGE_FN lre__average_f32
 #define SWAP_FN lre__swap_f32
+#define SUMSQ_FN lre__sumsq_f32
+#define MAXABS_FN lre__maxabs_f32
 #include "optim_kernels.h"

@@ -15,4 +15,6 @@
 #define FINITE_FN lre__all_finite_f64
 #define AVERAGE_FN lre__average_f64
 #define SWAP_FN lre__swap_f64
+#define SUMSQ_FN lre__sumsq_f64
+#define MAXABS_FN lre__maxabs_f64
 #include "optim_kernels.h"

@@ -54,7 +54,39 @@ typedef struct lre_step_scalars {
     int avg;            /* weight averaging after the update: 0 none, 1 EMA/SWA (average.c) */
     int avg_first;      /* the group's first averaged update: the average starts as the parameters */
     double avg_keep, avg_take; /* EMA: avg = keep*avg + take*p; SWA: avg += (p - avg)/avg_take, keep < 0 */
+    /* What the kernels' read of a gradient does (GRAD in optim_kernels.h):
+     * clamp it to [-clip_value, clip_value] when clamp is set (clipping by
+     * value), then multiply by gscale: -1 under maximize, times the clip
+     * coefficient and the guard's scale (1 when neither is on: exact). */
+    double gscale, clip_value;
+    int clamp;
 } lre_step_scalars;
+
+/* Gradient clipping (optim_clip.c). */
+enum { CLIP_NONE, CLIP_NORM, CLIP_VALUE, CLIP_AGC };
+typedef struct lre_clip {
+    int kind;
+    double norm_type;    /* CLIP_NORM: 2 or INFINITY */
+    double bound;        /* max_norm, clip_value or clip_factor (the last used when scheduled) */
+    double eps;          /* CLIP_AGC: the floor of a unit's parameter norm */
+    lre_schedule *sched; /* drives bound, or NULL */
+    double coef;         /* CLIP_NORM: the last step's coefficient; NaN before any */
+} lre_clip;
+
+/* The spike guard (optim_clip.c). */
+enum { GUARD_NONE, GUARD_ZSCORE, GUARD_THRESHOLD, GUARD_CUSTOM };
+typedef struct lre_guard {
+    int rule;
+    int on_loss;             /* judges the caller's loss, else the gradient norm */
+    double z, max;           /* zscore's z; threshold's bound */
+    int64_t window, warmup;  /* zscore: values kept; values needed before judging */
+    int64_t max_skips;       /* consecutive skips allowed; the next is an error */
+    double *ring;            /* zscore: the last `window` values of kept steps */
+    int64_t count, pos;      /* values in ring, the slot of the next */
+    int64_t skips, run;      /* steps skipped by the guard: in all, in a row */
+    lre_schedule *script;    /* GUARD_CUSTOM: <= 0 skips, else scales the gradients */
+    lre_guard_info last;     /* the last judgement */
+} lre_guard;
 
 
 typedef struct lre_group {
@@ -120,6 +152,10 @@ struct lre_optim {
     int eval_mode;        /* schedule-free: the parameters hold x, not y (lre_optim_eval) */
     lre_prodigy prodigy;  /* kind prodigy only */
     unsigned load_flags;  /* of the load in progress (lre_optim_load_with) */
+    lre_clip clip;
+    lre_guard guard;
+    double grad_norm; /* the last scan's global gradient norm (before clipping); NaN when unknown */
+    double loss;      /* the caller's loss for the next step; NaN when none */
     lre_error err;
 };
 
@@ -203,6 +239,47 @@ int lre__all_finite_f64(const double *x, size_t n);
 int lre__optim_check_hps(const lre_optim *o, int group, const double *hp, const char *who, lre_error *err);
 int lre__optim_nonneg_slot(int kind, int slot);
 int lre__optim_check_scalars(int kind, int64_t t, const double *scalar);
+
+/* Gradient norms, one pass over x: the sum of squares (accumulated in
+ * double) and the largest magnitude (NaN when x holds one, else infinity
+ * when x holds one). */
+double lre__sumsq_f32(const float *x, size_t n);
+double lre__sumsq_f64(const double *x, size_t n);
+double lre__maxabs_f32(const float *x, size_t n);
+double lre__maxabs_f64(const double *x, size_t n);
+
+/* Clipping and the guard (optim_clip.c), called by the step in optim.c. */
+void lre__clip_init(lre_optim *o);
+void lre__clip_free(lre_optim *o);
+/* Does this step scan the gradients (a policy that checks them, clipping or
+ * a guard)? */
+int lre__clip_scans(const lre_optim *o);
+/* Gives every schedule the optimizer holds this step's norm and loss. */
+void lre__clip_set_inputs(lre_optim *o);
+/* The guard's judgement of this step (nothing written): LRE_OK with *skip
+ * and *scale set, or an error in o->err. */
+int lre__guard_judge(lre_optim *o, int *skip, double *scale);
+/* Records the judgement: a skipped step (counted) or a kept one (its value
+ * joins the window). */
+void lre__guard_commit(lre_optim *o, int skipped);
+/* Evaluates the clip's schedule at this step (nothing written but the
+ * staged value), and the coefficient of clipping by norm. */
+int lre__clip_prepare(lre_optim *o, double *bound);
+double lre__clip_coef(const lre_optim *o, double bound);
+/* Save and two-phase load of the clip's and guard's settings and state: a
+ * section after the groups, tagged, present when either is on. The settings
+ * must be this optimizer's (LRE_EMISMATCH), the state one a run can leave
+ * (LRE_ECORRUPT); prepare stages into st (pointing into the stream's
+ * buffer), then finish commits or drops it. */
+typedef struct lre_clip_staged {
+    int present, staged_clip, staged_guard;
+    double bound, coef;
+    int64_t count, pos, skips, run;
+    const unsigned char *ring; /* count doubles, unaligned */
+} lre_clip_staged;
+int lre__clip_save(lre_optim *o, lre_buf *b);
+int lre__clip_prepare_load(lre_optim *o, lre_cur *c, lre_clip_staged *st, int64_t step, int64_t skipped);
+void lre__clip_finish_load(lre_optim *o, const lre_clip_staged *st, int commit);
 
 /* Names: the optimizer's and its state arrays' counts. */
 const char *lre__optim_name(int kind);

@@ -4,6 +4,7 @@
  *   T            float or double (the arithmetic is done in T, as PyTorch does)
  *   UPDATE_FN    the name of the dispatching function
  *   FINITE_FN    the name of the finiteness check
+ *   SUMSQ_FN, MAXABS_FN  the names of the gradient-norm reductions
  *   UINT, EXP_MASK  an unsigned integer of T's size and T's exponent bits
  * Each kernel follows torch/optim/<name>.py of PyTorch 1.13 (single-tensor
  * path) line by line; the comments give the PyTorch expression where the
@@ -43,23 +44,50 @@
 #define COMMON                                                                 \
     T *restrict p = g->params;                                                 \
     const T *restrict gr = g->grads;                                           \
-    const T sign = k->hp[HP_MAXIMIZE] != 0 ? (T)-1 : (T)1;                     \
+    const T gscale = (T)k->gscale, clipv = (T)k->clip_value;                   \
+    const T sign = k->hp[HP_MAXIMIZE] != 0 ? (T)-1 : (T)1; /* (in gscale) */  \
     const T lr = (T)k->hp[HP_LR], wd = (T)k->hp[HP_WEIGHT_DECAY];              \
     const T dec = (T)k->decay; /* decoupled decay, or exactly 1 */             \
+    (void)clipv;                                                               \
+    (void)gscale;                                                              \
+    (void)sign;                                                                \
     (void)lr;                                                                  \
     (void)wd;                                                                  \
     (void)dec
-#define GRAD(i) (sign * gr[i])
 
-/* switch (flags) { case 0: fn(..., 0); ... case 2^bits - 1: fn(..., 2^bits - 1); } */
+/* The gradient as the update reads it (needs the kernel's flags f): PyTorch's
+ * clip_grad_value_ (clamp; a NaN stays NaN) when F_CLIPV is set, then the
+ * scale: -1 under maximize, times the clip coefficient and the guard's scale
+ * (prepare() in optim.c). Multiplying by 1 or -1 is exact, so without
+ * clipping this is PyTorch's gradient to the bit, and with it PyTorch's
+ * grad.mul_(clip_coef) (times -1, also exact, for maximize). */
+/* A kernel that reads gradients takes the flags (KERNEL name_k(ARGS, const
+ * unsigned f)) and is called through SPECIALISE, even with no flags of its
+ * own (SPECIALISE(name_k, 0, 0)). */
+#define CLAMPV(x) ((x) < -clipv ? -clipv : (x) > clipv ? clipv : (x))
+#define GRAD(i) (((f & F_CLIPV) ? CLAMPV(gr[i]) : gr[i]) * gscale)
+/* The same for a loop without the flags (the sums of two-pass optimizers):
+ * the clamp decided at run time, a loop-invariant test. */
+#define GRAD_RT(i) ((k->clamp ? CLAMPV(gr[i]) : gr[i]) * gscale)
+
+/* switch (flags) { case 0: fn(..., 0); ... case 2^bits - 1: fn(..., 2^bits - 1); }
+ * and the same again with F_CLIPV set when the step clips by value: every
+ * kernel is built with and without the clamp, so a step that does not clip
+ * by value pays nothing for it. */
+enum { F_CLIPV = 1 << 12 }; /* above every kernel's own flags */
 #define SPEC_CASE(fn, m) \
     case m: fn(g, k, lo, hi, m); return;
+#define SPEC_CASES0(fn, m) SPEC_CASE(fn, m)
 #define SPEC_CASES1(fn, m) SPEC_CASE(fn, m) SPEC_CASE(fn, m + 1)
 #define SPEC_CASES2(fn, m) SPEC_CASES1(fn, m) SPEC_CASES1(fn, m + 2)
 #define SPEC_CASES3(fn, m) SPEC_CASES2(fn, m) SPEC_CASES2(fn, m + 4)
 #define SPEC_CASES4(fn, m) SPEC_CASES3(fn, m) SPEC_CASES3(fn, m + 8)
-#define SPECIALISE(fn, bits, flags) \
-    switch (flags) { SPEC_CASES##bits(fn, 0) default: return; }
+#define SPECIALISE(fn, bits, flags)                                               \
+    if (k->clamp) {                                                               \
+        switch ((flags) | F_CLIPV) { SPEC_CASES##bits(fn, F_CLIPV) default: return; } \
+    } else {                                                                      \
+        switch (flags) { SPEC_CASES##bits(fn, 0) default: return; }               \
+    }
 
 /* bit 0 of every kernel's flags: weight_decay != 0 as L2, added to the
  * gradient. Decoupled decay (Keras 3's param -= lr * wd * param, before the
@@ -301,7 +329,7 @@ KERNEL asgd_k(ARGS, const unsigned f)
 KERNEL asgd(ARGS) { SPECIALISE(asgd_k, 2, WD_FLAG | (k->b != 1 ? ASGD_AVERAGING : 0)) }
 
 /* Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms", Program 1. */
-KERNEL lion(ARGS)
+KERNEL lion_k(ARGS, const unsigned f)
 {
     COMMON;
     T *restrict m = g->state[0];
@@ -315,6 +343,8 @@ KERNEL lion(ARGS)
         m[i] = b2 * m[i] + b2c * gi;
     }
 }
+
+KERNEL lion(ARGS) { SPECIALISE(lion_k, 0, 0) }
 
 /* AdEMAMix (Pagliardini, Ablin & Grangier 2024): Adam plus a slow EMA m2
  * weighted by alpha, as apple/ml-ademamix's pytorch/ademamix.py; one pass.
@@ -511,7 +541,7 @@ KERNEL yogi(ARGS) { SPECIALISE(yogi_k, 1, WD_FLAG) }
  * adam_update, then p.mul_(1 - lr * wd) and p.add_(update, alpha=-lr)); the
  * moments by PyTorch's lerp (start + w (end - start) for w < 0.5, else
  * end - (end - start)(1 - w)). One pass. */
-KERNEL muon_adam(ARGS)
+KERNEL muon_adam_k(ARGS, const unsigned f)
 {
     COMMON;
     T *restrict m = g->state[0], *restrict v = g->state[1];
@@ -608,8 +638,13 @@ KERNEL lamb_k(ARGS, const unsigned f)
 #define LAMB_FLAGS (k->hp[HP_WEIGHT_DECAY] != 0 && k->hp[HP_DECOUPLED_WD] == 0 ? LAMB_WD : 0)
 KERNEL lamb_sums(ARGS, double *out)
 {
-    if (LAMB_FLAGS) lamb_sums_k(g, k, lo, hi, LAMB_WD, out);
-    else lamb_sums_k(g, k, lo, hi, 0, out);
+    if (k->clamp) {
+        if (LAMB_FLAGS) lamb_sums_k(g, k, lo, hi, LAMB_WD | F_CLIPV, out);
+        else lamb_sums_k(g, k, lo, hi, F_CLIPV, out);
+    } else {
+        if (LAMB_FLAGS) lamb_sums_k(g, k, lo, hi, LAMB_WD, out);
+        else lamb_sums_k(g, k, lo, hi, 0, out);
+    }
 }
 KERNEL lamb(ARGS) { SPECIALISE(lamb_k, 2, LAMB_FLAGS) }
 
@@ -624,7 +659,7 @@ KERNEL lars_sums(ARGS, double *out)
 {
     COMMON;
     (void)sign;
-#define LARS_SUMS(i, e) (a[e] = p[i] * dec, b[e] = gr[i])
+#define LARS_SUMS(i, e) (a[e] = p[i] * dec, b[e] = GRAD_RT(i))
     REDUCE_BLOCKS(LARS_SUMS, 1);
 #undef LARS_SUMS
 }
@@ -665,7 +700,7 @@ KERNEL novograd_sums(ARGS, double *out)
 {
     COMMON;
     (void)p, (void)sign;
-#define NOVO_SUMS(i, e) (a[e] = gr[i])
+#define NOVO_SUMS(i, e) (a[e] = GRAD_RT(i))
     REDUCE_BLOCKS(NOVO_SUMS, 0);
 #undef NOVO_SUMS
 }
@@ -706,7 +741,7 @@ KERNEL adafactor_sums(ARGS, double *out)
     const T b2t = (T)k->a, b2c = (T)(1 - k->a), eps1 = (T)k->hp[HP_EPS];
 #define ADAF_SUMS(i, e)                                                                         \
     {                                                                                           \
-        T x = p[i] * dec, gi = GRAD(i);                                                         \
+        T x = p[i] * dec, gi = GRAD_RT(i);                                                      \
         T vi = v[i] * b2t + b2c * (gi * gi + eps1); /* exp_avg_sq.mul_(beta2t).add_(update, alpha=1-beta2t) */ \
         v[i] = vi;                                                                              \
         a[e] = x;                                                                               \
@@ -723,7 +758,7 @@ WIDEST_SIMD void FACTORED_FN(lre_group *g, lre_step_scalars *k, double *out)
     double *restrict cs = g->scratch; /* column sums, then the column factors 1 / sqrt(c_j) (values of T) */
     const size_t rows = g->rows, cols = g->cols;
     const T b2t = (T)k->a, b2c = (T)(1 - k->a), eps1 = (T)k->hp[HP_EPS], dec = (T)k->decay;
-    const T sign = k->hp[HP_MAXIMIZE] != 0 ? (T)-1 : (T)1;
+    const T gscale = (T)k->gscale, clipv = (T)k->clip_value; /* GRAD_RT: maximize's sign, clipping */
     const int scale = k->hp[HP_SCALE_PARAMETER] != 0;
     double px = 0;
     for (size_t j = 0; j < cols; j++) cs[j] = 0;
@@ -740,7 +775,8 @@ WIDEST_SIMD void FACTORED_FN(lre_group *g, lre_step_scalars *k, double *out)
         double rl[LANES] = {0}, xl[LANES] = {0};
 #define MEANS(j, l)                                                       \
     {                                                                     \
-        T u = gi[j] * gi[j] + eps1;                                       \
+        T gj = (k->clamp ? CLAMPV(gi[j]) : gi[j]) * gscale;               \
+        T u = gj * gj + eps1;                                             \
         rl[l] += (double)u;                                               \
         cs[j] += (double)u;                                               \
     }
@@ -766,7 +802,7 @@ WIDEST_SIMD void FACTORED_FN(lre_group *g, lre_step_scalars *k, double *out)
         double ul[LANES] = {0};
 #define UPDATE_SQUARES(j, l)                                              \
     {                                                                     \
-        T u = (rf * (T)cs[j]) * (sign * gi[j]);                           \
+        T u = (rf * (T)cs[j]) * ((k->clamp ? CLAMPV(gi[j]) : gi[j]) * gscale); \
         ul[l] += (double)u * (double)u;                                   \
     }
         ROW_LANES(UPDATE_SQUARES);
@@ -830,6 +866,8 @@ WIDEST_SIMD void REDUCE_FN(int kind, lre_group *g, const lre_step_scalars *k, si
     default: break;
     }
 }
+
+KERNEL muon_adam(ARGS) { SPECIALISE(muon_adam_k, 0, 0) }
 
 WIDEST_SIMD void UPDATE_FN(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi)
 {
@@ -901,4 +939,45 @@ WIDEST_SIMD int FINITE_FN(const T *x, size_t n)
         bad |= (UINT)((u & EXP_MASK) == EXP_MASK);
     }
     return bad == 0;
+}
+
+/* The sum of squares, accumulated in double in 16 independent partial sums
+ * (lane j takes elements j, j + 16, ...) added up in a fixed order: the
+ * compiler vectorises the lanes without reassociating anything, so the
+ * result is the same at every vector width. */
+#define SUMSQ_LANES 16
+WIDEST_SIMD double SUMSQ_FN(const T *x, size_t n)
+{
+    double acc[SUMSQ_LANES] = {0};
+    size_t i = 0;
+    for (; i + SUMSQ_LANES <= n; i += SUMSQ_LANES)
+        for (size_t j = 0; j < SUMSQ_LANES; j++) {
+            double v = (double)x[i + j];
+            acc[j] += v * v;
+        }
+    for (size_t j = 0; i < n; i++, j++) {
+        double v = (double)x[i];
+        acc[j] += v * v;
+    }
+    double s = 0;
+    for (size_t j = 0; j < SUMSQ_LANES; j++) s += acc[j];
+    return s;
+}
+
+/* The largest magnitude, as the largest of the bits without the sign: for
+ * non-negative floats the integer order is the numeric order, infinity
+ * above every finite value and a NaN above infinity, so a NaN anywhere gives
+ * a NaN, as torch.max does. An integer reduction vectorises exactly. */
+WIDEST_SIMD double MAXABS_FN(const T *x, size_t n)
+{
+    UINT m = 0;
+    for (size_t i = 0; i < n; i++) {
+        UINT u;
+        memcpy(&u, &x[i], sizeof u);
+        u &= ~((UINT)1 << (sizeof(UINT) * 8 - 1));
+        m = u > m ? u : m;
+    }
+    T v;
+    memcpy(&v, &m, sizeof v);
+    return (double)v;
 }

@@ -87,12 +87,17 @@ size_t lre__muon_scratch_elems(size_t rows, size_t cols)
         const T mu = (T)k->hp[HP_MOMENTUM], w = (T)(1 - k->hp[HP_MOMENTUM]);                                         \
         const T wc = (T)1 - w, muc = (T)1 - mu;                                                                      \
         const int nesterov = k->hp[HP_NESTEROV] != 0;                                                                \
+        /* the gradient as the other kernels read it (GRAD): clamped when clipping by value, times the clip      \
+         * coefficient (exactly 1 without clipping) */                                                              \
+        const T gs = (T)k->gscale, cv = (T)k->clip_value;                                                            \
+        const int clamp = k->clamp;                                                                                  \
         size_t n = g->n;                                                                                             \
         T sumsq = 0;                                                                                                 \
         for (size_t i = 0; i < n; i++) { /* momentum.lerp_(grad, 1 - beta); grad.lerp_(momentum, beta) */           \
-            T mi = LERP(m[i], gr[i], w, wc);                                                                         \
+            T gi = clamp ? (gr[i] < -cv ? -cv : gr[i] > cv ? cv : gr[i]) * gs : gr[i] * gs;                            \
+            T mi = LERP(m[i], gi, w, wc);                                                                            \
             m[i] = mi;                                                                                               \
-            T ui = nesterov ? LERP(gr[i], mi, mu, muc) : mi;                                                         \
+            T ui = nesterov ? LERP(gi, mi, mu, muc) : mi;                                                            \
             u[i] = ui;                                                                                               \
             sumsq += ui * ui;                                                                                        \
         }                                                                                                            \

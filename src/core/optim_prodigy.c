@@ -31,8 +31,13 @@
         T *restrict s = g->state[1], *restrict m = g->state[2], *restrict v = g->state[3];                          \
         const T tb1 = (T)b1, tb2 = (T)b2, tb3 = (T)b3, tcm = (T)cm, tcv = (T)cv, tcs = (T)cs, twd = (T)wd;         \
         double d = 0, a = 0;                                                                                       \
+        /* the gradient as the other kernels read it (GRAD): clamped when clipping by value, times the clip    \
+         * coefficient and the guard's scale (exactly 1 without them) */                                          \
+        const T gs = (T)g->next.gscale, gcv = (T)g->next.clip_value;                                              \
+        const int clamp = g->next.clamp;                                                                           \
         for (size_t i = 0; i < g->n; i++) {                                                                        \
-            T gi = twd != 0 ? gr[i] + twd * p[i] : gr[i]; /* grad.add_(p, alpha=decay), coupled only */           \
+            T g0 = (clamp ? (gr[i] < -gcv ? -gcv : gr[i] > gcv ? gcv : gr[i]) : gr[i]) * gs;                        \
+            T gi = twd != 0 ? g0 + twd * p[i] : g0; /* grad.add_(p, alpha=decay), coupled only */                  \
             d += (double)gi * (double)(p0[i] - p[i]);                                                              \
             m[i] = m[i] * tb1 + tcm * gi;         /* exp_avg.mul_(beta1).add_(grad, alpha=d*(1-beta1)) */          \
             v[i] = v[i] * tb2 + tcv * gi * gi;    /* exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=d*d*(1-beta2)) */ \

@@ -97,6 +97,7 @@ int lre_optim_save(lre_optim *o, lre_write_fn write, void *ud)
         lre__buf_u64(&b, (uint64_t)pr->k);
     }
     if (!rc) rc = save_average(o, &b);
+    if (!rc) rc = lre__clip_save(o, &b);
     if (!rc) rc = lre__stream_write(LRE_TAG_OPTIM, &b, write, ud, &o->err);
     lre__buf_free(&b);
     return rc;
@@ -313,7 +314,7 @@ static int prepare_prodigy(lre_optim *o, lre_cur *c, staged_counts *counts, cons
     return LRE_OK;
 }
 
-static int prepare(lre_optim *o, lre_cur *c, staged_counts *counts, staged_group *st)
+static int prepare(lre_optim *o, lre_cur *c, staged_counts *counts, staged_group *st, lre_clip_staged *cs)
 {
     const char *name = lre__optim_name(o->kind);
     uint32_t kind = lre__cur_u32(c);
@@ -339,6 +340,7 @@ static int prepare(lre_optim *o, lre_cur *c, staged_counts *counts, staged_group
     int rc = o->kind == O_PRODIGY ? prepare_prodigy(o, c, counts, st) : LRE_OK;
     if (rc) return rc;
     rc = prepare_average(o, c, counts, st);
+    if (!rc) rc = lre__clip_prepare_load(o, c, cs, counts->step, counts->skipped);
     if (rc) return rc;
     if (c->p != c->end) return corrupt(o, "trailing bytes");
     return LRE_OK;
@@ -375,7 +377,9 @@ int lre_optim_load_with(lre_optim *o, lre_read_fn read, void *ud, unsigned flags
     }
     lre_cur c = {data, data + len, 0};
     staged_counts counts = {0};
-    rc = prepare(o, &c, &counts, st);
+    lre_clip_staged cs;
+    memset(&cs, 0, sizeof cs);
+    rc = prepare(o, &c, &counts, st, &cs);
     if (!rc) {
         o->step = counts.step;
         o->skipped = counts.skipped;
@@ -399,6 +403,7 @@ int lre_optim_load_with(lre_optim *o, lre_read_fn read, void *ud, unsigned flags
         o->average.last_decay = counts.last_decay;
     }
     finish(o, rc == LRE_OK);
+    lre__clip_finish_load(o, &cs, rc == LRE_OK);
     lre__free(&o->alloc, st, nst * sizeof *st);
     lre__free(&o->alloc, data, size);
     return rc;

@@ -27,6 +27,8 @@ static lre_schedule *node_alloc(int kind, const lre_allocator *alloc)
     s->ctx.metric = NAN;
     s->ctx.d = NAN;
     s->ev_last = -1;
+    s->ctx.grad_norm = NAN;
+    s->ctx.loss = NAN;
     return s;
 }
 
@@ -449,6 +451,13 @@ void lre_schedule_set_horizon(lre_schedule *s, int64_t steps_per_epoch, int64_t 
     s->ctx.steps_per_epoch = steps_per_epoch;
     s->ctx.total_steps = total_steps;
     for (size_t i = 0; i < s->nchild; i++) lre_schedule_set_horizon(s->child[i], steps_per_epoch, total_steps);
+}
+
+void lre__schedule_set_inputs(lre_schedule *s, double grad_norm, double loss)
+{
+    s->ctx.grad_norm = grad_norm;
+    s->ctx.loss = loss;
+    for (size_t i = 0; i < s->nchild; i++) lre__schedule_set_inputs(s->child[i], grad_norm, loss);
 }
 
 void lre_schedule_reset(lre_schedule *s)

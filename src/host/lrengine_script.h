@@ -104,6 +104,12 @@ int64_t lre_script_length(lre_script *s, const char *path);
 int lre_script_keys(lre_script *s, const char *path, const char *const **keys, size_t *n, lre_error *err);
 /* The schedule or table of schedules at path (as lre_script_load_schedules). */
 int lre_script_schedules(lre_script *s, const char *path, lre_schedule_set *set, lre_error *err);
+/* The function guard(ctx) at path as a spike guard's script for
+ * lre_optim_set_guard(o, "custom", ...): a schedule whose value is 1 when
+ * the function returns "keep" (or nil), 0 for "skip", else the scale it
+ * returns (> 0). It runs in the script's sandbox, within its limits, and
+ * sees ctx.grad_norm, ctx.loss, ctx.step and ctx.state (saved). */
+int lre_script_guard(lre_script *s, const char *path, lre_schedule **out, lre_error *err);
 
 #ifdef __cplusplus
 }

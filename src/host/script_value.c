@@ -228,3 +228,30 @@ int lre_script_schedules(lre_script *s, const char *path, lre_schedule_set *set,
     int rc = lookup(s, path, err);
     return rc ? rc : lre_host_toschedules(s->h, set, err);
 }
+
+/* The function at 1 as a guard (lre_lua_toguard), stored at the light
+ * userdata at 2. */
+static int protected_toguard(lua_State *L)
+{
+    lre_schedule **out = lua_touserdata(L, 2);
+    if (lua_type(L, 1) != LUA_TFUNCTION) return luaL_error(L, "a guard must be a function, got %s", luaL_typename(L, 1));
+    *out = lre_lua_toguard(L, 1);
+    return 0;
+}
+
+int lre_script_guard(lre_script *s, const char *path, lre_schedule **out, lre_error *err)
+{
+    *out = NULL;
+    int rc = lookup(s, path, err);
+    if (rc) return rc;
+    lua_State *L = lre_host_state(s->h);
+    lua_pushcfunction(L, protected_toguard);
+    lua_insert(L, -2);
+    lua_pushlightuserdata(L, out);
+    rc = lre_host_pcall(s->h, 2, 0, 0, err);
+    if (rc) {
+        lre_schedule_release(*out);
+        *out = NULL;
+    }
+    return rc;
+}

@@ -5,7 +5,7 @@
  * it has one, t:observe(metric, ctx). ctx is one table per schedule: its
  * field `state` is the table the engine saves with the optimizer (for a table
  * schedule, its own `state` field when it has one); step, epoch,
- * steps_per_epoch, total_steps, last_lr and metric are read through its
+ * steps_per_epoch, total_steps, last_lr, metric, grad_norm and loss are read through its
  * metatable from the context of the current call. So a step costs what a
  * bare lua_pcall of the user's function costs, plus nothing for the fields
  * the script does not read.
@@ -66,6 +66,8 @@ static int ctx_index(lua_State *L)
     else if (strcmp(k, "last_lr") == 0 && !isnan(x->last_value)) lua_pushnumber(L, x->last_value);
     else if (strcmp(k, "metric") == 0 && !isnan(x->metric)) lua_pushnumber(L, x->metric);
     else if (strcmp(k, "d") == 0 && !isnan(x->d)) lua_pushnumber(L, x->d); /* Prodigy's estimate */
+    else if (strcmp(k, "grad_norm") == 0 && !isnan(x->grad_norm)) lua_pushnumber(L, x->grad_norm);
+    else if (strcmp(k, "loss") == 0 && !isnan(x->loss)) lua_pushnumber(L, x->loss);
     else if (strcmp(k, "event") == 0) { /* made once, then a field of ctx (argument 1) */
         lre_lua_push_event_fn(L, (lre_lua_events *)&c->events, lua_upvalueindex(1));
         lua_pushvalue(L, 2);
@@ -380,7 +382,7 @@ lre_schedule *lre_lua_custom_schedule(lua_State *L, int idx, const char *name)
     /* every Lua allocation first (an error here leaves nothing behind), then the refs */
     custom_sched *c = lua_newuserdatauv(L, sizeof *c, 0);
     memset(c, 0, sizeof *c);
-    c->ctx.last_value = c->ctx.metric = NAN;
+    c->ctx.last_value = c->ctx.metric = c->ctx.grad_norm = c->ctx.loss = NAN;
     lua_createtable(L, 0, 1); /* ctx */
     lua_pushvalue(L, state);
     lua_setfield(L, -2, "state");

@@ -165,6 +165,19 @@ void lre_lua_set_schedule_nodes(lua_State *L, int idx, double nodes);
 void lre_lua_encode(lua_State *L, int idx, const char *what);
 void lre_lua_decode(lua_State *L, const char *data, size_t len);
 
+/* ---- optimizers (optim_lua.c, clip_lua.c) ---- */
+
+/* The optimizer at idx, alive and not running (raises an error otherwise). */
+lre_optim *lre_lua_checkoptim(lua_State *L, int idx);
+/* Applies the constructor table t's `clip` and `guard` to o; errors name `kind`. */
+void lre_lua_clip_options(lua_State *L, lre_optim *o, const char *kind, int t);
+/* Adds opt:set_clip, set_guard, grad_norm, clip_coef and guard to the
+ * methods table on top of the stack. */
+void lre_lua_clip_methods(lua_State *L);
+/* A guard(ctx) function at idx as the core's custom guard: a schedule whose
+ * value is 1 ("keep" or nil), 0 ("skip") or the scale returned. */
+lre_schedule *lre_lua_toguard(lua_State *L, int idx);
+
 /* The pieces of the module. */
 void lre_lua_open_tensor(lua_State *L);   /* sets fields of the table on top */
 void lre_lua_open_schedule(lua_State *L); /* sets .schedule */

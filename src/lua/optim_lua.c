@@ -8,7 +8,8 @@
  * Any hyper-parameter may be a number or a schedule (a schedule object, a
  * function or a table with `at`). Options beside the hyper-parameters:
  * nonfinite = "error" | "skip" | "trust", threads, steps_per_epoch, total_steps,
- * average = {kind = "ema" | "swa", decay = 0.999, ...} (see opt:set_average). */
+ * average = {kind = "ema" | "swa", decay = 0.999, ...} (see opt:set_average),
+ * clip and guard (clip_lua.c). */
 #include "lrengine_lua.h"
 
 #include <limits.h>
@@ -52,7 +53,8 @@ static void end(lua_State *L, optim_ud *u, lua_State *prev)
 static int is_option(const char *k)
 {
     return !strcmp(k, "params") || !strcmp(k, "grads") || !strcmp(k, "nonfinite") || !strcmp(k, "threads") ||
-           !strcmp(k, "steps_per_epoch") || !strcmp(k, "total_steps") || !strcmp(k, "average");
+           !strcmp(k, "steps_per_epoch") || !strcmp(k, "total_steps") || !strcmp(k, "average") ||
+           !strcmp(k, "clip") || !strcmp(k, "guard");
 }
 
 static int is_schedule_value(lua_State *L, int idx)
@@ -309,6 +311,7 @@ static int construct(lua_State *L)
         lre_optim_set_nonfinite(u->o, (lre_nonfinite)i);
     }
     lua_pop(L, 1);
+    lre_lua_clip_options(L, u->o, kind, 1);
     lre_optim_set_threads(u->o, (int)opt_count(L, kind, "threads", 0, 1024));
     int64_t spe = opt_count(L, kind, "steps_per_epoch", 0, LUA_MAXINTEGER);
     lre_optim_set_horizon(u->o, spe, opt_count(L, kind, "total_steps", 0, LUA_MAXINTEGER));
@@ -335,12 +338,17 @@ static int construct(lua_State *L)
     return 1;
 }
 
-/* opt:step() -> true, or false when a non-finite gradient was skipped. */
+lre_optim *lre_lua_checkoptim(lua_State *L, int idx) { return checkopt(L, idx)->o; }
+
+/* opt:step([loss]) -> true, or false when the step was skipped (a non-finite
+ * gradient under nonfinite = "skip", or the guard). loss: the loss whose
+ * gradients this step applies, for the guard and ctx.loss. */
 static int optim_step(lua_State *L)
 {
     optim_ud *u = lre_lua_self(L);
     if (!u || !u->o || u->busy) u = checkopt(L, 1); /* (its message) */
     lre_lua_env_charge(u->env, L, u->nodes + u->elements / 8);
+    if (!lua_isnoneornil(L, 2)) lre_optim_set_loss(u->o, luaL_checknumber(L, 2));
     int64_t skipped = lre_optim_skipped(u->o);
     u->busy = "running a step";
     lua_State *prev = lre_lua_env_enter(u->env, L);
@@ -626,6 +634,7 @@ void lre_lua_open_optim(lua_State *L)
     luaL_newlibtable(L, methods); /* each method holds the metatable (lre_lua_self) */
     lua_pushvalue(L, -2);
     luaL_setfuncs(L, methods, 1);
+    lre_lua_clip_methods(L);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     lua_newtable(L);

@@ -4,7 +4,8 @@
  * (three with weight averaging, two schedule-free, saved in eval mode and
  * with the averages swapped in too)
  * (two driven by a plateau inside warmup + cosine; one allocating through a
- * checking allocator, so that loads free exactly what they take), steps them
+ * checking allocator, so that loads free exactly what they take; four with
+ * gradient clipping, three of them with a spike guard), steps them
  * a little, and
  * feeds the input to each: as given, and with its trailing CRC recomputed so
  * that the mutations reach the checks behind the checksum. Properties:
@@ -59,6 +60,34 @@ static int add(fixture *f, int which, const lre_param *ov, size_t nov)
     if (which == 0 && f->matrix) return lre_optim_add_matrix(f->o, LRE_F64, f->x64, f->g64, N64, 1, ov, nov, NULL);
     if (which == 0) return lre_optim_add_group(f->o, LRE_F64, f->x64, f->g64, N64, ov, nov, NULL);
     return lre_optim_add_group(f->o, LRE_F32, f->x32, f->g32, N32, ov, nov, NULL);
+}
+
+/* Clipping and the guard on some fixtures, so that their section is in the
+ * streams: 0 by norm with a z-score guard, 3 by a scheduled max_norm with a
+ * z-score guard (its window through the checking allocator), 5 by value
+ * with a threshold guard, 6 adaptive. */
+static int clip_and_guard(fixture *f, int k)
+{
+    lre_param z[] = {P("window", 4), P("warmup", 2), P("z", 3), P("max_skips", 2)};
+    lre_param th[] = {P("max", 10), P("max_skips", 1)};
+    if (k == 0) {
+        lre_param c[] = {P("max_norm", 0.4), P("norm_type", 2)};
+        return lre_optim_set_clip(f->o, "norm", c, 2) || lre_optim_set_guard(f->o, "zscore", z, 4, NULL);
+    }
+    if (k == 3) {
+        lre_schedule *s = plateau_warmup_cosine();
+        if (!s) return 1;
+        lre_param c[] = {S("max_norm", s)};
+        int rc = lre_optim_set_clip(f->o, "norm", c, 1) || lre_optim_set_guard(f->o, "zscore", z, 4, NULL);
+        lre_schedule_release(s);
+        return rc;
+    }
+    if (k == 5) {
+        lre_param c[] = {P("clip_value", 0.1)};
+        return lre_optim_set_clip(f->o, "value", c, 1) || lre_optim_set_guard(f->o, "threshold", th, 2, NULL);
+    }
+    if (k == 6) return lre_optim_set_clip(f->o, "agc", NULL, 0);
+    return 0;
 }
 
 /* Fixture k: a kind with options (7 to 22: the other kinds with their
@@ -151,6 +180,7 @@ static int fixture_new(fixture *f, int k)
     int one_rate = !rc && !strcmp(lre_optim_kind(f->o), "prodigy");
     if (!rc) rc = add(f, 0, NULL, 0) || add(f, 1, one_rate ? NULL : lr2, one_rate ? 0 : 1);
     lre_schedule_release(s);
+    if (!rc) rc = clip_and_guard(f, k);
     return rc == 0;
 }
 
@@ -189,7 +219,7 @@ static void try_load(fixture *f, const uint8_t *data, size_t size)
         if (lre_optim_train(f->o)) abort();
         if (lre_optim_average_swapped(f->o) && lre_optim_swap_average(f->o)) abort();
         rc = lre_optim_step(f->o);
-        if (rc != LRE_OK && rc != LRE_ERANGE && rc != LRE_ENONFINITE) abort();
+        if (rc != LRE_OK && rc != LRE_ERANGE && rc != LRE_ENONFINITE && rc != LRE_EGUARD) abort();
         lre_optim_observe(f->o, 0.5);
         save(f->o, &after);
     }
