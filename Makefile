@@ -134,10 +134,12 @@ $(SCRIPT_LIB): $(HOST_OBJ) $(LUA_OBJ)
 $(TRAIN_LIB): $(TRAIN_OBJ)
 	ar rcs $@ $^
 
-# The Lua module exports luaopen_lrengine_core alone.
+# The Lua module exports luaopen_lrengine_core alone. Linked nodelete: Lua
+# unloads C modules at lua_close, while the worker threads of OpenMP (a step
+# with threads > 1) and OpenBLAS stay parked in their libraries' code.
 $(MODULE): $(LUA_OBJ) $(CORE_OBJ) $(B)/gen/module.map
 	@mkdir -p $(dir $@)
-	$(CC) -shared $(LDFLAGS) -Wl,--version-script=$(B)/gen/module.map -o $@ $(LUA_OBJ) $(CORE_OBJ) $(CORE_LIBS)
+	$(CC) -shared $(LDFLAGS) -Wl,-z,nodelete -Wl,--version-script=$(B)/gen/module.map -o $@ $(LUA_OBJ) $(CORE_OBJ) $(CORE_LIBS)
 
 $(B)/gen/module.map:
 	@mkdir -p $(dir $@)
