@@ -260,7 +260,8 @@ typedef struct lre_event_field {
  *   plateau_reduce  a plateau cut its rate: metric, best, num_bad_epochs (the
  *                   count that passed patience), factor, scale (after),
  *                   lr_before, lr_after (the node's value at `step`)
- *   warmup_end      the first step at the full rate: steps
+ *   warmup_end      the first step at the full rate (a warmup node's, or
+ *                   wsd's own warm-up): steps
  *   restart         a warm restart of cosine_restarts or cycles (within its
  *                   cycle_limit): cycle (1 for the first restart), period
  *                   (its length), peak

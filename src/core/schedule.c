@@ -291,6 +291,16 @@ static int eval_node(lre_schedule *s, int64_t t, double *out, lre_error *err, lr
     case K_COOLDOWN:
     case K_REWARM:
     case K_REPLACE: return lre__continuation(s, t, out, err, x);
+    case K_WSD: { /* its own warm-up's end */
+        *out = lre__leaf_value(s, t);
+        double w = 0;
+        if (s->ev_fn && t > 0 && (!x || x->events) && !lre_schedule_param(s, "warmup_steps", &w) && (double)t == w &&
+            landmark(s, t, x)) {
+            lre_event_field fl[] = {{"steps", w, NULL}};
+            lre__emit(s, "warmup_end", t, fl, 1);
+        }
+        return LRE_OK;
+    }
     case K_COSINE_RESTARTS:
     case K_CYCLES:
         *out = lre__leaf_value(s, t);

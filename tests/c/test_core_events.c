@@ -127,6 +127,19 @@ static void reports_landmarks_once_at_their_steps(void)
     ASSERT_NEAR(ly.field[1][0], 2, 0);
     lre_schedule_release(y);
 
+    /* wsd(warmup_steps = 5): its own warm-up ends at step 5 */
+    lre_param dp[] = {{"lr", 1, NULL, 0, NULL, NULL}, {"warmup_steps", 5, NULL, 0, NULL, NULL},
+                      {"decay_steps", 10, NULL, 0, NULL, NULL}};
+    lre_schedule *d = make("wsd", dp, 3, NULL, 0);
+    ASSERT(d);
+    evlog ld = {0};
+    ASSERT_EQ(lre_schedule_set_events(d, record, &ld, NULL), LRE_OK);
+    ASSERT_EQ(lre_schedule_run(d, out, 20, NULL, 0, NULL), LRE_OK);
+    ASSERT_EQ(ld.n, 1);
+    ASSERT(!strcmp(ld.kind[0], "warmup_end"));
+    ASSERT_EQ(ld.step[0], 5);
+    lre_schedule_release(d);
+
     lre_param kp[] = {{"lr", 2, NULL, 0, NULL, NULL}};
     lre_schedule *parts[2] = {make("constant", kp, 1, NULL, 0), make("cosine", cp, 2, NULL, 0)};
     double ms[] = {5};
