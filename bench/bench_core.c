@@ -3,7 +3,13 @@
  *
  *   bench_core [N [THREADS]]        every optimizer on N float32 parameters
  *   bench_core N 1 order            A/B of the chunk order of the one-thread update
+<<<<<<< HEAD
  *   bench_core N T only a,b,...     only the named rows (muon: its matrix row)
+=======
+ *   bench_core N 1 warm             no flush: with N small enough for the caches
+ *                                   (100000), each update's arithmetic alone, the
+ *                                   ceiling it has whatever the memory
+>>>>>>> 71223fd (bench_core N 1 warm: every step and bound with the caches warm, no flush (100k parameters fit in L2): each update's arithmetic alone, the ceiling it has whatever the memory; make bench prints it beside the cold table)
  *
  * The bound of an optimizer is one fused pass that moves the same bytes as
  * its update (adam reads p, g, m, v and writes p, m, v: 28 bytes per float32
@@ -176,8 +182,11 @@ static void flush_init(void)
 static void *flush_arrays[2 + LRE_MAX_STATE + NBOUND + 1];
 static size_t flush_lens[2 + LRE_MAX_STATE + NBOUND + 1]; /* bytes of each (Adafactor's state: rows, cols) */
 
+static int warm; /* bench_core N T warm: no flush */
+
 static void flush_caches(void)
 {
+    if (warm) return;
     long s = 0;
     for (size_t i = 0; i < flush_len; i += 8) s += flush_buf[i];
     flush_sink = s;
@@ -412,13 +421,19 @@ int main(int argc, char **argv)
         arr[k] = base + 256 * k;
         for (size_t i = 0; i < n; i++) arr[k][i] = (float)(i % 13) * 0.01f + 0.01f;
     }
+    warm = argc > 3 && !strcmp(argv[3], "warm");
+    if (warm) reps = 200;
     if (argc > 3 && !strcmp(argv[3], "order")) {
         order_ab(arr, n, 2 * reps);
         return 0;
     }
     const char *only = argc > 4 && !strcmp(argv[3], "only") ? argv[4] : NULL;
-    printf("optimizer step on %zu float32 parameters, %d thread(s), best of %d, cold caches (%zu MB read before each)\n",
-           n, threads, reps, flush_len * sizeof(long) >> 20);
+    if (warm)
+        printf("optimizer step on %zu float32 parameters, %d thread(s), best of %d, warm caches (no flush)\n", n, threads,
+               reps);
+    else
+        printf("optimizer step on %zu float32 parameters, %d thread(s), best of %d, cold caches (%zu MB read before each)\n",
+               n, threads, reps, flush_len * sizeof(long) >> 20);
     printf("%-9s %6s %10s %10s %10s %11s %14s\n", "optimizer", "bytes", "step", "trusted", "bound", "step/bound",
            "trusted/bound");
     for (size_t c = 0; c < NCASES; c++) {

@@ -10,6 +10,8 @@ trap 'rm -rf "$out"' EXIT
 
 echo "== optimizers and built-in schedules (single thread)"
 ./$B/bench/bench_core 10000000 1 | tee "$out/core"
+echo "== each update's arithmetic alone: 100k parameters, caches warm (the ceiling whatever the memory)"
+./$B/bench/bench_core 100000 1 warm | grep -v '^schedule'
 echo "== the one-thread update's chunk order, A/B"
 ./$B/bench/bench_core 10000000 1 order
 echo "== optimizers, all cores"
