@@ -31,8 +31,10 @@ ZLIB_FLAGS := $(if $(ZLIB_INCDIR),-I$(ZLIB_INCDIR)) $(if $(ZLIB_LIBDIR),-L$(ZLIB
 BLAS_CFLAGS := $(if $(OPENBLAS_INCDIR),-I$(OPENBLAS_INCDIR))
 BLAS_LIBS := $(if $(OPENBLAS_LIBDIR),-L$(OPENBLAS_LIBDIR)) -lopenblas
 # The binary embeds Lua statically, as the stock `lua` does, so that it runs
-# without liblua5.4.so installed; -E and --whole-archive export the whole API,
-# so C modules (lfs, lpeg...) still load with require in `lrengine run`.
+# without liblua5.4.so installed (not for speed: static and shared liblua5.4
+# measure the same in bench_script, see BENCHMARKS.md); -E and --whole-archive
+# export the whole API, so C modules (lfs, lpeg...) still load with require in
+# `lrengine run`.
 LUA_STATIC := $(wildcard $(shell pkg-config --variable=libdir $(LUA_PC))/liblua$(LUA_VERSION).a)
 ifneq ($(LUA_STATIC),)
 BIN_LUA_LIBS = -Wl,-E -Wl,--whole-archive $(LUA_STATIC) -Wl,--no-whole-archive -ldl
