@@ -115,7 +115,9 @@ int main(int argc, char **argv)
     double lo = 1e30, hi = 0;
     for (int r = 0; r < rounds; r++) {
         epochs e = {{0, 0}, {1e30, 1e30}};
-        train_options o = {nepochs, -1, 1, NULL, NULL, NULL, NULL, {&e, NULL, on_progress, NULL, NULL}, 0, 0, NULL};
+        train_options o = {.epochs = nepochs, .seed = -1, .threads = 1};
+        o.events.ud = &e;
+        o.events.progress = on_progress;
         train_result res;
         if (train_run(&c, &o, &res) != TRAIN_OK) {
             fprintf(stderr, "bench_train: %s\n", res.msg);
