@@ -3,13 +3,10 @@
  *
  *   bench_core [N [THREADS]]        every optimizer on N float32 parameters
  *   bench_core N 1 order            A/B of the chunk order of the one-thread update
-<<<<<<< HEAD
  *   bench_core N T only a,b,...     only the named rows (muon: its matrix row)
-=======
  *   bench_core N 1 warm             no flush: with N small enough for the caches
  *                                   (100000), each update's arithmetic alone, the
  *                                   ceiling it has whatever the memory
->>>>>>> 71223fd (bench_core N 1 warm: every step and bound with the caches warm, no flush (100k parameters fit in L2): each update's arithmetic alone, the ceiling it has whatever the memory; make bench prints it beside the cold table)
  *
  * The bound of an optimizer is one fused pass that moves the same bytes as
  * its update (adam reads p, g, m, v and writes p, m, v: 28 bytes per float32
