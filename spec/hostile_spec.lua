@@ -67,7 +67,8 @@ local cases = {}
 --   name (hostile.lua) must appear in it too unless where = false
 --   code: the exit code (1); stdout: text the output must hold ("usable")
 --   args: train's options; sparse: the script is a sparse file of that size
---   leaks: LeakSanitizer on (in the sanitized build)
+--   leaks: LeakSanitizer on (in the sanitized build); files: more files the case starts with
+--   ({name = bytes}), which must stay as they were
 local function case(c) cases[#cases + 1] = c end
 
 -------------------------------------------------------------------------------
@@ -598,6 +599,26 @@ bad_config("a config allocating past the cap", "x = (function() local t = {} whi
 -- (no --metrics: the job creates its metrics file before the first step, and leaves it empty on failure)
 bad_config("a schedule looping at step 3", "schedule = function(step) if step == 3 then while true do end end return 0.1 end",
            BUDGET .. ".*%(step 3%)", {where = true, args = "--quiet --checkpoint run.ckpt"})
+-- A checkpoint's plan (format 3) records the config's text, which a resume runs again, in the
+-- sandbox: a recorded text allocating past the cap or looping (its hash and the file's CRC made
+-- right, spec/support/ckpt.lua) is refused within the limits; the checkpoint stays as it was
+-- and nothing is written.
+do
+  local ckpt = require "support.ckpt"
+  local made, cfg = sh.tmpdir(), config("")
+  sh.write(made .. "/hostile.lua", cfg)
+  sh.write(made .. "/d.csv", CSV)
+  assert(sh.run("cd " .. made .. " && " .. BIN .. " train hostile.lua --quiet --until 1 --checkpoint ck.ckpt") == 0)
+  local good = sh.slurp(made .. "/ck.ckpt")
+  sh.run("rm -rf " .. made)
+  for _, bad in ipairs{{"allocating past the cap", "local t = {} while true do t[#t + 1] = {} end", MEMORY},
+                       {"looping", "while true do end", BUDGET}} do
+    case{class = 3, kind = "train", name = "a checkpoint whose recorded config is " .. bad[1], script = cfg,
+         files = {["ck.ckpt"] = assert(ckpt.replace_source(good, "hostile.lua", cfg, bad[2]))},
+         args = "--quiet --resume ck.ckpt --checkpoint run.ckpt --metrics run.jsonl",
+         expect = "ck%.ckpt: rebuilding its recorded plan: hostile%.lua.-" .. bad[3]}
+  end
+end
 bad_config("a schedule whose state becomes a cycle before the checkpoint",
            "schedule = {state = {}, at = function(self, step) self.state.me = self.state return 0.1 end}",
            "checkpoint run%.ckpt: state%.me: this table appears twice", {args = "--quiet --checkpoint run.ckpt"})
@@ -639,6 +660,7 @@ local function prepare(i, c)
     make("hostile.lua", c.script)
   end
   if c.kind == "train" then make("d.csv", CSV) end
+  for name, bytes in pairs(c.files or {}) do make(name, bytes) end
   local measure = TIME and string.format("%s -f '%%M %%e' -o %s/time ", TIME, c.meta)
     or (sh.build:match("san") and "" or "ulimit -v " .. MAX_KB * 2 .. "; ")
   local env = c.leaks and 'ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=1" ' or ""
