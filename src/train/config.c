@@ -249,7 +249,7 @@ static int read_config(train_config *c, lre_script *s, const char *dir, char *ms
 {
     if (lre_script_type(s, "") != LRE_VTABLE) return fail(msg, size, "config: a training config must return a table");
     static const char *const keys[] = {"data", "model", "optimizer", "schedule", "epochs", "batch_size", "seed",
-                                       "observe", "log_every", "threads", "average", NULL};
+                                       "observe", "log_every", "threads", "average", "clip", "guard", NULL};
     if (check_keys(s, "", keys, msg, size)) return -1;
     if (get_count(s, "", "epochs", &c->epochs, 0, MAX_COUNT, msg, size) ||
         get_count(s, "", "batch_size", &c->batch_size, 1, 1 << 20, msg, size) ||
@@ -267,6 +267,7 @@ static int read_config(train_config *c, lre_script *s, const char *dir, char *ms
         if (rc) return -1;
     }
     if (lre_script_type(s, "average") != LRE_VNIL && read_average(c, s, msg, size)) return -1;
+    if (train_config_clip(c, s, msg, size)) return -1;
     char observe[32] = "";
     if (get_string(s, "", "observe", observe, sizeof observe, msg, size)) return -1;
     if (!strcmp(observe, "val_loss")) c->observe = OBSERVE_VAL_LOSS;
@@ -353,6 +354,7 @@ void train_config_free(train_config *c)
     lre_schedule_set_free(&c->schedules);
     lre_schedule_release(c->avg_decay);
     c->avg_decay = NULL;
+    train_config_clip_free(c);
     free(c->source);
     c->source = NULL;
     c->source_len = 0;

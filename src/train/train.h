@@ -39,6 +39,17 @@ typedef struct train_config {
     char avg_names[8][24];
     int navg;
     lre_schedule *avg_decay;     /* an EMA's decay as a schedule (held), or NULL */
+    /* gradient clipping and the spike guard (config_clip.c): clip = 1.0 or
+     * {max_norm = ..., ...}, guard = "zscore", {...} or a function */
+    char clip[8], guard[16];     /* kind and rule, "" for none */
+#define TRAIN_MAX_CLIP 4
+#define TRAIN_MAX_GUARD 8
+    lre_param clip_params[TRAIN_MAX_CLIP], guard_params[TRAIN_MAX_GUARD];
+    char clip_names[TRAIN_MAX_CLIP][16], clip_strs[TRAIN_MAX_CLIP][16];
+    char guard_names[TRAIN_MAX_GUARD][16], guard_strs[TRAIN_MAX_GUARD][16];
+    int nclip, nguard;
+    lre_schedule *clip_sched;    /* the clip's scheduled bound (held), or NULL */
+    lre_schedule *guard_script;  /* a guard function (held), or NULL */
     /* the run */
     long long epochs, batch_size, seed, log_every, threads;
     observe_kind observe;
@@ -159,6 +170,11 @@ typedef struct train_result {
  * or -1 with a message naming the key that is wrong. */
 int train_config_load(train_config *c, const char *path, const lre_script_limits *limits, char *msg, size_t size);
 void train_config_free(train_config *c);
+/* The config's clip and guard (config_clip.c): read and validated; applied
+ * to an optimizer (-1 with the message in lre_optim_errmsg); released. */
+int train_config_clip(train_config *c, lre_script *s, char *msg, size_t size);
+int train_clip_apply(const train_config *c, lre_optim *o);
+void train_config_clip_free(train_config *c);
 /* The schedules of a config's text (one a checkpoint recorded), named `name`
  * in messages; 0, or -1 with a message. */
 int train_config_schedules(const char *source, size_t len, const char *name, const lre_script_limits *limits,

@@ -38,6 +38,7 @@ struct run_state {
     int log_failed;
     long long steps_per_epoch;
     sched_hook hooks[LRE_SCHEDULE_SET_MAX];
+    long long guard_skips; /* steps the guard skipped in this run (this process) */
 };
 
 static train_status failed(train_result *r, train_status status, const char *fmt, ...)
@@ -69,6 +70,14 @@ static void put_hps(run_state *s)
         if (!strcmp(s->c->schedules.name[k], "lr")) continue;
         fprintf(s->metrics, ",\"%s\":%.17g", s->c->schedules.name[k], current(s->opt, s->c->schedules.name[k]));
     }
+}
+
+/* The step's gradient norm before clipping (when the optimizer scanned its
+ * gradients: a policy that checks them, clipping or a guard). */
+static void put_clip(run_state *s)
+{
+    double n = lre_optim_grad_norm(s->opt);
+    if (isfinite(n)) fprintf(s->metrics, ",\"grad_norm\":%.17g", n);
 }
 
 /* The metrics file, opened at its first line: a run that fails before it
@@ -221,6 +230,7 @@ static int build_optimizer(run_state *s, mlp *m, size_t steps_per_epoch)
             return failed(s->r, TRAIN_FAILED, "%s", lre_optim_errmsg(s->opt)), -1;
     if (c->average[0] && lre_optim_set_average(s->opt, c->average, c->avg_params, (size_t)c->navg))
         return failed(s->r, TRAIN_FAILED, "%s", lre_optim_errmsg(s->opt)), -1;
+    if (train_clip_apply(c, s->opt)) return failed(s->r, TRAIN_FAILED, "%s", lre_optim_errmsg(s->opt)), -1;
     lre_optim_set_threads(s->opt, (int)c->threads);
     return 0;
 }
@@ -360,6 +370,11 @@ static int end_epoch(run_state *s, mlp *m, const dataset *val, long long epoch, 
                 epoch + 1, info.step, train_loss, vloss, vacc);
         if (averaged) fprintf(s->metrics, ",\"avg_val_loss\":%.17g,\"avg_val_acc\":%.17g", aloss, aacc);
         put_hps(s);
+        if (s->c->guard[0]) {
+            lre_guard_info gi;
+            lre_optim_guard_info(s->opt, &gi);
+            fprintf(s->metrics, ",\"guard_skips\":%lld", (long long)gi.skips);
+        }
         fprintf(s->metrics, ",\"seconds\":%.3f}\n", secs);
         if (metrics_flush(s)) return -1;
     }
@@ -484,13 +499,25 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
                 goto done;
             }
             int64_t skipped = lre_optim_skipped(s.opt);
+            lre_optim_set_loss(s.opt, loss); /* for the guard and scripts' ctx.loss */
             if (lre_optim_step(s.opt)) {
                 failed(r, TRAIN_FAILED, "%s", lre_optim_errmsg(s.opt));
                 goto done;
             }
             if (lre_optim_skipped(s.opt) != skipped) {
-                lre_event_field f[] = {{"skipped", (double)lre_optim_skipped(s.opt), NULL}};
-                run_event(&s, "skipped_step", (long long)lre_optim_step_count(s.opt), f, 1);
+                /* the values that made the guard skip it (a non-finite gradient otherwise) */
+                lre_guard_info gi;
+                lre_optim_guard_info(s.opt, &gi);
+                lre_event_field f[] = {{"skipped", (double)lre_optim_skipped(s.opt), NULL},
+                                       {"grad_norm", lre_optim_grad_norm(s.opt), NULL},
+                                       {"loss", loss, NULL},
+                                       {"guard", gi.skipped ? 1 : 0, NULL},
+                                       {"value", gi.value, NULL},
+                                       {"limit", gi.limit, NULL},
+                                       {"mean", gi.mean, NULL},
+                                       {"std", gi.std, NULL}};
+                run_event(&s, "skipped_step", (long long)lre_optim_step_count(s.opt), f, gi.skipped ? 8 : 3);
+                s.guard_skips += gi.skipped;
             }
             if (s.log_failed) goto done;
             cc.batch = b + 1;
@@ -501,6 +528,7 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
                 if (!metrics_file(&s)) goto done;
                 fprintf(s.metrics, "{\"step\":%lld,\"epoch\":%lld,\"loss\":%.17g", step, epoch + 1, loss);
                 put_hps(&s);
+                put_clip(&s);
                 fputs("}\n", s.metrics);
                 if (ferror(s.metrics) && metrics_flush(&s)) goto done;
             }
