@@ -221,6 +221,19 @@ void lre__average_group(const lre_optim *o, const lre_group *g, lre_step_scalars
     }
 }
 
+void lre__average_begin(lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi)
+{
+    size_t es = lre__dtype_size(g->dtype);
+    if (k->avg && k->avg_first) memcpy((char *)g->avg + lo * es, (const char *)g->params + lo * es, (hi - lo) * es);
+}
+
+void lre__average_chunk(lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi)
+{
+    if (!k->avg) return;
+    if (g->dtype == LRE_F32) lre__average_f32(g, k, lo, hi);
+    else lre__average_f64(g, k, lo, hi);
+}
+
 void lre__average_commit(lre_optim *o, lre_group *g, const lre_step_scalars *k)
 {
     if (!k->avg) return;

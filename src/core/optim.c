@@ -937,15 +937,10 @@ static int grads_finite(const lre_optim *o, const lre_group *g)
  * cache (the average starts as the parameters before the first update). */
 static void update_chunk(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi)
 {
-    size_t es = lre__dtype_size(g->dtype);
-    if (k->avg && k->avg_first) memcpy((char *)g->avg + lo * es, (const char *)g->params + lo * es, (hi - lo) * es);
-    if (g->dtype == LRE_F32) {
-        lre__update_f32(kind, g, k, lo, hi);
-        if (k->avg) lre__average_f32(g, k, lo, hi);
-    } else {
-        lre__update_f64(kind, g, k, lo, hi);
-        if (k->avg) lre__average_f64(g, k, lo, hi);
-    }
+    lre__average_begin(g, k, lo, hi);
+    if (g->dtype == LRE_F32) lre__update_f32(kind, g, k, lo, hi);
+    else lre__update_f64(kind, g, k, lo, hi);
+    lre__average_chunk(g, k, lo, hi);
 }
 
 /* Does this step of group g need sums over the group before its update? */
@@ -1018,9 +1013,9 @@ static void update_group(const lre_optim *o, lre_group *g, lre_step_scalars *k)
 {
     if (needs_sums(o->kind, k->hp)) group_sums(o, g, k);
     if (o->kind == O_MUON && g->hp[HP_RULE] == MUON_RULE_MUON) { /* GEMMs: BLAS has its own threads */
+        lre__average_begin(g, k, 0, g->n);
         lre__muon_update(g, k);
-        if (k->avg && g->dtype == LRE_F32) lre__average_f32(g, k, 0, g->n);
-        if (k->avg && g->dtype == LRE_F64) lre__average_f64(g, k, 0, g->n);
+        lre__average_chunk(g, k, 0, g->n);
         return;
     }
     void (*update)(int, lre_group *, const lre_step_scalars *, size_t, size_t) = update_chunk;
@@ -1240,13 +1235,21 @@ int lre_optim_step(lre_optim *o)
     o->clip.bound = bound;
     if (o->kind == O_PRODIGY) { /* d is shared: two passes with a reduction between */
         for (int i = 0; i < o->ngroups; i++) {
-            lre_step_scalars *k = &o->groups[i].next;
+            lre_group *g = &o->groups[i];
+            lre_step_scalars *k = &g->next;
             k->gscale = coef * (k->hp[HP_MAXIMIZE] != 0 ? -1.0 : 1.0) * guard_scale;
             k->clamp = o->clip.kind == CLIP_VALUE;
             k->clip_value = bound;
+            lre__average_group(o, g, k);
+            lre__average_begin(g, k, 0, g->n);
         }
         lre__prodigy_step(o);
-        for (int i = 0; i < o->ngroups; i++) memcpy(o->groups[i].hp, o->groups[i].next.hp, sizeof o->groups[i].hp);
+        for (int i = 0; i < o->ngroups; i++) { /* averaged after the step, even one that changed nothing (timm's loop) */
+            lre_group *g = &o->groups[i];
+            lre__average_chunk(g, &g->next, 0, g->n);
+            lre__average_commit(o, g, &g->next);
+            memcpy(g->hp, g->next.hp, sizeof g->hp);
+        }
         o->step++;
         o->loss = NAN;
         return LRE_OK;

@@ -167,6 +167,12 @@ void lre__update_f64(int kind, lre_group *g, const lre_step_scalars *k, size_t l
  * (average.c calls them per chunk, while the chunk is in cache). */
 void lre__average_f32(lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi);
 void lre__average_f64(lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi);
+/* Around a group's update of elements [lo, hi), every path's (the chunked
+ * kernels, Muon's matrices, Prodigy's passes): _begin before it (the first
+ * averaged update: the average starts as the parameters), _chunk after it
+ * (the averaging update itself, by dtype). Both do nothing unless k->avg. */
+void lre__average_begin(lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi);
+void lre__average_chunk(lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi);
 /* Exchanges the contents of a and b, elements [0, n). */
 void lre__swap_f32(float *a, float *b, size_t n);
 void lre__swap_f64(double *a, double *b, size_t n);

@@ -145,6 +145,40 @@ static void swa_is_the_mean_of_the_weights_after_its_steps(void)
     lre_optim_free(o);
 }
 
+/* An EMA whose first update is not a copy (use_step = false, decay 0.8)
+ * starts from the weights before the first step, whatever path updates the
+ * group: the chunked kernels (adam), Muon's matrices, Prodigy's two passes.
+ * The expected average is computed here from the parameters after each step:
+ * ema_0 = x_0, ema_t = 0.8 ema_(t-1) + 0.2 x_t (timm's ModelEmaV3 made at the
+ * start, updated after every step). */
+static void ema_on_every_update_path(const char *kind, int matrix)
+{
+    lre_optim *o;
+    double x[N + 1], g[N + 1], ema[N + 1];
+    for (int i = 0; i <= N; i++) x[i] = ema[i] = 0.5 - 0.1 * i;
+    lre_param p[] = {P("lr", 0.01)};
+    ASSERT_EQ(lre_optim_new(&o, kind, p, 1, NULL), LRE_OK);
+    if (matrix) ASSERT_EQ(lre_optim_add_matrix(o, LRE_F64, x, g, 2, 4, NULL, 0, NULL), LRE_OK);
+    else ASSERT_EQ(lre_optim_add_group(o, LRE_F64, x, g, N + 1, NULL, 0, NULL), LRE_OK);
+    lre_param e[] = {P("decay", 0.8), P("use_step", 0)};
+    ASSERT_EQ(lre_optim_set_average(o, "ema", e, 2), LRE_OK);
+    for (int t = 0; t < 5; t++) {
+        grads_at(g, t);
+        g[N] = 0.25;
+        ASSERT_EQ(lre_optim_step(o), LRE_OK);
+        for (int i = 0; i <= N; i++) ema[i] = 0.8 * ema[i] + 0.2 * x[i];
+        ASSERT_EQ(lre_optim_average_count(o, 0), t + 1);
+    }
+    const double *avg = lre_optim_average(o, 0);
+    ASSERT(avg != NULL);
+    for (int i = 0; i <= N; i++) ASSERT_NEAR(avg[i], ema[i], 1e-15);
+    ASSERT_EQ(lre_optim_average_decay(o), 0.8);
+    lre_optim_free(o);
+}
+static void ema_after_the_kernels(void) { ema_on_every_update_path("adam", 0); }
+static void ema_after_muon(void) { ema_on_every_update_path("muon", 1); }
+static void ema_after_prodigy(void) { ema_on_every_update_path("prodigy", 0); }
+
 /* Groups past 4 chunks of 65536 go to the threads, chunk by chunk: each
  * chunk's averaging follows its update, so the result cannot depend on
  * the threads. */
@@ -346,6 +380,9 @@ int main(void)
         {"checkpoints resume with the averages swapped in", checkpoints_resume_with_the_averages_swapped_in},
         {"loads refuse another rule and impossible values", loads_refuse_another_rule_and_impossible_values},
         {"set_average refuses what it can not do", set_average_refuses_what_it_can_not_do},
+        {"an EMA starts from the weights before the first step: chunked kernels", ema_after_the_kernels},
+        {"an EMA starts from the weights before the first step: Muon's matrices", ema_after_muon},
+        {"an EMA starts from the weights before the first step (and updates at all): Prodigy", ema_after_prodigy},
         {NULL, NULL}};
     return run_tests(tests);
 }
