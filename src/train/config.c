@@ -7,7 +7,6 @@
 #include "fileio.h"
 #include "train.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,14 +14,6 @@
 
 #define MAX_COUNT ((int64_t)1 << 40) /* epochs, limits...: far beyond any real run, far below overflow */
 
-static int fail(char *msg, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* "data.dir" from the table's path ("data", "" for the top) and the key. */
 static const char *join(char *buf, size_t size, const char *where, const char *key)
@@ -37,12 +28,12 @@ static int check_keys(lre_script *s, const char *where, const char *const *allow
     const char *const *keys;
     size_t n;
     lre_error err;
-    if (lre_script_keys(s, where, &keys, &n, &err)) return fail(msg, size, "config: %s", err.msg);
+    if (lre_script_keys(s, where, &keys, &n, &err)) return fileio_fail(msg, size, "config: %s", err.msg);
     for (size_t i = 0; i < n; i++) {
         int ok = 0;
         for (const char *const *a = allowed; *a && !ok; a++) ok = !strcmp(*a, keys[i]);
         char path[160];
-        if (!ok) return fail(msg, size, "config: unknown key '%s'", join(path, sizeof path, where, keys[i]));
+        if (!ok) return fileio_fail(msg, size, "config: unknown key '%s'", join(path, sizeof path, where, keys[i]));
     }
     return 0;
 }
@@ -56,7 +47,7 @@ static int get_count(lre_script *s, const char *where, const char *key, long lon
     if (lre_script_type(s, path) == LRE_VNIL) return 0;
     int64_t v;
     if (lre_script_integer(s, path, lo, hi, &v))
-        return fail(msg, size, "config: %s must be a whole number in [%lld, %lld]", path, (long long)lo, (long long)hi);
+        return fileio_fail(msg, size, "config: %s must be a whole number in [%lld, %lld]", path, (long long)lo, (long long)hi);
     *out = (long long)v;
     return 0;
 }
@@ -70,9 +61,9 @@ static int get_string(lre_script *s, const char *where, const char *key, char *o
     if (t == LRE_VNIL) return 0;
     size_t len;
     const char *v = t == LRE_VSTRING ? lre_script_string(s, path, &len) : NULL;
-    if (!v) return fail(msg, size, "config: %s must be a string", path);
+    if (!v) return fileio_fail(msg, size, "config: %s must be a string", path);
     if (len >= outsize || strlen(v) != len)
-        return fail(msg, size, "config: %s must be a string of at most %zu bytes without NUL", path, outsize - 1);
+        return fileio_fail(msg, size, "config: %s must be a string of at most %zu bytes without NUL", path, outsize - 1);
     memcpy(out, v, len + 1);
     return 0;
 }
@@ -85,7 +76,7 @@ static int get_path(lre_script *s, const char *key, const char *dir, char *out, 
     if (get_string(s, "data", key, rel, sizeof rel, msg, size)) return -1;
     if (!rel[0]) return 0;
     int n = rel[0] == '/' || !dir[0] ? snprintf(out, outsize, "%s", rel) : snprintf(out, outsize, "%s/%s", dir, rel);
-    if (n < 0 || (size_t)n >= outsize) return fail(msg, size, "config: data.%s is too long a path", key);
+    if (n < 0 || (size_t)n >= outsize) return fileio_fail(msg, size, "config: data.%s is too long a path", key);
     return 0;
 }
 
@@ -96,7 +87,7 @@ static int read_data(train_config *c, lre_script *s, const char *dir, char *msg,
     char source[32] = "fashion-mnist";
     if (get_string(s, "data", "source", source, sizeof source, msg, size)) return -1;
     if (!strcmp(source, "csv")) c->csv = 1;
-    else if (strcmp(source, "fashion-mnist")) return fail(msg, size, "config: data.source must be 'fashion-mnist' or 'csv'");
+    else if (strcmp(source, "fashion-mnist")) return fileio_fail(msg, size, "config: data.source must be 'fashion-mnist' or 'csv'");
     if (get_path(s, "dir", dir, c->data_dir, sizeof c->data_dir, msg, size) ||
         get_path(s, "train", dir, c->train_path, sizeof c->train_path, msg, size) ||
         get_path(s, "test", dir, c->test_path, sizeof c->test_path, msg, size) ||
@@ -105,7 +96,7 @@ static int read_data(train_config *c, lre_script *s, const char *dir, char *msg,
         get_count(s, "data", "test_limit", &c->test_limit, 1, MAX_COUNT, msg, size))
         return -1;
     if (c->csv && (!c->train_path[0] || !c->test_path[0]))
-        return fail(msg, size, "config: data.train and data.test name the CSV files");
+        return fileio_fail(msg, size, "config: data.train and data.test name the CSV files");
     return 0;
 }
 
@@ -116,7 +107,7 @@ static int read_model(train_config *c, lre_script *s, char *msg, size_t size)
     char kind[32] = "mlp";
     if (get_string(s, "model", "kind", kind, sizeof kind, msg, size)) return -1;
     if (!strcmp(kind, "softmax")) return 0;
-    if (strcmp(kind, "mlp")) return fail(msg, size, "config: model.kind must be 'mlp' or 'softmax'");
+    if (strcmp(kind, "mlp")) return fileio_fail(msg, size, "config: model.kind must be 'mlp' or 'softmax'");
     lre_value_type t = lre_script_type(s, "model.hidden");
     if (t == LRE_VNIL) {
         c->hidden[0] = 256;
@@ -125,13 +116,13 @@ static int read_model(train_config *c, lre_script *s, char *msg, size_t size)
     }
     int64_t n = lre_script_length(s, "model.hidden");
     if (t != LRE_VTABLE || n < 1 || n > MLP_MAX_LAYERS - 1)
-        return fail(msg, size, "config: model.hidden must list 1 to %d layer widths", MLP_MAX_LAYERS - 1);
+        return fileio_fail(msg, size, "config: model.hidden must list 1 to %d layer widths", MLP_MAX_LAYERS - 1);
     for (int64_t i = 1; i <= n; i++) {
         char path[64];
         snprintf(path, sizeof path, "model.hidden[%lld]", (long long)i);
         int64_t w;
         if (lre_script_integer(s, path, 1, 65536, &w))
-            return fail(msg, size, "config: %s must be a whole number in [1, 65536]", path);
+            return fileio_fail(msg, size, "config: %s must be a whole number in [1, 65536]", path);
         c->hidden[c->nhidden++] = (size_t)w;
     }
     return 0;
@@ -148,13 +139,13 @@ static int read_optimizer(train_config *c, lre_script *s, char *msg, size_t size
     const char *const *keys;
     size_t n;
     lre_error err;
-    if (lre_script_keys(s, "optimizer", &keys, &n, &err)) return fail(msg, size, "config: %s", err.msg);
+    if (lre_script_keys(s, "optimizer", &keys, &n, &err)) return fileio_fail(msg, size, "config: %s", err.msg);
     for (size_t i = 0; i < n; i++) {
         if (!strcmp(keys[i], "kind")) continue;
         char path[160];
         join(path, sizeof path, "optimizer", keys[i]);
-        if (c->nhps == TRAIN_MAX_HPS) return fail(msg, size, "config: optimizer has more than %d parameters", TRAIN_MAX_HPS);
-        if (strlen(keys[i]) >= sizeof c->hp_names[0]) return fail(msg, size, "config: %s: name too long", path);
+        if (c->nhps == TRAIN_MAX_HPS) return fileio_fail(msg, size, "config: optimizer has more than %d parameters", TRAIN_MAX_HPS);
+        if (strlen(keys[i]) >= sizeof c->hp_names[0]) return fileio_fail(msg, size, "config: %s: name too long", path);
         lre_param *p = &c->hps[c->nhps];
         memset(p, 0, sizeof *p);
         snprintf(c->hp_names[c->nhps], sizeof c->hp_names[0], "%s", keys[i]);
@@ -171,18 +162,18 @@ static int read_optimizer(train_config *c, lre_script *s, char *msg, size_t size
                 char elem[180];
                 snprintf(elem, sizeof elem, "%s[%d]", path, k + 1);
                 if (lre_script_number(s, elem, &c->hp_lists[c->nhps][k]))
-                    return fail(msg, size, "config: %s must be a number", elem);
+                    return fileio_fail(msg, size, "config: %s must be a number", elem);
             }
             p->list = c->hp_lists[c->nhps];
             p->len = 2;
         } else {
-            return fail(msg, size, "config: %s must be a number, a boolean or a pair (schedules go in 'schedule')", path);
+            return fileio_fail(msg, size, "config: %s must be a number, a boolean or a pair (schedules go in 'schedule')", path);
         }
         c->nhps++;
     }
     /* let the engine validate names and ranges now, with its messages */
     lre_optim *o;
-    if (lre_optim_new(&o, c->optimizer, c->hps, (size_t)c->nhps, &err)) return fail(msg, size, "config: optimizer: %s", err.msg);
+    if (lre_optim_new(&o, c->optimizer, c->hps, (size_t)c->nhps, &err)) return fileio_fail(msg, size, "config: optimizer: %s", err.msg);
     lre_optim_free(o);
     return 0;
 }
@@ -193,20 +184,20 @@ static int read_optimizer(train_config *c, lre_script *s, char *msg, size_t size
 static int read_average(train_config *c, lre_script *s, char *msg, size_t size)
 {
     if (lre_script_type(s, "average") != LRE_VTABLE)
-        return fail(msg, size, "config: average must be a table such as {kind = 'ema', decay = 0.999}");
+        return fileio_fail(msg, size, "config: average must be a table such as {kind = 'ema', decay = 0.999}");
     if (get_string(s, "average", "kind", c->average, sizeof c->average, msg, size)) return -1;
-    if (!c->average[0]) return fail(msg, size, "config: average.kind ('ema' or 'swa') is missing");
+    if (!c->average[0]) return fileio_fail(msg, size, "config: average.kind ('ema' or 'swa') is missing");
     const char *const *keys;
     size_t n;
     lre_error err;
-    if (lre_script_keys(s, "average", &keys, &n, &err)) return fail(msg, size, "config: %s", err.msg);
+    if (lre_script_keys(s, "average", &keys, &n, &err)) return fileio_fail(msg, size, "config: %s", err.msg);
     for (size_t i = 0; i < n; i++) {
         if (!strcmp(keys[i], "kind")) continue;
         char path[160];
         join(path, sizeof path, "average", keys[i]);
         if (c->navg == (int)(sizeof c->avg_params / sizeof c->avg_params[0]))
-            return fail(msg, size, "config: average has too many parameters");
-        if (strlen(keys[i]) >= sizeof c->avg_names[0]) return fail(msg, size, "config: %s: name too long", path);
+            return fileio_fail(msg, size, "config: average has too many parameters");
+        if (strlen(keys[i]) >= sizeof c->avg_names[0]) return fileio_fail(msg, size, "config: %s: name too long", path);
         lre_param *p = &c->avg_params[c->navg];
         memset(p, 0, sizeof *p);
         snprintf(c->avg_names[c->navg], sizeof c->avg_names[0], "%s", keys[i]);
@@ -220,26 +211,26 @@ static int read_average(train_config *c, lre_script *s, char *msg, size_t size)
             p->value = b;
         } else if (!strcmp(keys[i], "decay") && (t == LRE_VTABLE || t == LRE_VFUNCTION || t == LRE_VOTHER)) {
             lre_schedule_set set = {0};
-            if (lre_script_schedules(s, path, &set, &err)) return fail(msg, size, "config: %s: %s", path, err.msg);
+            if (lre_script_schedules(s, path, &set, &err)) return fileio_fail(msg, size, "config: %s: %s", path, err.msg);
             if (set.n != 1) {
                 lre_schedule_set_free(&set);
-                return fail(msg, size, "config: %s must be a number or one schedule", path);
+                return fileio_fail(msg, size, "config: %s must be a number or one schedule", path);
             }
             c->avg_decay = lre_schedule_retain(set.s[0]);
             lre_schedule_set_free(&set);
             p->schedule = c->avg_decay;
         } else {
-            return fail(msg, size, "config: %s must be a number or a boolean%s", path,
+            return fileio_fail(msg, size, "config: %s must be a number or a boolean%s", path,
                         strcmp(keys[i], "decay") ? "" : " (or a schedule)");
         }
         c->navg++;
     }
     lre_optim *o;
-    if (lre_optim_new(&o, c->optimizer, c->hps, (size_t)c->nhps, &err)) return fail(msg, size, "config: optimizer: %s", err.msg);
+    if (lre_optim_new(&o, c->optimizer, c->hps, (size_t)c->nhps, &err)) return fileio_fail(msg, size, "config: optimizer: %s", err.msg);
     int rc = lre_optim_set_average(o, c->average, c->avg_params, (size_t)c->navg);
     if (rc) {
         const char *m = lre_optim_errmsg(o), *k = strchr(m, ':');
-        fail(msg, size, "config: %s", k && !strncmp(k, ": average", 9) ? k + 2 : m);
+        fileio_fail(msg, size, "config: %s", k && !strncmp(k, ": average", 9) ? k + 2 : m);
     }
     lre_optim_free(o);
     return rc ? -1 : 0;
@@ -247,7 +238,7 @@ static int read_average(train_config *c, lre_script *s, char *msg, size_t size)
 
 static int read_config(train_config *c, lre_script *s, const char *dir, char *msg, size_t size)
 {
-    if (lre_script_type(s, "") != LRE_VTABLE) return fail(msg, size, "config: a training config must return a table");
+    if (lre_script_type(s, "") != LRE_VTABLE) return fileio_fail(msg, size, "config: a training config must return a table");
     static const char *const keys[] = {"data", "model", "optimizer", "schedule", "epochs", "batch_size", "seed",
                                        "observe", "log_every", "threads", "average", "clip", "guard", NULL};
     if (check_keys(s, "", keys, msg, size)) return -1;
@@ -261,7 +252,7 @@ static int read_config(train_config *c, lre_script *s, const char *dir, char *ms
     for (int i = 0; i < 3; i++) {
         lre_value_type t = lre_script_type(s, parts[i]);
         if (t == LRE_VNIL) continue;
-        if (t != LRE_VTABLE) return fail(msg, size, "config: %s must be a table", parts[i]);
+        if (t != LRE_VTABLE) return fileio_fail(msg, size, "config: %s must be a table", parts[i]);
         int rc = i == 0 ? read_data(c, s, dir, msg, size) : i == 1 ? read_model(c, s, msg, size)
                                                                : read_optimizer(c, s, msg, size);
         if (rc) return -1;
@@ -272,10 +263,10 @@ static int read_config(train_config *c, lre_script *s, const char *dir, char *ms
     if (get_string(s, "", "observe", observe, sizeof observe, msg, size)) return -1;
     if (!strcmp(observe, "val_loss")) c->observe = OBSERVE_VAL_LOSS;
     else if (!strcmp(observe, "val_acc")) c->observe = OBSERVE_VAL_ACC;
-    else if (observe[0]) return fail(msg, size, "config: observe must be 'val_loss' or 'val_acc'");
+    else if (observe[0]) return fileio_fail(msg, size, "config: observe must be 'val_loss' or 'val_acc'");
     lre_error err;
     if (lre_script_type(s, "schedule") != LRE_VNIL && lre_script_schedules(s, "schedule", &c->schedules, &err))
-        return fail(msg, size, "config: schedule: %s", err.msg);
+        return fileio_fail(msg, size, "config: schedule: %s", err.msg);
     return 0;
 }
 
@@ -320,7 +311,7 @@ int train_config_load(train_config *c, const char *path, const lre_script_limits
                         : lre_script_open(&s, path, limits, &err);
     if (orc) {
         train_config_free(c);
-        return fail(msg, size, "%s", err.msg);
+        return fileio_fail(msg, size, "%s", err.msg);
     }
     snprintf(c->name, sizeof c->name, "%s", lre_script_name(s));
     int rc = read_config(c, s, dir, msg, size);
@@ -340,11 +331,11 @@ int train_config_schedules(const char *source, size_t len, const char *name, con
     lre_script *s;
     lre_error err;
     set->n = 0;
-    if (lre_script_open_string(&s, source, len, name, limits, &err)) return fail(msg, size, "%s", err.msg);
+    if (lre_script_open_string(&s, source, len, name, limits, &err)) return fileio_fail(msg, size, "%s", err.msg);
     int rc = 0;
-    if (lre_script_type(s, "") != LRE_VTABLE) rc = fail(msg, size, "%s: does not return a table", name);
+    if (lre_script_type(s, "") != LRE_VTABLE) rc = fileio_fail(msg, size, "%s: does not return a table", name);
     else if (lre_script_type(s, "schedule") != LRE_VNIL && lre_script_schedules(s, "schedule", set, &err))
-        rc = fail(msg, size, "%s: schedule: %s", name, err.msg);
+        rc = fileio_fail(msg, size, "%s: schedule: %s", name, err.msg);
     lre_script_close(s);
     return rc;
 }

@@ -1,20 +1,12 @@
 /* continue.c -- see continue.h. */
 #include "continue.h"
+#include "fileio.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *msg, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int find(const lre_schedule_set *set, const char *name)
 {
@@ -31,7 +23,7 @@ static int record(train_plan *p, int op, uint64_t at, long long total, const tra
     rec->total = (uint64_t)total;
     int sourced = op == PLAN_ORIGIN || op == PLAN_REWARM || op == PLAN_REPLACE;
     if (sourced && !c->source)
-        return fail(msg, size, "%s: larger than %zu bytes, too large to record in a checkpoint", c->name, TRAIN_SOURCE_MAX);
+        return fileio_fail(msg, size, "%s: larger than %zu bytes, too large to record in a checkpoint", c->name, TRAIN_SOURCE_MAX);
     if (sourced) {
         rec->name = (char *)c->name;
         rec->source = c->source;
@@ -39,7 +31,7 @@ static int record(train_plan *p, int op, uint64_t at, long long total, const tra
     }
     rec->overrides = (char *)(o->overrides ? o->overrides : "");
     rec->schedules = plan_schedules_text(tree);
-    if (!rec->schedules) return fail(msg, size, "out of memory recording the plan");
+    if (!rec->schedules) return fileio_fail(msg, size, "out of memory recording the plan");
     int rc = plan_add(p, rec, msg, size);
     free(rec->schedules);
     rec->schedules = NULL;
@@ -111,10 +103,10 @@ static int install(lre_optim *opt, const lre_schedule_set *set, const train_conf
 {
     for (int i = 0; i < set->n; i++)
         if (lre_optim_schedule(opt, -1, set->name[i], set->s[i]))
-            return fail(msg, size, "%s: %s", set->name[i], lre_optim_errmsg(opt));
+            return fileio_fail(msg, size, "%s: %s", set->name[i], lre_optim_errmsg(opt));
     for (int i = 0; i < c->schedules.n; i++)
         if (find(set, c->schedules.name[i]) < 0 && lre_optim_schedule(opt, -1, c->schedules.name[i], NULL))
-            return fail(msg, size, "%s: %s", c->schedules.name[i], lre_optim_errmsg(opt));
+            return fileio_fail(msg, size, "%s: %s", c->schedules.name[i], lre_optim_errmsg(opt));
     return 0;
 }
 
@@ -134,7 +126,7 @@ int plan_resume_prepare(plan_resume *r, lre_optim *opt, const train_config *c, c
     int op = o->cont.op;
     if (r->plan.n == 0) { /* format 2: the config must be the one that wrote it, as before */
         if (op || o->plan != TRAIN_PLAN_REFUSE)
-            return fail(msg, size, "checkpoint %s records no plan (an older lrengine wrote it): --continue and --plan "
+            return fileio_fail(msg, size, "checkpoint %s records no plan (an older lrengine wrote it): --continue and --plan "
                         "need one; resume it as it is and continue from the checkpoint that run writes", o->resume);
         return plan_origin(&r->plan, c, o, total, msg, size);
     }
@@ -142,15 +134,15 @@ int plan_resume_prepare(plan_resume *r, lre_optim *opt, const train_config *c, c
     lim.stop = o->stop;
     char why[TRAIN_MSG_SIZE];
     if (plan_build(&r->plan, &lim, &r->tree, &r->current, why, sizeof why))
-        return fail(msg, size, "checkpoint %s: rebuilding its recorded plan: %s", o->resume, why);
+        return fileio_fail(msg, size, "checkpoint %s: rebuilding its recorded plan: %s", o->resume, why);
     const plan_record *from = current_record(&r->plan);
     differences(&r->current, from, c, r->differs, sizeof r->differs);
     int takes_config = op == PLAN_REPLACE || op == PLAN_REWARM;
     if (takes_config && o->plan == TRAIN_PLAN_CHECKPOINT)
-        return fail(msg, size, "--plan checkpoint keeps the checkpoint's plan, --continue %s takes %s's: give one of them",
+        return fileio_fail(msg, size, "--plan checkpoint keeps the checkpoint's plan, --continue %s takes %s's: give one of them",
                     plan_op_names[op], c->name);
     if (r->differs[0] && !takes_config && o->plan == TRAIN_PLAN_REFUSE)
-        return fail(msg, size,
+        return fileio_fail(msg, size,
                     "checkpoint %s was written under another plan than %s's: %s (recorded from %s%s%s). "
                     "Say which plan wins: --plan checkpoint (the checkpoint's, as recorded), --plan config or "
                     "--continue replace (%s's schedules from the resume step on, with the state of the nodes that "
@@ -173,8 +165,8 @@ static int value_at(lre_schedule_set *tree, const char *hparam, int64_t t, doubl
 {
     int i = find(tree, hparam);
     lre_error err;
-    if (i < 0) return fail(msg, size, "the run's plan does not schedule %s", hparam);
-    if (lre_schedule_eval(tree->s[i], t, v, &err)) return fail(msg, size, "%s at step %lld: %s", hparam, (long long)t, err.msg);
+    if (i < 0) return fileio_fail(msg, size, "the run's plan does not schedule %s", hparam);
+    if (lre_schedule_eval(tree->s[i], t, v, &err)) return fileio_fail(msg, size, "%s at step %lld: %s", hparam, (long long)t, err.msg);
     return 0;
 }
 
@@ -202,14 +194,14 @@ static int continue_at(plan_resume *r, lre_optim *opt, const train_config *c, co
     int sourced = op == PLAN_REPLACE || op == PLAN_REWARM;
     double v = NAN;
     if (op != PLAN_COOLDOWN && total <= k)
-        return fail(msg, size, "--continue %s at step %lld: the run's %lld steps end there: give more --epochs",
+        return fileio_fail(msg, size, "--continue %s at step %lld: the run's %lld steps end there: give more --epochs",
                     plan_op_names[op], k, total);
     if (op == PLAN_COOLDOWN || op == PLAN_REWARM) {
         lre_horizon h = {spe, total, o->cont.tokens_per_step};
         int64_t n;
         lre_error err;
-        if (lre_duration_steps(o->cont.steps, &h, &n, &err)) return fail(msg, size, "--continue %s: %s", plan_op_names[op], err.msg);
-        if (n < 1) return fail(msg, size, "--continue %s: steps=%s is no step at all", plan_op_names[op], o->cont.steps);
+        if (lre_duration_steps(o->cont.steps, &h, &n, &err)) return fileio_fail(msg, size, "--continue %s: %s", plan_op_names[op], err.msg);
+        if (n < 1) return fileio_fail(msg, size, "--continue %s: steps=%s is no step at all", plan_op_names[op], o->cont.steps);
         if (value_at(&r->tree, "lr", k, &v, msg, size)) return -1;
         rec.value = v, rec.steps = (double)n, rec.target = o->cont.target, rec.shape = o->cont.shape;
         snprintf(detail, sizeof detail, "the rate from %.6g to %.6g over %lld steps (%s)", v, o->cont.target, (long long)n,
@@ -218,7 +210,7 @@ static int continue_at(plan_resume *r, lre_optim *opt, const train_config *c, co
     } else if (op == PLAN_EXTEND) {
         uint64_t old_total = r->plan.r[r->plan.n - 1].total;
         if ((uint64_t)total == old_total)
-            return fail(msg, size, "--continue extend: the run's %lld steps are the plan's already: give --epochs", total);
+            return fileio_fail(msg, size, "--continue extend: the run's %lld steps are the plan's already: give --epochs", total);
         rec.old_total = (double)(old_total > (uint64_t)k ? old_total : (uint64_t)k);
         snprintf(detail, sizeof detail, "the rest of the plan stretched from step %.0f to %lld", rec.old_total, total);
     }
@@ -233,7 +225,7 @@ static int continue_at(plan_resume *r, lre_optim *opt, const train_config *c, co
             lre_error err;
             if (j >= 0 && lre_schedule_carry_state(next.s[i], r->current.s[j], &n, &err)) {
                 lre_schedule_set_free(&next);
-                return fail(msg, size, "--continue %s: carrying the state of %s: %s", plan_op_names[op], next.name[i], err.msg);
+                return fileio_fail(msg, size, "--continue %s: carrying the state of %s: %s", plan_op_names[op], next.name[i], err.msg);
             }
             carried += n;
         }

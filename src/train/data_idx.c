@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,14 +34,6 @@ typedef struct idx_file {
     uint32_t dims[3];
 } idx_file;
 
-static int fail(char *msg, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int idx_open(idx_file *f, const char *path, char *msg, size_t size)
 {
@@ -53,7 +44,7 @@ static int idx_open(idx_file *f, const char *path, char *msg, size_t size)
     unsigned char m[2] = {0, 0};
     ssize_t got = pread(fd, m, 2, 0);
     if (got < 0) {
-        fail(msg, size, "%s: cannot read: %s", path, strerror(errno));
+        fileio_fail(msg, size, "%s: cannot read: %s", path, strerror(errno));
         close(fd);
         return -1;
     }
@@ -62,7 +53,7 @@ static int idx_open(idx_file *f, const char *path, char *msg, size_t size)
     f->gz = gzdopen(fd, "rb");
     if (!f->gz) {
         close(fd);
-        return fail(msg, size, "%s: out of memory", path);
+        return fileio_fail(msg, size, "%s: out of memory", path);
     }
     gzbuffer(f->gz, 1u << 17);
     return 0;
@@ -86,9 +77,9 @@ static int idx_read(idx_file *f, void *buf, size_t n, size_t *got, char *msg, si
             int zerr;
             const char *zmsg = gzerror(f->gz, &zerr);
             if (zerr == Z_ERRNO)
-                return fail(msg, size, "%s: read failed after %" PRIu64 " bytes: %s", f->path, f->pos + *got,
+                return fileio_fail(msg, size, "%s: read failed after %" PRIu64 " bytes: %s", f->path, f->pos + *got,
                             strerror(errno));
-            return fail(msg, size, "%s: corrupt gzip data after %" PRIu64 " uncompressed bytes: %s", f->path,
+            return fileio_fail(msg, size, "%s: corrupt gzip data after %" PRIu64 " uncompressed bytes: %s", f->path,
                         f->pos + *got, zmsg);
         }
         if (r == 0) break;
@@ -111,24 +102,24 @@ static int idx_header(idx_file *f, int ndims, char *msg, size_t size)
     size_t hsize = 4 + 4 * (size_t)ndims, got;
     if (idx_read(f, h, hsize, &got, msg, size)) return -1;
     if (got >= 3 && (h[0] || h[1]))
-        return fail(msg, size, "%s: offset 0: expected the IDX magic number 00 00 08 %02x, got %02x %02x %02x: not an IDX file",
+        return fileio_fail(msg, size, "%s: offset 0: expected the IDX magic number 00 00 08 %02x, got %02x %02x %02x: not an IDX file",
                     f->path, ndims, h[0], h[1], h[2]);
     if (got >= 3 && h[2] != 0x08)
-        return fail(msg, size, "%s: offset 2: IDX data type 0x%02x, expected 0x08 (unsigned bytes)", f->path, h[2]);
+        return fileio_fail(msg, size, "%s: offset 2: IDX data type 0x%02x, expected 0x08 (unsigned bytes)", f->path, h[2]);
     if (got >= 4 && h[3] != ndims)
-        return fail(msg, size, "%s: offset 3: %u dimensions, expected %d (IDX %s)", f->path, h[3], ndims, what);
+        return fileio_fail(msg, size, "%s: offset 3: %u dimensions, expected %d (IDX %s)", f->path, h[3], ndims, what);
     if (got < hsize)
-        return fail(msg, size, "%s: truncated IDX header: %zu of %zu bytes", f->path, got, hsize);
+        return fileio_fail(msg, size, "%s: truncated IDX header: %zu of %zu bytes", f->path, got, hsize);
     for (int i = 0; i < ndims; i++) f->dims[i] = be32(h + 4 + 4 * i);
-    if (f->dims[0] == 0) return fail(msg, size, "%s: offset 4: 0 %s, expected at least 1", f->path, what);
+    if (f->dims[0] == 0) return fileio_fail(msg, size, "%s: offset 4: 0 %s, expected at least 1", f->path, what);
     for (int i = 1; i < ndims; i++)
         if (f->dims[i] == 0 || f->dims[i] > IDX_MAX_SIDE)
-            return fail(msg, size, "%s: offset %d: %s %" PRIu32 ", expected 1..%d", f->path, 4 + 4 * i,
+            return fileio_fail(msg, size, "%s: offset %d: %s %" PRIu32 ", expected 1..%d", f->path, 4 + 4 * i,
                         i == 1 ? "rows" : "columns", f->dims[i], IDX_MAX_SIDE);
     /* what the header declares, against what the file can hold */
     size_t item = 1, data, total;
     for (int i = 1; i < ndims; i++)
-        if (fileio_mul(item, f->dims[i], &item)) return fail(msg, size, "%s: offset 8: dimensions overflow", f->path);
+        if (fileio_mul(item, f->dims[i], &item)) return fileio_fail(msg, size, "%s: offset 8: dimensions overflow", f->path);
     if (fileio_mul(item, f->dims[0], &data) || fileio_add(data, hsize, &total) || (uint64_t)total > f->capacity) {
         char dims[64] = "";
         if (ndims == 3) snprintf(dims, sizeof dims, " of %" PRIu32 "x%" PRIu32, f->dims[1], f->dims[2]);
@@ -136,9 +127,9 @@ static int idx_header(idx_file *f, int ndims, char *msg, size_t size)
         if (!fileio_mul(item, f->dims[0], &data) && !fileio_add(data, hsize, &total))
             snprintf(bytes, sizeof bytes, "%zu", total);
         if (!f->gzip)
-            return fail(msg, size, "%s: truncated: the header declares %" PRIu32 " %s%s (%s bytes), the file holds %" PRIu64
+            return fileio_fail(msg, size, "%s: truncated: the header declares %" PRIu32 " %s%s (%s bytes), the file holds %" PRIu64
                         " bytes", f->path, f->dims[0], what, dims, bytes, f->size);
-        return fail(msg, size,
+        return fileio_fail(msg, size,
                     "%s: offset 4: the header declares %" PRIu32 " %s%s (%s bytes), more than a %" PRIu64
                     "-byte %sfile can hold (%" PRIu64 " bytes)",
                     f->path, f->dims[0], what, dims, bytes, f->size, f->gzip ? "gzip " : "", f->capacity);
@@ -153,7 +144,7 @@ static int idx_expect_end(idx_file *f, char *msg, size_t size)
     size_t got;
     uint64_t at = f->pos;
     if (idx_read(f, &b, 1, &got, msg, size)) return -1;
-    if (got) return fail(msg, size, "%s: offset %" PRIu64 ": data beyond the end the header declares", f->path, at);
+    if (got) return fileio_fail(msg, size, "%s: offset %" PRIu64 ": data beyond the end the header declares", f->path, at);
     return 0;
 }
 
@@ -162,9 +153,9 @@ static int idx_read_images(idx_file *f, size_t n, size_t dim, float **out, char 
 {
     size_t total = n * dim, cap = 0, done = 0, bytes; /* n * dim checked by idx_header */
     float *x = NULL;
-    if (fileio_mul(total, sizeof(float), &bytes)) return fail(msg, size, "%s: too many pixels", f->path);
+    if (fileio_mul(total, sizeof(float), &bytes)) return fileio_fail(msg, size, "%s: too many pixels", f->path);
     unsigned char *chunk = malloc(IDX_CHUNK);
-    if (!chunk) return fail(msg, size, "%s: out of memory", f->path);
+    if (!chunk) return fileio_fail(msg, size, "%s: out of memory", f->path);
     while (done < total) {
         size_t want = total - done < IDX_CHUNK ? total - done : IDX_CHUNK, got;
         if (idx_read(f, chunk, want, &got, msg, size)) goto bad;
@@ -174,7 +165,7 @@ static int idx_read_images(idx_file *f, size_t n, size_t dim, float **out, char 
             if (ncap > total) ncap = total;
             float *nx = realloc(x, ncap * sizeof(float)); /* ncap <= total: checked above */
             if (!nx) {
-                fail(msg, size, "%s: out of memory for %zu pixels", f->path, total);
+                fileio_fail(msg, size, "%s: out of memory for %zu pixels", f->path, total);
                 goto bad;
             }
             x = nx;
@@ -183,7 +174,7 @@ static int idx_read_images(idx_file *f, size_t n, size_t dim, float **out, char 
         for (size_t i = 0; i < got; i++) x[done + i] = chunk[i] / 255.0f;
         done += got;
         if (got < want) {
-            fail(msg, size,
+            fileio_fail(msg, size,
                  "%s: truncated: the header declares %" PRIu32 " images of %" PRIu32 "x%" PRIu32
                  " (%zu bytes), the file holds %" PRIu64 " bytes%s",
                  f->path, f->dims[0], f->dims[1], f->dims[2], total + 16, f->pos, f->gzip ? " uncompressed" : "");
@@ -203,9 +194,9 @@ static int idx_read_labels(idx_file *f, size_t n, int32_t **out, char *msg, size
 {
     size_t cap = 0, done = 0, bytes;
     int32_t *y = NULL;
-    if (fileio_mul(n, sizeof(int32_t), &bytes)) return fail(msg, size, "%s: too many labels", f->path);
+    if (fileio_mul(n, sizeof(int32_t), &bytes)) return fileio_fail(msg, size, "%s: too many labels", f->path);
     unsigned char *chunk = malloc(IDX_CHUNK);
-    if (!chunk) return fail(msg, size, "%s: out of memory", f->path);
+    if (!chunk) return fileio_fail(msg, size, "%s: out of memory", f->path);
     while (done < n) {
         size_t want = n - done < IDX_CHUNK ? n - done : IDX_CHUNK, got;
         if (idx_read(f, chunk, want, &got, msg, size)) goto bad;
@@ -215,7 +206,7 @@ static int idx_read_labels(idx_file *f, size_t n, int32_t **out, char *msg, size
             if (ncap > n) ncap = n;
             int32_t *ny = realloc(y, ncap * sizeof(int32_t)); /* ncap <= n: checked above */
             if (!ny) {
-                fail(msg, size, "%s: out of memory for %zu labels", f->path, n);
+                fileio_fail(msg, size, "%s: out of memory for %zu labels", f->path, n);
                 goto bad;
             }
             y = ny;
@@ -223,7 +214,7 @@ static int idx_read_labels(idx_file *f, size_t n, int32_t **out, char *msg, size
         }
         for (size_t i = 0; i < got; i++) {
             if (chunk[i] >= DATA_IDX_CLASSES) {
-                fail(msg, size, "%s: offset %zu: label %u, expected 0..%d", f->path, 8 + done + i, chunk[i],
+                fileio_fail(msg, size, "%s: offset %zu: label %u, expected 0..%d", f->path, 8 + done + i, chunk[i],
                      DATA_IDX_CLASSES - 1);
                 goto bad;
             }
@@ -231,7 +222,7 @@ static int idx_read_labels(idx_file *f, size_t n, int32_t **out, char *msg, size
         }
         done += got;
         if (got < want) {
-            fail(msg, size, "%s: truncated: the header declares %zu labels (%zu bytes), the file holds %" PRIu64 " bytes%s",
+            fileio_fail(msg, size, "%s: truncated: the header declares %zu labels (%zu bytes), the file holds %" PRIu64 " bytes%s",
                  f->path, n, n + 8, f->pos, f->gzip ? " uncompressed" : "");
             goto bad;
         }
@@ -257,7 +248,7 @@ int data_load_idx(dataset *d, const char *images_path, const char *labels_path, 
     if (idx_open(&fl, labels_path, msg, size) || idx_header(&fi, 3, msg, size) || idx_header(&fl, 1, msg, size))
         goto done;
     if (fi.dims[0] != fl.dims[0]) {
-        fail(msg, size, "%s: %" PRIu32 " images but %s has %" PRIu32 " labels", images_path, fi.dims[0], labels_path,
+        fileio_fail(msg, size, "%s: %" PRIu32 " images but %s has %" PRIu32 " labels", images_path, fi.dims[0], labels_path,
              fl.dims[0]);
         goto done;
     }

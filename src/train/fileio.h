@@ -22,6 +22,13 @@ int fileio_read(int fd, void *buf, size_t n, size_t *got);
 /* Writes all n bytes. 0, or -1 with errno set (ENOSPC, EFBIG, EIO...). */
 int fileio_write(int fd, const void *buf, size_t n);
 
+/* Writes the message (printf-style) into msg and returns -1: the job's
+ * "return fail(msg, size, ...)" for failures reported with a message. */
+int fileio_fail(char *msg, size_t size, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 /* checked arithmetic on sizes: 0, or -1 (and *r unset) on overflow */
 int fileio_mul(size_t a, size_t b, size_t *r);
 int fileio_add(size_t a, size_t b, size_t *r);

@@ -7,11 +7,11 @@
  *         source, overrides, schedules
  *
  * Fields a record's op does not use are 0. */
+#include "fileio.h"
 #include "plan.h"
 #include "train.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,14 +21,6 @@ static const char *const shape_names[] = {"linear", "cosine", "sqrt"};
 #define MAX_STEP 9007199254740992.0 /* 2^53: the core's step limit */
 #define MAX_NAME 255
 
-static int fail(char *msg, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 uint64_t plan_hash(const void *p, size_t n)
 {
@@ -62,7 +54,7 @@ static char *copy(const char *s, size_t n)
 int plan_add(train_plan *p, const plan_record *r, char *msg, size_t size)
 {
     if (p->n == PLAN_MAX_RECORDS)
-        return fail(msg, size, "the run's plan has changed %d times: a checkpoint keeps at most that many", PLAN_MAX_RECORDS - 1);
+        return fileio_fail(msg, size, "the run's plan has changed %d times: a checkpoint keeps at most that many", PLAN_MAX_RECORDS - 1);
     plan_record *d = &p->r[p->n];
     *d = *r;
     d->name = copy(r->name ? r->name : "", r->name ? strlen(r->name) : 0);
@@ -72,7 +64,7 @@ int plan_add(train_plan *p, const plan_record *r, char *msg, size_t size)
     d->schedules = copy(r->schedules ? r->schedules : "", r->schedules ? strlen(r->schedules) : 0);
     if (!d->name || !d->source || !d->overrides || !d->schedules) {
         record_free(d);
-        return fail(msg, size, "out of memory recording the plan");
+        return fileio_fail(msg, size, "out of memory recording the plan");
     }
     d->hash = d->source_len ? plan_hash(d->source, d->source_len) : 0;
     p->n++;
@@ -148,16 +140,16 @@ static int take_str(cursor *c, char **out, size_t *n, size_t max, int text, cons
 {
     uint64_t len;
     size_t at = c->off;
-    if (take(c, &len, 8)) return fail(msg, size, "plan record %d: offset %zu: %s cut short", rec, at, what);
-    if (len > max) return fail(msg, size, "plan record %d: offset %zu: a %s of %llu bytes, at most %zu", rec, at, what,
+    if (take(c, &len, 8)) return fileio_fail(msg, size, "plan record %d: offset %zu: %s cut short", rec, at, what);
+    if (len > max) return fileio_fail(msg, size, "plan record %d: offset %zu: a %s of %llu bytes, at most %zu", rec, at, what,
                                 (unsigned long long)len, max);
     if (len > c->len - c->off)
-        return fail(msg, size, "plan record %d: offset %zu: a %s of %llu bytes, %zu left", rec, at, what,
+        return fileio_fail(msg, size, "plan record %d: offset %zu: a %s of %llu bytes, %zu left", rec, at, what,
                     (unsigned long long)len, c->len - c->off);
     if (text && memchr(c->p + c->off, 0, (size_t)len))
-        return fail(msg, size, "plan record %d: offset %zu: a NUL byte in the %s", rec, at, what);
+        return fileio_fail(msg, size, "plan record %d: offset %zu: a NUL byte in the %s", rec, at, what);
     *out = copy((const char *)c->p + c->off, (size_t)len);
-    if (!*out) return fail(msg, size, "out of memory reading the plan");
+    if (!*out) return fileio_fail(msg, size, "out of memory reading the plan");
     if (n) *n = (size_t)len;
     c->off += (size_t)len;
     return 0;
@@ -195,14 +187,14 @@ static int decode_record(cursor *c, plan_record *r, int i, const plan_record *pr
     double nums[5];
     if (take(c, &op, 4) || take(c, &r->at, 8) || take(c, &r->total, 8) || take(c, nums, sizeof nums) ||
         take(c, &r->hash, 8))
-        return fail(msg, size, "plan record %d: offset %zu: cut short", i, at);
+        return fileio_fail(msg, size, "plan record %d: offset %zu: cut short", i, at);
     if (op >= PLAN_NOPS || (i == 0) != (op == PLAN_ORIGIN))
-        return fail(msg, size, "plan record %d: offset %zu: %s", i, at,
+        return fileio_fail(msg, size, "plan record %d: offset %zu: %s", i, at,
                     op >= PLAN_NOPS ? "an unknown change" : i == 0 ? "the first record is not the origin" : "a second origin");
     r->op = (int)op;
     r->value = nums[0], r->steps = nums[1], r->target = nums[2], r->shape = nums[3], r->old_total = nums[4];
     const char *bad = check_numbers(r, prev);
-    if (bad) return fail(msg, size, "plan record %d (%s): offset %zu: %s", i, plan_op_names[op], at, bad);
+    if (bad) return fileio_fail(msg, size, "plan record %d (%s): offset %zu: %s", i, plan_op_names[op], at, bad);
     if (take_str(c, &r->name, NULL, MAX_NAME, 1, "name", i, msg, size) ||
         take_str(c, &r->source, &r->source_len, TRAIN_SOURCE_MAX, 0, "source", i, msg, size) ||
         take_str(c, &r->overrides, NULL, PLAN_MAX_TEXT, 1, "overrides", i, msg, size) ||
@@ -210,11 +202,11 @@ static int decode_record(cursor *c, plan_record *r, int i, const plan_record *pr
         return -1;
     int sourced = op == PLAN_ORIGIN || op == PLAN_REWARM || op == PLAN_REPLACE;
     if (sourced && (!r->name[0] || !r->source_len))
-        return fail(msg, size, "plan record %d (%s): offset %zu: no config name or text", i, plan_op_names[op], at);
+        return fileio_fail(msg, size, "plan record %d (%s): offset %zu: no config name or text", i, plan_op_names[op], at);
     if (!sourced && (r->name[0] || r->source_len || r->hash))
-        return fail(msg, size, "plan record %d (%s): offset %zu: a config its change does not take", i, plan_op_names[op], at);
+        return fileio_fail(msg, size, "plan record %d (%s): offset %zu: a config its change does not take", i, plan_op_names[op], at);
     if (sourced && plan_hash(r->source, r->source_len) != r->hash)
-        return fail(msg, size, "plan record %d (%s): offset %zu: the config's text does not match its hash", i,
+        return fileio_fail(msg, size, "plan record %d (%s): offset %zu: the config's text does not match its hash", i,
                     plan_op_names[op], at);
     return 0;
 }
@@ -225,8 +217,8 @@ int plan_decode(train_plan *p, const unsigned char *data, size_t len, char *msg,
     uint32_t n;
     train_plan tmp;
     tmp.n = 0;
-    if (take(&c, &n, 4)) return fail(msg, size, "plan: offset 0: cut short");
-    if (n < 1 || n > PLAN_MAX_RECORDS) return fail(msg, size, "plan: offset 0: %u records, expected 1 to %d", n, PLAN_MAX_RECORDS);
+    if (take(&c, &n, 4)) return fileio_fail(msg, size, "plan: offset 0: cut short");
+    if (n < 1 || n > PLAN_MAX_RECORDS) return fileio_fail(msg, size, "plan: offset 0: %u records, expected 1 to %d", n, PLAN_MAX_RECORDS);
     for (uint32_t i = 0; i < n; i++) {
         plan_record *r = &tmp.r[i];
         memset(r, 0, sizeof *r);
@@ -238,7 +230,7 @@ int plan_decode(train_plan *p, const unsigned char *data, size_t len, char *msg,
     }
     if (c.off != len) {
         plan_free(&tmp);
-        return fail(msg, size, "plan: offset %zu: %zu bytes after its last record", c.off, len - c.off);
+        return fileio_fail(msg, size, "plan: offset %zu: %zu bytes after its last record", c.off, len - c.off);
     }
     plan_free(p);
     *p = tmp;
@@ -261,7 +253,7 @@ static int wrap(lre_schedule_set *tree, int i, const char *kind, const lre_param
     lre_schedule *kids[2] = {tree->s[i], next}, *node;
     lre_error err;
     if (lre_schedule_new(&node, kind, ps, np, kids, next ? 2 : 1, &err))
-        return fail(msg, size, "%s of %s: %s", kind, tree->name[i], err.msg);
+        return fileio_fail(msg, size, "%s of %s: %s", kind, tree->name[i], err.msg);
     lre_schedule_release(tree->s[i]);
     tree->s[i] = node;
     return 0;
@@ -272,10 +264,10 @@ static int same_names(const lre_schedule_set *tree, const lre_schedule_set *next
 {
     for (int i = 0; i < next->n; i++)
         if (find(tree, next->name[i]) < 0)
-            return fail(msg, size, "%s: the new config schedules %s, the run's plan did not", op, next->name[i]);
+            return fileio_fail(msg, size, "%s: the new config schedules %s, the run's plan did not", op, next->name[i]);
     for (int i = 0; i < tree->n; i++)
         if (find(next, tree->name[i]) < 0)
-            return fail(msg, size, "%s: the run's plan schedules %s, the new config does not", op, tree->name[i]);
+            return fileio_fail(msg, size, "%s: the run's plan schedules %s, the new config does not", op, tree->name[i]);
     return 0;
 }
 
@@ -304,7 +296,7 @@ int plan_apply(lre_schedule_set *tree, const plan_record *r, const lre_schedule_
     }
     case PLAN_COOLDOWN:
     case PLAN_REWARM: {
-        if (lr < 0) return fail(msg, size, "%s: the run's plan does not schedule lr", plan_op_names[r->op]);
+        if (lr < 0) return fileio_fail(msg, size, "%s: the run's plan does not schedule lr", plan_op_names[r->op]);
         int rewarm = r->op == PLAN_REWARM;
         if (rewarm && same_names(tree, next, "rewarm", msg, size)) return -1;
         lre_param ps[] = {{"at", at, NULL, 0, NULL, NULL},
@@ -320,7 +312,7 @@ int plan_apply(lre_schedule_set *tree, const plan_record *r, const lre_schedule_
     case PLAN_REPLACE:
         if (same_names(tree, next, "replace", msg, size)) return -1;
         return replace_all(tree, r, next, -1, msg, size);
-    default: return fail(msg, size, "plan: no change to apply");
+    default: return fileio_fail(msg, size, "plan: no change to apply");
     }
 }
 
@@ -334,7 +326,7 @@ int plan_build(const train_plan *p, const lre_script_limits *limits, lre_schedul
                lre_schedule_set *current, char *msg, size_t size)
 {
     tree->n = current->n = 0;
-    if (p->n < 1 || p->r[0].op != PLAN_ORIGIN) return fail(msg, size, "plan: no origin");
+    if (p->n < 1 || p->r[0].op != PLAN_ORIGIN) return fileio_fail(msg, size, "plan: no origin");
     if (train_config_schedules(p->r[0].source, p->r[0].source_len, p->r[0].name, limits, tree, msg, size)) return -1;
     set_copy(current, tree);
     for (int i = 1; i < p->n; i++) {
