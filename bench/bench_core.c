@@ -17,6 +17,10 @@
  * step writes nothing (one more read of g: 4 bytes per parameter), and
  * `trusted` the same step under nonfinite = trust, no scan: one pass.
  *
+ * With clipping by the global norm (adam+clip, sgd+clip) both figures scan
+ * (the scan takes the norm), and the bound is the scan's read of g plus the
+ * update's pass.
+ *
  * Prodigy's bound is its two passes (d is shared: the step needs a sum over
  * every group before it can write a parameter): the first moves p, g, p0,
  * s, m, v in and s, m, v out, the second p, m, v in and p out. Muon's matrix
@@ -261,6 +265,10 @@ static const bench_case cases[] = {
     {"yogi", "yogi", R4W3, 0, NONE},           {"lamb", "lamb", R4W2, 0, R3W1},
     {"lars", "lars", R2W0, 0.9, R3W2},         {"novograd", "novograd", R1W0, 0, R3W2},
     {"adafac-v", "adafactor", R3W1, 0, R3W1},  {"adafac-m", "adafactor", R2W0, 0, R1W0},
+    /* clipping by the global norm (issue 12): against exactly two reads of g
+     * and the update's pass, the scan's read (which takes the norm) and the
+     * update's (which applies the coefficient) */
+    {"adam+clip", "adam", R1W0, 0, R4W3},      {"sgd+clip", "sgd", R1W0, 0.9, R3W2},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -272,12 +280,14 @@ typedef struct case_extra {
     enum shape shape3;
     size_t cols;
     double weight_decay;
+    double max_norm; /* clipping by the global 2-norm (binding: the gradients' norm is far above it) */
 } case_extra;
-static const case_extra extras[] = {{"lars", NONE, 0, 1e-4}, {"adafac-m", R2W1, 1000, 0}};
+static const case_extra extras[] = {{"lars", NONE, 0, 1e-4, 0}, {"adafac-m", R2W1, 1000, 0, 0},
+                                    {"adam+clip", NONE, 0, 0, 1}, {"sgd+clip", NONE, 0, 0, 1}};
 
 static const case_extra *extra_of(const bench_case *c)
 {
-    static const case_extra none = {NULL, NONE, 0, 0};
+    static const case_extra none = {NULL, NONE, 0, 0, 0};
     for (size_t i = 0; i < sizeof extras / sizeof extras[0]; i++)
         if (!strcmp(extras[i].name, c->name)) return &extras[i];
     return &none;
@@ -300,6 +310,11 @@ static lre_optim *make(const bench_case *c, float *p, const float *g, size_t n, 
         exit(1);
     }
     lre_optim_set_threads(o, threads);
+    lre_param clip[] = {{"max_norm", x->max_norm, NULL, 0, NULL, NULL}};
+    if (x->max_norm > 0 && lre_optim_set_clip(o, "norm", clip, 1)) {
+        fprintf(stderr, "bench_core: %s\n", lre_optim_errmsg(o));
+        exit(1);
+    }
     /* past the first steps' special cases (sgd's first buffer, radam's
      * unrectified start), so that every timed step runs the same kernel */
     lre_optim_set_nonfinite(o, LRE_NONFINITE_TRUST);
