@@ -489,7 +489,9 @@ void lre_optim_set_horizon(lre_optim *o, int64_t steps_per_epoch, int64_t total_
  *           per unit: a row of a group shaped rows x cols, a whole group
  *           otherwise; a unit's gradient is scaled by max_norm / max(norm(g),
  *           1e-6) where max_norm = clip_factor * max(norm(p), eps) and
- *           norm(g) >= max_norm.
+ *           norm(g) >= max_norm. Refused (LRE_EINVAL) for lamb, lars,
+ *           novograd, prodigy and adafactor; not applied to Muon's
+ *           orthogonalised matrix groups.
  * kind NULL or "none" turns clipping off. Clipping turns the scan on under
  * LRE_NONFINITE_TRUST too (a NaN or infinity then flows as in PyTorch: an
  * infinite norm makes the coefficient 0, a NaN one NaN). Returns LRE_OK or
@@ -504,8 +506,8 @@ int lre_optim_set_clip(lre_optim *o, const char *kind, const lre_param *params, 
  * evaluated). */
 double lre_optim_grad_norm(const lre_optim *o);
 /* The coefficient the last step multiplied the gradients by when clipping by
- * norm (1 when the norm was within max_norm... to the 1e-6 of PyTorch's
- * formula); NaN before any step or under another kind of clipping. */
+ * norm: min(1, max_norm / (norm + 1e-6)); NaN before any step or under
+ * another kind of clipping. */
 double lre_optim_clip_coef(const lre_optim *o);
 
 /* The loss of the forward pass whose gradients the next lre_optim_step
