@@ -218,6 +218,10 @@ void lre__reduce_f64(int kind, lre_group *g, const lre_step_scalars *k, size_t l
  * written (groups' lr equal or 0); the step of every group; beta3 (negative:
  * sqrt(betas[2])). */
 int lre__prodigy_check(lre_optim *o, lre_error *err);
+/* The same relation over n groups' rates as lr_of gives them (NaN: not
+ * checked here), for a load (optim_state.c); the message starts with who. */
+int lre__prodigy_check_lr(int n, double (*lr_of)(const void *ctx, int group), const void *ctx, const char *who,
+                          lre_error *err);
 void lre__prodigy_step(lre_optim *o);
 double lre__prodigy_beta3(const double *hp);
 

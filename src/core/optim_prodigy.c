@@ -67,19 +67,23 @@ DEFINE_PRODIGY(double, f64, sqrt, fabs)
 
 double lre__prodigy_beta3(const double *hp) { return hp[HP_BETA3] < 0 ? sqrt(hp[HP_BETA2]) : hp[HP_BETA3]; }
 
-int lre__prodigy_check(lre_optim *o, lre_error *err)
+int lre__prodigy_check_lr(int n, double (*lr_of)(const void *ctx, int group), const void *ctx, const char *who,
+                          lre_error *err)
 {
     double lr = 0;
-    for (int i = 0; i < o->ngroups; i++) lr = fmax(lr, o->groups[i].next.hp[HP_LR]);
-    for (int i = 0; i < o->ngroups; i++) {
-        double gl = o->groups[i].next.hp[HP_LR];
-        if (gl != lr && gl != 0)
-            return lre_error_set(err, LRE_EINVAL,
-                                 "prodigy: groups' lr must be equal or 0 (group %d has %.17g, the largest is %.17g)",
-                                 i + 1, gl, lr);
+    for (int i = 0; i < n; i++) lr = fmax(lr, lr_of(ctx, i)); /* (fmax drops a NaN) */
+    for (int i = 0; i < n; i++) {
+        double gl = lr_of(ctx, i);
+        if (gl != lr && gl != 0 && !isnan(gl))
+            return lre_error_set(err, LRE_EINVAL, "%s: groups' lr must be equal or 0 (group %d has %.17g, the largest is %.17g)",
+                                 who, i + 1, gl, lr);
     }
     return LRE_OK;
 }
+
+static double next_lr(const void *o, int i) { return ((const lre_optim *)o)->groups[i].next.hp[HP_LR]; }
+
+int lre__prodigy_check(lre_optim *o, lre_error *err) { return lre__prodigy_check_lr(o->ngroups, next_lr, o, "prodigy", err); }
 
 void lre__prodigy_step(lre_optim *o)
 {

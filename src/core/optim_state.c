@@ -291,6 +291,21 @@ static int prepare_average(lre_optim *o, lre_cur *c, staged_counts *counts, stag
     return LRE_OK;
 }
 
+/* A loaded group's lr as the next step would read it: the stream's unless
+ * this optimizer keeps its own (LRE_LOAD_CURRENT_HPARAMS); a scheduled lr
+ * is its schedule's, checked by the step (NaN). */
+typedef struct loaded_lrs {
+    const lre_optim *o;
+    const staged_group *st;
+} loaded_lrs;
+static double loaded_lr(const void *ctx, int i)
+{
+    const loaded_lrs *l = ctx;
+    const lre_group *g = &l->o->groups[i];
+    if (g->sched[HP_LR]) return NAN;
+    return l->o->load_flags & LRE_LOAD_CURRENT_HPARAMS ? g->hp[HP_LR] : l->st[i].hp[HP_LR];
+}
+
 /* Prodigy's d, d_max, N, dlr and k, as its steps leave them: d starts at
  * the first group's d0 and never decreases, d <= d_max, k <= steps. */
 static int prepare_prodigy(lre_optim *o, lre_cur *c, staged_counts *counts, const staged_group *st)
@@ -302,6 +317,11 @@ static int prepare_prodigy(lre_optim *o, lre_cur *c, staged_counts *counts, cons
     pr->dlr = lre__cur_f64(c);
     uint64_t k = lre__cur_u64(c);
     if (c->bad) return corrupt(o, "prodigy's d cut short");
+    /* what the step refuses, the load refuses: the groups' rates (the
+     * reference raises on a state_dict whose groups' lr differ too) */
+    loaded_lrs l = {o, st};
+    if (lre__prodigy_check_lr(o->ngroups, loaded_lr, &l, "prodigy: optimizer state is corrupt", &o->err))
+        return o->err.code = LRE_ECORRUPT;
     double d0 = o->ngroups ? st[0].hp[HP_D0] : 0;
     if (!isfinite(pr->d) || !isfinite(pr->d_max) || !(pr->d >= d0) || !(pr->d_max >= pr->d) || (o->ngroups && pr->d <= 0))
         return corrupt(o, "prodigy's d %.17g and d_max %.17g (d0 %.17g): not what steps leave", pr->d, pr->d_max, d0);

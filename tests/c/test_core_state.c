@@ -217,6 +217,55 @@ static void prodigy_state_is_checked(void)
     twin_free(&t);
 }
 
+/* A two-group Prodigy whose second group has rate lr2 (given to add_group). */
+static lre_optim *prodigy_pair(double *x, double *g, double lr2)
+{
+    lre_optim *o;
+    lre_param lr = {"lr", lr2, NULL, 0, NULL, NULL};
+    if (lre_optim_new(&o, "prodigy", NULL, 0, NULL)) return NULL;
+    if (lre_optim_add_group(o, LRE_F64, x, g, 2, NULL, 0, NULL) ||
+        lre_optim_add_group(o, LRE_F64, x + 2, g + 2, 2, &lr, 1, NULL)) {
+        lre_optim_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* The step refuses groups whose nonzero rates differ (as the reference
+ * does); so does a load whose rates would reach the step: state saved with
+ * rates 1 and 0.5 is refused under its own hyper-parameters, nothing
+ * changed, and loads under this optimizer's (LRE_LOAD_CURRENT_HPARAMS);
+ * rates 1 and 0 load (the reference skips a group whose lr is 0). */
+static void prodigy_loads_refuse_rates_the_step_refuses(void)
+{
+    double xs[4] = {1, 2, 3, 4}, gs[4] = {0.5, -0.5, 0.25, 1}, x[4] = {1, 2, 3, 4}, g[4] = {0.5, -0.5, 0.25, 1};
+    lre_optim *src = prodigy_pair(xs, gs, 0.5), *dst = prodigy_pair(x, g, 1), *zero = prodigy_pair(xs, gs, 0);
+    ASSERT(src && dst && zero);
+    ASSERT_EQ(lre_optim_step(src), LRE_EINVAL); /* the step refuses them */
+    lre_membuf m = {0};
+    ASSERT_EQ(lre_optim_save(src, lre_membuf_write, &m), LRE_OK);
+    lre_memreader r = {m.data, m.len, 0};
+    ASSERT_EQ(lre_optim_load(dst, lre_memreader_read, &r), LRE_ECORRUPT);
+    ASSERT_STR_CONTAINS(lre_optim_errmsg(dst), "prodigy: optimizer state is corrupt: groups' lr must be equal or 0 (group 2 has 0.5");
+    double lr;
+    ASSERT_EQ(lre_optim_get(dst, 1, "lr", &lr), LRE_OK);
+    ASSERT_EQ(lr, 1);
+    ASSERT_EQ(lre_optim_step(dst), LRE_OK);
+    r = (lre_memreader){m.data, m.len, 0};
+    ASSERT_EQ(lre_optim_load_with(dst, lre_memreader_read, &r, LRE_LOAD_CURRENT_HPARAMS), LRE_OK);
+    ASSERT_EQ(lre_optim_step(dst), LRE_OK);
+    free(m.data);
+    m = (lre_membuf){0};
+    ASSERT_EQ(lre_optim_save(zero, lre_membuf_write, &m), LRE_OK);
+    r = (lre_memreader){m.data, m.len, 0};
+    ASSERT_EQ(lre_optim_load(dst, lre_memreader_read, &r), LRE_OK);
+    ASSERT_EQ(lre_optim_step(dst), LRE_OK);
+    free(m.data);
+    lre_optim_free(src);
+    lre_optim_free(dst);
+    lre_optim_free(zero);
+}
+
 static void huge_or_inconsistent_step_counts_are_refused(void)
 {
     twin t;
@@ -469,6 +518,7 @@ int main(void)
         {"a value in a slot the optimizer lacks is refused", a_value_in_a_slot_the_optimizer_lacks_is_refused},
         {"an edited shape is refused", an_edited_shape_is_refused},
         {"prodigy's optimizer-wide state is checked", prodigy_state_is_checked},
+        {"prodigy's loads refuse the rates its step refuses", prodigy_loads_refuse_rates_the_step_refuses},
         {"huge or inconsistent step counts are refused", huge_or_inconsistent_step_counts_are_refused},
         {"the step limit is refused, not overflowed", the_step_limit_is_refused_not_overflowed},
         {"impossible per-group scalars are refused", impossible_per_group_scalars_are_refused},
