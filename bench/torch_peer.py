@@ -37,7 +37,7 @@ cases = [
     ("adagrad", lambda p: torch.optim.Adagrad([p], lr=0.01)),
     ("rmsprop", lambda p: torch.optim.RMSprop([p], lr=0.01)),
 ]
-for name, make in cases:
+for name, make in cases if sys.argv[2:3] != ["sched"] else []:  # torch_peer.py N sched: the scheduler alone
     p = torch.nn.Parameter(torch.rand(N))
     p.grad = torch.rand(N)
     opt = make(p)
