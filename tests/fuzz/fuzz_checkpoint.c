@@ -9,8 +9,13 @@
  * counters, the optimizer's saved state byte for byte); a checkpoint that
  * loads can be written back and read again, its plan's history (format 3)
  * with it, record for record. Seeds (tests/fuzz/corpus/checkpoint/):
- * checkpoints of `lrengine train` on tiny CSV configs, in format 2 (no plan)
- * and 3 (a plan, one continued twice: cooldown and replace). */
+ * checkpoints of `lrengine train` on tiny CSV configs (softmax and a 4-3-2
+ * MLP on 400 synthetic rows, AdamW), written by tests/fuzz/seeds_checkpoint.lua
+ * (`lua5.4 tests/fuzz/seeds_checkpoint.lua` after `make`; run it again when
+ * the optimizer's stream or the plan's layout changes), which resumes each
+ * with the binary on the config that wrote it: format 2 (the run's
+ * checkpoint with its plan block taken out, as a build without plans wrote
+ * it) and format 3 (a plan, one continued twice: cooldown and replace). */
 #include "checkpoint.h"
 
 #include <fcntl.h>

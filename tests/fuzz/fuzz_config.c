@@ -9,7 +9,8 @@
  * allowed) at a few steps.
  *
  * Seeds (tests/fuzz/corpus/config/): the configs of examples/ and small
- * variants with schedules, plateau rules and CSV data. */
+ * variants with schedules, plateau rules and CSV data, clipping, guards,
+ * weight averaging and a schedule-free optimizer. */
 #include "train.h"
 
 #include <stdio.h>
