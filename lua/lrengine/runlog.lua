@@ -100,8 +100,11 @@ function M.decode(s)
   return obj, keys
 end
 
+-- Fields that are not hyper-parameters: the losses and accuracies (those of
+-- the averaged weights too), the gradient norm and the guard's skips.
 local KNOWN = {step = true, epoch = true, loss = true, train_loss = true, val_loss = true, val_acc = true,
-               seconds = true, event = true}
+               seconds = true, event = true, avg_val_loss = true, avg_val_acc = true, grad_norm = true,
+               guard_skips = true}
 
 -- Reads a metrics file (lines from an iterator; `name` for messages) into
 -- {steps = {...}, epochs = {...}, events = {...}, hps = {"lr", ...}}. A run
@@ -206,7 +209,18 @@ function M.chart(run, opts)
       panels[#panels + 1] = {key = "accuracy", ylabel = "validation accuracy", bounds = {0, 1}}
       series[#series + 1] = {name = "val_acc", label = "validation accuracy", x = xs, values = vs, panel = "accuracy",
                              color = "#2ca02c", dots = true, width = 1.8}
+      xs, vs = column(run.epochs, "avg_val_acc")
+      if any(vs, finite) then
+        series[#series + 1] = {name = "avg_val_acc", label = "validation accuracy (averaged weights)", x = xs,
+                               values = vs, panel = "accuracy", color = "#98df8a", dots = true, width = 1.8}
+      end
     end
+  end
+  if any(run.steps, function(r) return type(r.grad_norm) == "number" end) then
+    local xs, vs = column(run.steps, "grad_norm")
+    panels[#panels + 1] = {key = "grad_norm", ylabel = "gradient norm"}
+    series[#series + 1] = {name = "grad_norm", label = "gradient norm (before clipping)", x = xs, values = vs,
+                           panel = "grad_norm", color = "#7f7f7f", width = 1}
   end
   local hp_rows = #run.steps > 0 and run.steps or run.epochs
   local colors = {"#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"}
