@@ -22,6 +22,8 @@
 typedef struct key_entry {
     int type;
     double num;
+    lua_Integer ival; /* an integer key's value; isint says it is one */
+    int isint;
     const char *str;
     size_t len;
     lua_Integer pos; /* where the key is in the key list */
@@ -31,7 +33,15 @@ static int key_cmp(const void *pa, const void *pb)
 {
     const key_entry *a = pa, *b = pb;
     if (a->type != b->type) return a->type < b->type ? -1 : 1;
-    if (a->type == LUA_TNUMBER || a->type == LUA_TBOOLEAN) return a->num < b->num ? -1 : a->num > b->num;
+    if (a->type == LUA_TBOOLEAN) return a->num < b->num ? -1 : a->num > b->num;
+    if (a->type == LUA_TNUMBER) {
+        /* by value as a double, then (integers beyond 2^53 that round to the
+         * same double, or an integer and a float equal to it) integers first,
+         * in order: a total order, so the bytes are the table's alone */
+        if (a->num != b->num) return a->num < b->num ? -1 : 1;
+        if (a->isint != b->isint) return a->isint ? -1 : 1;
+        return a->ival < b->ival ? -1 : a->ival > b->ival;
+    }
     size_t n = a->len < b->len ? a->len : b->len;
     int c = memcmp(a->str, b->str, n);
     return c ? c : (a->len > b->len) - (a->len < b->len);
@@ -117,6 +127,8 @@ static void encode(lua_State *L, lre_membuf *b, int seen, int idx, const char *p
         e[i - 1].pos = i;
         e[i - 1].str = NULL;
         e[i - 1].len = 0;
+        e[i - 1].isint = lua_isinteger(L, -1);
+        e[i - 1].ival = e[i - 1].isint ? lua_tointeger(L, -1) : 0;
         if (e[i - 1].type == LUA_TSTRING) e[i - 1].str = lua_tolstring(L, -1, &e[i - 1].len); /* anchored in keys */
         else if (e[i - 1].type == LUA_TBOOLEAN) e[i - 1].num = lua_toboolean(L, -1);
         else e[i - 1].num = lua_tonumber(L, -1);
