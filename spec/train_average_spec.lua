@@ -49,6 +49,17 @@ describe("lrengine train with weight averaging", function()
     assert.matches('"avg_val_acc":', sh.slurp(dir .. "/ema.jsonl"))
   end)
 
+  it("averages a schedule-free optimizer's training weights (y), evaluated beside x", function()
+    -- decay 0: the average is a copy of the training point y, so the averaged
+    -- figures are those of y, and the run must not stop at the first evaluation
+    -- (the job evaluates x in eval mode and swaps the average in at y)
+    local sf = small('{"adamw_schedulefree", lr = 2.5e-3, warmup_steps = 20}', 'average = {kind = "ema", decay = 0},')
+    local code, out, err = sh.lre("train " .. sf)
+    assert.are.equal(0, code, err)
+    assert.are.equal(3, #figures(out, "avg_val_acc"))
+    assert.is_true(tonumber(out:match("avg_test_acc=([%d.]+)")) > 0.6, out)
+  end)
+
   it("takes the decay as a schedule, and SWA", function()
     local fn = small('{"sgd", lr = 0.05, momentum = 0.9}',
       'average = {kind = "ema", decay = function(step) return step < 50 and 0.5 or 0.95 end},')

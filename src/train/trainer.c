@@ -248,13 +248,18 @@ static int eval_mode(run_state *s, int eval)
 }
 
 /* Loss (summed) and correct count of the model on n rows; with `averaged`,
- * of the averaged weights, swapped in and back (nothing allocated). */
+ * of the averaged weights, swapped in and back (nothing allocated). The
+ * average follows the training weights, so a schedule-free optimizer in
+ * eval mode goes back to y for the swap, and to x after. */
 static int evaluate(run_state *s, mlp *m, const dataset *d, int averaged, double *loss, size_t *correct)
 {
     *loss = 0, *correct = 0;
+    int at_x = averaged && lre_optim_is_eval(s->opt);
+    if (at_x && eval_mode(s, 0)) return -1;
     if (averaged && lre_optim_swap_average(s->opt)) return failed(s->r, TRAIN_FAILED, "%s", lre_optim_errmsg(s->opt)), -1;
     if (d->n) mlp_evaluate(m, d->x, d->y, d->n, loss, correct);
     if (averaged && lre_optim_swap_average(s->opt)) return failed(s->r, TRAIN_FAILED, "%s", lre_optim_errmsg(s->opt)), -1;
+    if (at_x && eval_mode(s, 1)) return -1;
     return 0;
 }
 
