@@ -153,10 +153,17 @@ return {
     assert.are.equal(128, at_ckpt.step)
     assert.are.equal(doc.schedules[1].value, at_ckpt.schedules[1].value)
     assert.are.same(doc.schedules[1].nodes[2].state, at_ckpt.schedules[1].nodes[2].state)
-    -- an earlier step needs the metrics to replay (a plateau holds a state)
-    code, _, err = sh.lre("explain " .. ck .. " --config " .. cfg .. " --step 40")
+    -- an earlier step needs the metrics to replay (a plateau holds a state): run.jsonl is
+    -- beside run.ckpt, so it is used, and said; a checkpoint alone names what is missing
+    local code2, out = sh.lre("explain " .. ck .. " --config " .. cfg .. " --step 40")
+    assert.are.equal(0, code2)
+    assert.matches("found beside .-run%.ckpt, and used: .-run%.jsonl %(its run's metrics%)", out)
+    assert.matches("replayed from step 0 with 4 observed metrics from .-run%.jsonl", out)
+    local alone = dir .. "/alone.ckpt"
+    sh.write(alone, sh.slurp(ck))
+    code, _, err = sh.lre("explain " .. alone .. " --config " .. cfg .. " --step 40")
     assert.are.equal(1, code)
-    assert.matches("holds the state at step 128", err)
+    assert.matches("holds the state at step 128, after step 40, and its run's metrics are not beside it %(no .-alone%.jsonl", err)
     code, _, err = sh.lre("explain " .. ck)
     assert.are.equal(2, code)
     assert.matches("is a checkpoint: give %-%-config", err)

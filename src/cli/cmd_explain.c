@@ -15,7 +15,7 @@
 static const cli_option explain_options[] = {
     {"step", 'k', "K", "the step to explain (default: a checkpoint's step, else the last step of the metrics, else 0)"},
     {"metrics", 'm', "FILE", "the run's metrics: RUN.jsonl of train --metrics, or a metric per line ('-': stdin)"},
-    {"events", 256, "FILE", "the run's event log (default: next to a RUN.jsonl, RUN.events.jsonl, when it exists)"},
+    {"events", 256, "FILE", "the run's event log (default: next to the metrics, RUN.events.jsonl, or to a checkpoint, when it exists)"},
     {"config", 257, "FILE", "the config that wrote RUN when RUN is a checkpoint"},
     {"format", 'f', "FORMAT", "text (default) or json"},
     {NULL, 0, NULL, NULL}};
@@ -26,7 +26,9 @@ static const cli_command explain_command = {
     "parameters, the step it sees and its value there, a plateau's counters, and the events that shaped it\n"
     "(plateau reductions, the end of a warm-up, restarts, resumes and continuations, a script's own events).\n"
     "RUN is a schedule script, a training config, or a checkpoint (with --config). The schedules are\n"
-    "replayed from step 0 with the run's metrics; a checkpoint's own state is used at its step.",
+    "replayed from step 0 with the run's metrics; a checkpoint's own state is used at its step, and for an\n"
+    "earlier step its run's metrics and event log beside it (run.ckpt: run.jsonl, run.events.jsonl) when\n"
+    "not given.",
     explain_options, 1, 1, 0};
 
 typedef struct explain_opts {
@@ -96,39 +98,6 @@ static int concerns(const run_event *ev, const char *name)
     if (!node || !node->is_str) return 1;
     size_t n = strlen(name);
     return !strcmp(node->str, "run") || !strcmp(node->str, name) || (!strncmp(node->str, name, n) && node->str[n] == '/');
-}
-
-static void print_event_text(const run_event *ev)
-{
-    const jsonl_obj *o = &ev->o;
-    const jsonl_field *kind = jsonl_get(o, "event"), *node = jsonl_get(o, "node");
-    printf("  step %-8.0f", jsonl_num(o, "step"));
-    double epoch = jsonl_num(o, "epoch");
-    if (!isnan(epoch)) printf(" epoch %-4.0f", epoch);
-    printf(" %-16s %s ", kind && kind->is_str ? kind->str : "?", node && node->is_str ? node->str : "run");
-    for (int i = 0; i < o->n; i++) {
-        const jsonl_field *f = &o->f[i];
-        if (!strcmp(f->key, "step") || !strcmp(f->key, "epoch") || !strcmp(f->key, "event") || !strcmp(f->key, "node"))
-            continue;
-        if (f->is_str) printf(" %s=\"%s\"", f->key, f->str);
-        else printf(" %s=%.6g", f->key, f->num);
-    }
-    fputc('\n', stdout);
-}
-
-static void print_event_json(const run_event *ev)
-{
-    fputc('{', stdout);
-    for (int i = 0; i < ev->o.n; i++) {
-        const jsonl_field *f = &ev->o.f[i];
-        if (i) fputc(',', stdout);
-        cli_json_string(stdout, f->key);
-        fputc(':', stdout);
-        if (f->is_str) cli_json_string(stdout, f->str);
-        else if (f->num == floor(f->num) && fabs(f->num) < 9007199254740992.0) printf("%.0f", f->num);
-        else cli_json_number(stdout, f->num);
-    }
-    fputc('}', stdout);
 }
 
 /* A walk's callback: sets *ud when a node holds a state. */
@@ -221,21 +190,41 @@ int cmd_explain(int argc, char **argv)
     if (!rc && o.metrics) rc = observations_read(o.metrics, r.observe, &obs);
     long long k = o.step;
     if (!rc && k < 0) k = r.kind == SRC_CHECKPOINT ? r.where.step : obs.n ? obs.step[obs.n - 1] : 0;
+    /* a checkpoint's run may have left its metrics and event log beside it
+     * (run.ckpt: run.jsonl, run.events.jsonl): used when they are needed and
+     * not given, and said so */
+    char beside[1100] = "", beside_log[1100];
+    const char *found[2] = {NULL, NULL};
+    int stateful = 0;
+    if (!rc && r.kind == SRC_CHECKPOINT && run_source_metrics_beside(r.path, beside, sizeof beside)) beside[0] = 0;
+    if (!rc && r.kind == SRC_CHECKPOINT && !o.metrics && k < r.where.step) {
+        /* earlier steps than the checkpoint's are its closed forms when no
+         * node holds a state (a plateau's counters, a script's), else a
+         * replay with the run's metrics */
+        lre_error err;
+        for (int i = 0; i < r.set.n && !stateful; i++)
+            if (lre_schedule_walk(r.set.s[i], (int64_t)k, has_state, &stateful, &err) < 0)
+                rc = cli_error(LRE_EXIT_FAIL, "%s", err.msg);
+        if (!rc && stateful && (!beside[0] || !run_source_exists(beside)))
+            rc = cli_error(LRE_EXIT_FAIL,
+                           "%s holds the state at step %lld, after step %lld, and its run's metrics are not beside it "
+                           "(no %s; a checkpoint does not record where its run wrote them): give them with --metrics "
+                           "RUN.jsonl to replay it up to step %lld", r.path, r.where.step, k, beside[0] ? beside : "RUN.jsonl", k);
+        if (!rc && stateful) {
+            o.metrics = found[0] = beside;
+            rc = observations_read(o.metrics, r.observe, &obs);
+        }
+    }
+    if (!rc && r.kind == SRC_CHECKPOINT && !o.metrics && !o.events && beside[0] &&
+        !eventlog_path_for(beside, beside_log, sizeof beside_log) && run_source_exists(beside_log))
+        o.events = found[1] = beside_log;
     const char *log = rc ? NULL : event_log(&o, logbuf, sizeof logbuf);
+    if (!rc && found[0] && log && !strcmp(log, logbuf)) found[1] = log;
     if (rc) {
     } else if (r.kind == SRC_CHECKPOINT && !o.metrics) {
         /* the checkpoint's state is the state at its step: later steps see
-         * no new metric; earlier ones are its closed forms when no node has
-         * a state (a plateau's counters, a script's) */
-        int stateful = 0;
-        lre_error err;
-        for (int i = 0; i < r.set.n && !stateful && k < r.where.step; i++)
-            if (lre_schedule_walk(r.set.s[i], (int64_t)k, has_state, &stateful, &err) < 0)
-                rc = cli_error(LRE_EXIT_FAIL, "%s", err.msg);
-        if (!rc && k < r.where.step && stateful)
-            rc = cli_error(LRE_EXIT_FAIL,
-                           "%s holds the state at step %lld, after step %lld: give the run's metrics (--metrics "
-                           "RUN.jsonl) to replay it up to step %lld", r.path, r.where.step, k, k);
+         * no new metric; earlier ones are its closed forms (no node holds a
+         * state: checked above) */
         snprintf(from, sizeof from, "the checkpoint's, saved at step %lld%s", r.where.step,
                  k > r.where.step   ? " (no metric observed after it)"
                  : k < r.where.step ? " (its plan's closed forms: no node holds a state)"
@@ -262,6 +251,19 @@ int cmd_explain(int argc, char **argv)
     }
     if (!rc) {
         print_header(&o, &r, k, from, log);
+        if (o.json && r.kind == SRC_CHECKPOINT) {
+            for (int i = 0; i < 2; i++) {
+                fputs(i ? ",\"events\":" : ",\"found_beside\":{\"metrics\":", stdout);
+                if (found[i]) cli_json_string(stdout, found[i]);
+                else fputs("null", stdout);
+            }
+            fputc('}', stdout);
+        } else if (found[0] || found[1]) {
+            printf("found beside %s, and used:", r.path);
+            if (found[0]) printf(" %s (its run's metrics)%s", found[0], found[1] ? "," : "");
+            if (found[1]) printf(" %s (its event log)", found[1]);
+            fputc('\n', stdout);
+        }
         if (o.json) {
             fputs(",\"plan_changed_at\":", stdout);
             if (changed >= 0) printf("%lld", changed);
@@ -295,7 +297,7 @@ int cmd_explain(int argc, char **argv)
             fputs("],\"events\":[", stdout);
             for (size_t i = 0; i < ev.n; i++) {
                 if (i) fputc(',', stdout);
-                print_event_json(&ev.v[i]);
+                run_event_print(stdout, &ev.v[i].o, 1);
             }
             fputs("]}\n", stdout);
         } else if (!rc) {
@@ -305,7 +307,7 @@ int cmd_explain(int argc, char **argv)
                 printf("\nevents that shaped %s up to step %lld: %zu%s%s%s\n", r.set.name[i], k, n,
                        log ? " (from " : n ? " (replayed)" : "", log ? log : "", log ? ")" : "");
                 for (size_t j = 0; j < ev.n; j++)
-                    if (concerns(&ev.v[j], r.set.name[i])) print_event_text(&ev.v[j]);
+                    if (concerns(&ev.v[j], r.set.name[i])) run_event_print(stdout, &ev.v[j].o, 0);
             }
         }
     }

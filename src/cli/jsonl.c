@@ -97,23 +97,67 @@ double jsonl_num(const jsonl_obj *o, const char *key)
     return f && !f->is_str ? f->num : NAN;
 }
 
+int jsonl_open(jsonl_cursor *c, const char *path, const char *what)
+{
+    memset(c, 0, sizeof *c);
+    c->path = path, c->what = what;
+    if (!(c->f = fopen(path, "r"))) return cli_error(LRE_EXIT_FAIL, "cannot open %s: %s", path, strerror(errno));
+    if (!(c->line = malloc(JSONL_MAX_LINE + 1))) return jsonl_close(c), cli_error(LRE_EXIT_FAIL, "out of memory");
+    return 0;
+}
+
+/* The next line into c->line (its newline dropped): 1, 0 at the end, or a
+ * negative exit code. A line is read into a bounded buffer: a file of one
+ * endless line (or a binary one) is refused at its first JSONL_MAX_LINE
+ * bytes, and a NUL byte, which would hide the rest of its line, at once. */
+static int next_line(jsonl_cursor *c)
+{
+    size_t n = 0;
+    int ch = EOF;
+    while ((ch = getc_unlocked(c->f)) != EOF && ch != '\n') {
+        if (!ch || n == JSONL_MAX_LINE) {
+            c->lineno++;
+            return !ch ? -cli_error(LRE_EXIT_FAIL, "%s:%lld: a NUL byte: not %s", c->path, c->lineno, c->what)
+                       : -cli_error(LRE_EXIT_FAIL, "%s:%lld: a line longer than %d bytes: not %s", c->path, c->lineno,
+                                    JSONL_MAX_LINE, c->what);
+        }
+        c->line[n++] = (char)ch;
+    }
+    if (ch == EOF && ferror(c->f)) return -cli_error(LRE_EXIT_FAIL, "cannot read %s: %s", c->path, strerror(errno));
+    if (ch == EOF && !n) return 0;
+    c->line[n] = 0;
+    c->lineno++;
+    return 1;
+}
+
+int jsonl_next(jsonl_cursor *c, jsonl_obj *o)
+{
+    int got;
+    while ((got = next_line(c)) > 0) {
+        if (c->line[strspn(c->line, " \t\r")] == 0) continue;
+        if (jsonl_parse(c->line, o)) return -cli_error(LRE_EXIT_FAIL, "%s:%lld: not %s", c->path, c->lineno, c->what);
+        return 1;
+    }
+    return got;
+}
+
+void jsonl_close(jsonl_cursor *c)
+{
+    if (c->f) fclose(c->f);
+    free(c->line);
+    c->f = NULL, c->line = NULL;
+}
+
 int jsonl_read(const char *path, const char *what, int (*fn)(void *ud, const jsonl_obj *o, long long line), void *ud)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) return cli_error(LRE_EXIT_FAIL, "cannot open %s: %s", path, strerror(errno));
-    char *line = NULL;
-    size_t cap = 0;
-    long long lineno = 0;
-    int rc = 0;
+    jsonl_cursor c;
+    int rc = jsonl_open(&c, path, what), got;
     jsonl_obj o;
-    while (!rc && getline(&line, &cap, f) >= 0) {
-        lineno++;
-        if (line[strspn(line, " \t\r\n")] == 0) continue;
-        if (jsonl_parse(line, &o)) rc = cli_error(LRE_EXIT_FAIL, "%s:%lld: not %s", path, lineno, what);
-        else rc = fn(ud, &o, lineno);
+    while (!rc && (got = jsonl_next(&c, &o)) != 0) {
+        if (got < 0) rc = -got;
+        else if ((rc = fn(ud, &o, c.lineno))) break;
+        else if (cli_interrupted) rc = cli_error(LRE_EXIT_INTERRUPTED, "interrupted reading %s", path);
     }
-    if (!rc && ferror(f)) rc = cli_error(LRE_EXIT_FAIL, "cannot read %s: %s", path, strerror(errno));
-    free(line);
-    fclose(f);
+    jsonl_close(&c);
     return rc;
 }

@@ -8,13 +8,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is_checkpoint(const char *path)
+int run_source_is_checkpoint(const char *path)
 {
     FILE *f = fopen(path, "rb");
     char sig[8] = {0};
     int yes = f && fread(sig, 1, 7, f) == 7 && !memcmp(sig, "LRECKPT", 7);
     if (f) fclose(f);
     return yes;
+}
+
+int run_source_metrics_beside(const char *ckpt, char *out, size_t size)
+{
+    const char *slash = strrchr(ckpt, '/'), *dot = strrchr(ckpt, '.');
+    size_t stem = dot && dot > (slash ? slash : ckpt) && dot[1] ? (size_t)(dot - ckpt) : strlen(ckpt);
+    int n = snprintf(out, size, "%.*s.jsonl", (int)stem, ckpt);
+    return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+int run_source_exists(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f) fclose(f);
+    return f != NULL;
 }
 
 int run_source_config(run_source *r, const char *path, const char *ckpt, char *msg, size_t size)
@@ -62,7 +77,7 @@ int run_source_load(run_source *r, const char *path, const char *config)
     memset(r, 0, sizeof *r);
     r->path = path;
     r->observe = OBSERVE_VAL_LOSS;
-    if (strcmp(path, "-") && is_checkpoint(path)) {
+    if (strcmp(path, "-") && run_source_is_checkpoint(path)) {
         r->kind = SRC_CHECKPOINT;
         if (!config) return cli_error(LRE_EXIT_USAGE, "%s is a checkpoint: give --config CONFIG.lua, the config that wrote it", path);
         return load_config(r, config, path, NULL);
@@ -222,6 +237,13 @@ static void on_replay_event(void *ud, const lre_event *ev)
 
 int run_replay(run_source *r, const observations *obs, long long upto, run_events *e, double *const *curves)
 {
+    return run_replay_at(r, obs, upto, e, curves, NULL, 0);
+}
+
+int run_replay_at(run_source *r, const observations *obs, long long upto, run_events *e, double *const *curves,
+                  const long long *at, size_t nat)
+{
+    size_t sample = 0;
     replay_hook hooks[LRE_SCHEDULE_SET_MAX];
     lre_error err;
     int rc = 0;
@@ -240,12 +262,46 @@ int run_replay(run_source *r, const observations *obs, long long upto, run_event
             double v;
             if (lre_schedule_eval(r->set.s[k], (int64_t)t, &v, &err))
                 rc = cli_error(cli_interrupted ? LRE_EXIT_INTERRUPTED : LRE_EXIT_FAIL, "%s", err.msg);
-            else if (curves && curves[k])
+            else if (curves && curves[k] && !at)
                 curves[k][t] = v;
+            else if (curves && curves[k] && sample < nat && at[sample] == t)
+                curves[k][sample] = v;
         }
+        if (at && sample < nat && at[sample] == t) sample++;
         if (!rc && cli_interrupted) rc = cli_error(LRE_EXIT_INTERRUPTED, "interrupted at step %lld", t);
     }
     for (int k = 0; k < r->set.n && e; k++) lre_schedule_set_events(r->set.s[k], NULL, NULL, NULL);
     if (!rc && e && e->failed) rc = cli_error(LRE_EXIT_FAIL, "out of memory for the events");
     return rc;
+}
+
+void run_event_print(FILE *f, const jsonl_obj *o, int json)
+{
+    if (json) {
+        fputc('{', f);
+        for (int i = 0; i < o->n; i++) {
+            const jsonl_field *x = &o->f[i];
+            if (i) fputc(',', f);
+            cli_json_string(f, x->key);
+            fputc(':', f);
+            if (x->is_str) cli_json_string(f, x->str);
+            else if (x->num == floor(x->num) && fabs(x->num) < 9007199254740992.0) fprintf(f, "%.0f", x->num);
+            else cli_json_number(f, x->num);
+        }
+        fputc('}', f);
+        return;
+    }
+    const jsonl_field *kind = jsonl_get(o, "event"), *node = jsonl_get(o, "node");
+    fprintf(f, "  step %-8.0f", jsonl_num(o, "step"));
+    double epoch = jsonl_num(o, "epoch");
+    if (!isnan(epoch)) fprintf(f, " epoch %-4.0f", epoch);
+    fprintf(f, " %-16s %s ", kind && kind->is_str ? kind->str : "?", node && node->is_str ? node->str : "run");
+    for (int i = 0; i < o->n; i++) {
+        const jsonl_field *x = &o->f[i];
+        if (!strcmp(x->key, "step") || !strcmp(x->key, "epoch") || !strcmp(x->key, "event") || !strcmp(x->key, "node"))
+            continue;
+        if (x->is_str) fprintf(f, " %s=\"%s\"", x->key, x->str);
+        else fprintf(f, " %s=%.6g", x->key, x->num);
+    }
+    fputc('\n', f);
 }

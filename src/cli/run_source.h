@@ -29,6 +29,17 @@ void run_source_free(run_source *r);
 /* path as a training config into r (with ckpt, that checkpoint's state;
  * a config may schedule nothing): 0, or -1 with a message. */
 int run_source_config(run_source *r, const char *path, const char *ckpt, char *msg, size_t size);
+/* Whether the file at path starts with a checkpoint's signature. */
+int run_source_is_checkpoint(const char *path);
+/* What a checkpoint's run may have left beside it: the checkpoint's path
+ * with its extension (if any) replaced by ".jsonl" (the metrics file, as
+ * `train --checkpoint run.ckpt --metrics run.jsonl` names them) into out;
+ * the checkpoint does not record its metrics file's name. 0, or -1 when it
+ * does not fit. */
+int run_source_metrics_beside(const char *ckpt, char *out, size_t size);
+/* Whether path names a file that can be opened for reading. */
+int run_source_exists(const char *path);
+
 /* Whether a schedule script's load error says it returned a table that is
  * not a schedule, which a training config is: only then is the file tried as
  * a config (a script stopped by a limit is not run twice). */
@@ -67,6 +78,13 @@ int run_events_read(const char *path, long long upto, run_events *e);
  * curves[k][t] (a NULL curves[k] is skipped). Returns an exit code, having
  * said what failed. */
 int run_replay(run_source *r, const observations *obs, long long upto, run_events *e, double *const *curves);
+/* The same, keeping only the values at the nat increasing steps at[]:
+ * schedule k's value at step at[i] into curves[k][i]. */
+int run_replay_at(run_source *r, const observations *obs, long long upto, run_events *e, double *const *curves,
+                  const long long *at, size_t nat);
 void run_events_free(run_events *e);
+/* One event as a line of text ("  step 430      epoch 2    warmup_end  lr/warmup  steps=430") or as
+ * a JSON object, on f. */
+void run_event_print(FILE *f, const jsonl_obj *o, int json);
 
 #endif
