@@ -11,26 +11,56 @@ for k, v in pairs(core) do M[k] = v end
 -- called when the run's length is first known, and again when it changes
 -- (lrengine train --epochs), so a cosine written as
 --   for_run(function(total) return lre.schedule.cosine{lr = 0.1, t_max = total} end)
--- always ends with the run. The schedule build returns must be a closed form
--- of the step (its state, a plateau's counters, is not saved).
+-- always ends with the run. (A built-in kind takes durations itself:
+-- lre.schedule.cosine{lr = 0.1, t_max = "100%"} is the same, in the core.)
+-- The tree build returns is planned on the run's horizon (s:plan), gets the
+-- metrics (a plateau inside reduces), and its state is saved with the
+-- for_run node: the node's `state.inner` holds the inner tree's saved
+-- stream, so an optimizer's or a checkpoint's state resumes it exactly. A
+-- re-plan carries the old tree's state over by path (s:carry).
 local schedule = M.schedule
 local function for_run(build, name)
   if type(build) ~= "function" then
     error("bad argument #1 to 'for_run' (a function(total_steps, steps_per_epoch) expected)", 2)
   end
-  local inner, planned
-  return schedule.custom(function(step, ctx)
-    local total = ctx.total_steps
+  local inner, planned, planned_spe, synced
+  local node = {state = {}}
+  local function plan(ctx)
+    local total, spe = ctx.total_steps, ctx.steps_per_epoch
     if not total then
       error("for_run: the run's length is unknown (give the optimizer total_steps, or use it under lrengine train)")
     end
-    if planned ~= total then
-      inner = build(total, ctx.steps_per_epoch)
-      if type(inner) ~= "userdata" then inner = schedule.custom(inner, "for_run.inner") end
-      planned = total
+    if not inner or planned ~= total or planned_spe ~= spe then
+      local new = build(total, spe)
+      if type(new) ~= "userdata" then new = schedule.custom(new, "for_run.inner") end
+      new:plan{total_steps = total, steps_per_epoch = spe}
+      if inner then new:carry(inner) end
+      inner, planned, planned_spe, synced = new, total, spe, nil
     end
-    return inner:at(step)
-  end, name or "for_run")
+    -- a state loaded into the node (a checkpoint, or a preview's snapshot put back)
+    local saved = node.state.inner
+    if saved ~= nil and saved ~= synced then
+      if type(saved) ~= "string" then error("for_run: saved state.inner is not a schedule's state") end
+      if not pcall(inner.load, inner, saved) then inner:load(saved, {hparams = "current"}) end
+      synced = saved
+    end
+  end
+  local function sync()
+    synced = inner:save()
+    node.state.inner = synced
+  end
+  function node:at(step, ctx)
+    plan(ctx)
+    local v = inner:at(step)
+    sync()
+    return v
+  end
+  function node:observe(metric, ctx)
+    plan(ctx)
+    inner:observe(metric, ctx.step)
+    sync()
+  end
+  return schedule.custom(node, name or "for_run")
 end
 rawset(schedule, "for_run", for_run)
 

@@ -262,6 +262,7 @@ static void fill_param(int optim, int kind, const lre_pspec *ps, lre_param_info 
     info->lo_open = (f & LRE_P_LO_OPEN) != 0;
     info->hi_open = (f & LRE_P_HI_OPEN) != 0;
     info->finite = (f & LRE_P_FINITE) != 0;
+    info->duration = (f & LRE_P_DUR) != 0;
     info->choices = ps->choices;
     info->pair = (f & LRE_P_PAIR) != 0;
     if (info->type == LRE_PARAM_CHOICE) { /* stored as an index into the choices: named */

@@ -63,3 +63,12 @@ int lre_duration_steps(const char *text, const lre_horizon *h, int64_t *steps, l
     *steps = (int64_t)r;
     return LRE_OK;
 }
+
+int lre__duration_needs(const char *text)
+{
+    static const lre_horizon h[4] = {{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
+    int64_t ignored;
+    for (int k = 0; k < 4; k++)
+        if (lre_duration_steps(text, &h[k], &ignored, NULL) == LRE_OK) return k;
+    return -1;
+}

@@ -24,7 +24,8 @@ enum {
     LRE_P_REQUIRED = 1 << 6, /* no default */
     LRE_P_PAIR = 1 << 7,     /* first of two (or three) specs named "x[1]", "x[2]" given together as "x" */
     LRE_P_FIXED = 1 << 8,    /* can not be driven by a schedule */
-    LRE_P_FINITE = 1 << 9    /* not infinite, whatever the range */
+    LRE_P_FINITE = 1 << 9,   /* not infinite, whatever the range */
+    LRE_P_DUR = 1 << 10      /* a step count that may be given as a duration ("10%", "2 epochs") */
 };
 
 typedef struct lre_pspec {
@@ -47,6 +48,15 @@ typedef struct lre_plist {
  * message "who: name ...". */
 int lre__parse_params(const char *who, const lre_pspec *spec, size_t nspec, const lre_param *in, size_t nin,
                       double *out, lre_plist *lists, lre_error *err);
+/* The same, taking durations: a LRE_P_DUR parameter given as str (a
+ * duration lre_duration_steps reads) leaves out[i] NaN and texts[i] the
+ * (borrowed) text; texts[i] is NULL for every other parameter. */
+int lre__parse_params_dur(const char *who, const lre_pspec *spec, size_t nspec, const lre_param *in, size_t nin,
+                          double *out, lre_plist *lists, const char **texts, lre_error *err);
+/* What a duration needs of the horizon to resolve: 0 nothing (steps), 1 the
+ * steps per epoch, 2 the run's total steps, 3 the tokens per step; -1 when
+ * the text is no duration (duration.c). */
+int lre__duration_needs(const char *text);
 
 /* "who: unknown parameter 'name' (did you mean 'x'? parameters: a, b, ...)"
  * for a name that is not in spec; a pair is also suggested by its base name

@@ -218,7 +218,11 @@ int lre_schedule_eval(lre_schedule *s, int64_t t, double *out, lre_error *err);
 int lre_schedule_observe(lre_schedule *s, double metric, int64_t t, lre_error *err);
 
 /* Tells every node of the tree the length of an epoch and of the run (0 when
- * unknown), for custom schedules' context. */
+ * unknown), for custom schedules' context, and plans the tree's durations on
+ * them as lre_schedule_plan does. It can not report an error: when the plan
+ * fails on a known horizon, every duration of the tree waits again and an
+ * evaluation reports what failed; on a horizon wholly unknown a plan made
+ * before stays. */
 void lre_schedule_set_horizon(lre_schedule *s, int64_t steps_per_epoch, int64_t total_steps);
 
 /* Tells every node of the tree the learning-rate estimate of the optimizer
@@ -356,6 +360,26 @@ typedef struct lre_horizon {
  * only). LRE_EINVAL with a message naming the duration when the unit is
  * unknown or needs what h does not know. */
 int lre_duration_steps(const char *text, const lre_horizon *h, int64_t *steps, lre_error *err);
+
+/* Durations in a schedule's parameters. A step count of a built-in kind
+ * (lre_param_info.duration: t_max, t_0, step_size, total_iters,
+ * total_steps, a warm-up's steps, step_size_up/down, decay and cool-down
+ * lengths, ...) may be given in lre_param.str as a duration text; any node
+ * may also take tokens_per_step (a number > 0), which holds for the
+ * durations in tokens of its subtree (the nearest node's wins over the
+ * horizon's). The node keeps the text: what needs no horizon ("500",
+ * tokens with tokens_per_step given) resolves at once, the rest when the
+ * tree is planned; until then evaluating the node is LRE_EINVAL naming its
+ * path, the parameter and what it needs ("cosine: t_max = '90%' needs the
+ * run's length (its total steps)"). lre_schedule_plan resolves every
+ * duration of the tree on h (NULL: steps only), checks the values as the
+ * constructors would, and sets h as the tree's horizon (as
+ * lre_schedule_set_horizon); all or nothing: on an error the tree is
+ * unchanged. Planning again on another horizon (a longer run) re-resolves.
+ * A duration is part of the tree as its text: lre_schedule_text shows
+ * t_max='90%'=900 (='90%' alone while unresolved), a saved state loads
+ * whatever horizon resolved it, and lre_schedule_differ compares texts. */
+int lre_schedule_plan(lre_schedule *s, const lre_horizon *h, lre_error *err);
 
 /* A schedule tree as text: kind{param=value, ...}(inner, ...), custom
  * schedules as custom 'name' (their code is not the core's to show). Written
@@ -699,6 +723,7 @@ typedef struct lre_param_info {
     int finite;            /* must be finite whatever the range */
     const char *choices;   /* "triangular|triangular2|exp_range", or NULL */
     int pair;              /* first of two ("betas[1]", "betas[2]") also given together as a list ("betas") */
+    int duration;          /* a step count also given as a duration text ("10%", "2 epochs"; lre_schedule_plan) */
 } lre_param_info;
 
 /* Describes a kind (see lre_schedule_kinds, lre_optim_kinds); an unknown one

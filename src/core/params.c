@@ -101,7 +101,7 @@ int lre__unknown_param(const char *who, const lre_pspec *spec, size_t nspec, con
 }
 
 static int parse_one(const char *who, const lre_pspec *spec, size_t nspec, const lre_param *p, double *out,
-                     lre_plist *lists, unsigned char *seen, lre_error *err)
+                     lre_plist *lists, const char **texts, unsigned char *seen, lre_error *err)
 {
     int i = lre__spec_index(spec, nspec, p->name);
     if (i < 0) { /* "betas" given as a pair */
@@ -158,7 +158,20 @@ static int parse_one(const char *who, const lre_pspec *spec, size_t nspec, const
         out[i] = c;
         return LRE_OK;
     }
-    if (p->str || p->list) return lre_error_set(err, LRE_EINVAL, "%s: %s must be a number", who, ps->name);
+    if (texts && (ps->flags & LRE_P_DUR) && p->str && !p->list) {
+        if (lre__duration_needs(p->str) < 0) {
+            lre_error e;
+            int64_t ignored;
+            lre_duration_steps(p->str, NULL, &ignored, &e);
+            return lre_error_set(err, LRE_EINVAL, "%s: %s: %s", who, ps->name, e.msg);
+        }
+        texts[i] = p->str;
+        out[i] = NAN;
+        return LRE_OK;
+    }
+    if (p->str || p->list)
+        return lre_error_set(err, LRE_EINVAL, "%s: %s must be a number%s", who, ps->name,
+                             texts && (ps->flags & LRE_P_DUR) ? " or a duration (\"500\", \"2 epochs\", \"10%\", \"3M tokens\")" : "");
     int rc = lre__check_value(who, ps, p->value, err);
     if (rc) return rc;
     out[i] = p->value;
@@ -168,15 +181,22 @@ static int parse_one(const char *who, const lre_pspec *spec, size_t nspec, const
 int lre__parse_params(const char *who, const lre_pspec *spec, size_t nspec, const lre_param *in, size_t nin,
                       double *out, lre_plist *lists, lre_error *err)
 {
+    return lre__parse_params_dur(who, spec, nspec, in, nin, out, lists, NULL, err);
+}
+
+int lre__parse_params_dur(const char *who, const lre_pspec *spec, size_t nspec, const lre_param *in, size_t nin,
+                          double *out, lre_plist *lists, const char **texts, lre_error *err)
+{
     unsigned char seen[64] = {0};
     if (nspec > sizeof seen) return lre_error_set(err, LRE_EINVAL, "%s: too many parameters", who);
     for (size_t i = 0; i < nspec; i++) {
         out[i] = spec[i].def;
+        if (texts) texts[i] = NULL;
         if (lists) lists[i].v = NULL, lists[i].n = 0;
     }
     for (size_t k = 0; k < nin; k++) {
         if (!in[k].name) return lre_error_set(err, LRE_EINVAL, "%s: parameter %zu has no name", who, k + 1);
-        int rc = parse_one(who, spec, nspec, &in[k], out, lists, seen, err);
+        int rc = parse_one(who, spec, nspec, &in[k], out, lists, texts, seen, err);
         if (rc) return rc;
     }
     for (size_t i = 0; i < nspec; i++)

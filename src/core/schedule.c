@@ -75,8 +75,35 @@ int lre_schedule_new_with(lre_schedule **out, const char *kind, const lre_param 
     lre_schedule *s = node_alloc(id, alloc);
     if (!s) return lre_error_set(err, LRE_ENOMEM, "%s: out of memory", def->name);
     lre_plist lists[LRE_SCHED_MAXP];
+    const char *texts[LRE_SCHED_MAXP];
     size_t nspec = lre__kind_nspec(def);
-    int rc = lre__parse_params(def->name, def->spec, nspec, params, nparams, s->p, lists, err);
+    /* tokens_per_step: any node's, for the durations in tokens of its subtree */
+    lre_param own[64];
+    size_t nown = 0;
+    int rc = LRE_OK;
+    for (size_t i = 0; i < nparams; i++) {
+        if (!params[i].name || strcmp(params[i].name, "tokens_per_step")) continue;
+        if (params[i].str || params[i].list || params[i].schedule || !(params[i].value > 0) || isinf(params[i].value)) {
+            rc = lre_error_set(err, LRE_EINVAL, "%s: tokens_per_step must be a number > 0", def->name);
+            goto fail;
+        }
+        if (s->tokens_per_step > 0) {
+            rc = lre_error_set(err, LRE_EINVAL, "%s: tokens_per_step given twice", def->name);
+            goto fail;
+        }
+        s->tokens_per_step = params[i].value;
+    }
+    if (s->tokens_per_step > 0) {
+        if (nparams > sizeof own / sizeof own[0]) {
+            rc = lre_error_set(err, LRE_EINVAL, "%s: too many parameters", def->name);
+            goto fail;
+        }
+        for (size_t i = 0; i < nparams; i++)
+            if (strcmp(params[i].name, "tokens_per_step")) own[nown++] = params[i];
+        params = own;
+        nparams = nown;
+    }
+    rc = lre__parse_params_dur(def->name, def->spec, nspec, params, nparams, s->p, lists, texts, err);
     if (rc) goto fail;
     for (size_t i = 0, l = 0; i < nspec; i++) {
         if (!(def->spec[i].flags & LRE_P_LIST)) continue;
@@ -93,6 +120,8 @@ int lre_schedule_new_with(lre_schedule **out, const char *kind, const lre_param 
         for (size_t i = 0; i < nchildren; i++) s->child[i] = lre_schedule_retain(children[i]);
         s->nchild = nchildren;
     }
+    rc = lre__schedule_take_durations(s, texts, err);
+    if (rc) goto fail;
     rc = lre__kind_check(s, err);
     if (rc) goto fail;
     if (id == K_PLATEAU) plateau_reset(s);
@@ -151,6 +180,7 @@ void lre_schedule_release(lre_schedule *s)
     if (s->kind == K_CUSTOM && s->vt->release) s->vt->release(s->ud);
     if (s->name) lre__free(&a, s->name, strlen(s->name) + 1);
     if (s->path) lre__free(&a, s->path, strlen(s->path) + 1);
+    lre__schedule_free_durations(s);
     lre__free(&a, s, sizeof *s);
 }
 
@@ -243,6 +273,7 @@ static int custom_value(lre_schedule *s, int64_t t, double *out, lre_error *err,
 
 static int eval_node(lre_schedule *s, int64_t t, double *out, lre_error *err, lre__evalx *x)
 {
+    if (s->unresolved) return lre__schedule_unresolved(s, err);
     switch (s->kind) {
     case K_NOISE: {
         int rc = lre__eval_child(s, 0, t, out, err, x);
@@ -456,12 +487,6 @@ void lre_schedule_set_d(lre_schedule *s, double d)
     for (size_t i = 0; i < s->nchild; i++) lre_schedule_set_d(s->child[i], d);
 }
 
-void lre_schedule_set_horizon(lre_schedule *s, int64_t steps_per_epoch, int64_t total_steps)
-{
-    s->ctx.steps_per_epoch = steps_per_epoch;
-    s->ctx.total_steps = total_steps;
-    for (size_t i = 0; i < s->nchild; i++) lre_schedule_set_horizon(s->child[i], steps_per_epoch, total_steps);
-}
 
 void lre__schedule_set_inputs(lre_schedule *s, double grad_norm, double loss)
 {
@@ -541,7 +566,15 @@ uint64_t lre__schedule_fingerprint(const lre_schedule *s)
 {
     uint64_t h = lre__fnv(LRE_FNV_INIT, &s->kind, sizeof s->kind);
     if (s->kind == K_CUSTOM) return lre__fnv(h, s->name, strlen(s->name));
-    h = lre__fnv(h, s->p, sizeof s->p);
+    if (!s->ndur) {
+        h = lre__fnv(h, s->p, sizeof s->p);
+    } else { /* a duration by its text: the state of "90%" loads whatever the run's length */
+        for (int i = 0; i < LRE_SCHED_MAXP; i++) {
+            if (s->dur[i]) h = lre__fnv(h, s->dur[i], strlen(s->dur[i]) + 1);
+            else h = lre__fnv(h, &s->p[i], sizeof s->p[i]);
+        }
+    }
+    if (s->tokens_per_step > 0) h = lre__fnv(h, &s->tokens_per_step, sizeof s->tokens_per_step);
     for (int l = 0; l < 2; l++)
         if (s->nlist[l]) h = lre__fnv(h, s->list[l], s->nlist[l] * sizeof(double));
     for (size_t i = 0; i < s->nchild; i++) {

@@ -102,6 +102,15 @@ struct lre_schedule {
     lre_schedule **child;
     size_t nchild;
 
+    /* durations (schedule_plan.c): the text of each LRE_P_DUR parameter given
+     * as one (NULL: a number), resolved into p[] by a plan; unresolved: some
+     * wait for a horizon (p[] NaN there); tokens_per_step: given to this node
+     * (0: none), for its subtree's durations in tokens; plan_tps: the tokens
+     * per step in force at the last plan. */
+    char *dur[LRE_SCHED_MAXP];
+    int ndur, unresolved;
+    double tokens_per_step, plan_tps;
+
     lre_plateau_state plateau, plateau_staged;
     int staged;
 
@@ -161,6 +170,12 @@ double lre__warmup(const lre_schedule *s, int64_t t, int64_t *inner_step);
 int lre__continuation(lre_schedule *s, int64_t t, double *out, lre_error *err, lre__evalx *x);
 /* K_SWA: the weight alpha of swa_lr at step t >= start (anneal_steps 0: 1). */
 double lre__swa_alpha(const lre_schedule *s, int64_t t);
+/* Durations (schedule_plan.c): takes node s's duration texts (texts[i] for
+ * slot i, borrowed) and resolves what needs no horizon; LRE_ENOMEM. */
+int lre__schedule_take_durations(lre_schedule *s, const char *const *texts, lre_error *err);
+/* The error of evaluating an unresolved node: what it waits for. */
+int lre__schedule_unresolved(const lre_schedule *s, lre_error *err);
+void lre__schedule_free_durations(lre_schedule *s);
 /* Checks relations between parameters that the spec alone can not express. */
 int lre__kind_check(const lre_schedule *s, lre_error *err);
 

@@ -16,6 +16,8 @@
 #define CHOICE LRE_P_CHOICE
 #define LIST LRE_P_LIST
 #define LO_OPEN LRE_P_LO_OPEN
+/* DUR: a step count, also given as a duration ("10%", "2 epochs"; schedule_plan.c) */
+#define DUR LRE_P_DUR
 #define INF INFINITY
 #define RATE(name) {name, NAN, 0, INF, REQ, NULL}
 /* Whole numbers the code turns into int64_t: at most 2^53 (exact as doubles,
@@ -25,11 +27,11 @@
 /* Slots of each kind's parameters, in the order of its spec. */
 enum { CONST_LR, CONST_FACTOR, CONST_TOTAL };
 static const lre_pspec constant_spec[] = {
-    RATE("lr"), {"factor", 1, 0, INF, 0, NULL}, {"total_iters", 0, 0, INF, INT, NULL}};
+    RATE("lr"), {"factor", 1, 0, INF, 0, NULL}, {"total_iters", 0, 0, INF, INT | DUR, NULL}};
 
 enum { STEP_LR, STEP_SIZE, STEP_GAMMA };
 static const lre_pspec step_spec[] = {
-    RATE("lr"), {"step_size", NAN, 1, INF, REQ | INT, NULL}, {"gamma", 0.1, 0, INF, 0, NULL}};
+    RATE("lr"), {"step_size", NAN, 1, INF, REQ | INT | DUR, NULL}, {"gamma", 0.1, 0, INF, 0, NULL}};
 
 enum { MS_LR, MS_MILESTONES, MS_GAMMA };
 static const lre_pspec multistep_spec[] = {
@@ -38,13 +40,13 @@ static const lre_pspec multistep_spec[] = {
 enum { EXP_LR, EXP_GAMMA, EXP_DECAY_STEPS, EXP_STAIRCASE };
 static const lre_pspec exponential_spec[] = {RATE("lr"),
                                              {"gamma", NAN, 0, INF, REQ | LO_OPEN, NULL},
-                                             {"decay_steps", 1, 0, INF, LO_OPEN, NULL},
+                                             {"decay_steps", 1, 0, INF, LO_OPEN | DUR, NULL},
                                              {"staircase", 0, 0, 1, BOOL, NULL}};
 
 enum { INV_LR, INV_RATE, INV_DECAY_STEPS, INV_STAIRCASE };
 static const lre_pspec inverse_time_spec[] = {RATE("lr"),
                                               {"decay_rate", NAN, 0, INF, REQ, NULL},
-                                              {"decay_steps", 1, 0, INF, LO_OPEN, NULL},
+                                              {"decay_steps", 1, 0, INF, LO_OPEN | DUR, NULL},
                                               {"staircase", 0, 0, 1, BOOL, NULL}};
 
 /* PyTorch LinearLR's defaults. */
@@ -52,11 +54,11 @@ enum { LIN_LR, LIN_START, LIN_END, LIN_TOTAL };
 static const lre_pspec linear_spec[] = {RATE("lr"),
                                         {"start_factor", 1.0 / 3, 0, INF, 0, NULL},
                                         {"end_factor", 1, 0, INF, 0, NULL},
-                                        {"total_iters", 5, 0, INF, LO_OPEN, NULL}};
+                                        {"total_iters", 5, 0, INF, LO_OPEN | DUR, NULL}};
 
 enum { POLY_LR, POLY_TOTAL, POLY_POWER, POLY_END, POLY_CYCLE };
 static const lre_pspec polynomial_spec[] = {RATE("lr"),
-                                            {"total_iters", NAN, 0, INF, REQ | LO_OPEN, NULL},
+                                            {"total_iters", NAN, 0, INF, REQ | LO_OPEN | DUR, NULL},
                                             {"power", 1, 0, INF, 0, NULL},
                                             {"end_lr", 0, 0, INF, 0, NULL},
                                             {"cycle", 0, 0, 1, BOOL, NULL}};
@@ -68,14 +70,14 @@ static const lre_pspec piecewise_spec[] = {{"boundaries", NAN, -INF, INF, REQ | 
 /* exponent: optax's cosine_decay_schedule raises the cosine factor to it. */
 enum { COS_LR, COS_T_MAX, COS_ETA_MIN, COS_HOLD, COS_EXPONENT };
 static const lre_pspec cosine_spec[] = {RATE("lr"),
-                                        {"t_max", NAN, 0, INF, REQ | LO_OPEN, NULL},
+                                        {"t_max", NAN, 0, INF, REQ | LO_OPEN | DUR, NULL},
                                         {"eta_min", 0, 0, INF, 0, NULL},
                                         {"hold", 0, 0, 1, BOOL, NULL},
                                         {"exponent", 1, 0, INF, LO_OPEN, NULL}};
 
 enum { CR_LR, CR_T0, CR_T_MULT, CR_ETA_MIN, CR_M_MUL };
 static const lre_pspec cosine_restarts_spec[] = {RATE("lr"),
-                                                 {"t_0", NAN, 0, INF, REQ | LO_OPEN, NULL},
+                                                 {"t_0", NAN, 0, INF, REQ | LO_OPEN | DUR, NULL},
                                                  {"t_mult", 1, 1, INF, 0, NULL},
                                                  {"eta_min", 0, 0, INF, 0, NULL},
                                                  {"m_mul", 1, 0, INF, LO_OPEN, NULL}};
@@ -84,8 +86,8 @@ enum { CYC_BASE, CYC_MAX, CYC_UP, CYC_DOWN, CYC_MODE, CYC_GAMMA };
 enum { MODE_TRIANGULAR, MODE_TRIANGULAR2, MODE_EXP_RANGE };
 static const lre_pspec cyclic_spec[] = {{"base_lr", NAN, 0, INF, REQ, NULL},
                                         {"max_lr", NAN, 0, INF, REQ, NULL},
-                                        {"step_size_up", 2000, 0, INF, LO_OPEN, NULL},
-                                        {"step_size_down", NAN, 0, INF, LO_OPEN, NULL},
+                                        {"step_size_up", 2000, 0, INF, LO_OPEN | DUR, NULL},
+                                        {"step_size_down", NAN, 0, INF, LO_OPEN | DUR, NULL},
                                         {"mode", MODE_TRIANGULAR, 0, 2, CHOICE, "triangular|triangular2|exp_range"},
                                         {"gamma", 1, 0, INF, LO_OPEN, NULL}};
 
@@ -94,8 +96,8 @@ static const lre_pspec cyclic_spec[] = {{"base_lr", NAN, 0, INF, REQ, NULL},
  * one_cycle_momentum, the momenta are any numbers. */
 static const lre_pspec cyclic_momentum_spec[] = {{"base_momentum", 0.8, -INF, INF, 0, NULL},
                                                  {"max_momentum", 0.9, -INF, INF, 0, NULL},
-                                                 {"step_size_up", 2000, 0, INF, LO_OPEN, NULL},
-                                                 {"step_size_down", NAN, 0, INF, LO_OPEN, NULL},
+                                                 {"step_size_up", 2000, 0, INF, LO_OPEN | DUR, NULL},
+                                                 {"step_size_down", NAN, 0, INF, LO_OPEN | DUR, NULL},
                                                  {"mode", MODE_TRIANGULAR, 0, 2, CHOICE, "triangular|triangular2|exp_range"},
                                                  {"gamma", 1, 0, INF, LO_OPEN, NULL}};
 
@@ -106,7 +108,7 @@ static const lre_pspec cyclic_momentum_spec[] = {{"base_momentum", 0.8, -INF, IN
 enum { OC_MAX_LR, OC_TOTAL, OC_PCT, OC_ANNEAL, OC_DIV, OC_FINAL_DIV, OC_THREE, OC_BASE_MOM, OC_MAX_MOM, OC_CYCLE_MOM };
 enum { ANNEAL_COS, ANNEAL_LINEAR };
 static const lre_pspec one_cycle_spec[] = {{"max_lr", NAN, 0, INF, REQ, NULL},
-                                           {"total_steps", NAN, 1, INF, REQ | INT, NULL},
+                                           {"total_steps", NAN, 1, INF, REQ | INT | DUR, NULL},
                                            {"pct_start", 0.3, 0, 1, 0, NULL},
                                            {"anneal_strategy", ANNEAL_COS, 0, 1, CHOICE, "cos|linear"},
                                            {"div_factor", 25, 0, INF, LO_OPEN, NULL},
@@ -122,9 +124,9 @@ static const lre_pspec one_cycle_spec[] = {{"max_lr", NAN, 0, INF, REQ, NULL},
 enum { WSD_LR, WSD_WARMUP, WSD_STABLE, WSD_DECAY_STEPS, WSD_DECAY, WSD_MIN_LR, WSD_CYCLES, WSD_POWER, WSD_RATIO };
 enum { DECAY_LINEAR, DECAY_COSINE, DECAY_SQRT, DECAY_POWER, DECAY_EXP };
 static const lre_pspec wsd_spec[] = {RATE("lr"),
-                                     {"warmup_steps", 0, 0, INF, INT, NULL},
-                                     {"stable_steps", 0, 0, INF, INT, NULL},
-                                     {"decay_steps", NAN, 0, INF, REQ | INT, NULL},
+                                     {"warmup_steps", 0, 0, INF, INT | DUR, NULL},
+                                     {"stable_steps", 0, 0, INF, INT | DUR, NULL},
+                                     {"decay_steps", NAN, 0, INF, REQ | INT | DUR, NULL},
                                      {"decay", DECAY_LINEAR, 0, 4, CHOICE, "linear|cosine|sqrt|power|exp"},
                                      {"min_lr", 0, 0, INF, 0, NULL},
                                      {"num_cycles", 0.5, 0, INF, 0, NULL},
@@ -135,14 +137,14 @@ static const lre_pspec wsd_spec[] = {RATE("lr"),
  * rsqrt); power other than 0.5: timm's WSD 'power' stable phase. */
 enum { ISQ_LR, ISQ_TIMESCALE, ISQ_POWER };
 static const lre_pspec inverse_sqrt_spec[] = {RATE("lr"),
-                                              {"timescale", 1e4, 0, INF, LO_OPEN, NULL},
+                                              {"timescale", 1e4, 0, INF, LO_OPEN | DUR, NULL},
                                               {"power", 0.5, 0, INF, LO_OPEN | LRE_P_FINITE, NULL}};
 
 /* darknet's "sig" policy: a logistic decay centred on midpoint. */
 enum { LOG_LR, LOG_RATE, LOG_MIDPOINT };
 static const lre_pspec logistic_spec[] = {RATE("lr"),
                                           {"rate", 1, -INF, INF, LRE_P_FINITE, NULL},
-                                          {"midpoint", 0, -INF, INF, LRE_P_FINITE, NULL}};
+                                          {"midpoint", 0, -INF, INF, LRE_P_FINITE | DUR, NULL}};
 
 /* timm's cycle schedulers (CosineLRScheduler, TanhLRScheduler,
  * PolyLRScheduler): cycle i lasts t_0 * t_mult^i steps and peaks at
@@ -153,7 +155,7 @@ enum { CYS_LR, CYS_T0, CYS_T_MULT, CYS_ETA_MIN, CYS_DECAY, CYS_LIMIT, CYS_K, CYS
        CYS_END_INCLUSIVE };
 enum { SHAPE_COSINE, SHAPE_TANH, SHAPE_POLY };
 static const lre_pspec cycles_spec[] = {RATE("lr"),
-                                        {"t_0", NAN, 0, INF, REQ | LO_OPEN, NULL},
+                                        {"t_0", NAN, 0, INF, REQ | LO_OPEN | DUR, NULL},
                                         {"t_mult", 1, 1, 1e6, 0, NULL},
                                         {"eta_min", 0, 0, INF, 0, NULL},
                                         {"cycle_decay", 1, 0, INF, 0, NULL},
@@ -169,14 +171,14 @@ static const lre_pspec cycles_spec[] = {RATE("lr"),
 enum { RND_MIN, RND_MAX, RND_PERIOD, RND_SEED, RND_POWER };
 static const lre_pspec random_spec[] = {{"min_lr", NAN, 0, INF, REQ, NULL},
                                         {"max_lr", NAN, 0, INF, REQ, NULL},
-                                        {"period", 1, 1, MAX_INT, INT, NULL},
+                                        {"period", 1, 1, MAX_INT, INT | DUR, NULL},
                                         {"seed", 0, 0, MAX_INT, INT, NULL},
                                         {"power", 1, 0, INF, LRE_P_FINITE, NULL}};
 
 /* limit: the normal draw is redrawn until |z| < limit (timm's noise_pct). */
 enum { NOISE_AMP, NOISE_PERIOD, NOISE_SEED, NOISE_DIST, NOISE_LIMIT };
 static const lre_pspec noise_spec[] = {{"amplitude", 0.1, 0, INF, 0, NULL},
-                                       {"period", 1, 1, MAX_INT, INT, NULL},
+                                       {"period", 1, 1, MAX_INT, INT | DUR, NULL},
                                        {"seed", 0, 0, MAX_INT, INT, NULL},
                                        {"distribution", 0, 0, 1, CHOICE, "uniform|normal"},
                                        {"limit", INF, 0, INF, LO_OPEN, NULL}};
@@ -189,7 +191,7 @@ static const lre_pspec noise_spec[] = {{"amplitude", 0.1, 0, INF, 0, NULL},
 enum { WU_STEPS, WU_START, WU_MODE, WU_SHIFT, WU_POWER };
 enum { WU_LINEAR, WU_EXPONENTIAL, WU_CONSTANT, WU_COSINE, WU_SQRT, WU_POW, WU_LOG };
 static const lre_pspec warmup_spec[] = {
-    {"steps", NAN, 0, INF, REQ | INT, NULL},
+    {"steps", NAN, 0, INF, REQ | INT | DUR, NULL},
     {"start_factor", 0, 0, INF, 0, NULL},
     {"mode", WU_LINEAR, 0, 6, CHOICE, "linear|exponential|constant|cosine|sqrt|power|log"},
     {"shift", 1, 0, 1, BOOL, NULL},
@@ -204,15 +206,15 @@ static const lre_pspec clamp_spec[] = {{"min", 0, 0, INF, 0, NULL}, {"max", INF,
 
 /* shift: its inner schedule `offset` steps later (negative: earlier, never
  * before its step 0). */
-static const lre_pspec shift_spec[] = {{"offset", 0, -MAX_INT, MAX_INT, REQ | INT, NULL}};
+static const lre_pspec shift_spec[] = {{"offset", 0, -MAX_INT, MAX_INT, REQ | INT | DUR, NULL}};
 
 /* PyTorch SWALR: from the rate at step `start` (its inner schedule's, or lr)
  * to swa_lr over anneal_steps steps, then swa_lr. */
 enum { SWA_COS, SWA_LINEAR };
 static const lre_pspec swa_spec[] = {{"lr", NAN, 0, INF, 0, NULL},
                                      {"swa_lr", NAN, 0, INF, REQ, NULL},
-                                     {"start", 0, 0, MAX_INT, INT, NULL},
-                                     {"anneal_steps", 10, 0, MAX_INT, INT, NULL},
+                                     {"start", 0, 0, MAX_INT, INT | DUR, NULL},
+                                     {"anneal_steps", 10, 0, MAX_INT, INT | DUR, NULL},
                                      {"anneal", SWA_COS, 0, 1, CHOICE, "cos|linear"}};
 
 /* PyTorch ReduceLROnPlateau's parameters and defaults; `lr` when it wraps no schedule. */
@@ -237,12 +239,12 @@ static const lre_pspec extend_spec[] = {CT_SPEC_AT,
                                         {"old_total", NAN, 0, MAX_INT, REQ | INT, NULL},
                                         {"total", NAN, 1, MAX_INT, REQ | INT, NULL}};
 static const lre_pspec cooldown_spec[] = {CT_SPEC_AT,
-                                          {"steps", NAN, 1, MAX_INT, REQ | INT, NULL},
+                                          {"steps", NAN, 1, MAX_INT, REQ | INT | DUR, NULL},
                                           CT_SPEC_VALUE,
                                           CT_SPEC_SHAPE(CT_LINEAR),
                                           {"floor", 0, 0, INF, 0, NULL}}; /* CT_TARGET */
 static const lre_pspec rewarm_spec[] = {CT_SPEC_AT,
-                                        {"steps", NAN, 1, MAX_INT, REQ | INT, NULL},
+                                        {"steps", NAN, 1, MAX_INT, REQ | INT | DUR, NULL},
                                         CT_SPEC_VALUE,
                                         CT_SPEC_SHAPE(CT_LINEAR),
                                         {"peak", NAN, 0, INF, REQ, NULL}, /* CT_TARGET */

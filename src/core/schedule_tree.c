@@ -62,6 +62,12 @@ static void put_param(text *o, const lre_schedule *s, size_t i, size_t *l)
         }
         put(o, "]");
         ++*l;
+    } else if (s->dur[i]) { /* the text, and its steps once planned */
+        put(o, "'%s'", s->dur[i]);
+        if (!s->unresolved) {
+            put(o, "=");
+            put_number(o, s->p[i]);
+        }
     } else if (ps->flags & LRE_P_CHOICE) {
         put_choice(o, ps->choices, s->p[i]);
     } else if (ps->flags & LRE_P_BOOL) {
@@ -81,9 +87,13 @@ static void tree_text(text *o, const lre_schedule *s)
     size_t n = lre__kind_nspec(def), l = 0;
     put(o, "%s{", def->name);
     for (size_t i = 0; i < n; i++) {
-        if (isnan(s->p[i]) && !(def->spec[i].flags & LRE_P_LIST)) continue; /* not given, no default */
+        if (isnan(s->p[i]) && !(def->spec[i].flags & LRE_P_LIST) && !s->dur[i]) continue; /* not given, no default */
         put(o, "%s%s=", i ? ", " : "", def->spec[i].name);
         put_param(o, s, i, &l);
+    }
+    if (s->tokens_per_step > 0) {
+        put(o, "%stokens_per_step=", n ? ", " : "");
+        put_number(o, s->tokens_per_step);
     }
     put(o, "}");
     if (!s->nchild) return;
@@ -122,9 +132,11 @@ static int differ(const lre_schedule *a, const lre_schedule *b, char *path, size
         size_t n = lre__kind_nspec(def), la = 0, lb = 0;
         for (size_t i = 0; i < n; i++) {
             int list = (def->spec[i].flags & LRE_P_LIST) != 0;
+            /* a duration by its text: "90%" is the same plan on any horizon */
             int same = list ? a->nlist[la] == b->nlist[lb] &&
                                   (!a->nlist[la] || !memcmp(a->list[la], b->list[lb], a->nlist[la] * sizeof(double)))
-                            : (a->p[i] == b->p[i] || (isnan(a->p[i]) && isnan(b->p[i])));
+                       : a->dur[i] || b->dur[i] ? a->dur[i] && b->dur[i] && !strcmp(a->dur[i], b->dur[i])
+                                                : (a->p[i] == b->p[i] || (isnan(a->p[i]) && isnan(b->p[i])));
             if (!same) {
                 put_path(o, path);
                 put(o, ": %s ", def->spec[i].name);
@@ -137,6 +149,14 @@ static int differ(const lre_schedule *a, const lre_schedule *b, char *path, size
             }
             if (list) la++, lb++;
         }
+    }
+    if (a->tokens_per_step != b->tokens_per_step) {
+        put_path(o, path);
+        put(o, ": tokens_per_step ");
+        put_number(o, a->tokens_per_step);
+        put(o, " -> ");
+        put_number(o, b->tokens_per_step);
+        return 1;
     }
     if (a->nchild != b->nchild) {
         put_path(o, path);

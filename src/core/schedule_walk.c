@@ -176,6 +176,11 @@ int lre_schedule_params_text(const lre_schedule *s, char *buf, size_t size)
             continue;
         }
         double v = s->p[i];
+        if (s->dur[i]) { /* the text, and its steps once planned */
+            if (s->unresolved) put(buf, size, &len, "%s%s='%s'", sep, ps->name, s->dur[i]);
+            else put(buf, size, &len, "%s%s='%s'=%.6g", sep, ps->name, s->dur[i], v);
+            continue;
+        }
         if (isnan(v)) continue; /* optional and not given (plateau's lr when it wraps a schedule) */
         if (!(ps->flags & LRE_P_REQUIRED) && (v == ps->def || (isnan(ps->def) && isnan(v)))) continue;
         if (ps->flags & LRE_P_CHOICE) {
@@ -188,5 +193,6 @@ int lre_schedule_params_text(const lre_schedule *s, char *buf, size_t size)
             put(buf, size, &len, "%s%s=%.6g", sep, ps->name, v);
         }
     }
+    if (s->tokens_per_step > 0) put(buf, size, &len, "%stokens_per_step=%.6g", len ? ", " : "", s->tokens_per_step);
     return (int)len;
 }

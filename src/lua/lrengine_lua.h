@@ -182,11 +182,8 @@ lre_schedule *lre_lua_toguard(lua_State *L, int idx);
 void lre_lua_open_tensor(lua_State *L);   /* sets fields of the table on top */
 void lre_lua_open_schedule(lua_State *L); /* sets .schedule */
 void lre_lua_open_duration(lua_State *L); /* sets .duration */
-/* Whether the parameter table at idx holds a duration ("10%", "2 epochs", "3M tokens"). */
-int lre_lua_has_durations(lua_State *L, int idx);
-/* Pushes lre.schedule.for_run of a builder that calls the constructor at
- * ctor on a copy of the parameters at params with their durations in steps. */
-int lre_lua_deferred(lua_State *L, int ctor, int params, const char *kind);
+/* s:plan([horizon]): the method resolving a schedule's durations (duration_lua.c). */
+int lre_lua_schedule_plan(lua_State *L);
 void lre_lua_open_optim(lua_State *L);    /* sets .optim */
 
 int luaopen_lrengine_core(lua_State *L);

@@ -65,11 +65,6 @@ static int construct(lua_State *L)
     const char *kind = lua_tostring(L, lua_upvalueindex(1));
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
-    if (lre_lua_has_durations(L, 1)) { /* "10%", "2 epochs": planned for the run, resolved when it is known */
-        lua_pushvalue(L, lua_upvalueindex(1));
-        lua_pushcclosure(L, construct, 1);
-        return lre_lua_deferred(L, 2, 1, kind);
-    }
     /* every child and list stays on the stack until the call ends */
     luaL_checkstack(L, MAX_CHILDREN + MAX_PARAMS + 8, "too many inner schedules");
     lre_param params[MAX_PARAMS];
@@ -399,7 +394,8 @@ void lre_lua_open_schedule(lua_State *L)
     static const luaL_Reg methods[] = {{"at", sched_at},         {"observe", sched_observe}, {"curve", sched_curve}, {"run", sched_run},
                                        {"save", sched_save},     {"load", sched_load},       {"reset", sched_reset},
                                        {"kind", sched_kind},     {"close", sched_close},     {"text", sched_text},
-                                       {"differ", sched_differ}, {"carry", sched_carry},     {NULL, NULL}};
+                                       {"differ", sched_differ}, {"carry", sched_carry},     {"plan", lre_lua_schedule_plan},
+                                       {NULL, NULL}};
     luaL_newmetatable(L, LRE_SCHEDULE_MT);
     luaL_setfuncs(L, meta, 0);
     luaL_newlibtable(L, methods); /* each method holds the metatable (lre_lua_self) */
