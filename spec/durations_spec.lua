@@ -95,6 +95,24 @@ describe("durations in a training run", function()
   end)
 end)
 
+describe("durations in a script checked or plotted", function()
+  it("resolve on the --steps drawn", function()
+    local f = sh.write(dir .. "/pct.lua", [[
+local S = require("lrengine").schedule
+return S.warmup{S.cosine{lr = 0.1, t_max = "90%"}, steps = "10%"}]])
+    local code, out, err = sh.lre("check " .. f .. " --steps 100")
+    assert.are.equal(0, code, err)
+    assert.matches("ok, 100 steps", out)
+    code, out, err = sh.lre("plot " .. f .. " --steps 100 --format csv")
+    assert.are.equal(0, code, err)
+    -- 10 steps of warm-up, then 0.05 (1 + cos(pi (t - 10) / 90)): 0.05 at t = 55
+    local v = {}
+    for t, x in out:gmatch("(%d+),([^\n]+)") do v[tonumber(t)] = tonumber(x) end
+    assert.are.near(0.01, v[1], 1e-15)
+    assert.are.near(0.05, v[55], 1e-15)
+  end)
+end)
+
 describe("durations in Lua", function()
   it("pass to the core as text, shown with what they resolve to", function()
     local s = S.warmup{S.cosine{lr = 1, t_max = "90%"}, steps = "10%"}

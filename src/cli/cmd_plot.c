@@ -503,6 +503,8 @@ int plot_run(plot_opts *o, int plot)
     lre_error err;
     int streamed = plot && (!strcmp(o->format, "csv") || !strcmp(o->format, "json"));
     int loaded = !plot_load_schedules(o->script, &set, &err);
+    /* a script's run is the N steps drawn: durations ("10%") resolve on it */
+    for (int k = 0; loaded && k < set.n; k++) lre_schedule_set_horizon(set.s[k], 0, (int64_t)n);
     if (!loaded) {
         found(&pb, cli_interrupted ? LRE_EXIT_INTERRUPTED : LRE_EXIT_FAIL, -1, "%s", err.msg);
         lre_schedule_set_free(&set);
