@@ -85,6 +85,14 @@ describe("durations in a training run", function()
     assert.are.equal(0.025, whole[72])
   end)
 
+  it("a resume under another duration is refused, naming the texts and their steps", function()
+    local ck = dir .. "/wp.ckpt" -- written above, "1 epoch"
+    local other = cfg("wp2.lua", [[S.warmup{S.plateau{lr = 0.1, mode = "max", patience = 0, factor = 0.5}, steps = "2 epochs"}]])
+    local code, _, err = train(other .. " --resume " .. ck)
+    assert.are.equal(1, code)
+    assert.is_truthy(err:find("lr: warmup: steps '1 epoch' -> '2 epochs'=36", 1, true), err)
+  end)
+
   it("--epochs re-resolves a fraction of the run", function()
     local conf = cfg("pc.lua", [[S.cosine{lr = 0.1, t_max = "100%"}]])
     local m = dir .. "/pc.jsonl"
