@@ -97,12 +97,17 @@ int lre__schedule_unresolved(const lre_schedule *s, lre_error *err)
                          "(lre_schedule_plan names it)", who);
 }
 
-/* The path of child i of s, as schedule_walk.c names it. */
-static void child_path(char *buf, size_t size, const char *parent, const lre_schedule *s, size_t i)
+/* An error of s's child i named by its path from s: "kind/" or, under a
+ * node with several, "kind/i:" before the child's message (which starts
+ * with its own path), as schedule_walk.c names nodes. Built on the way up,
+ * so a deep tree costs no path buffer a level. */
+static void under(lre_error *err, const lre_schedule *s, size_t i)
 {
-    const char *k = lre_schedule_kind(s->child[i]);
-    if (s->nchild > 1) snprintf(buf, size, "%s/%zu:%s", parent, i + 1, k);
-    else snprintf(buf, size, "%s/%s", parent, k);
+    if (!err) return;
+    char msg[sizeof err->msg];
+    memcpy(msg, err->msg, sizeof msg);
+    if (s->nchild > 1) snprintf(err->msg, sizeof err->msg, "%s/%zu:%s", lre_schedule_kind(s), i + 1, msg);
+    else snprintf(err->msg, sizeof err->msg, "%s/%s", lre_schedule_kind(s), msg);
 }
 
 /* The horizon of s's child i: an extension's plan (child 1) is the plan as it
@@ -117,14 +122,14 @@ static lre_horizon child_horizon(const lre_schedule *s, size_t i, const lre_hori
 /* Pass 0 checks the whole tree on h; pass 1 (which can not fail: resolving
  * is a function of the text and the horizon) writes it. tps: the tokens per
  * step given above s (0: the horizon's). */
-static int plan(lre_schedule *s, const lre_horizon *h, double tps, const char *path, int write, lre_error *err)
+static int plan(lre_schedule *s, const lre_horizon *h, double tps, int write, lre_error *err)
 {
     if (s->tokens_per_step > 0) tps = s->tokens_per_step;
     if (s->ndur) {
         lre_horizon mine = *h;
         if (tps > 0) mine.tokens_per_step = tps;
         double p[LRE_SCHED_MAXP];
-        int rc = resolve_node(s, &mine, path, p, err);
+        int rc = resolve_node(s, &mine, lre_schedule_kind(s), p, err);
         if (rc) return rc;
         if (write) {
             memcpy(s->p, p, sizeof p);
@@ -137,11 +142,12 @@ static int plan(lre_schedule *s, const lre_horizon *h, double tps, const char *p
         s->ctx.total_steps = h->total_steps > 0 ? h->total_steps : 0;
     }
     for (size_t i = 0; i < s->nchild; i++) {
-        char buf[1024];
-        child_path(buf, sizeof buf, path, s, i); /* a longer path is cut: it still names the node */
         lre_horizon ch = child_horizon(s, i, h);
-        int rc = plan(s->child[i], &ch, tps, buf, write, err);
-        if (rc) return rc;
+        int rc = plan(s->child[i], &ch, tps, write, err);
+        if (rc) {
+            under(err, s, i);
+            return rc;
+        }
     }
     return LRE_OK;
 }
@@ -150,8 +156,8 @@ int lre_schedule_plan(lre_schedule *s, const lre_horizon *h, lre_error *err)
 {
     static const lre_horizon none = {0, 0, 0};
     if (!h) h = &none;
-    int rc = plan(s, h, 0, lre_schedule_kind(s), 0, err);
-    if (!rc) plan(s, h, 0, lre_schedule_kind(s), 1, err);
+    int rc = plan(s, h, 0, 0, err);
+    if (!rc) plan(s, h, 0, 1, NULL);
     return rc;
 }
 
