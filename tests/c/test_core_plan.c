@@ -217,6 +217,27 @@ static void saved_state_resumes_exactly(void)
     lre_schedule_release(second);
 }
 
+/* An extension's plan is the plan as it was: its durations resolve on the
+ * old total (t_max = "100%" of 100), not on the extended run's 200. */
+static void an_extended_plan_keeps_its_old_total(void)
+{
+    lre_schedule *c = cosine("100%"), *ex = NULL;
+    ASSERT(c != NULL);
+    lre_param ep[] = {{"at", 50, NULL, 0, NULL, NULL}, {"old_total", 100, NULL, 0, NULL, NULL},
+                      {"total", 200, NULL, 0, NULL, NULL}};
+    lre_error err;
+    ASSERT_EQ(lre_schedule_new(&ex, "extend", ep, 3, &c, 1, &err), LRE_OK);
+    lre_horizon h = {0, 200, 0};
+    ASSERT_EQ(lre_schedule_plan(ex, &h, &err), LRE_OK);
+    double tmax = 0;
+    lre_schedule_param(c, "t_max", &tmax);
+    ASSERT_EQ(tmax, 100);
+    /* step 200 maps to the plan's step 100, its end: 0 */
+    ASSERT_NEAR(at(ex, 200), 0, 1e-15);
+    lre_schedule_release(ex);
+    lre_schedule_release(c);
+}
+
 int main(void)
 {
     static const test_case tests[] = {
@@ -225,6 +246,7 @@ int main(void)
         {"a plan is all or nothing", all_or_nothing},
         {"bad durations are refused at construction", refused_at_construction},
         {"saved state resumes exactly", saved_state_resumes_exactly},
+        {"an extended plan keeps its old total", an_extended_plan_keeps_its_old_total},
         {NULL, NULL}};
     return run_tests(tests);
 }
