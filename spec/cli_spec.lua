@@ -167,7 +167,7 @@ describe("the lrengine command line", function()
     assert.are.equal(0, code)
     assert.matches("cosine %(schedule kind%): cosine annealing", out)
     assert.matches("follows: torch.optim.lr_scheduler.CosineAnnealingLR", out)
-    assert.matches("\n  t_max%s+required%s+> 0\n", out)
+    assert.matches("\n  t_max%s+required%s+> 0, or a duration\n", out) -- a step count: also "90%"
     assert.matches("\n  eta_min%s+0%s+>= 0\n", out)
     code, out = sh.lre("help adamw")
     assert.matches("\n  weight_decay%s+0.01%s+>= 0%s+yes\n", out)

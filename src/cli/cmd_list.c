@@ -73,6 +73,7 @@ static void json_kind(const family *fam, const lre_kind_info *k)
         json_bool("required", p.required);
         json_bool("schedulable", p.schedulable);
         json_bool("pair", p.pair);
+        json_bool("duration", p.duration);
         printf(",\"default\":");
         if (p.required || (isnan(p.def) && !p.default_text[0])) printf("null");
         else if (p.default_text[0]) cli_json_string(stdout, p.default_text);
@@ -118,6 +119,10 @@ static void text_kind(const family *fam, const lre_kind_info *k)
         lre_param_range_text(&p, range, sizeof range);
         default_text(&p, def, sizeof def);
         snprintf(name, sizeof name, "%s%s", p.name, p.type == LRE_PARAM_LIST ? " (list)" : "");
+        if (p.duration) { /* a step count: also "10%", "2 epochs" (lre_schedule_plan) */
+            size_t len = strlen(range);
+            snprintf(range + len, sizeof range - len, ", or a duration");
+        }
         if (sched) printf("  %-26s %-12s %-32s %s\n", name, def, range, p.schedulable ? "yes" : "no");
         else printf("  %-26s %-12s %s\n", name, def, range);
     }
