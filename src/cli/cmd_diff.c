@@ -418,8 +418,8 @@ static void print_events(const diff_opts *o, const side *sides, const event_diff
         printf("events: the same %lld in both (%s, %s%s)\n", d->count[0], what[0], what[1], runs_own);
         return;
     }
-    printf("events: first differ at event %lld of %lld in A, %lld in B (%s, %s%s)\n", d->index + 1, d->count[0],
-           d->count[1], what[0], what[1], runs_own);
+    printf("events: first differ at event #%lld (A: %lld event%s, %s; B: %lld, %s%s)\n", d->index + 1, d->count[0],
+           d->count[0] == 1 ? "" : "s", what[0], d->count[1], what[1], runs_own);
     for (int k = 0; k < 2; k++) {
         printf("  %s", ab[k]);
         if (d->has[k]) run_event_print(stdout, &d->ev[k], 0);
