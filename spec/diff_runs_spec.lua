@@ -92,6 +92,19 @@ describe("lrengine diff of two runs", function()
     assert.are.equal(3, by_name(diff_json(E .. " " .. B .. " --tolerance 1e-9")).lr.first_difference)
   end)
 
+  it("takes a diverged loss (nan, null) or an infinite value as a difference", function()
+    local K = file("K.jsonl", (sh.slurp(A):gsub('"step":5,"epoch":2,"loss":0.90000000000000002', '"step":5,"epoch":2,"loss":nan')
+      :gsub('"step":2,"epoch":1,"loss":1.5,"lr":0.10000000000000001', '"step":2,"epoch":1,"loss":1.5,"lr":1e999')))
+    local s = by_name(diff_json(A .. " " .. K))
+    assert.are.same({4, 0.9}, {s.loss.first_difference, s.loss.a})
+    assert.is_nil(s.loss.b) -- JSON has no NaN: null
+    assert.are.same({1, 1}, {s.lr.first_difference, s.lr.largest_ratio_step})
+    assert.matches("lr: first differs at step 1 %(A 0.1, B inf%); largest ratio inf at step 1", diff(A .. " " .. K))
+    local N = file("N.jsonl", (sh.slurp(A):gsub('"step":5,"epoch":2,"loss":0.90000000000000002', '"step":5,"epoch":2,"loss":null')))
+    assert.are.equal(4, by_name(diff_json(A .. " " .. N)).loss.first_difference)
+    assert.is_nil(by_name(diff_json(K .. " " .. K)).loss.first_difference)
+  end)
+
   it("compares at the steps both log, a resumed run's later lines replacing the earlier ones", function()
     -- F logs every other step (lines 2 and 4: steps 1 and 3), where A has .1 and .05
     local F = file("F.jsonl", step_line(2, 1.5, .1) .. step_line(4, 1.0, .2))

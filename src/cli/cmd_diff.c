@@ -58,11 +58,21 @@ static double ratio_of(double a, double b)
     return a > b ? a / b : b / a;
 }
 
+/* Whether two values differ beyond the relative tolerance: a NaN (a run's
+ * diverged loss, a value it did not log) differs from a number, an
+ * infinity from anything but itself. */
+static int differ(double a, double b, double tol)
+{
+    if (isnan(a) || isnan(b)) return isnan(a) != isnan(b);
+    if (a == b) return 0;
+    return isinf(a) || isinf(b) || fabs(a - b) > tol * fmax(fabs(a), fabs(b));
+}
+
 static comparison compare(const double *a, const double *b, size_t n, double tol)
 {
     comparison c = {-1, 0, 1};
     for (size_t t = 0; t < n; t++) {
-        if (c.first < 0 && fabs(a[t] - b[t]) > tol * fmax(fabs(a[t]), fabs(b[t]))) c.first = (long long)t;
+        if (c.first < 0 && differ(a[t], b[t], tol)) c.first = (long long)t;
         double r = ratio_of(a[t], b[t]);
         if (r > c.ratio) c.ratio = r, c.at = (long long)t;
     }

@@ -27,7 +27,7 @@ typedef struct run_metrics {
     int ncols;
     char name[RUN_METRICS_MAX_COLS][48]; /* the hyper-parameters, lr first, in the order they come; loss last */
     long long *step;                     /* schedule steps, increasing */
-    double *col[RUN_METRICS_MAX_COLS];   /* col[k][i]: column k at step[i]; NaN where a line lacks it */
+    double *col[RUN_METRICS_MAX_COLS];   /* col[k][i]: column k at step[i]; NaN where a line lacks it (or has null, nan) */
     size_t n, cap;
     long long resumes; /* lines whose steps went back */
 } run_metrics;
