@@ -147,6 +147,22 @@ describe("durations in Lua", function()
     assert.has_error(function() S.cosine{lr = 1, t_max = "2 weeks"} end)
   end)
 
+  it("in lists: milestones = {\"1 epoch\", \"50%\", 90}", function()
+    local m = S.multistep{lr = 1, milestones = {"1 epoch", "50%", 90}, gamma = 0.5}
+    m:plan{steps_per_epoch = 10, total_steps = 100}
+    assert.are.same({1, 0.5, 0.25, 0.125}, {m:at(9), m:at(10), m:at(50), m:at(90)})
+    assert.is_truthy(m:text():find("milestones='1 epoch,50%,90'=[10, 50, 90]", 1, true))
+    -- a sequence switching after the warm-up's epoch, planned by an optimizer's horizon
+    local opt = lre.optim.sgd{params = lre.tensor{0}, grads = lre.tensor{0}, steps_per_epoch = 3, total_steps = 9,
+                              lr = S.sequence{S.constant{lr = 1}, S.constant{lr = 2}, milestones = {"1 epoch"}}}
+    local seen = {}
+    for t = 0, 4 do opt:step(); seen[t] = opt:get("lr") end
+    assert.are.same({[0] = 1, 1, 1, 2, 2}, seen)
+    local ok, msg = pcall(S.multistep, {lr = 1, milestones = {"1 epoch", true}})
+    assert.is_false(ok)
+    assert.matches("milestones%[2%] must be a number or a duration", msg)
+  end)
+
   it("a plateau's state inside a warm-up of '1 epoch' saves and loads through an optimizer", function()
     local function make()
       return lre.optim.sgd{params = lre.tensor{0}, grads = lre.tensor{0}, steps_per_epoch = 4, total_steps = 20,

@@ -72,3 +72,31 @@ int lre__duration_needs(const char *text)
         if (lre_duration_steps(text, &h[k], &ignored, NULL) == LRE_OK) return k;
     return -1;
 }
+
+const char *lre__duration_item(const char *p, char *item, size_t size)
+{
+    if (!p) return NULL;
+    size_t n = strcspn(p, ",");
+    if (n >= size) n = size - 1; /* cut: it then reads as no duration */
+    memcpy(item, p, n);
+    item[n] = 0;
+    p += strcspn(p, ",");
+    return *p ? p + 1 : NULL;
+}
+
+int lre__duration_list_needs(const char *text, size_t *count)
+{
+    int need = 0;
+    size_t n = 0;
+    char item[64];
+    for (const char *p = text; p; n++) {
+        size_t len = strcspn(p, ",");
+        if (len >= sizeof item) return -1;
+        p = lre__duration_item(p, item, sizeof item);
+        int k = lre__duration_needs(item);
+        if (k < 0) return -1;
+        if (k > need) need = k;
+    }
+    *count = n;
+    return need;
+}

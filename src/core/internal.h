@@ -57,6 +57,13 @@ int lre__parse_params_dur(const char *who, const lre_pspec *spec, size_t nspec, 
  * steps per epoch, 2 the run's total steps, 3 the tokens per step; -1 when
  * the text is no duration (duration.c). */
 int lre__duration_needs(const char *text);
+/* A list of durations is one text, its items separated by commas ("1 epoch,
+ * 2 epochs"). lre__duration_item copies the item at p into item (size bytes;
+ * a longer one is cut) and returns where the next starts, NULL after the
+ * last; lre__duration_list_needs: the most any item needs (as above), -1
+ * when one is no duration; *count: the number of items. */
+const char *lre__duration_item(const char *p, char *item, size_t size);
+int lre__duration_list_needs(const char *text, size_t *count);
 
 /* "who: unknown parameter 'name' (did you mean 'x'? parameters: a, b, ...)"
  * for a name that is not in spec; a pair is also suggested by its base name

@@ -364,8 +364,9 @@ int lre_duration_steps(const char *text, const lre_horizon *h, int64_t *steps, l
 /* Durations in a schedule's parameters. A step count of a built-in kind
  * (lre_param_info.duration: t_max, t_0, step_size, total_iters,
  * total_steps, a warm-up's steps, step_size_up/down, decay and cool-down
- * lengths, ...) may be given in lre_param.str as a duration text; any node
- * may also take tokens_per_step (a number > 0), which holds for the
+ * lengths, ...) may be given in lre_param.str as a duration text (a list,
+ * such as milestones, as one text of comma-separated items: "1 epoch,50%,90");
+ * any node may also take tokens_per_step (a number > 0), which holds for the
  * durations in tokens of its subtree (the nearest node's wins over the
  * horizon's). The node keeps the text: what needs no horizon ("500",
  * tokens with tokens_per_step given) resolves at once, the rest when the

@@ -129,6 +129,16 @@ static int parse_one(const char *who, const lre_pspec *spec, size_t nspec, const
     if (seen[i]) return lre_error_set(err, LRE_EINVAL, "%s: %s given twice", who, ps->name);
     seen[i] = 1;
     if (ps->flags & LRE_P_LIST) {
+        if (texts && (ps->flags & LRE_P_DUR) && p->str && !p->list) { /* "1 epoch, 2 epochs" */
+            size_t n;
+            if (lre__duration_list_needs(p->str, &n) < 0)
+                return lre_error_set(err, LRE_EINVAL, "%s: %s = '%s': expected durations separated by commas "
+                                     "(steps, epochs, %%, tokens)", who, ps->name, p->str);
+            texts[i] = p->str;
+            lists[i].v = NULL;
+            lists[i].n = n;
+            return LRE_OK;
+        }
         if (!p->list && p->len == 0 && !p->str) { /* an empty list */
             lists[i].v = NULL;
             lists[i].n = 0;

@@ -111,7 +111,8 @@ int lre_schedule_new_with(lre_schedule **out, const char *kind, const lre_param 
         size_t bytes = (lists[i].n ? lists[i].n : 1) * sizeof(double); /* fits: lre__parse_params checked it */
         s->list[l] = lre__alloc(&s->alloc, bytes);
         if (!s->list[l]) goto nomem;
-        if (lists[i].n) memcpy(s->list[l], lists[i].v, bytes);
+        if (lists[i].n && lists[i].v) memcpy(s->list[l], lists[i].v, bytes);
+        else for (size_t k = 0; k < lists[i].n; k++) s->list[l][k] = NAN; /* durations, until planned */
         l++;
     }
     if (nchildren) {
@@ -576,7 +577,7 @@ uint64_t lre__schedule_fingerprint(const lre_schedule *s)
     }
     if (s->tokens_per_step > 0) h = lre__fnv(h, &s->tokens_per_step, sizeof s->tokens_per_step);
     for (int l = 0; l < 2; l++)
-        if (s->nlist[l]) h = lre__fnv(h, s->list[l], s->nlist[l] * sizeof(double));
+        if (s->nlist[l] && !lre__list_duration(s, l)) h = lre__fnv(h, s->list[l], s->nlist[l] * sizeof(double));
     for (size_t i = 0; i < s->nchild; i++) {
         uint64_t c = lre__schedule_fingerprint(s->child[i]);
         h = lre__fnv(h, &c, sizeof c);

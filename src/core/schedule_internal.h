@@ -176,6 +176,8 @@ int lre__schedule_take_durations(lre_schedule *s, const char *const *texts, lre_
 /* The error of evaluating an unresolved node: what it waits for. */
 int lre__schedule_unresolved(const lre_schedule *s, lre_error *err);
 void lre__schedule_free_durations(lre_schedule *s);
+/* The duration text of list l of s (its l-th LIST parameter), or NULL. */
+const char *lre__list_duration(const lre_schedule *s, int l);
 /* Checks relations between parameters that the spec alone can not express. */
 int lre__kind_check(const lre_schedule *s, lre_error *err);
 

@@ -35,7 +35,7 @@ static const lre_pspec step_spec[] = {
 
 enum { MS_LR, MS_MILESTONES, MS_GAMMA };
 static const lre_pspec multistep_spec[] = {
-    RATE("lr"), {"milestones", NAN, 0, INF, REQ | LIST | INT, NULL}, {"gamma", 0.1, 0, INF, 0, NULL}};
+    RATE("lr"), {"milestones", NAN, 0, INF, REQ | LIST | INT | DUR, NULL}, {"gamma", 0.1, 0, INF, 0, NULL}};
 
 enum { EXP_LR, EXP_GAMMA, EXP_DECAY_STEPS, EXP_STAIRCASE };
 static const lre_pspec exponential_spec[] = {RATE("lr"),
@@ -64,7 +64,7 @@ static const lre_pspec polynomial_spec[] = {RATE("lr"),
                                             {"cycle", 0, 0, 1, BOOL, NULL}};
 
 enum { PW_BOUNDARIES, PW_VALUES };
-static const lre_pspec piecewise_spec[] = {{"boundaries", NAN, -INF, INF, REQ | LIST, NULL},
+static const lre_pspec piecewise_spec[] = {{"boundaries", NAN, -INF, INF, REQ | LIST | DUR, NULL},
                                            {"values", NAN, 0, INF, REQ | LIST, NULL}};
 
 /* exponent: optax's cosine_decay_schedule raises the cosine factor to it. */
@@ -198,7 +198,7 @@ static const lre_pspec warmup_spec[] = {
     {"power", 1, 0, INF, LRE_P_FINITE, NULL}};
 
 enum { SEQ_MILESTONES };
-static const lre_pspec sequence_spec[] = {{"milestones", NAN, 0, INF, REQ | LIST | INT, NULL}};
+static const lre_pspec sequence_spec[] = {{"milestones", NAN, 0, INF, REQ | LIST | INT | DUR, NULL}};
 
 static const lre_pspec scale_spec[] = {{"factor", NAN, 0, INF, REQ, NULL}};
 

@@ -32,37 +32,135 @@ static const char *lacks(const char *text, const lre_horizon *h)
     }
 }
 
+/* The spec slot of list l of s (its l-th LIST parameter), -1 when none. */
+static int list_slot(const lre_schedule *s, int l)
+{
+    const lre_kind_def *def = &lre__kinds[s->kind];
+    size_t n = lre__kind_nspec(def);
+    for (size_t i = 0; i < n; i++)
+        if ((def->spec[i].flags & LRE_P_LIST) && l-- == 0) return (int)i;
+    return -1;
+}
+
+const char *lre__list_duration(const lre_schedule *s, int l)
+{
+    int i = s->ndur ? list_slot(s, l) : -1;
+    return i < 0 ? NULL : s->dur[i];
+}
+
+/* Whether some duration of s (a list's items each) needs what h lacks. */
+static int node_lacks(const lre_schedule *s, const lre_horizon *h)
+{
+    char item[64];
+    for (int i = 0; i < LRE_SCHED_MAXP; i++)
+        for (const char *q = s->dur[i]; q;) {
+            q = lre__duration_item(q, item, sizeof item);
+            if (lacks(item, h)) return 1;
+        }
+    return 0;
+}
+
+/* One duration text of parameter ps (named name: "t_max", "milestones[2]")
+ * in steps on h, checked against ps's range. */
+static int resolve_one(const char *text, const lre_pspec *ps, const char *name, const lre_horizon *h, const char *who,
+                       double *out, lre_error *err)
+{
+    const char *need = lacks(text, h);
+    if (need) return lre_error_set(err, LRE_EINVAL, "%s: %s = '%s' needs %s", who, name, text, need);
+    int64_t n;
+    lre_error e;
+    if (lre_duration_steps(text, h, &n, &e)) return lre_error_set(err, LRE_EINVAL, "%s: %s: %s", who, name, e.msg);
+    lre_pspec item = *ps;
+    item.name = name;
+    if (lre__check_value(who, &item, (double)n, &e))
+        return lre_error_set(err, LRE_EINVAL, "%s: %s = '%s' is %lld steps on this horizon: %s", who, name, text,
+                             (long long)n, e.msg);
+    *out = (double)n;
+    return LRE_OK;
+}
+
+/* Buffers for the resolved lists of s that are durations (lv[l], NULL for
+ * the others), through s's allocator. */
+static int lists_alloc(const lre_schedule *s, double *lv[2], lre_error *err)
+{
+    lre_allocator a = s->alloc;
+    lv[0] = lv[1] = NULL;
+    for (int l = 0; l < 2; l++) {
+        if (!lre__list_duration(s, l)) continue;
+        lv[l] = lre__alloc(&a, (s->nlist[l] ? s->nlist[l] : 1) * sizeof(double));
+        if (!lv[l]) return lre_error_set(err, LRE_ENOMEM, "%s: out of memory planning its durations", lre_schedule_kind(s));
+    }
+    return LRE_OK;
+}
+
+static void lists_free(const lre_schedule *s, double *lv[2])
+{
+    lre_allocator a = s->alloc;
+    for (int l = 0; l < 2; l++)
+        if (lv[l]) lre__free(&a, lv[l], (s->nlist[l] ? s->nlist[l] : 1) * sizeof(double));
+}
+
 /* Resolves node s's durations on h into p (a copy of s->p, s's other
- * parameters as they are) and checks them as the constructor checks its
- * parameters. Messages name the node by who (its path). */
-static int resolve_node(const lre_schedule *s, const lre_horizon *h, const char *who, double *p, lre_error *err)
+ * parameters as they are) and lv (lists_alloc's), and checks them as the
+ * constructor checks its parameters. Messages name the node by who (its
+ * path). */
+static int resolve_node(const lre_schedule *s, const lre_horizon *h, const char *who, double *p, double *lv[2],
+                        lre_error *err)
 {
     const lre_kind_def *def = &lre__kinds[s->kind];
     memcpy(p, s->p, sizeof s->p);
-    for (int i = 0; i < LRE_SCHED_MAXP; i++) {
+    for (int i = 0, l = -1; i < LRE_SCHED_MAXP && i < (int)lre__kind_nspec(def); i++) {
+        const lre_pspec *ps = &def->spec[i];
+        if (ps->flags & LRE_P_LIST) l++;
         const char *text = s->dur[i];
         if (!text) continue;
-        const char *name = def->spec[i].name;
-        const char *need = lacks(text, h);
-        if (need) return lre_error_set(err, LRE_EINVAL, "%s: %s = '%s' needs %s", who, name, text, need);
-        int64_t n;
-        lre_error e;
-        if (lre_duration_steps(text, h, &n, &e)) return lre_error_set(err, LRE_EINVAL, "%s: %s: %s", who, name, e.msg);
-        if (lre__check_value(who, &def->spec[i], (double)n, &e))
-            return lre_error_set(err, LRE_EINVAL, "%s: %s = '%s' is %lld steps on this horizon: %s", who, name, text,
-                                 (long long)n, e.msg);
-        p[i] = (double)n;
+        if (!(ps->flags & LRE_P_LIST)) {
+            int rc = resolve_one(text, ps, ps->name, h, who, &p[i], err);
+            if (rc) return rc;
+            continue;
+        }
+        char item[64], name[64];
+        size_t k = 0;
+        for (const char *q = text; q; k++) {
+            q = lre__duration_item(q, item, sizeof item);
+            snprintf(name, sizeof name, "%s[%zu]", ps->name, k + 1);
+            int rc = resolve_one(item, ps, name, h, who, &lv[l][k], err);
+            if (rc) return rc;
+        }
     }
     lre_schedule tmp = *s; /* kind_check reads p, the lists and the children */
     memcpy(tmp.p, p, sizeof tmp.p);
+    for (int l = 0; l < 2; l++)
+        if (lv[l]) tmp.list[l] = lv[l];
     lre_error e;
-    if (lre__kind_check(&tmp, &e)) return lre_error_set(err, LRE_EINVAL, "%s: on this horizon: %s", who, e.msg);
+    if (lre__kind_check(&tmp, &e)) { /* "kind: why" of the node: its path instead */
+        const char *k = lre_schedule_kind(s), *why = e.msg;
+        if (!strncmp(why, k, strlen(k)) && !strncmp(why + strlen(k), ": ", 2)) why += strlen(k) + 2;
+        return lre_error_set(err, LRE_EINVAL, "%s: on this horizon, %s", who, why);
+    }
     return LRE_OK;
+}
+
+/* resolve_node, and on success (write) its result into s. A write
+ * resolves lists in place, allocating nothing: it comes after a check of
+ * the same horizon (plan's pass 0), or on a node being built. */
+static int resolve_into(lre_schedule *s, const lre_horizon *h, const char *who, int write, lre_error *err)
+{
+    double p[LRE_SCHED_MAXP], *lv[2];
+    if (write) {
+        for (int l = 0; l < 2; l++) lv[l] = lre__list_duration(s, l) ? s->list[l] : NULL;
+        int rc = resolve_node(s, h, who, p, lv, err);
+        if (!rc) memcpy(s->p, p, sizeof p);
+        return rc;
+    }
+    int rc = lists_alloc(s, lv, err);
+    if (!rc) rc = resolve_node(s, h, who, p, lv, err);
+    lists_free(s, lv);
+    return rc;
 }
 
 int lre__schedule_take_durations(lre_schedule *s, const char *const *texts, lre_error *err)
 {
-    int need = 0;
     for (int i = 0; i < LRE_SCHED_MAXP && i < (int)lre__kind_nspec(&lre__kinds[s->kind]); i++) {
         if (!texts[i]) continue;
         size_t len = strlen(texts[i]);
@@ -70,28 +168,22 @@ int lre__schedule_take_durations(lre_schedule *s, const char *const *texts, lre_
         if (!s->dur[i]) return lre_error_set(err, LRE_ENOMEM, "%s: out of memory", lre__kinds[s->kind].name);
         memcpy(s->dur[i], texts[i], len + 1);
         s->ndur++;
-        if (lre__duration_needs(texts[i]) != 0 && !(lre__duration_needs(texts[i]) == 3 && s->tokens_per_step > 0))
-            need = 1;
     }
     if (!s->ndur) return LRE_OK;
     s->plan_tps = s->tokens_per_step;
-    if (need) { /* waits for a plan; what it can say now, it checks now */
+    lre_horizon h = {0, 0, s->tokens_per_step};
+    if (node_lacks(s, &h)) { /* waits for a plan */
         s->unresolved = 1;
         return LRE_OK;
     }
-    lre_horizon h = {0, 0, s->tokens_per_step};
-    double p[LRE_SCHED_MAXP];
-    int rc = resolve_node(s, &h, lre__kinds[s->kind].name, p, err);
-    if (!rc) memcpy(s->p, p, sizeof p);
-    return rc;
+    return resolve_into(s, &h, lre__kinds[s->kind].name, 1, err);
 }
 
 int lre__schedule_unresolved(const lre_schedule *s, lre_error *err)
 {
     const char *who = s->path ? s->path : lre_schedule_kind(s);
     lre_horizon h = {s->ctx.steps_per_epoch, s->ctx.total_steps, s->plan_tps};
-    double p[LRE_SCHED_MAXP];
-    int rc = resolve_node(s, &h, who, p, err);
+    int rc = resolve_into((lre_schedule *)s, &h, who, 0, err); /* writes nothing */
     if (rc) return rc;
     return lre_error_set(err, LRE_EINVAL, "%s: its durations are not resolved: the tree's plan failed at another node "
                          "(lre_schedule_plan names it)", who);
@@ -128,11 +220,9 @@ static int plan(lre_schedule *s, const lre_horizon *h, double tps, int write, lr
     if (s->ndur) {
         lre_horizon mine = *h;
         if (tps > 0) mine.tokens_per_step = tps;
-        double p[LRE_SCHED_MAXP];
-        int rc = resolve_node(s, &mine, lre_schedule_kind(s), p, err);
+        int rc = resolve_into(s, &mine, lre_schedule_kind(s), write, err);
         if (rc) return rc;
         if (write) {
-            memcpy(s->p, p, sizeof p);
             s->unresolved = 0;
             s->plan_tps = mine.tokens_per_step;
         }

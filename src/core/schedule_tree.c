@@ -54,7 +54,11 @@ static void put_choice(text *o, const char *choices, double v)
 static void put_param(text *o, const lre_schedule *s, size_t i, size_t *l)
 {
     const lre_pspec *ps = &lre__kinds[s->kind].spec[i];
-    if (ps->flags & LRE_P_LIST) {
+    if ((ps->flags & LRE_P_LIST) && s->dur[i] && s->unresolved) {
+        put(o, "'%s'", s->dur[i]);
+        ++*l;
+    } else if (ps->flags & LRE_P_LIST) {
+        if (s->dur[i]) put(o, "'%s'=", s->dur[i]); /* the texts, and their steps once planned */
         put(o, "[");
         for (size_t k = 0; k < s->nlist[*l]; k++) {
             if (k) put(o, ", ");
@@ -133,10 +137,10 @@ static int differ(const lre_schedule *a, const lre_schedule *b, char *path, size
         for (size_t i = 0; i < n; i++) {
             int list = (def->spec[i].flags & LRE_P_LIST) != 0;
             /* a duration by its text: "90%" is the same plan on any horizon */
-            int same = list ? a->nlist[la] == b->nlist[lb] &&
-                                  (!a->nlist[la] || !memcmp(a->list[la], b->list[lb], a->nlist[la] * sizeof(double)))
-                       : a->dur[i] || b->dur[i] ? a->dur[i] && b->dur[i] && !strcmp(a->dur[i], b->dur[i])
-                                                : (a->p[i] == b->p[i] || (isnan(a->p[i]) && isnan(b->p[i])));
+            int same = a->dur[i] || b->dur[i] ? a->dur[i] && b->dur[i] && !strcmp(a->dur[i], b->dur[i])
+                       : list ? a->nlist[la] == b->nlist[lb] &&
+                                    (!a->nlist[la] || !memcmp(a->list[la], b->list[lb], a->nlist[la] * sizeof(double)))
+                              : (a->p[i] == b->p[i] || (isnan(a->p[i]) && isnan(b->p[i])));
             if (!same) {
                 put_path(o, path);
                 put(o, ": %s ", def->spec[i].name);

@@ -168,8 +168,14 @@ int lre_schedule_params_text(const lre_schedule *s, char *buf, size_t size)
     for (size_t i = 0, l = 0; i < nspec; i++) {
         const lre_pspec *ps = &def->spec[i];
         const char *sep = len ? ", " : "";
+        if ((ps->flags & LRE_P_LIST) && s->dur[i] && s->unresolved) {
+            put(buf, size, &len, "%s%s='%s'", sep, ps->name, s->dur[i]);
+            l++;
+            continue;
+        }
         if (ps->flags & LRE_P_LIST) {
-            put(buf, size, &len, "%s%s=[", sep, ps->name);
+            put(buf, size, &len, "%s%s=%s%s%s[", sep, ps->name, s->dur[i] ? "'" : "", s->dur[i] ? s->dur[i] : "",
+                s->dur[i] ? "'=" : "");
             for (size_t j = 0; j < s->nlist[l]; j++) put(buf, size, &len, "%s%.6g", j ? ", " : "", s->list[l][j]);
             put(buf, size, &len, "]");
             l++;

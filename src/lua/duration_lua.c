@@ -42,7 +42,7 @@ int lre_lua_schedule_plan(lua_State *L)
     lre_schedule *s = lre_lua_checkschedule(L, 1);
     lre_horizon h = horizon_of(L, 2);
     lre_error err;
-    if (lre_schedule_plan(s, &h, &err)) return luaL_argerror(L, 2, err.msg);
+    if (lre_schedule_plan(s, &h, &err)) return lre_lua_argerror(L, 2, "plan", err.msg);
     lua_settop(L, 1);
     return 1;
 }

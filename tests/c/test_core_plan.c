@@ -238,6 +238,39 @@ static void an_extended_plan_keeps_its_old_total(void)
     lre_schedule_release(c);
 }
 
+/* Lists of durations: one text, items separated by commas. multistep on
+ * 10 steps an epoch of 100: milestones "1 epoch,50%,90" = [10, 50, 90]; an
+ * order the horizon breaks (1 epoch of 60 > 50% of 100) is refused whole. */
+static void lists_of_durations(void)
+{
+    lre_param mp[] = {{"lr", 1, NULL, 0, NULL, NULL}, {"milestones", 0, NULL, 0, "1 epoch,50%,90", NULL},
+                      {"gamma", 0.5, NULL, 0, NULL, NULL}};
+    lre_schedule *m = NULL;
+    lre_error err;
+    ASSERT_EQ(lre_schedule_new(&m, "multistep", mp, 3, NULL, 0, &err), LRE_OK);
+    double v;
+    ASSERT_EQ(lre_schedule_eval(m, 0, &v, &err), LRE_EINVAL);
+    ASSERT_STR_CONTAINS(err.msg, "multistep: milestones[1] = '1 epoch' needs the steps per epoch");
+    lre_horizon h = {10, 100, 0};
+    ASSERT_EQ(lre_schedule_plan(m, &h, &err), LRE_OK);
+    ASSERT_NEAR(at(m, 9), 1, 0);
+    ASSERT_NEAR(at(m, 10), 0.5, 0);
+    ASSERT_NEAR(at(m, 50), 0.25, 0);
+    ASSERT_NEAR(at(m, 90), 0.125, 0);
+    char text[256];
+    lre_schedule_text(m, text, sizeof text);
+    ASSERT_STR_CONTAINS(text, "milestones='1 epoch,50%,90'=[10, 50, 90]");
+    h.steps_per_epoch = 60;
+    ASSERT_EQ(lre_schedule_plan(m, &h, &err), LRE_EINVAL);
+    ASSERT_STR_CONTAINS(err.msg, "multistep: on this horizon, milestones must be in increasing order");
+    ASSERT_NEAR(at(m, 50), 0.25, 0); /* unchanged */
+    lre_param bad[] = {{"lr", 1, NULL, 0, NULL, NULL}, {"milestones", 0, NULL, 0, "1 epoch,,2", NULL}};
+    lre_schedule *b = NULL;
+    ASSERT_EQ(lre_schedule_new(&b, "multistep", bad, 2, NULL, 0, &err), LRE_EINVAL);
+    ASSERT_STR_CONTAINS(err.msg, "expected durations separated by commas");
+    lre_schedule_release(m);
+}
+
 int main(void)
 {
     static const test_case tests[] = {
@@ -247,6 +280,7 @@ int main(void)
         {"bad durations are refused at construction", refused_at_construction},
         {"saved state resumes exactly", saved_state_resumes_exactly},
         {"an extended plan keeps its old total", an_extended_plan_keeps_its_old_total},
+        {"lists of durations", lists_of_durations},
         {NULL, NULL}};
     return run_tests(tests);
 }
