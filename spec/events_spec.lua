@@ -86,6 +86,37 @@ describe("the event log", function()
     assert.are.equal(ck, resumes[1].checkpoint)
   end)
 
+  it("logs a schedule shared by two hyper-parameters under each of them", function()
+    -- one plateau object drives lr and momentum; threshold 0.99 makes every
+    -- epoch after the first a bad one (a loss below best * 0.01 is out of
+    -- reach), so with patience 0 each observation after epochs 2 and 3 halves
+    -- both, at the step after the epoch's last (ceil(1000 / 50) = 20 per epoch)
+    local shared = sh.write(dir .. "/shared.lua", ([[
+local S = require "lrengine".schedule
+local P = S.plateau{lr = 0.05, factor = 0.5, patience = 0, threshold = 0.99}
+return {
+  data = {source = "fashion-mnist", dir = "%s", validation = 200, limit = 1000, test_limit = 200},
+  model = {kind = "softmax"},
+  optimizer = {"sgd", lr = 0.05, momentum = 0.5}, -- both scheduled below
+  schedule = {lr = P, momentum = P},
+  observe = "val_loss",
+  epochs = 3, batch_size = 50, seed = 1,
+}]]):format(FASHION))
+    local code, _, err = sh.lre("train " .. shared .. " --quiet --metrics " .. dir .. "/shared.jsonl")
+    assert.are.equal(0, code, err)
+    local got = {}
+    for _, ev in ipairs(lines(dir .. "/shared.events.jsonl")) do
+      if ev.event == "plateau_reduce" then got[#got + 1] = {ev.step, ev.node, ev.lr_before, ev.lr_after} end
+    end
+    assert.are.same({{40, "lr/plateau", 0.05, 0.025}, {40, "momentum/plateau", 0.05, 0.025},
+                     {60, "lr/plateau", 0.025, 0.0125}, {60, "momentum/plateau", 0.025, 0.0125}}, got)
+    local momentum = {}
+    for _, l in ipairs(lines(dir .. "/shared.jsonl")) do
+      if l.val_loss then momentum[#momentum + 1] = l.momentum end
+    end
+    assert.are.same({0.05, 0.05, 0.025}, momentum) -- what each epoch's last step used: the cut at 40 in epoch 3
+  end)
+
   it("goes where --events says, and a log that cannot be written fails the run", function()
     local code, _, err = sh.lre("train " .. cfg .. " --quiet --epochs 1 --events " .. dir .. "/e.jsonl")
     assert.are.equal(0, code, err)

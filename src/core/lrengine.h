@@ -598,6 +598,27 @@ void lre_optim_guard_info(const lre_optim *o, lre_guard_info *info);
 int lre_optim_step(lre_optim *o);
 int lre_optim_observe(lre_optim *o, double metric);
 
+/* The events of the optimizer's schedules (see struct lre_event), each
+ * reported once per use: a tree that drives several hyper-parameters (one
+ * onecycle object for lr and momentum), or one hyper-parameter in only some
+ * groups, reports an event of its once for each hyper-parameter it drives,
+ * with group -1 when it drives it in every group, else once per group that
+ * uses it (0-based), all with the same ev. hparam is NULL (group -1) for an
+ * event of a tree evaluated outside lre_optim_step and lre_optim_observe (a
+ * direct lre_schedule_eval of a tree the optimizer holds). Everything is
+ * borrowed for the duration of the call; the function must not call back
+ * into the optimizer. */
+typedef void (*lre_optim_event_fn)(void *ud, const lre_event *ev, const char *hparam, int group);
+
+/* Reports the events of every schedule the optimizer holds (group
+ * schedules, the ones given later included) to fn; NULL stops. The
+ * optimizer takes over its trees' events (lre_schedule_set_events: a tree
+ * reports to one receiver) and gives them up when it drops a tree and when
+ * freed. Paths are allocated here and when a new tree is first stepped or
+ * observed: LRE_ENOMEM (from here, or from that step, which then changes
+ * nothing). */
+int lre_optim_set_events(lre_optim *o, lre_optim_event_fn fn, void *ud);
+
 int64_t lre_optim_step_count(const lre_optim *o);
 int64_t lre_optim_skipped(const lre_optim *o);
 int lre_optim_ngroups(const lre_optim *o);

@@ -189,6 +189,12 @@ static const hp_spec *find_hp_id(int kind, int hp)
     return NULL;
 }
 
+const char *lre__optim_hp_name(int kind, int h)
+{
+    const hp_spec *hs = find_hp_id(kind, h);
+    return hs ? hs->spec.name : "?";
+}
+
 /* Relations between hyper-parameters that ranges alone can not express
  * (PyTorch's constructors check them); a scheduled momentum counts as on. */
 static int check_relations(int kind, const double *hp, int momentum_scheduled, const char *who, lre_error *err)
@@ -321,6 +327,7 @@ static void group_free(lre_optim *o, lre_group *g)
 void lre_optim_free(lre_optim *o)
 {
     if (!o) return;
+    lre__optim_events_free(o);
     for (int i = 0; i < o->ngroups; i++) group_free(o, &o->groups[i]);
     for (int h = 0; h < HP_COUNT; h++) lre_schedule_release(o->default_sched[h]);
     lre_schedule_release(o->average.sched);
@@ -543,11 +550,13 @@ int lre_optim_schedule(lre_optim *o, int group, const char *hparam, lre_schedule
     if (hs->spec.flags & LRE_P_FIXED)
         return fail(o, LRE_EINVAL, "%s: %s is a switch and can not be scheduled", defs[o->kind].name, hs->spec.name);
     if (group < 0) {
+        lre__optim_events_drop(o, o->default_sched[hs->hp]);
         lre_schedule_release(o->default_sched[hs->hp]);
         o->default_sched[hs->hp] = lre_schedule_retain(s);
     }
     for (int i = lo; i < hi; i++) {
         lre_group *g = &o->groups[i];
+        lre__optim_events_drop(o, g->sched[hs->hp]); /* taken over again at the next step when still in use */
         lre_schedule_release(g->sched[hs->hp]);
         g->sched[hs->hp] = lre_schedule_retain(s);
         if (s) lre_schedule_set_horizon(s, o->steps_per_epoch, o->total_steps);
@@ -582,11 +591,13 @@ int lre_optim_set(lre_optim *o, int group, const char *hparam, double value)
     }
     if (group < 0) {
         o->defaults[hs->hp] = value;
+        lre__optim_events_drop(o, o->default_sched[hs->hp]);
         lre_schedule_release(o->default_sched[hs->hp]);
         o->default_sched[hs->hp] = NULL;
     }
     for (int i = lo; i < hi; i++) {
         o->groups[i].hp[hs->hp] = value;
+        lre__optim_events_drop(o, o->groups[i].sched[hs->hp]);
         lre_schedule_release(o->groups[i].sched[hs->hp]);
         o->groups[i].sched[hs->hp] = NULL;
     }
@@ -1171,6 +1182,7 @@ int lre_optim_step(lre_optim *o)
         return fail(o, LRE_EINVAL, "%s: step: the averaged weights are swapped in: swap them back first", name);
     if (o->step >= LRE_STEP_MAX || o->skipped >= LRE_STEP_MAX)
         return fail(o, LRE_ERANGE, "%s: step: the run is at its limit of 2^53 steps", name);
+    if (o->ev_fn && lre__optim_events_sync(o)) return o->err.code;
 
     /* Prodigy's d, for scripts' ctx.d (a cheap walk: schedules are small trees) */
     for (int i = 0; i < o->ngroups && o->kind == O_PRODIGY; i++)
@@ -1214,7 +1226,9 @@ int lre_optim_step(lre_optim *o)
             const double *shared = earlier_use(o, i, h);
             lre_error e;
             double v;
+            o->ev_tree = g->sched[h]; /* its events, under each of its uses (optim_events.c) */
             rc = shared ? (v = *shared, LRE_OK) : lre_schedule_eval(g->sched[h], o->step, &v, &e);
+            o->ev_tree = NULL;
             if (rc) return fail(o, rc, "%s: schedule of %s: %s", name, hs->spec.name, e.msg);
             rc = lre__check_value(name, &hs->spec, v, &e);
             if (rc)
@@ -1278,12 +1292,15 @@ int lre_optim_step(lre_optim *o)
 int lre_optim_observe(lre_optim *o, double metric)
 {
     o->err.code = 0;
+    if (o->ev_fn && lre__optim_events_sync(o)) return o->err.code;
     for (int i = 0; i < o->ngroups; i++) {
         for (int h = 0; h < HP_COUNT; h++) {
             lre_schedule *s = o->groups[i].sched[h];
             if (!s || earlier_use(o, i, h)) continue;
             lre_error e;
+            o->ev_tree = s;
             int rc = lre_schedule_observe(s, metric, o->step, &e);
+            o->ev_tree = NULL;
             if (rc) return fail(o, rc, "%s: observe: %s", defs[o->kind].name, e.msg);
         }
     }

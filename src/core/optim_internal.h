@@ -156,8 +156,25 @@ struct lre_optim {
     lre_guard guard;
     double grad_norm; /* the last scan's global gradient norm (before clipping); NaN when unknown */
     double loss;      /* the caller's loss for the next step; NaN when none */
+    /* events (lre_optim_set_events): the receiver, and the tree being
+     * evaluated or observed, whose uses an event is reported under */
+    lre_optim_event_fn ev_fn;
+    void *ev_ud;
+    const lre_schedule *ev_tree;
     lre_error err;
 };
+
+/* ---- events (optim_events.c) ---- */
+
+/* The name of hyper-parameter id h of optimizer kind (optim.c). */
+const char *lre__optim_hp_name(int kind, int h);
+/* Before a step or an observation: every tree in use reports to the
+ * optimizer (a tree given since is taken over); LRE_ENOMEM with the message
+ * set, nothing else changed. */
+int lre__optim_events_sync(lre_optim *o);
+/* A tree the optimizer drops (NULL ok): it stops reporting to it. */
+void lre__optim_events_drop(lre_optim *o, lre_schedule *s);
+void lre__optim_events_free(lre_optim *o);
 
 /* One fused pass of the update over elements [lo, hi) of a group. */
 void lre__update_f32(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi);

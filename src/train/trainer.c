@@ -16,16 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct run_state run_state;
-
-/* What a schedule's events are reported with: the run and the name of the
- * hyper-parameter it drives. */
-typedef struct sched_hook {
-    run_state *s;
-    const char *name;
-} sched_hook;
-
-struct run_state {
+typedef struct run_state {
     const train_config *c;
     const train_options *o;
     train_result *r;
@@ -37,9 +28,8 @@ struct run_state {
     char log_path[1100];
     int log_failed;
     long long steps_per_epoch;
-    sched_hook hooks[LRE_SCHEDULE_SET_MAX];
     long long guard_skips; /* steps the guard skipped in this run (this process) */
-};
+} run_state;
 
 static train_status failed(train_result *r, train_status status, const char *fmt, ...)
 {
@@ -139,26 +129,19 @@ static void report_plan(run_state *s, const train_plan_event *e)
     log_event(s, &le, NULL);
 }
 
-/* A schedule's event, logged under "NAME/PATH" (lr/warmup/cosine). */
-static void on_schedule_event(void *ud, const lre_event *ev)
+/* A schedule's event, logged under "NAME/PATH" (lr/warmup/cosine) for each
+ * hyper-parameter its tree drives (lre_optim_set_events: one onecycle
+ * object driving lr and momentum gives lr/onecycle and momentum/onecycle);
+ * the job schedules every group alike, a group of its own would read
+ * "NAME:gK/PATH". The optimizer reports the schedules in force, whichever
+ * tree a resumed plan gave it. */
+static void on_schedule_event(void *ud, const lre_event *ev, const char *hparam, int group)
 {
-    const sched_hook *h = ud;
     char node[1200];
-    snprintf(node, sizeof node, "%s/%s", h->name, ev->path);
-    log_event(h->s, ev, node);
-}
-
-/* Starts (or with on = 0 stops) the schedules of set (the config's, or the
- * tree a resumed plan rebuilt) reporting to the run. */
-static int schedule_events(run_state *s, const lre_schedule_set *set, int on)
-{
-    for (int k = 0; k < set->n && k < LRE_SCHEDULE_SET_MAX; k++) {
-        s->hooks[k] = (sched_hook){s, set->name[k]};
-        lre_error err;
-        if (lre_schedule_set_events(set->s[k], on ? on_schedule_event : NULL, &s->hooks[k], &err))
-            return failed(s->r, TRAIN_FAILED, "%s", err.msg), -1;
-    }
-    return 0;
+    if (!hparam) snprintf(node, sizeof node, "%s", ev->path);
+    else if (group < 0) snprintf(node, sizeof node, "%s/%s", hparam, ev->path);
+    else snprintf(node, sizeof node, "%s:g%d/%s", hparam, group + 1, ev->path);
+    log_event(ud, ev, node);
 }
 
 static void plan_reported(void *ud, const train_plan_event *e) { report_plan(ud, e); }
@@ -443,7 +426,11 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
         }
         s.log = (eventlog){s.log_path, NULL, o->resume != NULL};
     }
-    if (build_optimizer(&s, &m, nbatches) || schedule_events(&s, &c->schedules, 1)) goto done;
+    if (build_optimizer(&s, &m, nbatches)) goto done;
+    if (lre_optim_set_events(s.opt, on_schedule_event, &s)) {
+        failed(r, TRAIN_FAILED, "%s", lre_optim_errmsg(s.opt));
+        goto done;
+    }
     long long total = (long long)nbatches * c->epochs, end_step = -1;
     /* the run's plan: recorded in every checkpoint; a resume rebuilds it, and may change it (--plan, --continue) */
     int exact = o->resume && o->resume_hparams != TRAIN_RESUME_CONFIG;
@@ -478,8 +465,6 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
         goto done;
     }
     if (s.log_failed) goto done;
-    /* the schedules in force report their events: the tree the plan rebuilt, when it did */
-    if (pr.tree.n && (schedule_events(&s, &c->schedules, 0) || schedule_events(&s, &pr.tree, 1))) goto done;
     long long last_epoch = o->until > 0 && o->until < c->epochs ? o->until : c->epochs;
     if (end_step >= 0) /* a cooldown ends the run where it ends, within the epoch it ends in */
         last_epoch = (end_step + (long long)nbatches - 1) / (long long)nbatches;
@@ -584,7 +569,6 @@ done:
     if (s.metrics && fclose(s.metrics) && r->status == TRAIN_OK)
         failed(r, TRAIN_FAILED, "cannot write metrics file %s: %s", o->metrics, strerror(errno));
     if (eventlog_close(&s.log, msg, sizeof msg) && r->status == TRAIN_OK) failed(r, TRAIN_FAILED, "%s", msg);
-    schedule_events(&s, pr.tree.n ? &pr.tree : &c->schedules, 0);
     lre_optim_free(s.opt);
     plan_resume_free(&pr);
     if (m.params) mlp_free(&m);
