@@ -144,6 +144,26 @@ typedef struct lre_lua_events {
 /* Pushes ctx.event for ev; `owner` (an index) is kept alive by it. */
 void lre_lua_push_event_fn(lua_State *L, lre_lua_events *ev, int owner);
 
+/* opt:on_event(fn) (event_lua.c): the optimizer's events (lre_optim_set_events)
+ * are copied into a queue while the core runs, and handed to fn once the
+ * core call has returned, so that Lua never runs, or raises, inside core
+ * frames. An item that cannot be copied (out of memory) is counted in
+ * `lost`, reported as an error at delivery. */
+typedef struct lre_lua_evq {
+    struct lre_lua_evitem **item;
+    size_t n, head, cap;
+    long long lost;
+} lre_lua_evq;
+/* An lre_optim_event_fn; ud is the queue. */
+void lre_lua_evq_record(void *ud, const lre_event *ev, const char *hparam, int group);
+/* Calls the function in the registry at ref with each queued event, in
+ * order: {name, step, path, hp, group, and the event's fields}. An error of
+ * the function drops the events after it and propagates; fname names the
+ * call in the error for lost events. */
+void lre_lua_evq_deliver(lua_State *L, lre_lua_evq *q, const int *ref, const char *fname);
+/* Frees every queued event. */
+void lre_lua_evq_clear(lre_lua_evq *q);
+
 /* Pushes a schedule object that owns one new reference to s. */
 void lre_lua_pushschedule(lua_State *L, lre_schedule *s);
 lre_schedule *lre_lua_checkschedule(lua_State *L, int idx);

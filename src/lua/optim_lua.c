@@ -23,6 +23,8 @@ typedef struct optim_ud {
     double nodes;     /* schedule nodes evaluated per step, at most (see lre_lua_schedule_nodes) */
     double max_nodes; /* of the largest schedule given: what opt:schedule's result counts */
     lre_lua_env *env; /* its universe's */
+    int evref;        /* opt:on_event's function in the registry, or LUA_NOREF */
+    lre_lua_evq evq;  /* its events, queued during a core call (event_lua.c) */
 } optim_ud;
 
 #define MAX_PARAMS 32
@@ -198,6 +200,9 @@ static int optim_close(lua_State *L)
     lua_State *prev = lre_lua_enter(L);
     lre_optim_free(o);
     lre_lua_leave(L, prev);
+    luaL_unref(L, LUA_REGISTRYINDEX, u->evref);
+    u->evref = LUA_NOREF;
+    lre_lua_evq_clear(&u->evq);
     return 0;
 }
 
@@ -292,6 +297,8 @@ static int construct(lua_State *L)
     u->busy = NULL;
     u->elements = u->nodes = u->max_nodes = 0;
     u->env = lre_lua_env_get(L);
+    u->evref = LUA_NOREF;
+    memset(&u->evq, 0, sizeof u->evq);
     luaL_setmetatable(L, LRE_OPTIM_MT);
     lua_newtable(L); /* 4: tensors kept alive */
     lua_pushvalue(L, 4);
@@ -343,6 +350,20 @@ lre_optim *lre_lua_checkoptim(lua_State *L, int idx) { return checkopt(L, idx)->
 /* opt:step([loss]) -> true, or false when the step was skipped (a non-finite
  * gradient under nonfinite = "skip", or the guard). loss: the loss whose
  * gradients this step applies, for the guard and ctx.loss. */
+/* After a core call (its return code rc) with an event function: the
+ * queued events go to it, then the call's error, if any, is raised (its
+ * message taken first: the function may use the optimizer); else result
+ * (a boolean, or nothing when < 0) is returned. */
+static int deliver(lua_State *L, optim_ud *u, int rc, int result, const char *fname)
+{
+    if (rc) lua_pushstring(L, lre_optim_errmsg(u->o));
+    lre_lua_evq_deliver(L, &u->evq, &u->evref, fname);
+    if (rc) return luaL_error(L, "%s", lua_tostring(L, -1));
+    if (result < 0) return 0;
+    lua_pushboolean(L, result);
+    return 1;
+}
+
 static int optim_step(lua_State *L)
 {
     optim_ud *u = lre_lua_self(L);
@@ -355,6 +376,7 @@ static int optim_step(lua_State *L)
     int rc = lre_optim_step(u->o);
     lre_lua_env_leave(u->env, prev);
     u->busy = NULL;
+    if (u->evref != LUA_NOREF) return deliver(L, u, rc, lre_optim_skipped(u->o) == skipped, "step");
     if (rc) return luaL_error(L, "%s", lre_optim_errmsg(u->o));
     lua_pushboolean(L, lre_optim_skipped(u->o) == skipped);
     return 1;
@@ -368,7 +390,29 @@ static int optim_observe(lua_State *L)
     lua_State *prev = begin(L, u, "observing a metric");
     int rc = lre_optim_observe(u->o, m);
     end(L, u, prev);
+    if (u->evref != LUA_NOREF) return deliver(L, u, rc, -1, "observe");
     if (rc) return luaL_error(L, "%s", lre_optim_errmsg(u->o));
+    return 0;
+}
+
+/* opt:on_event(fn | nil): fn(ev) for each event of the optimizer's
+ * schedules, ev = {name =, step =, path =, hp =, group =, fields...}
+ * (lre_optim_set_events: a schedule driving several hyper-parameters is
+ * reported for each; group is nil when it drives every group). Calls are
+ * made after the step or observation that caused them has completed; an
+ * error of fn propagates from that call, the optimizer's state being the
+ * completed call's. */
+static int optim_on_event(lua_State *L)
+{
+    optim_ud *u = checkopt(L, 1);
+    if (!lua_isnil(L, 2)) luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_settop(L, 2);
+    int on = !lua_isnil(L, 2);
+    if (lre_optim_set_events(u->o, on ? lre_lua_evq_record : NULL, on ? &u->evq : NULL))
+        return lre_lua_argerror(L, 1, "on_event", lre_optim_errmsg(u->o));
+    luaL_unref(L, LUA_REGISTRYINDEX, u->evref);
+    u->evref = on ? luaL_ref(L, LUA_REGISTRYINDEX) : LUA_NOREF;
+    if (!on) lre_lua_evq_clear(&u->evq);
     return 0;
 }
 
@@ -627,7 +671,7 @@ void lre_lua_open_optim(lua_State *L)
         {"shape", optim_shape},       {"add_group", optim_add_group},
         {"set_average", optim_set_average}, {"swap_average", optim_swap_average}, {"average", optim_average},
         {"average_info", optim_average_info}, {"eval", optim_eval},     {"train", optim_train},
-        {"mode", optim_getmode},      {"scheduled_lr", optim_scheduled_lr},
+        {"mode", optim_getmode},      {"scheduled_lr", optim_scheduled_lr}, {"on_event", optim_on_event},
         {NULL, NULL}};
     luaL_newmetatable(L, LRE_OPTIM_MT);
     luaL_setfuncs(L, meta, 0);
