@@ -153,6 +153,37 @@ describe("lrengine train --resume with a changed plan", function()
     end
   end)
 
+  it("resumes an extended run to the checkpoint's recorded length, saying so; --plan config takes the config's", function()
+    -- extended to 108 steps at K, stopped at 54; resumed without --epochs, it runs to 108 on the
+    -- stretched plan (u = 36 + (t - 36) / 2, as above), not to the config's 4 epochs (72)
+    local ext, m = dir .. "/ext3.ckpt", dir .. "/ext3.jsonl"
+    local code, _, err = train(a .. " --resume " .. ck .. " --continue extend --epochs 6 --until 3 --quiet --checkpoint " .. ext)
+    assert.are.equal(0, code, err)
+    local out
+    code, out, err = train(a .. " --resume " .. ext .. " --metrics " .. m)
+    assert.are.equal(0, code, err)
+    assert.are.equal("", err) -- a notice, not a warning
+    assert.matches("run length: 108 steps %(6 epochs%), the checkpoint's plan's %(recorded with [^)]*%-%-epochs 6[^)]*%), "
+                   .. "not the config's 4 epochs", out)
+    local r = rates(m)
+    for s = 55, 108 do
+      local u = K + (s - 1 - K) / 2
+      local lo = math.floor(u)
+      near(plan(lo) + (plan(lo + 1) - plan(lo)) * (u - lo), r[s], "step " .. s)
+    end
+    assert.is_nil(r[109])
+    local logged = sh.slurp(dir .. "/ext3.events.jsonl")
+    assert.matches('"event":"length","node":"run","op":"checkpoint"', logged)
+    -- --plan config: the config's 4 epochs, and its schedule from the resume step (a replace)
+    local mc = dir .. "/ext3c.jsonl"
+    code, out, err = train(a .. " --resume " .. ext .. " --plan config --metrics " .. mc)
+    assert.are.equal(0, code, err)
+    assert.matches("run length: 72 steps %(4 epochs%), the config's: %-%-plan config takes its plan; the checkpoint's ran 108", out)
+    r = rates(mc)
+    for s = 55, 72 do near(plan(s - 1), r[s], "step " .. s) end
+    assert.is_nil(r[73])
+  end)
+
   it("re-warms to a peak, then runs the config's schedule from its own step 0", function()
     local m = dir .. "/rw.jsonl"
     local code, _, err = train(b .. " --resume " .. ck .. " --continue rewarm:steps=10%,peak=0.08 --epochs 5 --metrics " .. m)

@@ -21,7 +21,8 @@ static const cli_option train_opts[] = {
     {"until", 257, "N", "stop after epoch N (checkpointing), the run's plan unchanged"},
     {"resume-hparams", 258, "FROM", "checkpoint (default: resume exactly) or config: the config's hyper-parameters"},
     {"resume-config", 259, "FILE", "the config that wrote the checkpoint (with --resume-hparams config)"},
-    {"plan", 262, "WHICH", "checkpoint or config: which plan wins when the config's schedules differ from the checkpoint's"},
+    {"plan", 262, "WHICH", "checkpoint or config: which plan wins when the config's schedules or length differ from the "
+                           "checkpoint's (without it: its length, and its schedules when alike)"},
     {"continue", 263, "OP[:K=V,...]", "change the plan at the resume step: extend (to --epochs), "
                                      "cooldown:steps=D[,floor=X,shape=linear|cosine|sqrt], "
                                      "rewarm:steps=D,peak=X[,shape=...] (then the config's schedule), replace "
@@ -35,7 +36,9 @@ static const cli_command train_command = {
     "printing a line per epoch (a progress bar on a terminal) and the final test figures. Exit 130 on\n"
     "Ctrl-C, with the checkpoint written. Checkpoints record the plan (the config's text, the overrides,\n"
     "each continuation): --resume with other schedules is refused, saying what differs, unless --plan\n"
-    "or --continue says which plan wins. A cooldown ends the run where it ends unless --epochs is given.",
+    "or --continue says which plan wins. An exact resume runs the length the checkpoint's plan recorded (an\n"
+    "extended run's), saying so when the config's differs, unless --epochs or --plan config says otherwise.\n"
+    "A cooldown ends the run where it ends unless --epochs is given.",
     train_opts, 1, 1, 0};
 
 typedef struct shown {
@@ -167,6 +170,11 @@ static void on_plan(void *ud, const train_plan_event *e)
     shown *s = ud;
     end_bar(s);
     if (s->quiet || !strcmp(e->op, "exact")) return;
+    if (!strcmp(e->kind, "length")) {
+        printf("run length: %s\n", e->detail);
+        fflush(stdout);
+        return;
+    }
     printf("%s at step %lld: %s%s%s\n", e->kind, e->step, e->op, e->detail ? ": " : "", e->detail ? e->detail : "");
     fflush(stdout);
 }

@@ -148,11 +148,15 @@ int plan_resume_prepare(plan_resume *r, lre_optim *opt, const train_config *c, c
                     "--continue replace (%s's schedules from the resume step on, with the state of the nodes that "
                     "match by path), or --continue extend|cooldown|rewarm (see lrengine train --help)",
                     o->resume, c->name, r->differs, from->name, from->overrides[0] ? " " : "", from->overrides, c->name);
-    r->op = op ? op : r->differs[0] && o->plan == TRAIN_PLAN_CONFIG ? PLAN_REPLACE : 0;
     const plan_record *last = &r->plan.r[r->plan.n - 1];
-    if (!op && last->total != (uint64_t)total && o->events.warning) {
+    /* --plan config takes the config's plan when its schedules or its length differ (an extended run) */
+    int length_differs = last->total != (uint64_t)total;
+    r->op = op ? op : (r->differs[0] || length_differs) && o->plan == TRAIN_PLAN_CONFIG ? PLAN_REPLACE : 0;
+    if (!op && o->plan != TRAIN_PLAN_CONFIG && last->total != (uint64_t)total && o->events.warning) {
+        /* --epochs gave another length (plan_length applies the plan's otherwise) */
         char w[TRAIN_MSG_SIZE];
-        snprintf(w, sizeof w, "the checkpoint's plan runs %llu steps (%s%s), this run %lld: give --epochs to run it as planned",
+        snprintf(w, sizeof w, "the checkpoint's plan runs %llu steps (%s%s), --epochs makes this run %lld: schedules "
+                 "planned in steps do not follow (--continue extend stretches them)",
                  (unsigned long long)last->total, last->overrides[0] ? "recorded with " : "the config's epochs",
                  last->overrides, total);
         o->events.warning(o->events.ud, w);
@@ -263,6 +267,37 @@ int plan_resume_finish(plan_resume *r, lre_optim *opt, const train_config *c, co
     int first = r->differs[0] && o->plan == TRAIN_PLAN_CONFIG && (r->op == PLAN_EXTEND || r->op == PLAN_COOLDOWN);
     if (first && continue_at(r, opt, c, o, PLAN_REPLACE, k, steps_per_epoch, total, end, &rp, msg, size)) return -1;
     if (r->op && continue_at(r, opt, c, o, r->op, k, steps_per_epoch, total, end, &rp, msg, size)) return -1;
+    return 0;
+}
+
+int plan_length(train_config *c, const train_options *o, const ckpt_counters *want, size_t nparams,
+                long long steps_per_epoch, char *notice, size_t nsize, char *msg, size_t size)
+{
+    notice[0] = 0;
+    if (!o->resume || o->resume_hparams == TRAIN_RESUME_CONFIG || o->epochs >= 0) return 0; /* --epochs says it */
+    train_plan p = {0};
+    if (ckpt_read_plan(o->resume, want, nparams, &p, msg, size)) return -1;
+    if (p.n == 0) return 0; /* format 2: no recorded length, the config's as before */
+    const plan_record *last = &p.r[p.n - 1];
+    unsigned long long recorded = last->total, config = (unsigned long long)(steps_per_epoch * c->epochs);
+    char how[300];
+    snprintf(how, sizeof how, "%s%s", last->overrides[0] ? "recorded with " : "the config's epochs", last->overrides);
+    plan_free(&p);
+    if (recorded == config) return 0;
+    int takes_config = o->plan == TRAIN_PLAN_CONFIG || o->cont.op == PLAN_REPLACE || o->cont.op == PLAN_REWARM;
+    if (takes_config) {
+        snprintf(notice, nsize, "%llu steps (%lld epochs), the config's: --%s takes its plan; the checkpoint's ran %llu (%s)",
+                 config, c->epochs, o->plan == TRAIN_PLAN_CONFIG ? "plan config" : o->cont.op == PLAN_REPLACE ?
+                 "continue replace" : "continue rewarm", recorded, how);
+        return 0;
+    }
+    if (steps_per_epoch <= 0 || recorded % (unsigned long long)steps_per_epoch)
+        return fileio_fail(msg, size, "checkpoint %s: its plan runs %llu steps, not whole epochs of %lld: give --epochs",
+                           o->resume, recorded, steps_per_epoch);
+    long long config_epochs = c->epochs;
+    c->epochs = (long long)(recorded / (unsigned long long)steps_per_epoch);
+    snprintf(notice, nsize, "%llu steps (%lld epochs), the checkpoint's plan's (%s), not the config's %lld epochs: "
+             "--epochs or --plan config to run another", recorded, c->epochs, how, config_epochs);
     return 0;
 }
 

@@ -34,6 +34,14 @@ int plan_resume_prepare(plan_resume *r, lre_optim *opt, const train_config *c, c
 int plan_resume_finish(plan_resume *r, lre_optim *opt, const train_config *c, const train_options *o,
                        long long steps_per_epoch, long long total, long long *end,
                        void (*report)(void *ud, const train_plan_event *e), void *ud, char *msg, size_t size);
+/* The run's length on an exact resume, before anything is built: the
+ * checkpoint's plan's (its last record's total) unless --epochs says
+ * otherwise or the config's plan is taken (--plan config, --continue
+ * replace or rewarm). Sets c->epochs to it, and when it is not the
+ * config's says in notice which length runs and why ("" otherwise). 0, or
+ * -1 with a message (a recorded length that is not whole epochs). */
+int plan_length(train_config *c, const train_options *o, const ckpt_counters *want, size_t nparams,
+                long long steps_per_epoch, char *notice, size_t nsize, char *msg, size_t size);
 void plan_resume_free(plan_resume *r);
 
 #endif

@@ -87,7 +87,8 @@ typedef struct train_epoch_info {
  * replace). Reported once, after the checkpoint is read and before the first
  * step of the resumed run; for the event log (`lrengine explain`). */
 typedef struct train_plan_event {
-    const char *kind;   /* "resume" or "continue" */
+    const char *kind;   /* "resume", "continue", or "length": the run's length on a resume when the
+                           checkpoint's plan and the config's differ (op "checkpoint" or "config": whose) */
     const char *op;     /* resume: "exact", "config" (--resume-hparams config), "checkpoint" (--plan
                            checkpoint); continue: "extend", "cooldown", "rewarm", "replace" */
     const char *hparam; /* the hyper-parameter the change applies to ("lr"), NULL: all of them */

@@ -426,6 +426,12 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
         }
         s.log = (eventlog){s.log_path, NULL, o->resume != NULL};
     }
+    /* an exact resume runs the checkpoint's plan's length unless a flag says otherwise */
+    char length[TRAIN_MSG_SIZE];
+    if (plan_length(c, o, &cc, m.nparams, (long long)nbatches, length, sizeof length, msg, sizeof msg)) {
+        failed(r, TRAIN_FAILED, "%s", msg);
+        goto done;
+    }
     if (build_optimizer(&s, &m, nbatches)) goto done;
     if (lre_optim_set_events(s.opt, on_schedule_event, &s)) {
         failed(r, TRAIN_FAILED, "%s", lre_optim_errmsg(s.opt));
@@ -457,6 +463,11 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
         train_plan_event e = {"resume", o->resume_hparams == TRAIN_RESUME_CONFIG ? "config" : kept ? "checkpoint" : "exact",
                               NULL, (long long)lre_optim_step_count(s.opt), current(s.opt, "lr"), detail};
         report_plan(&s, &e);
+        if (length[0]) {
+            train_plan_event le = {"length", strstr(length, "the config's:") ? "config" : "checkpoint",
+                                   NULL, e.step, e.value, length};
+            report_plan(&s, &le);
+        }
         if (s.log_failed) goto done;
     }
     if (exact && plan_resume_finish(&pr, s.opt, c, o, (long long)nbatches, total, &end_step, plan_reported, &s, msg,
