@@ -118,6 +118,43 @@ describe("lrengine train --resume with a changed plan", function()
     assert.matches("final test_acc=", out)
   end)
 
+  it("cools down the hyper-parameter hp= names, the rate going on as planned; the checkpoint resumes it", function()
+    -- momentum(t) = 0.45 (1 + cos(pi t / 200)) beside the plan's lr; at K linear to 0.5 over 9 steps
+    local mc = cfg("mom.lua", "{lr = S.warmup{S.cosine{lr = 0.1, t_max = 40}, steps = 5}, " ..
+                   "momentum = S.cosine{lr = 0.9, t_max = 200}}")
+    local function mom(t) return 0.45 * (1 + math.cos(math.pi * t / 200)) end
+    local ck2, c, m = dir .. "/mom.ckpt", dir .. "/momc.ckpt", dir .. "/mom.jsonl"
+    assert.are.equal(0, (train(mc .. " --checkpoint " .. ck2 .. " --until 2 --quiet")))
+    local code, out, err = train(mc .. " --resume " .. ck2 .. " --checkpoint " .. c ..
+                                 " --continue cooldown:steps=9,hp=momentum,floor=0.5 --epochs 4 --until 3 --metrics " .. m)
+    assert.are.equal(0, code, err)
+    assert.matches(("continue at step 36: cooldown: momentum from %.6g to 0.5 over 9 steps %%(linear%%)"):format(mom(K)), out)
+    local lr, mo = {}, {}
+    for line in sh.slurp(m):gmatch("[^\n]+") do
+      local o = json.decode(line)
+      if o.loss then lr[o.step], mo[o.step] = o.lr, o.momentum end
+    end
+    for s = K + 1, 54 do
+      local t = s - 1
+      near(plan(t), lr[s], "lr at step " .. t)
+      near(t < K + 9 and mom(K) + (0.5 - mom(K)) * (t - K) / 9 or 0.5, mo[s], "momentum at step " .. t)
+    end
+    -- the checkpoint records the cooldown's hyper-parameter: resumed, momentum stays at its floor
+    local m2 = dir .. "/mom2.jsonl"
+    code, _, err = train(mc .. " --resume " .. c .. " --epochs 4 --metrics " .. m2)
+    assert.are.equal(0, code, err)
+    for line in sh.slurp(m2):gmatch("[^\n]+") do
+      local o = json.decode(line)
+      if o.loss then near(0.5, o.momentum, "momentum at step " .. o.step - 1) near(plan(o.step - 1), o.lr, "lr") end
+    end
+    code, _, err = train(a .. " --resume " .. ck .. " --continue cooldown:steps=9,hp=momentum")
+    assert.are.equal(1, code)
+    assert.matches("%-%-continue cooldown: the run's plan does not schedule momentum", err)
+    code, _, err = train(a .. " --resume " .. ck .. " --continue cooldown:steps=9,hp=Mom")
+    assert.are.equal(2, code)
+    assert.matches("hp=Mom: not a hyper%-parameter's name", err)
+  end)
+
   it("continues a continued run again: the history is in the checkpoint", function()
     local c1, c2, m = dir .. "/h1.ckpt", dir .. "/h2.ckpt", dir .. "/h.jsonl"
     assert.are.equal(0, (train(a .. " --resume " .. ck .. " --checkpoint " .. c1 ..

@@ -601,7 +601,7 @@ bad_config("a config allocating past the cap", "x = (function() local t = {} whi
 -- (no --metrics: the job creates its metrics file before the first step, and leaves it empty on failure)
 bad_config("a schedule looping at step 3", "schedule = function(step) if step == 3 then while true do end end return 0.1 end",
            BUDGET .. ".*%(step 3%)", {where = true, args = "--quiet --checkpoint run.ckpt"})
--- A checkpoint's plan (format 3) records the config's text, which a resume runs again, in the
+-- A checkpoint's plan (format 4) records the config's text, which a resume runs again, in the
 -- sandbox: a recorded text allocating past the cap or looping (its hash and the file's CRC made
 -- right, spec/support/ckpt.lua) is refused within the limits; the checkpoint stays as it was
 -- and nothing is written.

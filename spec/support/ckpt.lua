@@ -1,4 +1,4 @@
--- Byte surgery on a training checkpoint (src/train/checkpoint.c, format 3) for the specs
+-- Byte surgery on a training checkpoint (src/train/checkpoint.c, format 4) for the specs
 -- that feed the job hostile ones: the config text a checkpoint's plan records is replaced by
 -- another of the same length, its FNV-1a hash (src/train/plan.c) and the file's CRC-32 made
 -- right, so that what a resume refuses is the text itself.

@@ -23,9 +23,10 @@ static const cli_option train_opts[] = {
     {"resume-config", 259, "FILE", "the config that wrote the checkpoint (with --resume-hparams config)"},
     {"plan", 262, "WHICH", "checkpoint or config: which plan wins when the config's schedules or length differ from the "
                            "checkpoint's (without it: its length, and its schedules when alike)"},
-    {"continue", 263, "OP[:K=V,...]", "change the plan at the resume step: extend (to --epochs), "
-                                     "cooldown:steps=D[,floor=X,shape=linear|cosine|sqrt], "
-                                     "rewarm:steps=D,peak=X[,shape=...] (then the config's schedule), replace "
+    {"continue", 263, "OP[:K=V,...]", "change the plan at the resume step: extend (every scheduled hyper-parameter, to --epochs), "
+                                     "cooldown:steps=D[,floor=X,shape=linear|cosine|sqrt,hp=NAME], "
+                                     "rewarm:steps=D,peak=X[,shape=...,hp=NAME] (then the config's schedule), "
+                                     "on lr unless hp names another scheduled hyper-parameter; replace "
                                      "(the config's schedules, node state carried by path); D: 500, 2epochs, 10%, 3Mtokens "
                                      "(tokens_per_step=N)"},
     {NULL, 0, NULL, NULL}};
@@ -72,9 +73,9 @@ static int parse_continue(const char *arg, train_continuation *k, char *why, siz
             snprintf(why, size, "--continue %s: '%.*s' is not key=value", ops[k->op - 1], (int)len, p);
             return -1;
         }
-        static char vals[4][64];
+        static char vals[8][64]; /* one per key: steps and hp are kept */
         static int nv;
-        char *v = vals[nv++ % 4];
+        char *v = vals[nv++ % 8];
         snprintf(v, sizeof vals[0], "%.*s", (int)(len - klen - 1), p + klen + 1);
         double x;
         int ok = 1;
@@ -84,7 +85,14 @@ static int parse_continue(const char *arg, train_continuation *k, char *why, siz
             ok = !cli_parse_number(v, &x) && x >= 0 && isfinite(x) && (k->target = x, 1);
         else if (klen == 15 && !strncmp(p, "tokens_per_step", 15))
             ok = !cli_parse_number(v, &x) && x > 0 && isfinite(x) && (k->tokens_per_step = x, 1);
-        else if (klen == 5 && !strncmp(p, "shape", 5)) {
+        else if (klen == 2 && !strncmp(p, "hp", 2) && (k->op == PLAN_COOLDOWN || k->op == PLAN_REWARM)) {
+            if (!plan_hparam_ok(v)) {
+                snprintf(why, size, "--continue %s: hp=%s: not a hyper-parameter's name (lr, momentum, ...)",
+                         ops[k->op - 1], v);
+                return -1;
+            }
+            k->hparam = v;
+        } else if (klen == 5 && !strncmp(p, "shape", 5)) {
             ok = 0;
             for (int i = 0; shapes[i]; i++)
                 if (!strcmp(v, shapes[i])) k->shape = i, ok = 1;
@@ -114,6 +122,7 @@ static int parse_continue(const char *arg, train_continuation *k, char *why, siz
         return -1;
     }
     if (k->op == PLAN_COOLDOWN && isnan(k->target)) k->target = 0;
+    if (ramp && !k->hparam) k->hparam = "lr";
     return 0;
 }
 

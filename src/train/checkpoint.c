@@ -1,9 +1,9 @@
-/* checkpoint.c -- see checkpoint.h. Layout (format 3), numbers in the
+/* checkpoint.c -- see checkpoint.h. Layout (format 4), numbers in the
  * writer's byte order, which the checks at offsets 8 and 16 verify, as the
  * core's state streams and lundump.c's checkHeader do:
  *
  *   0   signature  7 bytes  "LRECKPT"
- *   7   version    1 byte   '3'
+ *   7   version    1 byte   '4'
  *   8   int check  u64      0x0102030405060708
  *   16  num check  f64      370.5
  *   24  counters   u64 fingerprint, u64 epoch, u64 batch, f64 loss_sum, u64 loss_count
@@ -15,8 +15,9 @@
  *   ..  plan       planlen bytes (plan_encode)
  *   ..  crc        u32      CRC-32 of everything before it
  *
- * Format 2, the same without planlen and plan (an 80-byte header), is read
- * too: a run without a recorded plan.
+ * Format 3, the same with plan records without their hyper-parameter (its
+ * cooldowns and rewarms are lr's), and format 2, the same without planlen
+ * and plan (an 80-byte header), a run without a recorded plan, are read too.
  *
  * A checkpoint is hostile input: the header is checked against the model
  * (fingerprint, parameter count) and against the file's real size before
@@ -37,7 +38,7 @@
 #include <unistd.h>
 
 #define CKPT_SIGNATURE "LRECKPT"
-#define CKPT_VERSION '3'
+#define CKPT_VERSION '4'
 #define CKPT_CHECK_INT 0x0102030405060708ull
 #define CKPT_CHECK_NUM 370.5
 #define CKPT_HEADER 88
@@ -248,6 +249,7 @@ int ckpt_write(const char *path, const ckpt_counters *c, const float *params, si
 /* A checkpoint's layout, from its header. */
 typedef struct layout {
     size_t header, total, optlen, planlen;
+    int version; /* '2', '3' or '4' */
 } layout;
 
 /* Checks the header h (got bytes) of a file of fsize bytes and sets *l (l->total == fsize). */
@@ -259,8 +261,8 @@ static int check_header(const unsigned char *h, size_t got, uint64_t fsize, cons
     if (memcmp(h, CKPT_SIGNATURE, got < 7 ? got : 7))
         return fail(msg, size, path, "offset 0: not an lrengine checkpoint (expected '%s', got '%s')", CKPT_SIGNATURE,
                     fileio_quote(q, sizeof q, (const char *)h, got < 7 ? got : 7, 7));
-    if (got >= 8 && h[7] != CKPT_VERSION && h[7] != '2')
-        return fail(msg, size, path, "offset 7: checkpoint format version '%s', this build reads versions '2' and '%c'",
+    if (got >= 8 && h[7] != CKPT_VERSION && h[7] != '2' && h[7] != '3')
+        return fail(msg, size, path, "offset 7: checkpoint format version '%s', this build reads versions '2' to '%c'",
                     fileio_quote(q, sizeof q, (const char *)h + 7, 1, 1), CKPT_VERSION);
     size_t hsize = got >= 8 && h[7] == '2' ? CKPT_HEADER_V2 : CKPT_HEADER;
     if (got < hsize) return fail(msg, size, path, "damaged: truncated header: %zu of %zu bytes", got, hsize);
@@ -293,6 +295,7 @@ static int check_header(const unsigned char *h, size_t got, uint64_t fsize, cons
     l->total = t;
     l->optlen = (size_t)ol;
     l->planlen = (size_t)pl;
+    l->version = h[7];
     return 0;
 }
 
@@ -348,7 +351,7 @@ static int read_checked(const char *path, const ckpt_counters *want, size_t npar
     if (l->planlen) {
         char why[1024];
         size_t at = off + l->optlen;
-        if (plan_decode(plan, d + at, l->planlen, why, sizeof why)) {
+        if (plan_decode(plan, d + at, l->planlen, l->version >= '4', why, sizeof why)) {
             fail(msg, size, path, "offset %zu: %s", at, why);
             goto done;
         }

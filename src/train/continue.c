@@ -179,11 +179,12 @@ typedef struct reporter {
     void *ud;
 } reporter;
 
-static void report(const reporter *rp, const char *op, long long step, double value, const char *detail)
+/* hparam: the one the change ramps, NULL for all (extend, replace) */
+static void report(const reporter *rp, const char *op, const char *hparam, long long step, double value,
+                   const char *detail)
 {
     if (!rp->fn) return;
-    train_plan_event e = {"continue", op, "lr", step, value, detail};
-    if (!strcmp(op, "replace") || !strcmp(op, "extend")) e.hparam = NULL;
+    train_plan_event e = {"continue", op, hparam, step, value, detail};
     rp->fn(rp->ud, &e);
 }
 
@@ -206,10 +207,14 @@ static int continue_at(plan_resume *r, lre_optim *opt, const train_config *c, co
         lre_error err;
         if (lre_duration_steps(o->cont.steps, &h, &n, &err)) return fileio_fail(msg, size, "--continue %s: %s", plan_op_names[op], err.msg);
         if (n < 1) return fileio_fail(msg, size, "--continue %s: steps=%s is no step at all", plan_op_names[op], o->cont.steps);
-        if (value_at(&r->tree, "lr", k, &v, msg, size)) return -1;
+        const char *hp = o->cont.hparam ? o->cont.hparam : "lr";
+        char why[TRAIN_MSG_SIZE];
+        if (value_at(&r->tree, hp, k, &v, why, sizeof why))
+            return fileio_fail(msg, size, "--continue %s: %s", plan_op_names[op], why);
         rec.value = v, rec.steps = (double)n, rec.target = o->cont.target, rec.shape = o->cont.shape;
-        snprintf(detail, sizeof detail, "the rate from %.6g to %.6g over %lld steps (%s)", v, o->cont.target, (long long)n,
-                 shapes[o->cont.shape]);
+        rec.hparam = (char *)hp;
+        snprintf(detail, sizeof detail, "%s from %.6g to %.6g over %lld steps (%s)", !strcmp(hp, "lr") ? "the rate" : hp, v,
+                 o->cont.target, (long long)n, shapes[o->cont.shape]);
         if (op == PLAN_COOLDOWN && o->epochs < 0) *end = k + n;
     } else if (op == PLAN_EXTEND) {
         uint64_t old_total = r->plan.r[r->plan.n - 1].total;
@@ -253,7 +258,7 @@ static int continue_at(plan_resume *r, lre_optim *opt, const train_config *c, co
         lre_schedule_set_free(&r->current);
         r->current = next;
     }
-    report(rp, plan_op_names[op], k, v, detail);
+    report(rp, plan_op_names[op], rec.hparam && rec.hparam[0] ? rec.hparam : NULL, k, v, detail);
     return 0;
 }
 

@@ -4,7 +4,8 @@
  *   u32 records
  *   each: u32 op, u64 at, u64 total, f64 value, steps, target, shape,
  *         old_total, u64 hash, then four strings (u64 length, bytes): name,
- *         source, overrides, schedules
+ *         source, overrides, schedules; from checkpoint format 4 a fifth,
+ *         hparam (format 3's cooldowns and rewarms are lr's)
  *
  * Fields a record's op does not use are 0. */
 #include "fileio.h"
@@ -32,7 +33,7 @@ uint64_t plan_hash(const void *p, size_t n)
 
 static void record_free(plan_record *r)
 {
-    free(r->name), free(r->source), free(r->overrides), free(r->schedules);
+    free(r->name), free(r->source), free(r->overrides), free(r->schedules), free(r->hparam);
     memset(r, 0, sizeof *r);
 }
 
@@ -62,7 +63,8 @@ int plan_add(train_plan *p, const plan_record *r, char *msg, size_t size)
     d->source_len = r->source ? r->source_len : 0;
     d->overrides = copy(r->overrides ? r->overrides : "", r->overrides ? strlen(r->overrides) : 0);
     d->schedules = copy(r->schedules ? r->schedules : "", r->schedules ? strlen(r->schedules) : 0);
-    if (!d->name || !d->source || !d->overrides || !d->schedules) {
+    d->hparam = copy(r->hparam ? r->hparam : "", r->hparam ? strlen(r->hparam) : 0);
+    if (!d->name || !d->source || !d->overrides || !d->schedules || !d->hparam) {
         record_free(d);
         return fileio_fail(msg, size, "out of memory recording the plan");
     }
@@ -108,7 +110,7 @@ int plan_encode(const train_plan *p, unsigned char **out, size_t *len)
         bad = put(&b, &op, 4) || put(&b, &r->at, 8) || put(&b, &r->total, 8) || put(&b, nums, sizeof nums) ||
               put(&b, &r->hash, 8) || put_str(&b, r->name, strlen(r->name)) ||
               put_str(&b, r->source, r->source_len) || put_str(&b, r->overrides, strlen(r->overrides)) ||
-              put_str(&b, r->schedules, strlen(r->schedules));
+              put_str(&b, r->schedules, strlen(r->schedules)) || put_str(&b, r->hparam, strlen(r->hparam));
     }
     if (bad) {
         free(b.data);
@@ -180,7 +182,14 @@ static const char *check_numbers(const plan_record *r, const plan_record *prev)
     return NULL;
 }
 
-static int decode_record(cursor *c, plan_record *r, int i, const plan_record *prev, char *msg, size_t size)
+int plan_hparam_ok(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 1 && n <= 31 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+static int decode_record(cursor *c, plan_record *r, int i, const plan_record *prev, int with_hparam, char *msg,
+                         size_t size)
 {
     size_t at = c->off;
     uint32_t op;
@@ -200,6 +209,16 @@ static int decode_record(cursor *c, plan_record *r, int i, const plan_record *pr
         take_str(c, &r->overrides, NULL, PLAN_MAX_TEXT, 1, "overrides", i, msg, size) ||
         take_str(c, &r->schedules, NULL, PLAN_MAX_TEXT, 1, "schedules' text", i, msg, size))
         return -1;
+    int ramp = op == PLAN_COOLDOWN || op == PLAN_REWARM;
+    if (with_hparam) {
+        size_t hat = c->off;
+        if (take_str(c, &r->hparam, NULL, 31, 1, "hyper-parameter", i, msg, size)) return -1;
+        if (ramp ? !plan_hparam_ok(r->hparam) : r->hparam[0] != 0)
+            return fileio_fail(msg, size, "plan record %d (%s): offset %zu: %s", i, plan_op_names[op], hat,
+                               ramp ? "not a hyper-parameter's name" : "a hyper-parameter its change does not take");
+    } else if (!(r->hparam = copy(ramp ? "lr" : "", ramp ? 2 : 0))) {
+        return fileio_fail(msg, size, "out of memory reading the plan");
+    }
     int sourced = op == PLAN_ORIGIN || op == PLAN_REWARM || op == PLAN_REPLACE;
     if (sourced && (!r->name[0] || !r->source_len))
         return fileio_fail(msg, size, "plan record %d (%s): offset %zu: no config name or text", i, plan_op_names[op], at);
@@ -211,7 +230,7 @@ static int decode_record(cursor *c, plan_record *r, int i, const plan_record *pr
     return 0;
 }
 
-int plan_decode(train_plan *p, const unsigned char *data, size_t len, char *msg, size_t size)
+int plan_decode(train_plan *p, const unsigned char *data, size_t len, int with_hparam, char *msg, size_t size)
 {
     cursor c = {data, len, 0};
     uint32_t n;
@@ -223,7 +242,7 @@ int plan_decode(train_plan *p, const unsigned char *data, size_t len, char *msg,
         plan_record *r = &tmp.r[i];
         memset(r, 0, sizeof *r);
         tmp.n = (int)i + 1;
-        if (decode_record(&c, r, (int)i, i ? &tmp.r[i - 1] : NULL, msg, size)) {
+        if (decode_record(&c, r, (int)i, i ? &tmp.r[i - 1] : NULL, with_hparam, msg, size)) {
             plan_free(&tmp);
             return -1;
         }
@@ -284,7 +303,7 @@ static int replace_all(lre_schedule_set *tree, const plan_record *r, const lre_s
 int plan_apply(lre_schedule_set *tree, const plan_record *r, const lre_schedule_set *next, char *msg, size_t size)
 {
     double at = (double)r->at;
-    int lr = find(tree, "lr");
+    int lr = r->hparam ? find(tree, r->hparam) : -1; /* the ramped hyper-parameter */
     switch (r->op) {
     case PLAN_EXTEND: {
         lre_param ps[] = {{"at", at, NULL, 0, NULL, NULL},
@@ -296,7 +315,9 @@ int plan_apply(lre_schedule_set *tree, const plan_record *r, const lre_schedule_
     }
     case PLAN_COOLDOWN:
     case PLAN_REWARM: {
-        if (lr < 0) return fileio_fail(msg, size, "%s: the run's plan does not schedule lr", plan_op_names[r->op]);
+        if (lr < 0)
+            return fileio_fail(msg, size, "%s: the run's plan does not schedule %s", plan_op_names[r->op],
+                               r->hparam ? r->hparam : "?");
         int rewarm = r->op == PLAN_REWARM;
         if (rewarm && same_names(tree, next, "rewarm", msg, size)) return -1;
         lre_param ps[] = {{"at", at, NULL, 0, NULL, NULL},
@@ -304,7 +325,7 @@ int plan_apply(lre_schedule_set *tree, const plan_record *r, const lre_schedule_
                           {"value", r->value, NULL, 0, NULL, NULL},
                           {"shape", 0, NULL, 0, shape_names[(int)r->shape], NULL},
                           {rewarm ? "peak" : "floor", r->target, NULL, 0, NULL, NULL}};
-        if (wrap(tree, lr, plan_op_names[r->op], ps, 5, rewarm ? next->s[find(next, "lr")] : NULL, msg, size))
+        if (wrap(tree, lr, plan_op_names[r->op], ps, 5, rewarm ? next->s[find(next, r->hparam)] : NULL, msg, size))
             return -1;
         /* rewarm: the config's other schedules replace the plan's */
         return rewarm ? replace_all(tree, r, next, lr, msg, size) : 0;

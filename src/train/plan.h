@@ -6,8 +6,9 @@
  * A history is a list of records. The first is the origin: the config that
  * started the run (its name, its text and that text's hash, the command
  * line's overrides, the schedules as text, the run's planned steps). Each
- * later record is a continuation at step `at`: extend, cooldown (the rate
- * only), rewarm (the rate; the config's other schedules replace theirs) or
+ * later record is a continuation at step `at`: extend (every scheduled
+ * hyper-parameter), cooldown (one hyper-parameter, lr unless another is
+ * named), rewarm (one; the config's other schedules replace theirs) or
  * replace, the last two with the text of the config whose schedules take
  * over. The tree in force is the origin's schedules with each continuation
  * applied in turn (the core's nodes extend, cooldown, rewarm, replace). */
@@ -39,6 +40,7 @@ typedef struct plan_record {
     uint64_t hash;      /* FNV-1a 64 of the text */
     char *overrides;    /* the command line's changes in force ("--epochs 8"), "" for none */
     char *schedules;    /* the schedules as text, "lr: cosine{...}" one per line */
+    char *hparam;       /* cooldown, rewarm: the hyper-parameter it ramps ("lr", "momentum"); "" otherwise */
 } plan_record;
 
 typedef struct train_plan {
@@ -53,13 +55,16 @@ int plan_add(train_plan *p, const plan_record *r, char *msg, size_t size);
 /* The schedules of a set as text, one "name: tree" line each (malloc'd). */
 char *plan_schedules_text(const lre_schedule_set *set);
 
-/* Serialised into a checkpoint: the bytes, malloc'd in *out. */
+/* Serialised into a checkpoint: the bytes, malloc'd in *out (each record
+ * with its hparam: checkpoint format 4). */
 int plan_encode(const train_plan *p, unsigned char **out, size_t *len);
 /* Reads what plan_encode wrote, hostile: every size and count is checked
  * against what is left before use, ops and numbers against their ranges,
  * hashes against the texts; `at` never decreases. Nothing is kept on
  * failure. 0, or -1 with a message naming the record and the offset. */
-int plan_decode(train_plan *p, const unsigned char *data, size_t len, char *msg, size_t size);
+int plan_decode(train_plan *p, const unsigned char *data, size_t len, int with_hparam, char *msg, size_t size);
+/* Whether s names a hyper-parameter as a record may: 1 to 31 of [a-z0-9_]. */
+int plan_hparam_ok(const char *s);
 
 /* The tree in force after the history: the origin's schedules with each
  * continuation applied (sources run sandboxed within limits). 0, or -1

@@ -131,6 +131,7 @@ typedef struct train_continuation {
     double target;       /* cooldown: the floor (default 0); rewarm: the peak (required) */
     int shape;           /* 0 linear, 1 cosine, 2 sqrt */
     double tokens_per_step; /* for durations in tokens; 0: unknown */
+    const char *hparam;  /* cooldown, rewarm: the hyper-parameter ramped ("lr" when NULL) */
 } train_continuation;
 
 /* What the command line adds or overrides. Zero-initialised fields after

@@ -2,7 +2,7 @@
  * equal bytes for equal runs, every hostile file refused with its offset and
  * nothing changed (parameters, counters, optimizer), and writes that leave
  * no temporaries and keep the previous checkpoint when the disk is full. The
- * plan's history (format 3) round-trips and is refused when hostile; a
+ * plan's history (format 4) round-trips and is refused when hostile; a
  * format 2 checkpoint (no plan) still reads. */
 #include "checkpoint.h"
 #include "test.h"
@@ -195,7 +195,7 @@ static void refuses_truncated_damaged_and_foreign_checkpoints(void)
     memcpy(b, g, n), memcpy(b, "LRENGINE", 8);
     ASSERT(hostile("magic.ckpt", b, n, 1, "offset 0: not an lrengine checkpoint (expected 'LRECKPT', got 'LRENGIN')"));
     memcpy(b, g, n), b[7] = '1';
-    ASSERT(hostile("v1.ckpt", b, n, 1, "offset 7: checkpoint format version '1', this build reads versions '2' and '3'"));
+    ASSERT(hostile("v1.ckpt", b, n, 1, "offset 7: checkpoint format version '1', this build reads versions '2' to '4'"));
     memcpy(b, g, n), u64_at(b, 8, 0x0807060504030201ull);
     ASSERT(hostile("endian.ckpt", b, n, 1, "offset 8: written on a machine with another byte order"));
     /* damage inside the optimizer's stream, the outer CRC made right: the core's own check */
@@ -332,9 +332,10 @@ static void a_plan(train_plan *p)
 {
     static const char src[] = "return {schedule = 0.1}\n", src2[] = "return {schedule = 0.2}\n";
     plan_record o = {PLAN_ORIGIN, 0, 500, 0, 0, 0, 0, 0, (char *)"a.lua", (char *)src, sizeof src - 1, 0,
-                     (char *)"--epochs 5", (char *)"lr: constant{lr=0.1}\n"};
-    plan_record c = {PLAN_COOLDOWN, 100, 500, 0.1, 50, 0.001, 1, 0, NULL, NULL, 0, 0, NULL, (char *)"lr: cooldown{...}\n"};
-    plan_record r = {PLAN_REPLACE, 120, 500, 0, 0, 0, 0, 0, (char *)"b.lua", (char *)src2, sizeof src2 - 1, 0, NULL, NULL};
+                     (char *)"--epochs 5", (char *)"lr: constant{lr=0.1}\n", NULL};
+    plan_record c = {PLAN_COOLDOWN, 100, 500, 0.1, 50, 0.001, 1, 0, NULL, NULL, 0, 0, NULL, (char *)"lr: cooldown{...}\n",
+                     (char *)"momentum"};
+    plan_record r = {PLAN_REPLACE, 120, 500, 0, 0, 0, 0, 0, (char *)"b.lua", (char *)src2, sizeof src2 - 1, 0, NULL, NULL, NULL};
     p->n = 0;
     if (plan_add(p, &o, msg, sizeof msg) || plan_add(p, &c, msg, sizeof msg) || plan_add(p, &r, msg, sizeof msg)) abort();
 }
@@ -372,7 +373,9 @@ static void the_plan_round_trips(void)
         ASSERT(x->value == y->value && x->steps == y->steps && x->target == y->target && x->shape == y->shape);
         ASSERT(!strcmp(x->name, y->name) && !strcmp(x->overrides, y->overrides) && !strcmp(x->schedules, y->schedules));
         ASSERT(x->source_len == y->source_len && !memcmp(x->source, y->source, x->source_len));
+        ASSERT(!strcmp(x->hparam, y->hparam));
     }
+    ASSERT(!strcmp(got.r[1].hparam, "momentum"));
     ASSERT(got.r[0].hash == plan_hash("return {schedule = 0.1}\n", 24));
     train_plan alone = {0};
     ASSERT_EQ(ckpt_read_plan(at("p.ckpt"), &c, NP, &alone, msg, sizeof msg), 0);
@@ -401,15 +404,33 @@ static void a_hostile_plan_is_refused_changing_nothing(void)
     memcpy(b, g, n), b[name_len + 8 + 5 + 8] ^= 1; /* the config's text, past "a.lua" and its length */
     ASSERT(hostile("plhash.ckpt", b, n, 1, "plan record 0 (origin): offset 4: the config's text does not match its hash"));
     /* the cooldown (record 1) with NaN steps */
-    size_t r1 = pa + 4 + 68 + 8 + 5 + 8 + 24 + 8 + 10 + 8 + strlen("lr: constant{lr=0.1}\n");
+    size_t r1 = pa + 4 + 68 + 8 + 5 + 8 + 24 + 8 + 10 + 8 + strlen("lr: constant{lr=0.1}\n") + 8; /* hparam "" */
     double nan = NAN;
     memcpy(b, g, n), memcpy(b + r1 + 4 + 16 + 8, &nan, 8);
     ASSERT(hostile("plnan.ckpt", b, n, 1, "(cooldown): offset"));
     ASSERT(hostile("plnan2.ckpt", b, n, 1, "steps that are not a whole number in [1, 2^53]"));
     /* the replace (record 2) before the cooldown */
     memcpy(b, g, n);
-    size_t r2 = r1 + 68 + 8 + 8 + 8 + 8 + strlen("lr: cooldown{...}\n");
-    u64_at(b, r2 + 4, 50);
+    size_t r2 = r1 + 68 + 8 + 8 + 8 + 8 + strlen("lr: cooldown{...}\n") + 8 + strlen("momentum");
+    /* the cooldown's hyper-parameter (format 4): "momentum" made "Momentum", and the origin given one */
+    memcpy(b, g, n), b[r2 - 8] = 'M';
+    ASSERT(hostile("plhp.ckpt", b, n, 1, "plan record 1 (cooldown): offset"));
+    ASSERT(hostile("plhp2.ckpt", b, n, 1, "not a hyper-parameter's name"));
+    {   /* an origin with a hyper-parameter, encoded and decoded as such */
+        train_plan q = {0}, d = {0};
+        a_plan(&q);
+        free(q.r[0].hparam);
+        q.r[0].hparam = strdup("lr");
+        unsigned char *e;
+        size_t elen;
+        ASSERT_EQ(plan_encode(&q, &e, &elen), 0);
+        ASSERT(plan_decode(&d, e, elen, 1, msg, sizeof msg) != 0);
+        ASSERT_STR_CONTAINS(msg, "plan record 0 (origin): offset 164: a hyper-parameter its change does not take");
+        ASSERT_EQ(d.n, 0);
+        plan_free(&q);
+        free(e);
+    }
+    memcpy(b, g, n), u64_at(b, r2 + 4, 50);
     ASSERT(hostile("plback.ckpt", b, n, 1, "plan record 2 (replace): offset"));
     ASSERT(hostile("plback2.ckpt", b, n, 1, "a change before the previous one"));
     /* the header's plan length: a terabyte, and one byte more than the file holds */
@@ -417,6 +438,41 @@ static void a_hostile_plan_is_refused_changing_nothing(void)
     ASSERT(hostile("pltb.ckpt", b, n, 1, "offset 80: a plan of 1099511627776 bytes, at most 67108864"));
     memcpy(b, g, n), u64_at(b, 80, n - pa - 4 + 1);
     ASSERT(hostile("plcut.ckpt", b, n, 1, "damaged: truncated: the header declares"));
+    free(g), free(b);
+}
+
+/* Format 3: the same plan without the records' hyper-parameters (three
+ * empty-or-not strings cut out, the plan's length and the version made so):
+ * its cooldown is lr's. */
+static void a_format_3_plan_reads_as_lr(void)
+{
+    size_t n, pa;
+    unsigned char *g = planned_checkpoint(at("p.ckpt"), &n, &pa), *b = malloc(n);
+    size_t r1 = pa + 4 + 68 + 8 + 5 + 8 + 24 + 8 + 10 + 8 + strlen("lr: constant{lr=0.1}\n") + 8;
+    size_t r2 = r1 + 68 + 8 + 8 + 8 + 8 + strlen("lr: cooldown{...}\n") + 8 + strlen("momentum");
+    size_t cuts[3][2] = {{r1 - 8, 8}, {r2 - 8 - 8, 8 + 8}, {n - 4 - 8, 8}}, m = 0, from = 0;
+    for (int i = 0; i < 3; i++) {
+        memcpy(b + m, g + from, cuts[i][0] - from);
+        m += cuts[i][0] - from;
+        from = cuts[i][0] + cuts[i][1];
+    }
+    memcpy(b + m, g + from, n - from);
+    m += n - from;
+    b[7] = '3';
+    uint64_t planlen;
+    memcpy(&planlen, b + 80, 8);
+    u64_at(b, 80, planlen - (n - m));
+    fix_crc(b, m);
+    put(at("v3.ckpt"), b, m);
+    model mo;
+    ASSERT_EQ(model_init(&mo, 0), 0);
+    ckpt_counters c = {FP, 0, 0, 0, 0};
+    train_plan p = {0};
+    ASSERT_EQ(ckpt_read_plan(at("v3.ckpt"), &c, NP, &p, msg, sizeof msg), 0);
+    ASSERT_EQ(p.n, 3);
+    ASSERT(!strcmp(p.r[0].hparam, "") && !strcmp(p.r[1].hparam, "lr") && !strcmp(p.r[2].hparam, ""));
+    plan_free(&p);
+    lre_optim_free(mo.opt);
     free(g), free(b);
 }
 
@@ -456,6 +512,7 @@ int main(void)
         {"reports why a write fails", reports_why_a_write_fails},
         {"the plan round-trips", the_plan_round_trips},
         {"a hostile plan is refused, changing nothing", a_hostile_plan_is_refused_changing_nothing},
+        {"a format 3 plan reads, its cooldown lr's", a_format_3_plan_reads_as_lr},
         {"a format 2 checkpoint reads", a_format_2_checkpoint_reads},
         {NULL, NULL}};
     int rc = run_tests(tests);

@@ -7,7 +7,7 @@
  * or hang, no allocation sized by the input beyond the file; a refusal
  * leaves a message naming the file and changes nothing (parameters,
  * counters, the optimizer's saved state byte for byte); a checkpoint that
- * loads can be written back and read again, its plan's history (format 3)
+ * loads can be written back and read again, its plan's history (format 4)
  * with it, record for record. Seeds (tests/fuzz/corpus/checkpoint/):
  * checkpoints of `lrengine train` on tiny CSV configs (softmax and a 4-3-2
  * MLP on 400 synthetic rows, AdamW), written by tests/fuzz/seeds_checkpoint.lua
@@ -15,7 +15,7 @@
  * the optimizer's stream or the plan's layout changes), which resumes each
  * with the binary on the config that wrote it: format 2 (the run's
  * checkpoint with its plan block taken out, as a build without plans wrote
- * it) and format 3 (a plan, one continued twice: cooldown and replace). */
+ * it) and format 4 (a plan, one continued twice: cooldown and replace). */
 #include "checkpoint.h"
 
 #include <fcntl.h>

@@ -8,8 +8,8 @@
 --   softmax_adamw.ckpt, mlp3_adamw.ckpt   format 2: the run's checkpoint with its plan block
 --                                         taken out (no planlen, no plan; CRC made right),
 --                                         as a build without plans wrote it
---   plan_softmax_adamw.ckpt               format 3, the plan of one config (plateau over cosine)
---   plan_continued_twice.ckpt             format 3, that run continued twice: a cooldown from
+--   plan_softmax_adamw.ckpt               format 4, the plan of one config (plateau over cosine)
+--   plan_continued_twice.ckpt             format 4, that run continued twice: a cooldown from
 --                                         step 36, then replaced by another config at step 54
 -- Each is the optimizer's stream of the harness's optimizer: AdamW, one float32 group.
 package.path = "spec/?.lua;" .. package.path
@@ -42,10 +42,10 @@ local function train(args)
   assert(code == 0, "lrengine train " .. args .. ": " .. o .. e)
 end
 
--- a format 3 checkpoint as format 2: the 88-byte header without planlen, no plan block
+-- a format 4 checkpoint as format 2: the 88-byte header without planlen, no plan block
 local function format2(path)
   local b = sh.slurp(path)
-  assert(b:sub(1, 8) == "LRECKPT3", path .. ": not a format 3 checkpoint")
+  assert(b:sub(1, 8) == "LRECKPT4", path .. ": not a format 4 checkpoint")
   local planlen = string.unpack("=I8", b, 81)
   local v2 = b:sub(1, 7) .. "2" .. b:sub(9, 80) .. b:sub(89, #b - 4 - planlen)
   return v2 .. string.pack("=I4", ckpt.crc32(v2))
