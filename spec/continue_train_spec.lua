@@ -147,6 +147,21 @@ describe("lrengine train --resume with a changed plan", function()
       local o = json.decode(line)
       if o.loss then near(0.5, o.momentum, "momentum at step " .. o.step - 1) near(plan(o.step - 1), o.lr, "lr") end
     end
+    -- extend stretches every scheduled hyper-parameter: momentum as lr (u = 36 + (t - 36) / 2)
+    local m3 = dir .. "/mom3.jsonl"
+    code, _, err = train(mc .. " --resume " .. ck2 .. " --continue extend --epochs 6 --metrics " .. m3)
+    assert.are.equal(0, code, err)
+    local n = 0
+    for line in sh.slurp(m3):gmatch("[^\n]+") do
+      local o = json.decode(line)
+      if o.loss then
+        n = n + 1
+        local u = K + (o.step - 1 - K) / 2
+        local lo = math.floor(u)
+        near(mom(lo) + (mom(lo + 1) - mom(lo)) * (u - lo), o.momentum, "extended momentum at step " .. o.step - 1)
+      end
+    end
+    assert.are.equal(108 - K, n) -- every step from K on
     code, _, err = train(a .. " --resume " .. ck .. " --continue cooldown:steps=9,hp=momentum")
     assert.are.equal(1, code)
     assert.matches("%-%-continue cooldown: the run's plan does not schedule momentum", err)
