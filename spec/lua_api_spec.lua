@@ -250,6 +250,83 @@ describe("lre schedules and threads", function()
   end)
 end)
 
+-- s:at(t) on a function or table schedule, against the same schedule inside a
+-- tree (scale by 1): the context, the record of the value, the messages and
+-- the nesting limit must not depend on where the schedule stands (a path
+-- that calls a root Lua schedule without the core's walk was tried for speed
+-- and would have to keep these; BENCHMARKS.md, calls from Lua).
+describe("s:at(t) of a Lua schedule, called from Lua", function()
+  local function both(make)
+    return S.custom(make()), S.scale{S.custom(make()), factor = 1}
+  end
+  it("gives the function the context the engine gives it inside a tree", function()
+    local logs = {}
+    local direct, tree = both(function()
+      local log = {}
+      logs[#logs + 1] = log
+      return function(step, ctx)
+        log[#log + 1] = string.format("%s %s %s %s", step, ctx.step, ctx.last_lr, ctx.metric)
+        return 0.5 / (step + 1)
+      end
+    end)
+    for _, s in ipairs{direct, tree} do
+      s:at(0)
+      s:at(3)
+      s:observe(0.25)
+      s:at(4)
+      s:curve(2)
+      s:at(7)
+    end
+    assert.are.same(logs[2], logs[1])
+    assert.are.same({"0 0 nil nil", "3 3 0.5 nil", "4 4 0.125 0.25", "0 0 0.1 0.25", "1 1 0.5 0.25",
+                     "7 7 0.1 0.25"}, logs[1])
+  end)
+  it("records its value in the node an optimizer shares", function()
+    local seen = {}
+    local s = S.custom(function(step, ctx) seen[#seen + 1] = ctx.last_lr or -1 return step == 9 and 0.75 or 0.1 end)
+    local opt = lre.optim.sgd{params = lre.tensor{1}, grads = lre.tensor{0}, lr = s}
+    assert.are.equal(0.75, s:at(9))
+    opt:step()
+    assert.are.same({-1, 0.75}, seen)
+  end)
+  it("reports a Lua error, a bad value and a non-string error object as inside a tree, with the step", function()
+    local bodies = {
+      {"error('boom')", "boom %(step 2%)$"},
+      {"return -1", "step 2: returned %-1, expected a finite number >= 0$"},
+      {"return 0/0", "step 2: returned %-?nan, expected a finite number >= 0$"},
+      {"return 'x'", "step 2: returned the string 'x', expected a number$"},
+      {"return nil", "step 2: returned nil, expected a number$"},
+      {"error({})", "error object is a table value %(step 2%)$"},
+    }
+    for _, b in ipairs(bodies) do
+      local direct, tree = both(function()
+        return load("local step = ... if step == 2 then " .. b[1] .. " end return 0.1", "=rule.lua")
+      end)
+      local ok1, msg1 = pcall(direct.at, direct, 2)
+      local ok2, msg2 = pcall(tree.at, tree, 2)
+      assert.is_false(ok1)
+      assert.is_false(ok2)
+      assert.matches(b[2], msg1)
+      assert.are.equal(msg2, msg1)
+      assert.are.equal(0.1, direct:at(3)) -- still usable
+    end
+  end)
+  it("stops a schedule that evaluates itself through at, and runs again afterwards", function()
+    local s
+    s = S.custom(function(step) if step > 1000 then return 0.1 end return s:at(step + 1) end)
+    local ok, msg = pcall(s.at, s, 0)
+    assert.is_false(ok)
+    assert.matches("schedules called inside one another more than 64 deep", msg)
+    assert.are.equal(0.1, s:at(2000))
+    assert.are.equal(0.1, s:at(990)) -- 11 deep
+  end)
+  it("calls a table schedule's at with the table", function()
+    local t = {k = 3}
+    function t:at(step) return self.k * step end
+    assert.are.equal(6, S.custom(t):at(2))
+  end)
+end)
+
 describe("lre names", function()
   local lre = require "lrengine"
   it("says 'did you mean' for a misspelt schedule kind or optimizer, with the valid names", function()

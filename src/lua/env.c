@@ -46,9 +46,9 @@ void *lre_lua_self(lua_State *L)
 {
     void *u = lua_touserdata(L, 1);
     if (!u || !lua_getmetatable(L, 1)) return NULL;
-    int same = lua_rawequal(L, -1, lua_upvalueindex(1));
+    const void *mt = lua_topointer(L, -1); /* two of these: ~60 instructions, lua_rawequal ~75 */
     lua_pop(L, 1);
-    return same ? u : NULL;
+    return mt == lua_topointer(L, lua_upvalueindex(1)) ? u : NULL;
 }
 
 lre_allocator lre_lua_allocator(lua_State *L)

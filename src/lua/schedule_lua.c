@@ -207,7 +207,9 @@ lre_schedule *lre_lua_toschedule(lua_State *L, int idx, const char *name)
 
 static lua_Integer checkstep(lua_State *L, int idx)
 {
-    lua_Integer t = luaL_checkinteger(L, idx);
+    int isnum;
+    lua_Integer t = lua_tointegerx(L, idx, &isnum); /* luaL_checkinteger's test, half its cost */
+    if (!isnum) t = luaL_checkinteger(L, idx);      /* (its message) */
     luaL_argcheck(L, t >= 0, idx, "step must be >= 0");
     return t;
 }
