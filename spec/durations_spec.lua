@@ -129,6 +129,10 @@ describe("durations in Lua", function()
     local ok, msg = pcall(s.at, s, 3)
     assert.is_false(ok)
     assert.is_truthy(msg:find("warmup: steps = '10%' needs the run's length (its total steps)", 1, true))
+    local inner = S.warmup{S.cosine{lr = 1, t_max = "90%"}, steps = 5}
+    local ok1, msg1 = pcall(inner.at, inner, 6)
+    assert.is_false(ok1)
+    assert.is_truthy(msg1:find("warmup/cosine: t_max = '90%' needs the run's length", 1, true), msg1)
     s:plan{total_steps = 100}
     assert.is_truthy(s:text():find("steps='10%'=10,", 1, true))
     assert.is_truthy(s:text():find("t_max='90%'=90,", 1, true))

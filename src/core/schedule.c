@@ -200,12 +200,17 @@ size_t lre__schedule_count(const lre_schedule *s)
  * the call. */
 int lre__eval_child(lre_schedule *s, size_t i, int64_t t, double *out, lre_error *err, lre__evalx *x)
 {
-    if (!x || !x->walk) return eval(s->child[i], t, out, err, x);
-    size_t here = x->index, at = here + 1;
-    for (size_t j = 0; j < i; j++) at += lre__schedule_count(s->child[j]);
-    x->index = at;
-    int rc = eval(s->child[i], t, out, err, x);
-    x->index = here;
+    int rc;
+    if (!x || !x->walk) {
+        rc = eval(s->child[i], t, out, err, x);
+    } else {
+        size_t here = x->index, at = here + 1;
+        for (size_t j = 0; j < i; j++) at += lre__schedule_count(s->child[j]);
+        x->index = at;
+        rc = eval(s->child[i], t, out, err, x);
+        x->index = here;
+    }
+    if (rc && x && x->unnamed) lre__schedule_under(err, s, i);
     return rc;
 }
 
@@ -274,7 +279,10 @@ static int custom_value(lre_schedule *s, int64_t t, double *out, lre_error *err,
 
 static int eval_node(lre_schedule *s, int64_t t, double *out, lre_error *err, lre__evalx *x)
 {
-    if (s->unresolved) return lre__schedule_unresolved(s, err);
+    if (s->unresolved) {
+        if (x && !s->path) x->unnamed = 1; /* its parents name it */
+        return lre__schedule_unresolved(s, err);
+    }
     switch (s->kind) {
     case K_NOISE: {
         int rc = lre__eval_child(s, 0, t, out, err, x);
@@ -393,7 +401,8 @@ int lre__schedule_eval(lre_schedule *s, int64_t t, double *out, lre_error *err, 
 int lre_schedule_eval(lre_schedule *s, int64_t t, double *out, lre_error *err)
 {
     if (t < 0) return lre_error_set(err, LRE_EINVAL, "%s: step must be >= 0, got %lld", lre_schedule_kind(s), (long long)t);
-    return eval(s, t, out, err, NULL);
+    lre__evalx x = {1, NULL, 0, 0}; /* as NULL: events on, no walk */
+    return eval(s, t, out, err, &x);
 }
 
 /* ---- metrics ---- */
@@ -478,7 +487,7 @@ static int observe_checked(lre_schedule *s, double metric, int64_t t, lre_error 
 
 int lre_schedule_observe(lre_schedule *s, double metric, int64_t t, lre_error *err)
 {
-    lre__evalx x = {1, NULL, 0};
+    lre__evalx x = {1, NULL, 0, 0};
     return observe_checked(s, metric, t, err, &x);
 }
 
@@ -513,7 +522,7 @@ static int curve_length(const lre_schedule *s, size_t n, lre_error *err)
 static int run(lre_schedule *s, double *out, size_t n, const double *metrics, size_t nmetrics, lre_error *err,
                int events)
 {
-    lre__evalx x = {events, NULL, 0};
+    lre__evalx x = {events, NULL, 0, 0};
     int rc = curve_length(s, n, err);
     if (rc) return rc;
     for (size_t t = 0; t < n; t++) {

@@ -139,10 +139,13 @@ typedef struct lre__walk {
     unsigned char *seen;
 } lre__walk;
 
+/* unnamed: an unresolved node failed the evaluation naming itself by its
+ * kind only (no event path): each parent on the way up puts its own before. */
 typedef struct lre__evalx {
     int events;
     lre__walk *walk;
     size_t index;
+    int unnamed;
 } lre__evalx;
 
 /* Evaluates s at t (schedule.c) with x (NULL: events on, no walk). */
@@ -176,6 +179,9 @@ int lre__schedule_take_durations(lre_schedule *s, const char *const *texts, lre_
 /* The error of evaluating an unresolved node: what it waits for. */
 int lre__schedule_unresolved(const lre_schedule *s, lre_error *err);
 void lre__schedule_free_durations(lre_schedule *s);
+/* Puts the path of s's child i, from s, before err's message ("kind/",
+ * "kind/i:"); err may be NULL. */
+void lre__schedule_under(lre_error *err, const lre_schedule *s, size_t i);
 /* The duration text of list l of s (its l-th LIST parameter), or NULL. */
 const char *lre__list_duration(const lre_schedule *s, int l);
 /* Checks relations between parameters that the spec alone can not express. */

@@ -193,7 +193,7 @@ int lre__schedule_unresolved(const lre_schedule *s, lre_error *err)
  * node with several, "kind/i:" before the child's message (which starts
  * with its own path), as schedule_walk.c names nodes. Built on the way up,
  * so a deep tree costs no path buffer a level. */
-static void under(lre_error *err, const lre_schedule *s, size_t i)
+void lre__schedule_under(lre_error *err, const lre_schedule *s, size_t i)
 {
     if (!err) return;
     char msg[sizeof err->msg];
@@ -235,7 +235,7 @@ static int plan(lre_schedule *s, const lre_horizon *h, double tps, int write, lr
         lre_horizon ch = child_horizon(s, i, h);
         int rc = plan(s->child[i], &ch, tps, write, err);
         if (rc) {
-            under(err, s, i);
+            lre__schedule_under(err, s, i);
             return rc;
         }
     }

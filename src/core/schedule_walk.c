@@ -104,7 +104,7 @@ int lre_schedule_walk(lre_schedule *s, int64_t t, lre_walk_fn fn, void *ud, lre_
     if (!mem) return lre_error_set(err, LRE_ENOMEM, "walk: out of memory");
     lre__walk w = {(double *)mem, (int64_t *)(mem + n * sizeof(double)),
                    mem + n * (sizeof(double) + sizeof(int64_t))};
-    lre__evalx x = {0, &w, 0};
+    lre__evalx x = {0, &w, 0, 0};
     double v;
     int rc = lre__schedule_eval(s, t, &v, err, &x);
     if (!rc) {

@@ -82,7 +82,7 @@ static void epochs_tokens_and_inheritance(void)
     lre_param sp[] = {{"factor", 2, NULL, 0, NULL, NULL}, {"tokens_per_step", 500, NULL, 0, NULL, NULL}};
     ASSERT_EQ(lre_schedule_new(&sc, "scale", sp, 2, &lin, 1, &err), LRE_OK);
     ASSERT_EQ(lre_schedule_eval(sc, 1, &v, &err), LRE_EINVAL);
-    ASSERT_STR_CONTAINS(err.msg, "linear: total_iters = '2k tokens' needs the tokens per step");
+    ASSERT_STR_CONTAINS(err.msg, "scale/linear: total_iters = '2k tokens' needs the tokens per step");
     ASSERT_EQ(lre_schedule_plan(sc, NULL, &err), LRE_OK);
     ASSERT_NEAR(at(sc, 1), 2 * 0.25, 1e-15);
     char text[256];
@@ -120,9 +120,9 @@ static void all_or_nothing(void)
     lre_schedule_set_horizon(seq, 0, 40);
     double v;
     ASSERT_EQ(lre_schedule_eval(seq, 10, &v, &err), LRE_EINVAL);
-    ASSERT_STR_CONTAINS(err.msg, "t_max = '1%' is 0 steps on this horizon");
+    ASSERT_STR_CONTAINS(err.msg, "sequence/2:cosine: t_max = '1%' is 0 steps on this horizon");
     ASSERT_EQ(lre_schedule_eval(seq, 1, &v, &err), LRE_EINVAL);
-    ASSERT_STR_CONTAINS(err.msg, "the tree's plan failed at another node");
+    ASSERT_STR_CONTAINS(err.msg, "sequence/1:cosine: its durations are not resolved: the tree's plan failed at another node");
     lre_schedule_set_horizon(seq, 0, 1000);
     ASSERT_NEAR(at(seq, 50), 0.5, 1e-15);
     lre_schedule_release(seq);
