@@ -202,8 +202,9 @@ void lre__schedule_under(lre_error *err, const lre_schedule *s, size_t i)
     else snprintf(err->msg, sizeof err->msg, "%s/%s", lre_schedule_kind(s), msg);
 }
 
-/* The horizon of s's child i: an extension's plan (child 1) is the plan as it
- * was, on the run's old length (its durations as they resolved then). */
+/* The horizon of s's child i: an extension's plan (its inner schedule) is
+ * the plan as it was, on the run's old length (its durations as they
+ * resolved then, its scripts' ctx.total_steps). */
 static lre_horizon child_horizon(const lre_schedule *s, size_t i, const lre_horizon *h)
 {
     lre_horizon c = *h;
