@@ -52,10 +52,11 @@ local function temporaries(ck)
   return found
 end
 
--- completed epochs, from the header (offset 32, the writer's byte order)
+-- completed epochs, from the header (offset 32, the writer's byte order;
+-- the current format, 4, is the only one the job writes)
 local function epoch_of(ck)
   local b = sh.slurp(ck)
-  assert(#b >= 88 and b:sub(1, 8) == "LRECKPT3", "not a whole checkpoint header")
+  assert(#b >= 88 and b:sub(1, 8) == "LRECKPT4", "not a whole checkpoint header of format 4")
   return (string.unpack("=I8", b, 33))
 end
 

@@ -62,6 +62,12 @@ lre_allocator lre_lua_allocator(lua_State *L)
 
 double *lre_lua_checknumbers(lua_State *L, int idx, int arg, const char *fname, const char *what, size_t *n)
 {
+    return lre_lua_checklist(L, idx, arg, fname, what, n, NULL);
+}
+
+double *lre_lua_checklist(lua_State *L, int idx, int arg, const char *fname, const char *what, size_t *n,
+                          int *has_text)
+{
     idx = lua_absindex(L, idx);
     lua_Integer len = luaL_len(L, idx);
     /* Lua refuses blocks beyond LUA_MAXINTEGER bytes ("block too big", naming nothing) */
@@ -73,6 +79,8 @@ double *lre_lua_checknumbers(lua_State *L, int idx, int arg, const char *fname, 
         int isnum;
         lua_geti(L, idx, i);
         v[i - 1] = lua_tonumberx(L, -1, &isnum);
+        if (!isnum && has_text && lua_type(L, -1) == LUA_TSTRING)
+            *has_text = 1, isnum = 1;
         if (!isnum)
             lre_lua_argerror(L, arg, fname,
                              lua_pushfstring(L, "%s[%I] must be a number, got %s", what, i, luaL_typename(L, -1)));

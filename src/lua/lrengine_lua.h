@@ -83,6 +83,11 @@ void *lre_lua_self(lua_State *L);
 /* Reads the list at idx (a sequence of numbers) into a userdata pushed on the
  * stack; raises "bad argument #arg to 'fname' (what[i] is not a number)". */
 double *lre_lua_checknumbers(lua_State *L, int idx, int arg, const char *fname, const char *what, size_t *n);
+/* The same for a list that may also hold strings (durations): sets *has_text
+ * when it does; the length is checked, charged and allocated before any item
+ * is read, as for numbers. */
+double *lre_lua_checklist(lua_State *L, int idx, int arg, const char *fname, const char *what, size_t *n,
+                          int *has_text);
 /* Raises "bad argument #arg to 'fname' (msg)", msg stripped of the core's
  * "fname: " prefix: the one shape of every argument error of the binding. */
 int lre_lua_argerror(lua_State *L, int arg, const char *fname, const char *msg);

@@ -59,18 +59,11 @@ static void add_child(lua_State *L, int idx, lre_schedule **children, size_t *n,
     children[(*n)++] = c;
 }
 
-/* A list at idx that holds a string (milestones = {"1 epoch", 90}): pushes
- * its items joined by commas, the core's form of a list of durations, and
- * returns 1; 0 (nothing pushed) for a list of numbers. */
-static int durations_text(lua_State *L, int idx, const char *kind, const char *key)
+/* The n items of a list at idx that holds a string (milestones = {"1 epoch",
+ * 90}) joined by commas, the core's form of a list of durations, pushed. */
+static void durations_text(lua_State *L, int idx, lua_Integer n, const char *kind, const char *key)
 {
-    lua_Integer n = luaL_len(L, idx), k;
-    for (k = 1; k <= n; k++) {
-        int t = lua_geti(L, idx, k);
-        lua_pop(L, 1);
-        if (t == LUA_TSTRING) break;
-    }
-    if (k > n) return 0;
+    lua_Integer k;
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     for (k = 1; k <= n; k++) {
@@ -78,11 +71,10 @@ static int durations_text(lua_State *L, int idx, const char *kind, const char *k
         int t = lua_geti(L, idx, k);
         if (t == LUA_TNUMBER) lua_pushfstring(L, "%s", lua_tostring(L, -1)), lua_remove(L, -2);
         else if (t != LUA_TSTRING || strchr(lua_tostring(L, -1), ','))
-            return lre_lua_argerror(L, 1, kind, lua_pushfstring(L, "%s[%I] must be a number or a duration", key, k));
+            lre_lua_argerror(L, 1, kind, lua_pushfstring(L, "%s[%I] must be a number or a duration", key, k));
         luaL_addvalue(&b);
     }
     luaL_pushresult(&b);
-    return 1;
 }
 
 /* The constructor of every built-in kind; its upvalue is the kind's name. */
@@ -143,13 +135,16 @@ static int construct(lua_State *L)
         case LUA_TBOOLEAN: p->value = lua_toboolean(L, v); break;
         case LUA_TSTRING: p->str = lua_tostring(L, v); break;
         case LUA_TTABLE: {
-            if (durations_text(L, v, kind, key)) { /* {"1 epoch", "2 epochs"}: one text for the core */
+            size_t n;
+            int has_text = 0;
+            double *list = lre_lua_checklist(L, v, 1, kind, key, &n, &has_text);
+            if (has_text) { /* {"1 epoch", "2 epochs"}: one text for the core */
+                lua_pop(L, 1);
+                durations_text(L, v, (lua_Integer)n, kind, key);
                 p->str = lua_tostring(L, -1);
                 lua_insert(L, 2); /* keep it alive below the iteration */
                 break;
             }
-            size_t n;
-            double *list = lre_lua_checknumbers(L, v, 1, kind, key, &n);
             p->list = n > 0 ? list : NULL;
             p->len = n;
             lua_insert(L, 2); /* keep the list alive below the iteration */
