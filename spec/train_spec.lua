@@ -205,6 +205,29 @@ describe("lrengine train configs", function()
     assert.is_nil(err:match("warning"))
   end)
 
+  it("takes optimizer.nonfinite: trust skips the gradient scan with the same figures, a bad policy is refused", function()
+    local train = synthetic_csv(dir .. "/syn_nf.csv", 300, 7)
+    local function run(policy)
+      local cfg = config("nf.lua", 'return {data = {source = "csv", train = "' .. train .. '", test = "' .. train
+        .. '", validation = 20}, model = {kind = "mlp", hidden = {8}}, optimizer = {"adamw", lr = 0.01'
+        .. (policy and (', nonfinite = "' .. policy .. '"') or "") .. '}, epochs = 2, seed = 2}')
+      return sh.lre("train " .. cfg .. " --metrics " .. dir .. "/nf.jsonl")
+    end
+    local code, out, err = run(nil)
+    assert.are.equal(0, code, err)
+    assert.is_nil(out:find("nonfinite", 1, true))
+    local checked = sh.slurp(dir .. "/nf.jsonl"):gsub('"seconds":[%d.e+-]+', "")
+    code, out, err = run("trust")
+    assert.are.equal(0, code, err)
+    assert.matches("adamw %(nonfinite = trust: gradients unchecked%), batch", out)
+    assert.are.equal(checked, (sh.slurp(dir .. "/nf.jsonl"):gsub('"seconds":[%d.e+-]+', "")))
+    code, out = run("skip")
+    assert.matches("adamw %(nonfinite = skip%)", out)
+    code, _, err = run("ignore")
+    assert.are.equal(1, code)
+    assert.matches("optimizer.nonfinite must be 'error', 'skip' or 'trust', got 'ignore'", err)
+  end)
+
   it("refuses numbers that do not convert: 1e300, NaN, infinity, 2.5 epochs", function()
     for _, v in ipairs{"1e300", "0/0", "math.huge", "2.5", "-1"} do
       local code, _, err = sh.lre("train " .. config("num.lua", "return {epochs = " .. v .. "}") .. " --quiet")

@@ -45,6 +45,7 @@ static const cli_command train_command = {
 typedef struct shown {
     int quiet, tty, bar; /* bar: a progress line is on the terminal */
     const char *optimizer;
+    int nonfinite; /* lre_nonfinite: shown when not the default */
     long long batch_size;
 } shown;
 
@@ -136,9 +137,10 @@ static void on_start(void *ud, const train_start_info *i)
 {
     shown *s = ud;
     if (s->quiet) return;
-    printf("%s: %zu train, %zu validation, %zu test examples; %zu parameters; %s, batch %lld, %lld epochs%s\n",
-           i->data, i->ntrain, i->nval, i->ntest, i->nparams, s->optimizer, s->batch_size, i->epochs,
-           i->first_epoch > 0 ? " (resumed)" : "");
+    static const char *const policy[] = {"", " (nonfinite = skip)", " (nonfinite = trust: gradients unchecked)"};
+    printf("%s: %zu train, %zu validation, %zu test examples; %zu parameters; %s%s, batch %lld, %lld epochs%s\n",
+           i->data, i->ntrain, i->nval, i->ntest, i->nparams, s->optimizer, policy[s->nonfinite], s->batch_size,
+           i->epochs, i->first_epoch > 0 ? " (resumed)" : "");
     fflush(stdout);
 }
 
@@ -196,7 +198,7 @@ int cmd_train(int argc, char **argv)
     char overrides[1024] = "";
     size_t ol = 0;
     train_options o = {.epochs = -1, .seed = -1, .threads = -1, .stop = &cli_interrupted};
-    shown show = {0, isatty(STDERR_FILENO), 0, NULL, 0};
+    shown show = {.tty = isatty(STDERR_FILENO)};
     cli_parser p;
     cli_parser_init(&p, &train_command, argc, argv);
     int key, rc = 0;
@@ -254,6 +256,7 @@ int cmd_train(int argc, char **argv)
         o.resume_from = &before;
     }
     show.optimizer = c.optimizer;
+    show.nonfinite = c.nonfinite;
     show.batch_size = c.batch_size;
     o.events = (train_events){&show, on_start, on_progress, on_epoch, on_warning, on_plan, NULL};
     train_result r;

@@ -128,20 +128,33 @@ static int read_model(train_config *c, lre_script *s, char *msg, size_t size)
     return 0;
 }
 
+/* optimizer.nonfinite: what a NaN or infinity in a gradient does (lre_nonfinite). */
+static int read_nonfinite(train_config *c, lre_script *s, char *msg, size_t size)
+{
+    static const char *const policies[] = {"error", "skip", "trust"}; /* lre_nonfinite's order */
+    char policy[8] = "error";
+    if (get_string(s, "optimizer", "nonfinite", policy, sizeof policy, msg, size)) return -1;
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(policy, policies[i])) return c->nonfinite = i, 0;
+    return fileio_fail(msg, size, "config: optimizer.nonfinite must be 'error', 'skip' or 'trust', got '%s'", policy);
+}
+
 /* optimizer = {"adamw", lr = 1e-3, weight_decay = 0.01} (or kind = "adamw");
- * numbers, booleans and pairs here, schedules under `schedule`. */
+ * numbers, booleans and pairs here, schedules under `schedule`; nonfinite =
+ * "error" | "skip" | "trust". */
 static int read_optimizer(train_config *c, lre_script *s, char *msg, size_t size)
 {
     if (lre_script_type(s, "optimizer[1]") == LRE_VSTRING &&
         get_string(s, "optimizer", "[1]", c->optimizer, sizeof c->optimizer, msg, size))
         return -1;
     if (get_string(s, "optimizer", "kind", c->optimizer, sizeof c->optimizer, msg, size)) return -1;
+    if (read_nonfinite(c, s, msg, size)) return -1;
     const char *const *keys;
     size_t n;
     lre_error err;
     if (lre_script_keys(s, "optimizer", &keys, &n, &err)) return fileio_fail(msg, size, "config: %s", err.msg);
     for (size_t i = 0; i < n; i++) {
-        if (!strcmp(keys[i], "kind")) continue;
+        if (!strcmp(keys[i], "kind") || !strcmp(keys[i], "nonfinite")) continue;
         char path[160];
         join(path, sizeof path, "optimizer", keys[i]);
         if (c->nhps == TRAIN_MAX_HPS) return fileio_fail(msg, size, "config: optimizer has more than %d parameters", TRAIN_MAX_HPS);

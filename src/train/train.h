@@ -31,6 +31,7 @@ typedef struct train_config {
     double hp_lists[TRAIN_MAX_HPS][2];
     char hp_names[TRAIN_MAX_HPS][32];
     int nhps;
+    int nonfinite;               /* lre_nonfinite: optimizer.nonfinite = "error" (default), "skip" or "trust" */
     lre_schedule_set schedules;
     /* weight averaging: average = {kind = "ema", decay = 0.999, ...}; the
      * job evaluates with the averaged weights too */

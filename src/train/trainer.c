@@ -215,6 +215,7 @@ static int build_optimizer(run_state *s, mlp *m, size_t steps_per_epoch)
         return failed(s->r, TRAIN_FAILED, "%s", lre_optim_errmsg(s->opt)), -1;
     if (train_clip_apply(c, s->opt)) return failed(s->r, TRAIN_FAILED, "%s", lre_optim_errmsg(s->opt)), -1;
     lre_optim_set_threads(s->opt, (int)c->threads);
+    lre_optim_set_nonfinite(s->opt, (lre_nonfinite)c->nonfinite);
     return 0;
 }
 
