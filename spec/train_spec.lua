@@ -83,6 +83,24 @@ describe("lrengine train", function()
     assert.matches("final test_acc", out)
   end)
 
+  it("stops at the step boundary on SIGINT inside a schedule script, writing a checkpoint", function()
+    -- nearly all of each step is the script's loop, so the signal lands there:
+    -- the host stops the script, the step is not taken, and the run stops
+    -- before it as at any boundary (it used to fail with the script's error)
+    local train = synthetic_csv(dir .. "/syn_int.csv", 300, 8)
+    local ck = dir .. "/int_script.ckpt"
+    local cfg = config("int_script.lua", 'return {data = {source = "csv", train = "' .. train .. '", test = "' .. train
+      .. '", validation = 20}, model = {kind = "softmax"}, optimizer = {"sgd", lr = 0.1}, epochs = 100000,'
+      .. ' schedule = function(step) local x = 0 for i = 1, 1e6 do x = x + i end return 0.1 end}')
+    local code, _, err = sh.run("sh -c '" .. sh.bin .. " train " .. cfg .. " --checkpoint " .. ck
+      .. " & pid=$!; sleep 1; kill -INT $pid; wait $pid'")
+    assert.are.equal(130, code, err)
+    assert.matches("interrupted at step %d+; checkpoint written", err)
+    local rc, out, err2 = sh.lre("train " .. cfg .. " --resume " .. ck .. " --epochs 1 --quiet")
+    assert.are.equal(0, rc, err2)
+    assert.matches("final test_acc", out)
+  end)
+
   it("refuses a damaged checkpoint and one from another config", function()
     local ck = dir .. "/good.ckpt"
     assert.are.equal(0, (sh.lre("train " .. cfg .. " --epochs 1 --quiet --checkpoint " .. ck)))

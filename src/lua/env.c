@@ -83,7 +83,8 @@ double *lre_lua_checklist(lua_State *L, int idx, int arg, const char *fname, con
             *has_text = 1, isnum = 1;
         if (!isnum)
             lre_lua_argerror(L, arg, fname,
-                             lua_pushfstring(L, "%s[%I] must be a number, got %s", what, i, luaL_typename(L, -1)));
+                             lua_pushfstring(L, "%s[%I] must be a number%s, got %s", what, i,
+                                             has_text ? " or a duration" : "", luaL_typename(L, -1)));
         lua_pop(L, 1);
     }
     *n = (size_t)len;

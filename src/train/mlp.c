@@ -27,7 +27,8 @@ int mlp_init(mlp *m, const size_t *widths, int nwidths, size_t max_batch, uint64
     m->grads = calloc(m->nparams, sizeof(float));
     m->delta = malloc(max_batch * widest * sizeof(float));
     m->delta2 = malloc(max_batch * widest * sizeof(float));
-    if (!m->params || !m->grads || !m->delta || !m->delta2) goto nomem;
+    m->expz = malloc(m->size[m->nlayers] * sizeof(double));
+    if (!m->params || !m->grads || !m->delta || !m->delta2 || !m->expz) goto nomem;
     for (int l = 1; l <= m->nlayers; l++)
         if (!(m->act[l] = malloc(max_batch * m->size[l] * sizeof(float)))) goto nomem;
     float *p = m->params, *g = m->grads;
@@ -55,6 +56,7 @@ void mlp_free(mlp *m)
     free(m->grads);
     free(m->delta);
     free(m->delta2);
+    free(m->expz);
     for (int l = 1; l <= MLP_MAX_LAYERS; l++) free(m->act[l]);
     memset(m, 0, sizeof *m);
 }
@@ -89,8 +91,11 @@ static void forward(mlp *m, const float *x, size_t batch)
 }
 
 /* Turns the logits of each row into probabilities in place; returns the
- * summed cross-entropy and counts the rows whose argmax is the label. */
-static double softmax_loss(float *logits, const int32_t *y, size_t batch, size_t classes, size_t *correct)
+ * summed cross-entropy and counts the rows whose argmax is the label. Each
+ * exponential is taken once and kept (e, classes doubles) from the sum to
+ * the division. */
+static double softmax_loss(float *logits, const int32_t *y, size_t batch, size_t classes, double *restrict e,
+                           size_t *correct)
 {
     double loss = 0;
     for (size_t r = 0; r < batch; r++) {
@@ -100,9 +105,9 @@ static double softmax_loss(float *logits, const int32_t *y, size_t batch, size_t
         for (size_t c = 1; c < classes; c++)
             if (z[c] > max) max = z[c], arg = c;
         double sum = 0;
-        for (size_t c = 0; c < classes; c++) sum += exp((double)(z[c] - max));
+        for (size_t c = 0; c < classes; c++) sum += e[c] = exp((double)(z[c] - max));
         loss += log(sum) - (double)(z[y[r]] - max);
-        for (size_t c = 0; c < classes; c++) z[c] = (float)(exp((double)(z[c] - max)) / sum);
+        for (size_t c = 0; c < classes; c++) z[c] = (float)(e[c] / sum);
         if (correct && arg == (size_t)y[r]) (*correct)++;
     }
     return loss;
@@ -113,7 +118,7 @@ double mlp_forward_backward(mlp *m, const float *x, const int32_t *y, size_t bat
     forward(m, x, batch);
     int L = m->nlayers;
     size_t classes = m->size[L];
-    double loss = softmax_loss(m->act[L], y, batch, classes, NULL) / (double)batch;
+    double loss = softmax_loss(m->act[L], y, batch, classes, m->expz, NULL) / (double)batch;
     if (!with_grads) return loss;
     /* delta = (p - onehot) / batch at the logits */
     float *delta = m->delta, *next = m->delta2;
@@ -149,6 +154,6 @@ void mlp_evaluate(mlp *m, const float *x, const int32_t *y, size_t n, double *lo
     for (size_t off = 0; off < n; off += m->max_batch) {
         size_t b = n - off < m->max_batch ? n - off : m->max_batch;
         forward(m, x + off * m->size[0], b);
-        *loss_sum += softmax_loss(m->act[m->nlayers], y + off, b, m->size[m->nlayers], correct);
+        *loss_sum += softmax_loss(m->act[m->nlayers], y + off, b, m->size[m->nlayers], m->expz, correct);
     }
 }

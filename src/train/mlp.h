@@ -21,6 +21,7 @@ typedef struct mlp {
     float *act[MLP_MAX_LAYERS + 1]; /* activations per layer, max_batch rows */
     float *delta;                   /* scratch for backprop */
     float *delta2;
+    double *expz;                   /* one row's exponentials, for softmax */
 } mlp;
 
 /* widths[0] inputs, widths[nwidths-1] classes. 0, or -1 out of memory. */

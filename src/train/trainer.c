@@ -257,6 +257,18 @@ static int checkpoint(run_state *s, const ckpt_counters *cc, mlp *m, const train
     return rc;
 }
 
+/* Ctrl-C (o->stop) seen at a step boundary: the run stops there, with a
+ * checkpoint when it keeps them. */
+static void interrupted(run_state *s, const ckpt_counters *cc, mlp *m, const train_plan *plan, char *msg, size_t size)
+{
+    long long at = (long long)lre_optim_step_count(s->opt);
+    if (s->o->checkpoint && checkpoint(s, cc, m, plan, msg, size))
+        failed(s->r, TRAIN_STOPPED, "interrupted at step %lld, and %s", at, msg);
+    else
+        failed(s->r, TRAIN_STOPPED, "interrupted at step %lld%s", at,
+               s->o->checkpoint ? "; checkpoint written, continue with --resume" : "");
+}
+
 /* --resume-hparams config: the checkpoint's model, state buffers, counters
  * and step, under this config's hyper-parameters. An optimizer shaped like
  * the one that wrote the checkpoint reads it (the run's own, or one built
@@ -503,6 +515,13 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
             int64_t skipped = lre_optim_skipped(s.opt);
             lre_optim_set_loss(s.opt, loss); /* for the guard and scripts' ctx.loss */
             if (lre_optim_step(s.opt)) {
+                /* Ctrl-C inside a schedule script stops the script (the host's
+                 * stop flag); the step, all or nothing, was not taken, so the
+                 * run stops at the boundary before it, as at any other */
+                if (o->stop && *o->stop) {
+                    interrupted(&s, &cc, &m, &pr.plan, msg, sizeof msg);
+                    goto done;
+                }
                 failed(r, TRAIN_FAILED, "%s", lre_optim_errmsg(s.opt));
                 goto done;
             }
@@ -544,11 +563,7 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
                 goto finished;
             }
             if (o->stop && *o->stop) {
-                if (o->checkpoint && checkpoint(&s, &cc, &m, &pr.plan, msg, sizeof msg))
-                    failed(r, TRAIN_STOPPED, "interrupted at step %lld, and %s", step, msg);
-                else
-                    failed(r, TRAIN_STOPPED, "interrupted at step %lld%s", step,
-                           o->checkpoint ? "; checkpoint written, continue with --resume" : "");
+                interrupted(&s, &cc, &m, &pr.plan, msg, sizeof msg);
                 goto done;
             }
         }
