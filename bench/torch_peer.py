@@ -31,6 +31,7 @@ def best(fn, reps=REPS):
 
 print(f"PyTorch {torch.__version__}, {N} float32 parameters, 1 thread, best of {REPS}")
 cases = [
+    ("sgd-plain", lambda p: torch.optim.SGD([p], lr=0.01)),
     ("sgd", lambda p: torch.optim.SGD([p], lr=0.01, momentum=0.9)),
     ("adam", lambda p: torch.optim.Adam([p], lr=1e-3)),
     ("adamw", lambda p: torch.optim.AdamW([p], lr=1e-3)),
