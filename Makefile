@@ -81,8 +81,10 @@ CLI_INC = -Isrc/core -Isrc/lua -Isrc/host -Isrc/train -Isrc/cli $(LUA_CFLAGS)
 
 $(B)/src/core/%.o: BASE_CFLAGS += $(CORE_INC)
 $(B)/src/core/optim_f32.o $(B)/src/core/optim_f64.o: BASE_CFLAGS += $(KERNEL_CFLAGS)
-# The MLP's own loops (ReLU, its mask, bias sums) vectorise at -O3.
+# The MLP's own loops (ReLU, its mask, bias sums) and the conversion of a
+# batch's image bytes to floats vectorise at -O3.
 $(B)/src/train/mlp.o: BASE_CFLAGS += -O3
+$(B)/src/train/data.o: BASE_CFLAGS += -O3
 $(B)/src/lua/%.o: BASE_CFLAGS += $(LUA_INC)
 $(B)/src/host/%.o $(B)/gen/%.o: BASE_CFLAGS += $(HOST_INC)
 $(B)/src/train/%.o: BASE_CFLAGS += $(TRAIN_INC)

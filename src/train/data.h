@@ -1,5 +1,6 @@
-/* data.h -- labelled examples as float32 rows: Fashion-MNIST from IDX files
- * (gzip through zlib) and CSV files (label column first). No Lua here.
+/* data.h -- labelled examples: Fashion-MNIST from IDX files (gzip through
+ * zlib), kept as their bytes, and CSV files (label column first), as float32
+ * rows; data_rows gives any rows as floats. No Lua here.
  * Data files are treated as hostile: only regular files are read, never more
  * than they hold, nothing sized by a header is allocated before the header
  * is checked against the file's real size, and every refusal names the file
@@ -15,8 +16,9 @@
 
 typedef struct dataset {
     size_t n, dim, classes;
-    float *x;      /* n rows of dim features */
-    int32_t *y;    /* n labels in [0, classes) */
+    float *x;         /* n rows of dim features, or NULL when pixels holds them */
+    uint8_t *pixels;  /* IDX images: n rows of dim bytes, feature byte / 255.0f */
+    int32_t *y;       /* n labels in [0, classes) */
 } dataset;
 
 /* Each returns 0, or -1 with a message naming the file, where (offset, or
@@ -24,6 +26,12 @@ typedef struct dataset {
  * has DATA_IDX_CLASSES classes; CSV data the largest label + 1. */
 int data_load_idx(dataset *d, const char *images_path, const char *labels_path, char *msg, size_t msgsize);
 int data_load_csv(dataset *d, const char *path, char *msg, size_t msgsize);
+/* Rows rows[0..nb) of d (rows NULL: first..first+nb-1) as floats into out,
+ * nb rows of dim, and their labels into y (unless NULL). */
+void data_rows(const dataset *d, const uint32_t *rows, size_t first, size_t nb, float *restrict out, int32_t *y);
+/* Makes d's rows floats (x) if they are bytes, for a set read whole (the
+ * evaluation sets): 0, or -1 out of memory (d unchanged). */
+int data_floats(dataset *d);
 /* Splits off the last `count` rows into `tail` (copies), keeping the first in d. */
 int data_split(dataset *d, dataset *tail, size_t count);
 /* Keeps the first n rows. */

@@ -1,7 +1,7 @@
 /* data_idx.c -- the IDX format of MNIST and Fashion-MNIST (LeCun et al.): a
  * big-endian header (magic 0x00 0x00 0x08 ndims, then one u32 per dimension)
  * and unsigned bytes, gzip-compressed or plain (zlib reads both). Pixels
- * become floats in [0, 1]; labels must be in 0..9.
+ * stay bytes (data_rows makes them floats in [0, 1]); labels must be in 0..9.
  *
  * The files are not trusted: the header's sizes are checked (overflow-safe)
  * against what a file of that size can hold before anything is allocated,
@@ -148,22 +148,18 @@ static int idx_expect_end(idx_file *f, char *msg, size_t size)
     return 0;
 }
 
-/* Reads the n * dim pixels, as floats, into a buffer grown as data arrives. */
-static int idx_read_images(idx_file *f, size_t n, size_t dim, float **out, char *msg, size_t size)
+/* Reads the n * dim pixels, as bytes, into a buffer grown as data arrives. */
+static int idx_read_images(idx_file *f, size_t n, size_t dim, uint8_t **out, char *msg, size_t size)
 {
-    size_t total = n * dim, cap = 0, done = 0, bytes; /* n * dim checked by idx_header */
-    float *x = NULL;
-    if (fileio_mul(total, sizeof(float), &bytes)) return fileio_fail(msg, size, "%s: too many pixels", f->path);
-    unsigned char *chunk = malloc(IDX_CHUNK);
-    if (!chunk) return fileio_fail(msg, size, "%s: out of memory", f->path);
+    size_t total = n * dim, cap = 0, done = 0; /* n * dim checked by idx_header */
+    uint8_t *x = NULL;
     while (done < total) {
         size_t want = total - done < IDX_CHUNK ? total - done : IDX_CHUNK, got;
-        if (idx_read(f, chunk, want, &got, msg, size)) goto bad;
-        if (done + got > cap) {
+        if (done + want > cap) {
             size_t ncap = cap ? cap : (size_t)1 << 20;
-            while (ncap < done + got) ncap *= 2;
+            while (ncap < done + want) ncap *= 2;
             if (ncap > total) ncap = total;
-            float *nx = realloc(x, ncap * sizeof(float)); /* ncap <= total: checked above */
+            uint8_t *nx = realloc(x, ncap);
             if (!nx) {
                 fileio_fail(msg, size, "%s: out of memory for %zu pixels", f->path, total);
                 goto bad;
@@ -171,7 +167,7 @@ static int idx_read_images(idx_file *f, size_t n, size_t dim, float **out, char 
             x = nx;
             cap = ncap;
         }
-        for (size_t i = 0; i < got; i++) x[done + i] = chunk[i] / 255.0f;
+        if (idx_read(f, x + done, want, &got, msg, size)) goto bad;
         done += got;
         if (got < want) {
             fileio_fail(msg, size,
@@ -181,11 +177,9 @@ static int idx_read_images(idx_file *f, size_t n, size_t dim, float **out, char 
             goto bad;
         }
     }
-    free(chunk);
     *out = x;
     return 0;
 bad:
-    free(chunk);
     free(x);
     return -1;
 }
@@ -242,7 +236,7 @@ int data_load_idx(dataset *d, const char *images_path, const char *labels_path, 
     idx_file fi, fl;
     memset(&fl, 0, sizeof fl);
     int rc = -1;
-    float *x = NULL;
+    uint8_t *x = NULL;
     int32_t *y = NULL;
     if (idx_open(&fi, images_path, msg, size)) return -1;
     if (idx_open(&fl, labels_path, msg, size) || idx_header(&fi, 3, msg, size) || idx_header(&fl, 1, msg, size))
@@ -256,7 +250,7 @@ int data_load_idx(dataset *d, const char *images_path, const char *labels_path, 
     if (idx_read_images(&fi, n, dim, &x, msg, size) || idx_expect_end(&fi, msg, size) ||
         idx_read_labels(&fl, n, &y, msg, size) || idx_expect_end(&fl, msg, size))
         goto done;
-    d->x = x;
+    d->pixels = x;
     d->y = y;
     x = NULL;
     y = NULL;
@@ -270,37 +264,4 @@ done:
     free(x);
     free(y);
     return rc;
-}
-
-int data_split(dataset *d, dataset *tail, size_t count)
-{
-    memset(tail, 0, sizeof *tail);
-    if (count == 0) return 0;
-    if (count >= d->n) return -1;
-    size_t keep = d->n - count;
-    tail->x = malloc(count * d->dim * sizeof(float));
-    tail->y = malloc(count * sizeof(int32_t));
-    if (!tail->x || !tail->y) {
-        data_free(tail);
-        return -1;
-    }
-    memcpy(tail->x, d->x + keep * d->dim, count * d->dim * sizeof(float));
-    memcpy(tail->y, d->y + keep, count * sizeof(int32_t));
-    tail->n = count;
-    tail->dim = d->dim;
-    tail->classes = d->classes;
-    d->n = keep;
-    return 0;
-}
-
-void data_truncate(dataset *d, size_t n)
-{
-    if (n < d->n) d->n = n;
-}
-
-void data_free(dataset *d)
-{
-    free(d->x);
-    free(d->y);
-    memset(d, 0, sizeof *d);
 }

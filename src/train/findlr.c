@@ -224,8 +224,7 @@ train_status train_find_lr(train_config *c, const findlr_options *o, findlr_resu
         }
         for (size_t i = 0; i < batch; i++) {
             size_t k = (size_t)(rng_next(&g) % train.n);
-            memcpy(xb + i * train.dim, train.x + k * train.dim, train.dim * sizeof(float));
-            yb[i] = train.y[k];
+            data_rows(&train, NULL, k, 1, xb + i * train.dim, yb + i);
         }
         double loss = mlp_forward_backward(&m, xb, yb, batch, 1);
         if (lre_optim_step(opt)) { /* a non-finite gradient: diverged */

@@ -49,6 +49,12 @@ int train_load_data(const train_config *c, dataset *train, dataset *val, dataset
     }
     if (c->limit) data_truncate(train, (size_t)c->limit);
     if (c->test_limit) data_truncate(test, (size_t)c->test_limit);
+    /* the training set stays as read (gathered a batch at a time), the
+     * evaluation sets become float rows (read whole, in order) */
+    if (data_floats(val) || data_floats(test)) {
+        snprintf(msg, size, "out of memory for the evaluation sets");
+        return data_free(train), data_free(val), data_free(test), -1;
+    }
     size_t classes = train->classes > test->classes ? train->classes : test->classes;
     train->classes = test->classes = val->classes = classes;
     return 0;

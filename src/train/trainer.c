@@ -169,23 +169,6 @@ static void epoch_order(uint32_t *idx, uint32_t n, long long seed, long long epo
     rng_shuffle(&g, idx, n);
 }
 
-/* The batch's rows, in the epoch's order, into one buffer for the GEMMs.
- * Rows are scattered over the data set (3 KB each for Fashion-MNIST), so a
- * copy waits on memory at the start of every row; asking for the row after
- * next while copying this one keeps two rows in flight. */
-static void gather(float *xb, int32_t *yb, const dataset *d, const uint32_t *rows, size_t nb)
-{
-    size_t dim = d->dim;
-    for (size_t i = 0; i < nb; i++) {
-#if defined(__GNUC__)
-        if (i + 2 < nb)
-            for (size_t j = 0; j < dim; j += 64 / sizeof(float)) __builtin_prefetch(d->x + (size_t)rows[i + 2] * dim + j);
-#endif
-        memcpy(xb + i * dim, d->x + (size_t)rows[i] * dim, dim * sizeof(float));
-        yb[i] = d->y[rows[i]];
-    }
-}
-
 /* The model's parameters as optimizer groups: one group, or for Muon each
  * layer's weights as an out x in matrix (Muon's rule) and its biases as a
  * vector (its AdamW rule), as muon.py's users split them. */
@@ -503,7 +486,7 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
         s.epoch_start = train_now();
         for (size_t b = cc.batch; b < nbatches; b++) {
             size_t lo = b * batch, nb = lo + batch <= train.n ? batch : train.n - lo;
-            gather(xb, yb, &train, order + lo, nb);
+            data_rows(&train, order + lo, 0, nb, xb, yb); /* the batch's rows, in the epoch's order */
             double loss = mlp_forward_backward(&m, xb, yb, nb, 1);
             if (isnan(first_loss)) first_loss = loss;
             if (!isfinite(loss) || loss > 50 * (first_loss > 1 ? first_loss : 1)) {

@@ -70,7 +70,10 @@ static size_t idx_labels(unsigned char *buf, uint32_t n, const unsigned char *la
     return 8 + count;
 }
 
-static int empty(const dataset *d) { return d->n == 0 && d->x == NULL && d->y == NULL && d->dim == 0; }
+static int empty(const dataset *d)
+{
+    return d->n == 0 && d->x == NULL && d->pixels == NULL && d->y == NULL && d->dim == 0;
+}
 
 /* A good labels file for 3 items. */
 static const char *good_labels(void)
@@ -101,10 +104,44 @@ static void idx_round_trip_gzip_and_plain(void)
         ASSERT_EQ(d.n, 3);
         ASSERT_EQ(d.dim, 4);
         ASSERT_EQ(d.classes, 10);
-        ASSERT(d.x[5] == 5 / 255.0f && d.x[11] == 11 / 255.0f);
+        ASSERT(d.x == NULL && d.pixels[5] == 5 && d.pixels[11] == 11);
         ASSERT(d.y[0] == 0 && d.y[1] == 5 && d.y[2] == 9);
         data_free(&d);
     }
+}
+
+/* IDX images stay bytes; data_rows makes any rows floats, each byte b the
+ * float b / 255.0f the loader used to store; a split keeps both sides
+ * bytes; data_floats turns a whole set into float rows. */
+static void idx_rows_as_floats_split_and_whole(void)
+{
+    unsigned char img[16 + 256], lab[16];
+    static const unsigned char labels[4] = {1, 2, 3, 4};
+    size_t ni = idx_images(img, 0x803, 4, 8, 8, 256), nl = idx_labels(lab, 4, labels, 4);
+    for (int b = 0; b < 256; b++) img[16 + b] = (unsigned char)(255 - b);
+    dataset d, tail;
+    ASSERT_EQ(data_load_idx(&d, put("all-images", img, ni), put("all-labels", lab, nl), msg, sizeof msg), 0);
+    float rows[4 * 64];
+    int32_t y[4];
+    const uint32_t order[4] = {3, 0, 2, 1};
+    data_rows(&d, order, 0, 4, rows, y);
+    int exact = 1;
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 64; j++) {
+            int byte = 255 - (int)(order[i] * 64 + (uint32_t)j);
+            exact &= rows[i * 64 + j] == byte / 255.0f;
+        }
+    ASSERT(exact);
+    ASSERT(y[0] == 4 && y[1] == 1 && y[2] == 3 && y[3] == 2);
+    ASSERT(rows[0 * 64 + 63] == 0.0f && rows[1 * 64] == 1.0f);
+    ASSERT_EQ(data_split(&d, &tail, 1), 0);
+    ASSERT(d.n == 3 && tail.n == 1 && tail.pixels && !tail.x && tail.pixels[0] == 255 - 192 && tail.y[0] == 4);
+    ASSERT_EQ(data_floats(&d), 0);
+    ASSERT(d.x && !d.pixels && d.x[64] == (255 - 64) / 255.0f && d.x[3 * 64 - 1] == 64 / 255.0f);
+    data_rows(&d, NULL, 1, 1, rows, NULL); /* float rows are copied as they are */
+    ASSERT(memcmp(rows, d.x + 64, 64 * sizeof(float)) == 0);
+    data_free(&d);
+    data_free(&tail);
 }
 
 static void idx_refuses_billions_of_items_before_allocating(void)
@@ -387,6 +424,7 @@ int main(void)
     if (!mkdtemp(dir)) return perror("mkdtemp"), 1;
     static const test_case tests[] = {
         {"IDX: round trip, gzip and plain", idx_round_trip_gzip_and_plain},
+        {"IDX: images stay bytes, made floats by data_rows exactly as loaded before; split, whole", idx_rows_as_floats_split_and_whole},
         {"IDX: refuses billions of items before allocating", idx_refuses_billions_of_items_before_allocating},
         {"IDX: refuses bad dimensions and magic, naming the offset", idx_refuses_bad_dimensions_and_magic},
         {"IDX: refuses labels out of range, naming the offset", idx_refuses_labels_out_of_range_naming_the_offset},

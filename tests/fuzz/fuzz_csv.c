@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dataset d;
     char msg[1024] = "";
     if (data_load_csv(&d, path, msg, sizeof msg)) {
-        if (d.x || d.y || d.n || !strstr(msg, path)) abort();
+        if (d.x || d.pixels || d.y || d.n || !strstr(msg, path)) abort();
         return 0;
     }
     if (d.n == 0 || d.dim == 0 || d.classes == 0 || d.classes > DATA_CSV_MAX_LABEL + 1) abort();

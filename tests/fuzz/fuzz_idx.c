@@ -48,14 +48,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dataset d;
     char msg[1024] = "";
     if (data_load_idx(&d, images, labels, msg, sizeof msg)) {
-        if (d.x || d.y || d.n || !strstr(msg, dir)) abort();
+        if (d.x || d.pixels || d.y || d.n || !strstr(msg, dir)) abort();
         return 0;
     }
     if (d.n == 0 || d.dim == 0 || d.classes != DATA_IDX_CLASSES) abort();
     for (size_t i = 0; i < d.n; i++)
         if (d.y[i] < 0 || d.y[i] >= DATA_IDX_CLASSES) abort();
-    for (size_t i = 0; i < d.n * d.dim; i++)
-        if (!(d.x[i] >= 0 && d.x[i] <= 1)) abort();
+    if (!d.pixels || d.x) abort();
+    if (data_floats(&d) == 0) /* the rows as the job reads them */
+        for (size_t i = 0; i < d.n * d.dim; i++)
+            if (!(d.x[i] >= 0 && d.x[i] <= 1)) abort();
     data_free(&d);
     return 0;
 }
