@@ -44,7 +44,8 @@ void data_rows(const dataset *d, const uint32_t *rows, size_t first, size_t nb, 
 int data_floats(dataset *d)
 {
     if (!d->pixels) return 0;
-    float *x = malloc((d->n ? d->n : 1) * d->dim * sizeof(float)); /* n * dim bytes were allocated: no overflow */
+    if (d->dim && d->n > SIZE_MAX / sizeof(float) / d->dim) return -1;
+    float *x = malloc((d->n ? d->n : 1) * d->dim * sizeof(float));
     if (!x) return -1;
     data_rows(d, NULL, 0, d->n, x, NULL);
     free(d->pixels);
