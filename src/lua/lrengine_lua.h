@@ -81,7 +81,8 @@ void *lre_lua_self(lua_State *L);
 /* ---- shared helpers (env.c) ---- */
 
 /* Reads the list at idx (a sequence of numbers) into a userdata pushed on the
- * stack; raises "bad argument #arg to 'fname' (what[i] is not a number)". */
+ * stack; raises "bad argument #arg to 'fname' (what[i] must be a number, got
+ * TYPE)", or "... (what has a bad length (N))" before reading any item. */
 double *lre_lua_checknumbers(lua_State *L, int idx, int arg, const char *fname, const char *what, size_t *n);
 /* The same for a list that may also hold strings (durations): sets *has_text
  * when it does; the length is checked, charged and allocated before any item
