@@ -41,6 +41,20 @@ void data_rows(const dataset *d, const uint32_t *rows, size_t first, size_t nb, 
     }
 }
 
+void data_prefetch(const dataset *d, const uint32_t *rows, size_t nb)
+{
+#if defined(__GNUC__)
+    size_t bytes = d->dim * (d->pixels ? 1 : sizeof(float));
+    for (size_t i = 0; i < nb; i++) {
+        const char *p = d->pixels ? (const char *)(d->pixels + rows[i] * d->dim) : (const char *)(d->x + rows[i] * d->dim);
+        for (size_t j = 0; j < bytes; j += 64) __builtin_prefetch(p + j);
+        __builtin_prefetch(d->y + rows[i]);
+    }
+#else
+    (void)d, (void)rows, (void)nb;
+#endif
+}
+
 int data_floats(dataset *d)
 {
     if (!d->pixels) return 0;

@@ -29,6 +29,10 @@ int data_load_csv(dataset *d, const char *path, char *msg, size_t msgsize);
 /* Rows rows[0..nb) of d (rows NULL: first..first+nb-1) as floats into out,
  * nb rows of dim, and their labels into y (unless NULL). */
 void data_rows(const dataset *d, const uint32_t *rows, size_t first, size_t nb, float *restrict out, int32_t *y);
+/* Asks the caches for rows[0..nb) of d and their labels, without waiting:
+ * a batch's scattered rows, fetched while the step before it computes,
+ * are then read from the cache rather than one miss after another. */
+void data_prefetch(const dataset *d, const uint32_t *rows, size_t nb);
 /* Makes d's rows floats (x) if they are bytes, for a set read whole (the
  * evaluation sets): 0, or -1 out of memory (d unchanged). */
 int data_floats(dataset *d);

@@ -487,6 +487,8 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
         for (size_t b = cc.batch; b < nbatches; b++) {
             size_t lo = b * batch, nb = lo + batch <= train.n ? batch : train.n - lo;
             data_rows(&train, order + lo, 0, nb, xb, yb); /* the batch's rows, in the epoch's order */
+            if (b + 1 < nbatches) /* the next batch's rows come in while this step computes */
+                data_prefetch(&train, order + lo + nb, train.n - lo - nb < batch ? train.n - lo - nb : batch);
             double loss = mlp_forward_backward(&m, xb, yb, nb, 1);
             if (isnan(first_loss)) first_loss = loss;
             if (!isfinite(loss) || loss > 50 * (first_loss > 1 ? first_loss : 1)) {
