@@ -332,8 +332,8 @@ uint64_t lre__average_fingerprint(const lre_optim *o)
 
 int lre__average_sched_shared(const lre_optim *o)
 {
-    for (int i = 0; i < o->ngroups; i++)
-        for (int h = 0; h < HP_COUNT; h++)
-            if (o->average.sched && o->groups[i].sched[h] == o->average.sched) return 1;
+    for (int i = 0; o->average.sched && i < o->ngroups; i++)
+        for (int x = 0; x < o->groups[i].nscheduled; x++)
+            if (o->groups[i].sched[o->groups[i].scheduled[x]] == o->average.sched) return 1;
     return 0;
 }

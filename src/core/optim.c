@@ -498,6 +498,7 @@ static int add_group(lre_optim *o, lre_dtype dtype, void *params, const void *gr
     int rc = parse_hps(o->kind, o->defaults, overrides, noverrides, g->hp, g->sched, &o->err);
     for (int h = 0; h < HP_COUNT && !rc; h++)
         if (g->sched[h]) lre_schedule_set_horizon(g->sched[h], o->steps_per_epoch, o->total_steps);
+    lre__group_index_schedules(g);
     if (!rc && o->kind == O_MUON) rc = muon_rule(o, g);
     if (!rc && o->kind == O_PRODIGY && o->ngroups == 0) { /* d starts at the first group's d0 */
         o->prodigy = (lre_prodigy){g->hp[HP_D0], g->hp[HP_D0], 0, 0, 0};
@@ -511,6 +512,13 @@ static int add_group(lre_optim *o, lre_dtype dtype, void *params, const void *gr
     if (group_out) *group_out = o->ngroups;
     o->ngroups++;
     return LRE_OK;
+}
+
+void lre__group_index_schedules(lre_group *g)
+{
+    g->nscheduled = 0;
+    for (int h = 0; h < HP_COUNT; h++)
+        if (g->sched[h]) g->scheduled[g->nscheduled++] = (unsigned char)h;
 }
 
 int lre_optim_rebind(lre_optim *o, int group, void *params, const void *grads)
@@ -559,6 +567,7 @@ int lre_optim_schedule(lre_optim *o, int group, const char *hparam, lre_schedule
         lre__optim_events_drop(o, g->sched[hs->hp]); /* taken over again at the next step when still in use */
         lre_schedule_release(g->sched[hs->hp]);
         g->sched[hs->hp] = lre_schedule_retain(s);
+        lre__group_index_schedules(g);
         if (s) lre_schedule_set_horizon(s, o->steps_per_epoch, o->total_steps);
         rc = ensure_state(o, g, g->hp);
         if (rc) return rc;
@@ -600,6 +609,7 @@ int lre_optim_set(lre_optim *o, int group, const char *hparam, double value)
         lre__optim_events_drop(o, o->groups[i].sched[hs->hp]);
         lre_schedule_release(o->groups[i].sched[hs->hp]);
         o->groups[i].sched[hs->hp] = NULL;
+        lre__group_index_schedules(&o->groups[i]);
     }
     return LRE_OK;
 }
@@ -1059,9 +1069,11 @@ static void update_group(const lre_optim *o, lre_group *g, lre_step_scalars *k)
 static const double *earlier_use(const lre_optim *o, int i, int h)
 {
     const lre_schedule *s = o->groups[i].sched[h];
-    for (int j = 0; j <= i; j++)
-        for (int k = 0; k < (j == i ? h : HP_COUNT); k++)
-            if (o->groups[j].sched[k] == s) return &o->groups[j].next.hp[k];
+    for (int j = 0; j <= i; j++) {
+        const lre_group *g = &o->groups[j];
+        for (int x = 0; x < g->nscheduled && (j < i || g->scheduled[x] < h); x++)
+            if (g->sched[g->scheduled[x]] == s) return &g->next.hp[g->scheduled[x]];
+    }
     return NULL;
 }
 
@@ -1186,8 +1198,8 @@ int lre_optim_step(lre_optim *o)
 
     /* Prodigy's d, for scripts' ctx.d (a cheap walk: schedules are small trees) */
     for (int i = 0; i < o->ngroups && o->kind == O_PRODIGY; i++)
-        for (int h = 0; h < HP_COUNT; h++)
-            if (o->groups[i].sched[h]) lre_schedule_set_d(o->groups[i].sched[h], o->prodigy.d);
+        for (int x = 0; x < o->groups[i].nscheduled; x++)
+            lre_schedule_set_d(o->groups[i].sched[o->groups[i].scheduled[x]], o->prodigy.d);
     /* 1. The scan: the gradient norm, and a step with a non-finite gradient
      * refused or skipped (unless trusted). Nothing is written yet. */
     o->grad_norm = NAN;
@@ -1220,8 +1232,8 @@ int lre_optim_step(lre_optim *o)
     for (int i = 0; i < o->ngroups; i++) {
         lre_group *g = &o->groups[i];
         memcpy(g->next.hp, g->hp, sizeof g->hp);
-        for (int h = 0; h < HP_COUNT; h++) {
-            if (!g->sched[h]) continue;
+        for (int x = 0; x < g->nscheduled; x++) {
+            int h = g->scheduled[x];
             const hp_spec *hs = find_hp_id(o->kind, h);
             const double *shared = earlier_use(o, i, h);
             lre_error e;
@@ -1294,9 +1306,10 @@ int lre_optim_observe(lre_optim *o, double metric)
     o->err.code = 0;
     if (o->ev_fn && lre__optim_events_sync(o)) return o->err.code;
     for (int i = 0; i < o->ngroups; i++) {
-        for (int h = 0; h < HP_COUNT; h++) {
+        for (int x = 0; x < o->groups[i].nscheduled; x++) {
+            int h = o->groups[i].scheduled[x];
             lre_schedule *s = o->groups[i].sched[h];
-            if (!s || earlier_use(o, i, h)) continue;
+            if (earlier_use(o, i, h)) continue;
             lre_error e;
             o->ev_tree = s;
             int rc = lre_schedule_observe(s, metric, o->step, &e);

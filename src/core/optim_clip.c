@@ -225,8 +225,8 @@ int lre__clip_scans(const lre_optim *o)
 void lre__clip_set_inputs(lre_optim *o)
 {
     for (int i = 0; i < o->ngroups; i++)
-        for (int h = 0; h < HP_COUNT; h++)
-            if (o->groups[i].sched[h]) lre__schedule_set_inputs(o->groups[i].sched[h], o->grad_norm, o->loss);
+        for (int x = 0; x < o->groups[i].nscheduled; x++)
+            lre__schedule_set_inputs(o->groups[i].sched[o->groups[i].scheduled[x]], o->grad_norm, o->loss);
     if (o->clip.sched) lre__schedule_set_inputs(o->clip.sched, o->grad_norm, o->loss);
     if (o->guard.script) lre__schedule_set_inputs(o->guard.script, o->grad_norm, o->loss);
     if (o->average.sched) lre__schedule_set_inputs(o->average.sched, o->grad_norm, o->loss);

@@ -100,6 +100,10 @@ typedef struct lre_group {
     int ndim;
     double hp[HP_COUNT];  /* constant values, or the last scheduled ones */
     lre_schedule *sched[HP_COUNT];
+    /* the h with sched[h] set, ascending (lre__group_index_schedules after
+     * any change): the step walks these, not every slot */
+    unsigned char scheduled[HP_COUNT];
+    int nscheduled;
     void *state[LRE_MAX_STATE]; /* n elements of dtype each, or NULL */
     void *scratch;        /* Muon's Newton-Schulz matrices (lre__muon_scratch_elems), or NULL; not state */
     size_t scratch_bytes;
@@ -175,6 +179,7 @@ int lre__optim_events_sync(lre_optim *o);
 /* A tree the optimizer drops (NULL ok): it stops reporting to it. */
 void lre__optim_events_drop(lre_optim *o, lre_schedule *s);
 void lre__optim_events_free(lre_optim *o);
+void lre__group_index_schedules(lre_group *g);
 
 /* One fused pass of the update over elements [lo, hi) of a group. */
 void lre__update_f32(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi);
