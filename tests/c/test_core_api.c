@@ -130,6 +130,11 @@ static void set_replaces_a_schedule_with_the_constant(void)
     ASSERT_EQ(lre_optim_set(o, -1, "lr", -1), LRE_EINVAL);
     ASSERT_EQ(lre_optim_get(o, 0, "lr", &v), LRE_OK);
     ASSERT(v == 0.125);
+    /* and a schedule set again is evaluated again (the step walks the
+     * groups' lists of scheduled hyper-parameters) */
+    ASSERT_EQ(lre_optim_schedule(o, 2, "lr", s), LRE_OK);
+    ASSERT_EQ(lre_optim_step(o), LRE_OK);
+    ASSERT(x[0] == 0.25 && x3 == 0.375);
     lre_optim_free(o);
     lre_param q[] = {{"lr", 0.1, NULL, 0, NULL, NULL}, {"momentum", 0.9, NULL, 0, NULL, NULL},
                      {"nesterov", 1, NULL, 0, NULL, NULL}};
