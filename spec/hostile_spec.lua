@@ -390,12 +390,11 @@ local function caught(name, script, expect)
 end
 caught("pcall around an endless loop, retried forever",
        "while true do pcall(function() while true do end end) end", BUDGET)
--- (each error formats its message in C: under AddressSanitizer on a slow
--- machine the 5 s time limit can come before 1e7 VM instructions; either
--- limit, uncatchable, is the property)
-case{class = 4, kind = "check", name = "while true do pcall(f) end with an f that errors", expect = BUDGET,
-     or_expect = "time limit of 5 s per call exceeded",
-     script = "local function f() error('x') end while true do pcall(f) end"}
+-- (level 0: the error adds no position, so C formats nothing per error and
+-- the budget, counted in VM instructions, comes well before the 5 s time
+-- limit even under AddressSanitizer; with a position it did not always)
+caught("while true do pcall(f) end with an f that errors", "local function f() error('x', 0) end while true do pcall(f) end",
+       BUDGET)
 caught("pcall nested 150 deep around an endless loop", [[
 local function nest(n) if n == 0 then while true do end end return pcall(nest, n - 1) end
 while true do nest(150) end]], BUDGET)
@@ -712,8 +711,7 @@ describe("hostile input", function()
       local report = string.format("exit %s\nstderr: %s\nstdout: %s", tostring(c.rc), c.err:sub(1, 2000), c.out:sub(1, 500))
       assert.are_not.equal(124, c.rc, "timed out\n" .. report)
       assert.are.equal(c.code or 1, c.rc, report)
-      assert.is_truthy(c.err:find(c.expect) or (c.or_expect and c.err:find(c.or_expect)),
-                       "message does not match '" .. c.expect .. "'\n" .. report)
+      assert.is_truthy(c.err:find(c.expect), "message does not match '" .. c.expect .. "'\n" .. report)
       if c.where ~= false and c.kind ~= "lua" then
         assert.is_truthy(c.err:find("hostile.lua", 1, true), "the message does not name the script\n" .. report)
       end
