@@ -18,19 +18,24 @@ TRAIN_WIDEST_SIMD static void bytes_to_floats(const uint8_t *restrict b, float *
     for (size_t j = 0; j < dim; j++) out[j] = (float)b[j] / 255.0f;
 }
 
+/* Asks the caches for row r's bytes (a cache line is 64 bytes). */
+static void prefetch_row(const dataset *d, size_t r)
+{
+#if defined(__GNUC__)
+    size_t bytes = d->dim * (d->pixels ? 1 : sizeof(float));
+    const char *p = d->pixels ? (const char *)(d->pixels + r * d->dim) : (const char *)(d->x + r * d->dim);
+    for (size_t j = 0; j < bytes; j += 64) __builtin_prefetch(p + j);
+#else
+    (void)d, (void)r;
+#endif
+}
+
 void data_rows(const dataset *d, const uint32_t *rows, size_t first, size_t nb, float *restrict out, int32_t *y)
 {
     size_t dim = d->dim;
     for (size_t i = 0; i < nb; i++) {
         size_t r = rows ? rows[i] : first + i;
-#if defined(__GNUC__)
-        /* rows are scattered: ask for the row after next while this one is copied */
-        if (rows && i + 2 < nb) {
-            size_t next = rows[i + 2], bytes = dim * (d->pixels ? 1 : sizeof(float));
-            const char *p = d->pixels ? (const char *)(d->pixels + next * dim) : (const char *)(d->x + next * dim);
-            for (size_t j = 0; j < bytes; j += 64) __builtin_prefetch(p + j);
-        }
-#endif
+        if (rows && i + 2 < nb) prefetch_row(d, rows[i + 2]); /* scattered: the row after next */
         if (d->pixels) bytes_to_floats(d->pixels + r * dim, out + i * dim, dim);
         else memcpy(out + i * dim, d->x + r * dim, dim * sizeof(float));
         if (y) y[i] = d->y[r];
@@ -39,16 +44,12 @@ void data_rows(const dataset *d, const uint32_t *rows, size_t first, size_t nb, 
 
 void data_prefetch(const dataset *d, const uint32_t *rows, size_t nb)
 {
-#if defined(__GNUC__)
-    size_t bytes = d->dim * (d->pixels ? 1 : sizeof(float));
     for (size_t i = 0; i < nb; i++) {
-        const char *p = d->pixels ? (const char *)(d->pixels + rows[i] * d->dim) : (const char *)(d->x + rows[i] * d->dim);
-        for (size_t j = 0; j < bytes; j += 64) __builtin_prefetch(p + j);
+        prefetch_row(d, rows[i]);
+#if defined(__GNUC__)
         __builtin_prefetch(d->y + rows[i]);
-    }
-#else
-    (void)d, (void)rows, (void)nb;
 #endif
+    }
 }
 
 int data_floats(dataset *d)
