@@ -36,6 +36,8 @@ describe("lre.schedule", function()
       "bad argument #1 to 'cosine' (missing required parameter 't_max')")
     assert.has_error(function() S.step{lr = 0.1, step_size = 5, gama = 0.5} end,
       "bad argument #1 to 'step' (unknown parameter 'gama' (did you mean 'gamma'? parameters: lr, step_size, gamma))")
+    assert.has_error(function() S.multistep{lr = 1, milestones = {1, 2, -3}} end,
+      "bad argument #1 to 'multistep' (milestones[3] must be a whole number >= 0, got -3)")
     assert.has_error(function() S.cyclic{base_lr = 0.1, max_lr = 0.2, mode = "sine"} end)
   end)
   it("evaluates any step directly and previews a curve", function()

@@ -149,12 +149,12 @@ static int parse_one(const char *who, const lre_pspec *spec, size_t nspec, const
         if (!lre__mul_size(p->len, sizeof(double), &bytes))
             return lre_error_set(err, LRE_EINVAL, "%s: %s has %zu entries: too many", who, ps->name, p->len);
         for (size_t k = 0; k < p->len; k++) {
-            lre_pspec item = *ps;
+            if (lre__check_value(who, ps, p->list[k], err) == LRE_OK) continue;
+            lre_pspec item = *ps; /* checked again for a message naming the entry */
             char name[64];
             snprintf(name, sizeof name, "%s[%zu]", ps->name, k + 1);
             item.name = name;
-            int rc = lre__check_value(who, &item, p->list[k], err);
-            if (rc) return rc;
+            return lre__check_value(who, &item, p->list[k], err);
         }
         lists[i].v = p->list;
         lists[i].n = p->len;
