@@ -390,10 +390,7 @@ local function caught(name, script, expect)
 end
 caught("pcall around an endless loop, retried forever",
        "while true do pcall(function() while true do end end) end", BUDGET)
--- (level 0: the error adds no position, so C formats nothing per error and
--- the budget, counted in VM instructions, comes well before the 5 s time
--- limit even under AddressSanitizer; with a position it did not always)
-caught("while true do pcall(f) end with an f that errors", "local function f() error('x', 0) end while true do pcall(f) end",
+caught("while true do pcall(f) end with an f that errors", "local function f() error('x') end while true do pcall(f) end",
        BUDGET)
 caught("pcall nested 150 deep around an endless loop", [[
 local function nest(n) if n == 0 then while true do end end return pcall(nest, n - 1) end
@@ -453,11 +450,8 @@ slow("table.sort with a comparator that lies",
      "invalid order function for sorting")
 slow("table.sort with a C comparator over a proxy of 2^31-2 elements",
      "table.sort(setmetatable({}, {__len = function() return 2^31 - 2 end, __index = rawlen, __newindex = rawequal}), rawequal) return 0.1")
--- (the budget, or under the sanitizers' slower scans the deadline, whichever comes first)
-slow("utf8.len of a 30 MB string in a loop", "local s = string.rep('a', 3e7) while true do utf8.len(s) end",
-     "of [%d ]+s? ?per call exceeded")
-slow("tonumber of a 30 MB string in a loop", "local s = string.rep(' ', 3e7) while true do tonumber(s) end",
-     "of [%d ]+s? ?per call exceeded")
+slow("utf8.len of a 30 MB string in a loop", "local s = string.rep('a', 3e7) while true do utf8.len(s) end")
+slow("tonumber of a 30 MB string in a loop", "local s = string.rep(' ', 3e7) while true do tonumber(s) end")
 slow("string.format with a huge width", "return string.format('%99999d', 1)", "invalid conversion")
 slow("concatenating a 16 MB string in a loop", "local s = string.rep('x', 2^24) while true do local x = s .. 'y' end", MEMORY)
 slow("a max of 64 copies of a max of 64 copies ... 8 deep", [[

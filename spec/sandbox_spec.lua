@@ -45,6 +45,26 @@ describe("script limits", function()
     assert.matches("loop.lua: instruction budget of %d+ per call exceeded", err)
     assert.matches("step 0", err)
   end)
+  -- Work done in C, which the count hook does not see, is charged at about
+  -- its time in Lua instructions: each of these runs well under the
+  -- budget's 10M instructions of Lua, and would take about a second where
+  -- it was charged one instruction per element, error or 64 bytes.
+  local charged = {
+    ["numbers concatenated through a C __index"] = "table.concat(setmetatable({}, {__index = rawlen}), '', 1, 3e5)",
+    ["errors caught by pcall"] = "local function f() error('x') end for i = 1, 2e5 do pcall(f) end",
+    ["bytes scanned by utf8.len"] = "local s = string.rep('a', 2^20) for i = 1, 30 do utf8.len(s) end",
+    ["elements moved through a C __index"] = "table.move(setmetatable({}, {__index = rawlen}), 1, 1.2e6, 1, {})",
+    ["comparisons sorting through C metamethods"] =
+      "table.sort(setmetatable({}, {__len = function() return 1e5 end, __index = rawlen, __newindex = rawequal}))",
+  }
+  for name, work in pairs(charged) do
+    it("charges " .. name .. " to the budget", function()
+      local file = script("charged.lua", work .. " return 0.1")
+      local code, _, err = sh.lre("check " .. file .. " --steps 1")
+      assert.are.equal(1, code, err)
+      assert.matches("charged.lua: instruction budget of 10000000 per call exceeded", err)
+    end)
+  end
   it("stops a runaway allocation and the process survives", function()
     local code, _, err = sh.lre("check spec/fixtures/scripts/alloc.lua")
     assert.are.equal(1, code)
