@@ -54,6 +54,11 @@ describe("script limits", function()
     ["errors caught by pcall"] = "local function f() error('x') end for i = 1, 2e5 do pcall(f) end",
     ["bytes scanned by utf8.len"] = "local s = string.rep('a', 2^20) for i = 1, 30 do utf8.len(s) end",
     ["elements moved through a C __index"] = "table.move(setmetatable({}, {__index = rawlen}), 1, 1.2e6, 1, {})",
+    ["a tensor's entries read through a C __index"] = "local lre, p = require 'lrengine', " ..
+      "setmetatable({}, {__len = function() return 2^18 end, __index = rawlen}) for i = 1, 8 do lre.tensor(p) end",
+    ["milestones read through a C __index"] = "local lre, p = require 'lrengine', " ..
+      "setmetatable({}, {__len = function() return 2^18 end, __index = rawlen}) " ..
+      "for i = 1, 8 do lre.schedule.multistep{lr = 1, milestones = p} end",
     ["comparisons sorting through C metamethods"] =
       "table.sort(setmetatable({}, {__len = function() return 1e5 end, __index = rawlen, __newindex = rawequal}))",
   }

@@ -206,14 +206,12 @@ static lua_Integer length_of(lua_State *L, int arg, int what)
 /* Elements moved one at a time are charged by the hundred. What each
  * costs, in Lua instructions (about 5 ns each):
  * - an element of a plain table: 1;
- * - an element of a table with a metatable: its metamethods may be called,
- *   each a function call of some 50 ns even when it is a C function
- *   (table.move between proxies whose __index and __newindex are C
- *   functions: 0.54 s for 10M elements);
+ * - an element of a table with a metatable: LRE_LUA_CHARGE_METAMETHOD, its
+ *   metamethods may be called (table.move between proxies whose __index
+ *   and __newindex are C functions: 0.54 s for 10M elements);
  * - a number that table.concat writes as a string (snprintf, some 800
  *   machine instructions: 2.0 s for 10M elements). */
 #define CHARGE_EVERY 128
-#define CHARGE_METAMETHOD 8
 #define CHARGE_NUMBER_TO_STRING 32
 
 static void tick(lua_State *L, lua_Integer *n, lua_Integer work)
@@ -229,7 +227,7 @@ static lua_Integer element_cost(lua_State *L, int arg)
 {
     if (!lua_getmetatable(L, arg)) return 1;
     lua_pop(L, 1);
-    return CHARGE_METAMETHOD;
+    return LRE_LUA_CHARGE_METAMETHOD;
 }
 
 static int tab_insert(lua_State *L)
@@ -352,7 +350,7 @@ static int tab_sort(lua_State *L)
 {
     const guarded *g = lua_touserdata(L, lua_upvalueindex(1));
     int t = lua_type(L, 2);
-    lua_Integer cost = element_cost(L, 1) == 1 ? 1 : 2 * CHARGE_METAMETHOD;
+    lua_Integer cost = element_cost(L, 1) == 1 ? 1 : 2 * LRE_LUA_CHARGE_METAMETHOD;
     if (t == LUA_TNONE || t == LUA_TNIL) {
         lua_settop(L, 1);
         lua_pushinteger(L, cost);

@@ -37,6 +37,13 @@ void lre_lua_leave(lua_State *L, lua_State *previous) { lre_lua_env_get(L)->curr
 
 void lre_lua_charge(lua_State *L, double n) { lre_lua_env_charge(lre_lua_env_get(L), L, n); }
 
+void lre_lua_charge_entries(lua_State *L, int idx, double n)
+{
+    int proxy = lua_getmetatable(L, idx);
+    if (proxy) lua_pop(L, 1);
+    lre_lua_charge(L, proxy ? n * LRE_LUA_CHARGE_METAMETHOD : n / 16);
+}
+
 void lre_lua_env_charge(lre_lua_env *env, lua_State *L, double n)
 {
     if (env->charge && n >= 1) env->charge(env, L, n < 1e18 ? (uint64_t)n : (uint64_t)1e18);
@@ -74,7 +81,7 @@ double *lre_lua_checklist(lua_State *L, int idx, int arg, const char *fname, con
     if (len < 0 || (lua_Unsigned)len > (lua_Unsigned)LUA_MAXINTEGER / sizeof(double) - 64)
         lre_lua_argerror(L, arg, fname, lua_pushfstring(L, "%s has a bad length (%I)", what, len));
     double *v = lua_newuserdatauv(L, (size_t)(len > 0 ? len : 1) * sizeof(double), 0);
-    lre_lua_charge(L, (double)len / 16); /* every element may be a metamethod call */
+    lre_lua_charge_entries(L, idx, (double)len);
     for (lua_Integer i = 1; i <= len; i++) {
         int isnum;
         lua_geti(L, idx, i);

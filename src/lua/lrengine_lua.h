@@ -62,6 +62,13 @@ lre_allocator lre_lua_allocator(lua_State *L);
  * element updated or a schedule node evaluated is one) through the env's
  * charge hook, before the call: the count hook sees none of it. */
 void lre_lua_charge(lua_State *L, double n);
+/* What reading an entry through a metamethod is charged: a function call
+ * (some 50 ns even for a C function, where a Lua instruction takes 5). */
+#define LRE_LUA_CHARGE_METAMETHOD 8
+/* Charges reading n entries of the table at idx: a sixteenth of an
+ * instruction each from a plain table, LRE_LUA_CHARGE_METAMETHOD from one
+ * with a metatable (its __index may be called for every entry). */
+void lre_lua_charge_entries(lua_State *L, int idx, double n);
 /* The same three given L's env, which objects called once a step keep from
  * their creation (their universe's env outlives them): lre_lua_env_get is
  * a lookup in the registry, about 140 instructions, three times a call. */

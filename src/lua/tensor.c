@@ -54,7 +54,7 @@ static lre_dtype checkdtype(lua_State *L, int idx)
 /* Fills t from the list at idx (argument arg), which has t->n entries. */
 static void fill_from_table(lua_State *L, lre_tensor *t, int idx, int arg)
 {
-    lre_lua_charge(L, (double)t->n / 16); /* every entry may be a metamethod call */
+    lre_lua_charge_entries(L, idx, (double)t->n);
     for (size_t i = 0; i < t->n; i++) {
         int isnum;
         lua_geti(L, idx, (lua_Integer)i + 1);
