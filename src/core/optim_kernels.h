@@ -23,22 +23,9 @@
 #define KERNEL static inline void
 #endif
 
-/* On x86-64 the dispatcher, and with it every kernel inlined into it, is
- * compiled three times (AVX-512, AVX2, baseline SSE2) and the loader picks
- * the widest the CPU has. Results do not depend on the width: no FMA is
- * enabled (and -std=c11 keeps contraction off), and vector sqrt and division
- * round exactly like scalar ones. */
-#if defined(__x86_64__) && defined(__linux__) && defined(__has_attribute) && !defined(__clang__)
-/* (clang 14 leaves the dispatchers of static target_clones functions
- * undefined at link time: under clang the kernels are built for the
- * baseline only) */
-#if __has_attribute(target_clones)
-#define WIDEST_SIMD __attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-#endif
-#ifndef WIDEST_SIMD
-#define WIDEST_SIMD
-#endif
+/* The dispatchers, and with them every kernel inlined into them, are built
+ * for the widest vectors the CPU has (widest_simd.h). */
+#include "widest_simd.h"
 
 #define ARGS lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi
 #define COMMON                                                                 \

@@ -3,17 +3,17 @@
  * set stays a quarter of its float size in memory and a batch reads a
  * quarter of the bytes), splitting, truncating, freeing. */
 #include "data.h"
-#include "simd.h"
+#include "widest_simd.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* One image row: the division (not a multiplication by 1/255, which differs
  * for 126 of the 256 bytes) gives each byte the float the loader used to
- * store, bit for bit. It vectorises (simd.h). (The product in double,
+ * store, bit for bit. It vectorises (widest_simd.h). (The product in double,
  * (float)(b * (1.0 / 255)), is exact too, but its conversions cost twice
  * the division here.) */
-TRAIN_WIDEST_SIMD static void bytes_to_floats(const uint8_t *restrict b, float *restrict out, size_t dim)
+WIDEST_SIMD static void bytes_to_floats(const uint8_t *restrict b, float *restrict out, size_t dim)
 {
     for (size_t j = 0; j < dim; j++) out[j] = (float)b[j] / 255.0f;
 }

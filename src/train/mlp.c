@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "rng.h"
-#include "simd.h"
+#include "widest_simd.h"
 
 int mlp_init(mlp *m, const size_t *widths, int nwidths, size_t max_batch, uint64_t seed)
 {
@@ -63,23 +63,23 @@ void mlp_free(mlp *m)
 }
 
 /* The ReLU and its mask, branch-free: a select the compiler turns into a
- * vector max or blend (built with -O3, see the Makefile, and simd.h). As compare-and-
+ * vector max or blend (built with -O3, see the Makefile, and widest_simd.h). As compare-and-
  * branch loops, whose branches follow the signs of the activations (about
  * half zero, in no pattern), they took 12 % of an epoch; the values are the
  * same bit for bit (z > 0 ? z : 0 sends NaN and -0 to +0 either way). */
-TRAIN_WIDEST_SIMD static void relu(float *restrict z, size_t n)
+WIDEST_SIMD static void relu(float *restrict z, size_t n)
 {
     for (size_t i = 0; i < n; i++) z[i] = z[i] > 0 ? z[i] : 0.0f;
 }
 
 /* d *= (a > 0): a is a ReLU's output, so a <= 0 where the unit was off. */
-TRAIN_WIDEST_SIMD static void relu_mask(float *restrict d, const float *restrict a, size_t n)
+WIDEST_SIMD static void relu_mask(float *restrict d, const float *restrict a, size_t n)
 {
     for (size_t i = 0; i < n; i++) d[i] = a[i] > 0 ? d[i] : 0.0f;
 }
 
 /* sums[c] = the sum over rows of d[r][c], in row order */
-TRAIN_WIDEST_SIMD static void column_sums(float *restrict sums, const float *restrict d, size_t rows, size_t cols)
+WIDEST_SIMD static void column_sums(float *restrict sums, const float *restrict d, size_t rows, size_t cols)
 {
     memset(sums, 0, cols * sizeof(float));
     for (size_t r = 0; r < rows; r++)
