@@ -80,7 +80,7 @@ TRAIN_INC = -Isrc/core -Isrc/host -Isrc/train
 CLI_INC = -Isrc/core -Isrc/lua -Isrc/host -Isrc/train -Isrc/cli $(LUA_CFLAGS)
 
 $(B)/src/core/%.o: BASE_CFLAGS += $(CORE_INC)
-$(B)/src/core/optim_f32.o $(B)/src/core/optim_f64.o: BASE_CFLAGS += $(KERNEL_CFLAGS)
+$(B)/src/core/optim_f32.o $(B)/src/core/optim_f64.o $(B)/src/core/optim_prodigy.o: BASE_CFLAGS += $(KERNEL_CFLAGS)
 # The MLP's own loops (ReLU, its mask, bias sums) and the conversion of a
 # batch's image bytes to floats vectorise at -O3.
 $(B)/src/train/mlp.o: BASE_CFLAGS += -O3

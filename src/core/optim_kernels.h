@@ -25,6 +25,7 @@
 
 /* The dispatchers, and with them every kernel inlined into them, are built
  * for the widest vectors the CPU has (widest_simd.h). */
+#include "lanes.h"
 #include "widest_simd.h"
 
 #define ARGS lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi
@@ -549,38 +550,24 @@ KERNEL muon_adam_k(ARGS, const unsigned f)
  * The first pass works in blocks of BLOCK elements: a branch-free loop that
  * vectorises as the one-pass kernels do computes each element's state and
  * the two values whose squares are summed (into a[], b[] on the stack, in
- * L1), then the squares are added in double over LANES interleaved
- * accumulators (the tail of the chunk into the first): an order fixed by
- * the chunk's bounds, hence by the group, not by the thread count.
- * ELEM(i, k) sets a[k] (and b[k]) for element i. */
-#define LANES 8
+ * L1), then the squares are added in double over interleaved lanes
+ * (lanes.h): an order fixed by the chunk's bounds, hence by the group, not
+ * by the thread count. ELEM(i, k) sets a[k] (and b[k]) for element i. */
 #define BLOCK 256
 #define REDUCE_BLOCKS(ELEM, TWO)                                                           \
     do {                                                                                   \
         T a[BLOCK], b[BLOCK];                                                              \
         double s0[LANES] = {0}, s1[LANES] = {0};                                           \
         for (size_t blk = lo; blk < hi; blk += BLOCK) {                                    \
-            size_t len = hi - blk < BLOCK ? hi - blk : BLOCK, q = 0;                       \
+            size_t len = hi - blk < BLOCK ? hi - blk : BLOCK;                              \
             for (size_t e = 0; e < len; e++) ELEM(blk + e, e);                             \
-            for (; q + LANES <= len; q += LANES)                                           \
-                for (int j = 0; j < LANES; j++) {                                          \
-                    s0[j] += (double)a[q + j] * (double)a[q + j];                          \
-                    if (TWO) s1[j] += (double)b[q + j] * (double)b[q + j];                 \
-                }                                                                          \
-            for (; q < len; q++) {                                                         \
-                s0[0] += (double)a[q] * (double)a[q];                                      \
-                if (TWO) s1[0] += (double)b[q] * (double)b[q];                             \
-            }                                                                              \
+            lanes_squares(s0, a + 0, len);                                                 \
+            if (TWO) lanes_squares(s1, b + 0, len);                                        \
         }                                                                                  \
         out[0] += lanes_sum(s0);                                                           \
         if (TWO) out[1] += lanes_sum(s1);                                                  \
         (void)b;                                                                           \
     } while (0)
-
-static inline double lanes_sum(const double *s)
-{
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-}
 
 /* LAMB (You et al. 2020) as optax.lamb and keras.optimizers.Lamb: Adam's
  * bias-corrected direction r = m_hat / (sqrt(v_hat) + eps) (+ weight_decay * p

@@ -16,50 +16,108 @@
  * with another nonzero lr are refused, as the reference refuses them); eps,
  * weight_decay, decouple and d0 in d / d0 are each group's. */
 #include "optim_internal.h"
+#include "lanes.h"
+#include "widest_simd.h"
 
 #include <math.h>
 #include <string.h>
 
 /* Pass 1 over a group: returns the dot product g . (p0 - p) in *dot and the
- * sum of |s| in *abs_s (both in double, as torch.dot(...).item() and
- * s.abs().sum().item() give them). */
+ * sum of |s| in *abs_s, in double (torch.dot(...).item() and
+ * s.abs().sum().item() give them in double; each product of two floats is
+ * exact in double). As the two-pass kernels do (optim_kernels.h's
+ * REDUCE_BLOCKS): each block of BLOCK elements is first updated by a
+ * branch-free loop that vectorises, which leaves the terms of the two sums
+ * in L1, then the terms are added over interleaved lanes (lanes.h). The
+ * flags are constants in each instantiation: clamp (clipping by value) and
+ * coupled weight decay. */
+#define BLOCK 256
+
+#if defined(__GNUC__)
+#define INLINE static inline __attribute__((always_inline))
+#else
+#define INLINE static inline
+#endif
+
+typedef struct pass1_scalars {
+    double b1, b2, b3;  /* the betas */
+    double cm, cv, cs;  /* d (1 - b1), d^2 (1 - b2), and s's rate */
+    double wd;          /* coupled weight decay, or 0 */
+} pass1_scalars;
+
 #define DEFINE_PRODIGY(T, S, SQRT, FABS)                                                                           \
-    static void pass1_##S(lre_group *g, double b1, double b2, double b3, double cm, double cv, double cs,            \
-                          double wd, double *dot, double *abs_s)                                                   \
+    /* One block: the arrays are restrict parameters, which GCC trusts (as restrict locals it checked them for \
+     * overlap at run time, more pairs than it will check: the loop stayed scalar) */                          \
+    INLINE void pass1_block_##S(size_t len, const T *restrict p, const T *restrict gr, const T *restrict p0,      \
+                                T *restrict s, T *restrict m, T *restrict v, T *restrict ga, T *restrict gd,       \
+                                T *restrict sa, const T *restrict c, const int clamp, const int decay)            \
     {                                                                                                              \
-        const T *restrict p = g->params, *restrict gr = g->grads, *restrict p0 = g->state[0];                       \
-        T *restrict s = g->state[1], *restrict m = g->state[2], *restrict v = g->state[3];                          \
-        const T tb1 = (T)b1, tb2 = (T)b2, tb3 = (T)b3, tcm = (T)cm, tcv = (T)cv, tcs = (T)cs, twd = (T)wd;         \
-        double d = 0, a = 0;                                                                                       \
+        const T b1 = c[0], b2 = c[1], b3 = c[2], cm = c[3], cv = c[4], cs = c[5], wd = c[6], gs = c[7], clipv = c[8];\
+        for (size_t e = 0; e < len; e++) {                                                                         \
+            T gi = gr[e];                                                                                          \
+            if (clamp) gi = gi < -clipv ? -clipv : gi; /* clip_grad_value_'s clamp: a NaN stays NaN */                 \
+            if (clamp) gi = gi > clipv ? clipv : gi;                                                                   \
+            gi = gi * gs;                                                                                          \
+            if (decay) gi = gi + wd * p[e]; /* grad.add_(p, alpha=decay), coupled only */                          \
+            ga[e] = gi;                                                                                            \
+            gd[e] = p0[e] - p[e];                                                                                  \
+            m[e] = m[e] * b1 + cm * gi;      /* exp_avg.mul_(beta1).add_(grad, alpha=d*(1-beta1)) */               \
+            v[e] = v[e] * b2 + cv * gi * gi; /* exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=d*d*(1-beta2)) */ \
+            T si = s[e] * b3 + cs * gi;      /* s.mul_(beta3).add_(grad, alpha=(d/d0)*dlr) */                      \
+            s[e] = si;                                                                                             \
+            sa[e] = FABS(si);                                                                                      \
+        }                                                                                                          \
+    }                                                                                                              \
+                                                                                                                   \
+    INLINE void pass1_k_##S(lre_group *g, const pass1_scalars *c, double *dot, double *abs_s, const int clamp,      \
+                            const int decay)                                                                       \
+    {                                                                                                              \
+        const T *p = g->params, *gr = g->grads, *p0 = g->state[0];                                                 \
+        T *s = g->state[1], *m = g->state[2], *v = g->state[3];                                                    \
         /* the gradient as the other kernels read it (GRAD): clamped when clipping by value, times the clip    \
          * coefficient and the guard's scale (exactly 1 without them) */                                          \
-        const T gs = (T)g->next.gscale, gcv = (T)g->next.clip_value;                                              \
-        const int clamp = g->next.clamp;                                                                           \
-        for (size_t i = 0; i < g->n; i++) {                                                                        \
-            T g0 = (clamp ? (gr[i] < -gcv ? -gcv : gr[i] > gcv ? gcv : gr[i]) : gr[i]) * gs;                        \
-            T gi = twd != 0 ? g0 + twd * p[i] : g0; /* grad.add_(p, alpha=decay), coupled only */                  \
-            d += (double)gi * (double)(p0[i] - p[i]);                                                              \
-            m[i] = m[i] * tb1 + tcm * gi;         /* exp_avg.mul_(beta1).add_(grad, alpha=d*(1-beta1)) */          \
-            v[i] = v[i] * tb2 + tcv * gi * gi;    /* exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=d*d*(1-beta2)) */ \
-            T si = s[i] * tb3 + tcs * gi;         /* s.mul_(beta3).add_(grad, alpha=(d/d0)*dlr) */                 \
-            s[i] = si;                                                                                             \
-            a += (double)FABS(si);                                                                                 \
+        /* the scalars as pass1_block reads them, in T */                                                        \
+        const T k[9] = {(T)c->b1, (T)c->b2, (T)c->b3, (T)c->cm, (T)c->cv, (T)c->cs, (T)c->wd,                      \
+                        (T)g->next.gscale, (T)g->next.clip_value};                                                 \
+        double dl[LANES] = {0}, al[LANES] = {0};                                                                   \
+        T ga[BLOCK], gd[BLOCK], sa[BLOCK];                                                                         \
+        for (size_t blk = 0; blk < g->n; blk += BLOCK) {                                                           \
+            size_t len = g->n - blk < BLOCK ? g->n - blk : BLOCK;                                                  \
+            pass1_block_##S(len, p + blk, gr + blk, p0 + blk, s + blk, m + blk, v + blk, ga, gd, sa, k, clamp,     \
+                            decay);                                                                                \
+            lanes_products(dl, ga + 0, gd + 0, len);                                                               \
+            lanes_values(al, sa + 0, len);                                                                         \
         }                                                                                                          \
-        *dot = d;                                                                                                  \
-        *abs_s = a;                                                                                                \
+        *dot = lanes_sum(dl);                                                                                      \
+        *abs_s = lanes_sum(al);                                                                                    \
+    }                                                                                                              \
+                                                                                                                   \
+    static WIDEST_SIMD void pass1_##S(lre_group *g, const pass1_scalars *c, double *dot, double *abs_s)           \
+    {                                                                                                              \
+        int clamp = g->next.clamp, decay = c->wd != 0;                                                             \
+        if (clamp && decay) pass1_k_##S(g, c, dot, abs_s, 1, 1);                                                   \
+        else if (clamp) pass1_k_##S(g, c, dot, abs_s, 1, 0);                                                       \
+        else if (decay) pass1_k_##S(g, c, dot, abs_s, 0, 1);                                                       \
+        else pass1_k_##S(g, c, dot, abs_s, 0, 0);                                                                  \
     }                                                                                                              \
                                                                                                                    \
     /* Pass 2: denom = sqrt(v) + d eps; p += p * (-decay dlr) (decoupled); p += -dlr m / denom */                  \
-    static void pass2_##S(lre_group *g, double deps, double wd_dlr, double dlr)                                    \
+    INLINE void pass2_k_##S(lre_group *g, double deps, double wd_dlr, double dlr, const int decay)                 \
     {                                                                                                              \
         T *restrict p = g->params;                                                                                 \
         const T *restrict m = g->state[2], *restrict v = g->state[3];                                              \
         const T teps = (T)deps, twd = (T)wd_dlr, tdlr = (T)dlr;                                                    \
         for (size_t i = 0; i < g->n; i++) {                                                                        \
             T x = p[i];                                                                                            \
-            if (twd != 0) x = x + twd * x;                                                                         \
+            if (decay) x = x + twd * x;                                                                            \
             p[i] = x + tdlr * (m[i] / (SQRT(v[i]) + teps));                                                        \
         }                                                                                                          \
+    }                                                                                                              \
+                                                                                                                   \
+    static WIDEST_SIMD void pass2_##S(lre_group *g, double deps, double wd_dlr, double dlr)                       \
+    {                                                                                                              \
+        if (wd_dlr != 0) pass2_k_##S(g, deps, wd_dlr, dlr, 1);                                                     \
+        else pass2_k_##S(g, deps, wd_dlr, dlr, 0);                                                                 \
     }
 
 DEFINE_PRODIGY(float, f32, sqrtf, fabsf)
@@ -101,9 +159,9 @@ void lre__prodigy_step(lre_optim *o)
         if (hp[HP_LR] <= 0) continue;
         double d0 = hp[HP_D0], dot, abs_s;
         double cs = h0[HP_SAFEGUARD_WARMUP] ? (d / d0) * d : (d / d0) * dlr;
-        double wd = hp[HP_DECOUPLE] ? 0 : hp[HP_WEIGHT_DECAY];
-        if (g->dtype == LRE_F32) pass1_f32(g, b1, b2, b3, d * (1 - b1), d * d * (1 - b2), cs, wd, &dot, &abs_s);
-        else pass1_f64(g, b1, b2, b3, d * (1 - b1), d * d * (1 - b2), cs, wd, &dot, &abs_s);
+        pass1_scalars c = {b1, b2, b3, d * (1 - b1), d * d * (1 - b2), cs, hp[HP_DECOUPLE] ? 0 : hp[HP_WEIGHT_DECAY]};
+        if (g->dtype == LRE_F32) pass1_f32(g, &c, &dot, &abs_s);
+        else pass1_f64(g, &c, &dot, &abs_s);
         numerator += (d / d0) * dlr * dot;
         denom += abs_s;
     }
