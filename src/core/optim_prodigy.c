@@ -52,11 +52,14 @@ typedef struct pass1_scalars {
                                 T *restrict s, T *restrict m, T *restrict v, T *restrict ga, T *restrict gd,       \
                                 T *restrict sa, const T *restrict c, const int clamp, const int decay)            \
     {                                                                                                              \
-        const T b1 = c[0], b2 = c[1], b3 = c[2], cm = c[3], cv = c[4], cs = c[5], wd = c[6], gs = c[7], clipv = c[8];\
+        const T b1 = c[0], b2 = c[1], b3 = c[2], cm = c[3], cv = c[4], cs = c[5], wd = c[6];                       \
+        const T gs = c[7], clipv = c[8];                                                                           \
         for (size_t e = 0; e < len; e++) {                                                                         \
+            /* the gradient as the other kernels read it (GRAD): clamped when clipping by value (a NaN stays   \
+             * NaN, as in clamp_), times the clip coefficient and the guard's scale (exactly 1 without them) */ \
             T gi = gr[e];                                                                                          \
-            if (clamp) gi = gi < -clipv ? -clipv : gi; /* clip_grad_value_'s clamp: a NaN stays NaN */                 \
-            if (clamp) gi = gi > clipv ? clipv : gi;                                                                   \
+            if (clamp) gi = gi < -clipv ? -clipv : gi;                                                             \
+            if (clamp) gi = gi > clipv ? clipv : gi;                                                               \
             gi = gi * gs;                                                                                          \
             if (decay) gi = gi + wd * p[e]; /* grad.add_(p, alpha=decay), coupled only */                          \
             ga[e] = gi;                                                                                            \
@@ -74,9 +77,7 @@ typedef struct pass1_scalars {
     {                                                                                                              \
         const T *p = g->params, *gr = g->grads, *p0 = g->state[0];                                                 \
         T *s = g->state[1], *m = g->state[2], *v = g->state[3];                                                    \
-        /* the gradient as the other kernels read it (GRAD): clamped when clipping by value, times the clip    \
-         * coefficient and the guard's scale (exactly 1 without them) */                                          \
-        /* the scalars as pass1_block reads them, in T */                                                        \
+        /* the scalars as pass1_block reads them, in T */                                                          \
         const T k[9] = {(T)c->b1, (T)c->b2, (T)c->b3, (T)c->cm, (T)c->cv, (T)c->cs, (T)c->wd,                      \
                         (T)g->next.gscale, (T)g->next.clip_value};                                                 \
         double dl[LANES] = {0}, al[LANES] = {0};                                                                   \
@@ -94,7 +95,7 @@ typedef struct pass1_scalars {
                                                                                                                    \
     static WIDEST_SIMD void pass1_##S(lre_group *g, const pass1_scalars *c, double *dot, double *abs_s)           \
     {                                                                                                              \
-        int clamp = g->next.clamp, decay = c->wd != 0;                                                             \
+        int clamp = g->next.clamp, decay = (T)c->wd != 0;                                                           \
         if (clamp && decay) pass1_k_##S(g, c, dot, abs_s, 1, 1);                                                   \
         else if (clamp) pass1_k_##S(g, c, dot, abs_s, 1, 0);                                                       \
         else if (decay) pass1_k_##S(g, c, dot, abs_s, 0, 1);                                                       \
@@ -116,7 +117,7 @@ typedef struct pass1_scalars {
                                                                                                                    \
     static WIDEST_SIMD void pass2_##S(lre_group *g, double deps, double wd_dlr, double dlr)                       \
     {                                                                                                              \
-        if (wd_dlr != 0) pass2_k_##S(g, deps, wd_dlr, dlr, 1);                                                     \
+        if ((T)wd_dlr != 0) pass2_k_##S(g, deps, wd_dlr, dlr, 1);                                                  \
         else pass2_k_##S(g, deps, wd_dlr, dlr, 0);                                                                 \
     }
 
