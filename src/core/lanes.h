@@ -28,29 +28,14 @@ typedef float lanes_f32 __attribute__((vector_size(4 * sizeof(float))));
 #define LANES_INLINE static inline
 #endif
 
-/* acc[j] += x_i^2 (squares), x_i y_i (products) or x_i (values), lane by lane. */
+/* acc[j] += x_i y_i (products; x_i^2 is products of x with itself:
+ * lanes_squares) or x_i (values), lane by lane. */
 #define DEFINE_LANES(T, S)                                                               \
     LANES_INLINE void lanes_load_##S(lanes_f64 *out, const T *x)                          \
     {                                                                                    \
         lanes_##S v;                                                                     \
         memcpy(&v, x, sizeof v);                                                         \
         *out = __builtin_convertvector(v, lanes_f64);                                    \
-    }                                                                                    \
-    LANES_INLINE void lanes_squares_##S(double *acc, const T *x, size_t n)                \
-    {                                                                                    \
-        lanes_f64 lo, hi, a, b;                                                          \
-        memcpy(&lo, acc, sizeof lo);                                                     \
-        memcpy(&hi, acc + 4, sizeof hi);                                                 \
-        size_t q = 0;                                                                    \
-        for (; q + LANES <= n; q += LANES) {                                             \
-            lanes_load_##S(&a, x + q);                                                   \
-            lanes_load_##S(&b, x + q + 4);                                               \
-            lo += a * a;                                                                 \
-            hi += b * b;                                                                 \
-        }                                                                                \
-        memcpy(acc, &lo, sizeof lo);                                                     \
-        memcpy(acc + 4, &hi, sizeof hi);                                                 \
-        for (; q < n; q++) acc[0] += (double)x[q] * (double)x[q];                        \
     }                                                                                    \
     LANES_INLINE void lanes_products_##S(double *acc, const T *x, const T *y, size_t n)   \
     {                                                                                    \
@@ -92,7 +77,7 @@ DEFINE_LANES(double, f64)
 #undef DEFINE_LANES
 
 #define LANES_OF(fn, x) _Generic((x), float *: fn##_f32, const float *: fn##_f32, double *: fn##_f64, const double *: fn##_f64)
-#define lanes_squares(acc, x, n) LANES_OF(lanes_squares, x)(acc, x, n)
+#define lanes_squares(acc, x, n) lanes_products(acc, x, x, n)
 #define lanes_products(acc, x, y, n) LANES_OF(lanes_products, x)(acc, x, y, n)
 #define lanes_values(acc, x, n) LANES_OF(lanes_values, x)(acc, x, n)
 
