@@ -187,6 +187,8 @@ $(CORE_CTESTS): $(B)/tests/%: tests/c/%.c $(LIB)
 
 # (test_plot_number includes the command line's src/cli/plot_number.c)
 $(B)/tests/test_plot_number: BASE_CFLAGS += $(CLI_INC)
+# (test_lua_self makes its own Lua state with the module)
+$(B)/tests/test_lua_self: BASE_CFLAGS += $(LUA_INC)
 $(JOB_CTESTS): $(B)/tests/%: tests/c/%.c $(TRAIN_LIB) $(SCRIPT_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(TRAIN_INC) $(LDFLAGS) -o $@ $< $(TRAIN_LIB) $(SCRIPT_LIB) $(LIB) $(BIN_LIBS)

@@ -49,13 +49,47 @@ void lre_lua_env_charge(lre_lua_env *env, lua_State *L, double n)
     if (env->charge && n >= 1) env->charge(env, L, n < 1e18 ? (uint64_t)n : (uint64_t)1e18);
 }
 
+/* The class's cell: the last userdata that passed lre_lua_self's full check.
+ * Its memory is an object of the class until the object's finalizer has run
+ * (Lua frees a userdata with __gc only after calling it), and the finalizer
+ * forgets it (lre_lua_self_forget): so the cell never names freed memory, and
+ * a userdata equal to it needs no metatable check. (debug.setmetatable can
+ * take a __gc away; the debug library is outside the sandbox and, as Lua's
+ * manual says, outside any guarantee.) tests/c/test_lua_self.c gives a
+ * collected object's block to a userdata of another kind. */
+static const char self_cell_key = 'c';
+
+void lre_lua_setmethods(lua_State *L, int mt, const luaL_Reg *l)
+{
+    mt = lua_absindex(L, mt);
+    if (lua_rawgetp(L, mt, &self_cell_key) == LUA_TNIL) {
+        lua_pop(L, 1);
+        *(void **)lua_newuserdatauv(L, sizeof(void *), 0) = NULL;
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, mt, &self_cell_key);
+    }
+    lua_pushvalue(L, mt);
+    lua_insert(L, -2);
+    luaL_setfuncs(L, l, 2);
+}
+
 void *lre_lua_self(lua_State *L)
 {
     void *u = lua_touserdata(L, 1);
+    void **cell = lua_touserdata(L, lua_upvalueindex(2));
+    if (u && cell && u == *cell) return u;
     if (!u || !lua_getmetatable(L, 1)) return NULL;
-    const void *mt = lua_topointer(L, -1); /* two of these: ~60 instructions, lua_rawequal ~75 */
+    const void *mt = lua_topointer(L, -1);
     lua_pop(L, 1);
-    return mt == lua_topointer(L, lua_upvalueindex(1)) ? u : NULL;
+    if (mt != lua_topointer(L, lua_upvalueindex(1))) return NULL;
+    if (cell) *cell = u;
+    return u;
+}
+
+void lre_lua_self_forget(lua_State *L, const void *u)
+{
+    void **cell = lua_touserdata(L, lua_upvalueindex(2));
+    if (cell && *cell == u) *cell = NULL;
 }
 
 lre_allocator lre_lua_allocator(lua_State *L)

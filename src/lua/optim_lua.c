@@ -194,6 +194,7 @@ static int optim_add_group(lua_State *L)
 static int optim_close(lua_State *L)
 {
     optim_ud *u = luaL_checkudata(L, 1, LRE_OPTIM_MT);
+    lre_lua_self_forget(L, u);
     if (u->busy) return luaL_argerror(L, 1, lua_pushfstring(L, "optimizer is %s", u->busy));
     lre_optim *o = u->o;
     u->o = NULL;
@@ -369,7 +370,7 @@ static int optim_step(lua_State *L)
     optim_ud *u = lre_lua_self(L);
     if (!u || !u->o || u->busy) u = checkopt(L, 1); /* (its message) */
     lre_lua_env_charge(u->env, L, u->nodes + u->elements / 8);
-    if (!lua_isnoneornil(L, 2)) lre_optim_set_loss(u->o, luaL_checknumber(L, 2));
+    if (lua_gettop(L) >= 2 && !lua_isnil(L, 2)) lre_optim_set_loss(u->o, luaL_checknumber(L, 2));
     int64_t skipped = lre_optim_skipped(u->o);
     u->busy = "running a step";
     lua_State *prev = lre_lua_env_enter(u->env, L);
@@ -674,10 +675,9 @@ void lre_lua_open_optim(lua_State *L)
         {"mode", optim_getmode},      {"scheduled_lr", optim_scheduled_lr}, {"on_event", optim_on_event},
         {NULL, NULL}};
     luaL_newmetatable(L, LRE_OPTIM_MT);
-    luaL_setfuncs(L, meta, 0);
-    luaL_newlibtable(L, methods); /* each method holds the metatable (lre_lua_self) */
-    lua_pushvalue(L, -2);
-    luaL_setfuncs(L, methods, 1);
+    lre_lua_setmethods(L, -1, meta);
+    luaL_newlibtable(L, methods);
+    lre_lua_setmethods(L, -2, methods);
     lre_lua_clip_methods(L);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);

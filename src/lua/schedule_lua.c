@@ -388,6 +388,7 @@ static int sched_kind(lua_State *L)
 static int sched_close(lua_State *L)
 {
     sched_ud *u = luaL_checkudata(L, 1, LRE_SCHEDULE_MT);
+    lre_lua_self_forget(L, u);
     lre_schedule *s = u->s;
     u->s = NULL;
     lua_State *prev = lre_lua_enter(L);
@@ -425,10 +426,9 @@ void lre_lua_open_schedule(lua_State *L)
                                        {"differ", sched_differ}, {"carry", sched_carry},     {"plan", lre_lua_schedule_plan},
                                        {NULL, NULL}};
     luaL_newmetatable(L, LRE_SCHEDULE_MT);
-    luaL_setfuncs(L, meta, 0);
-    luaL_newlibtable(L, methods); /* each method holds the metatable (lre_lua_self) */
-    lua_pushvalue(L, -2);
-    luaL_setfuncs(L, methods, 1);
+    lre_lua_setmethods(L, -1, meta);
+    luaL_newlibtable(L, methods);
+    lre_lua_setmethods(L, -2, methods);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
 
