@@ -164,6 +164,23 @@ describe("lrengine diff of a schedule and a run", function()
     assert.are.equal("resume", diff_json(A .. " " .. J).events.first_difference.b.event)
   end)
 
+  it("leaves out a log's events that a resume to an earlier step abandoned", function()
+    -- H ran on to B's cut at step 4, then went back to its checkpoint at step 2 and cut at 3 as A;
+    -- I was resumed at step 2 with nothing abandoned: both logs tell the same run
+    local resume = '{"step":2,"epoch":1,"event":"resume","node":"run","op":"exact","checkpoint":"h.ckpt"}\n'
+    local H, I = file("H.jsonl", sh.slurp(A)), file("I.jsonl", sh.slurp(A))
+    file("H.events.jsonl", warm .. cut(4) .. resume .. cut(3))
+    file("I.events.jsonl", warm .. resume .. cut(3))
+    local doc = diff_json(H .. " " .. I)
+    assert.are.same({3, 3}, {doc.events.a_count, doc.events.b_count})
+    assert.is_nil(doc.events.first_difference)
+    -- the abandoned cut at 4 is what differs from a log that kept it after the resume
+    file("I.events.jsonl", warm .. resume .. cut(3) .. cut(4))
+    doc = diff_json(H .. " " .. I)
+    assert.are.same({3, 4}, {doc.events.a_count, doc.events.b_count})
+    assert.are.equal(4, doc.events.first_difference.b.step)
+  end)
+
   it("feeds a plateau the run's epoch metrics: val_loss observed at its step", function()
     -- A's epoch line at step 3 has val_loss 1; a plateau with patience 0 cuts only after a second,
     -- worse observation, so the replay stays at 0.1 over the 5 steps: first differs at 3

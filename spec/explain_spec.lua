@@ -170,6 +170,24 @@ return {
   end)
 end)
 
+describe("lrengine explain after a resume to an earlier checkpoint", function()
+  it("leaves out the events of the part the resume abandoned, as TensorBoard does", function()
+    -- the run went on to step 6, was resumed from its checkpoint at step 4 and went on to 7,
+    -- then resumed from the one at step 2 (so the events after 2 before that resume are gone)
+    local function ev(step, kind) return ('{"step":%d,"event":"%s","node":"lr/x"}\n'):format(step, kind) end
+    local function resume(step) return ('{"step":%d,"event":"resume","node":"run","op":"exact"}\n'):format(step) end
+    local log = script("r.events.jsonl", ev(1, "a") .. ev(3, "b") .. ev(6, "c") .. resume(4) .. ev(5, "d") ..
+      ev(7, "e") .. resume(2) .. ev(3, "f") .. ev(8, "g"))
+    local doc = explain(script("r.lua", "return 0.1") .. " --events " .. log .. " --step 9")
+    local got = {}
+    for _, e in ipairs(doc.events) do got[#got + 1] = e.event .. "@" .. e.step end
+    assert.are.same({"a@1", "resume@2", "f@3", "g@8"}, got)
+    -- before the last resume's step only the events up to it
+    doc = explain(script("r.lua", "return 0.1") .. " --events " .. log .. " --step 5")
+    assert.are.equal(3, #doc.events)
+  end)
+end)
+
 describe("lrengine explain reads hostile logs", function()
   it("names the line of an event log or metrics file it can not read", function()
     local f = script("h.lua", "return 0.1")

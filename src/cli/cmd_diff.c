@@ -30,7 +30,8 @@ static const cli_command diff_command = {
     "Compares two schedules (schedule scripts or training configs) or runs (RUN.jsonl of train --metrics,\n"
     "or a checkpoint with its run's RUN.jsonl beside it) step by step: for each hyper-parameter both have,\n"
     "and the loss of two runs, the first step where they differ and the largest ratio between them, and the\n"
-    "first event where their event logs (RUN.events.jsonl) differ. A schedule against a run is replayed over\n"
+    "first event where their event logs (RUN.events.jsonl, without the lines a resume to an earlier step\n"
+    "went back on) differ. A schedule against a run is replayed over\n"
     "the run's steps with its metrics, its events against the run's. A metrics line of step s holds step s-1's\n"
     "values"
  " (the steps schedules count from 0). --output draws both curves on one chart. Exit 0 whether or\n"
@@ -328,6 +329,7 @@ typedef struct event_source {
     size_t i;
     int skip_run; /* a run's log against a replay: the run's own events (its resumes) are not a schedule's */
     long long upto; /* events after this step are skipped (-1: none) */
+    event_resumes resumes; /* the log's: its abandoned lines are skipped */
 } event_source;
 
 static int next_event(event_source *s, jsonl_obj *o)
@@ -344,6 +346,7 @@ static int next_event(event_source *s, jsonl_obj *o)
             return -cli_error(LRE_EXIT_FAIL, "%s:%lld: not an event (a flat JSON object with step and event)", s->c.path,
                               s->c.lineno);
         if (got > 0 && s->upto >= 0 && jsonl_num(o, "step") > (double)s->upto) continue;
+        if (got > 0 && event_abandoned(&s->resumes, s->c.lineno, jsonl_num(o, "step"))) continue;
         if (got <= 0 || !s->skip_run || !node || !node->is_str || strcmp(node->str, "run")) return got;
     }
 }
@@ -364,7 +367,8 @@ static int compare_events(const side *sides, double tol, long long upto, event_d
         src[k].replay = sides[k].is_run ? NULL : &sides[k].events;
         src[k].skip_run = !sides[!k].is_run;
         src[k].upto = upto;
-        if (sides[k].is_run) rc = jsonl_open(&src[k].c, d->log[k], "an event (a flat JSON object with step and event)");
+        if (sides[k].is_run) rc = event_resumes_read(d->log[k], &src[k].resumes);
+        if (sides[k].is_run && !rc) rc = jsonl_open(&src[k].c, d->log[k], "an event (a flat JSON object with step and event)");
     }
     static jsonl_obj o[2]; /* 20 KB: off the stack */
     int more[2] = {1, 1};
@@ -381,7 +385,7 @@ static int compare_events(const side *sides, double tol, long long upto, event_d
         }
         if (!rc && cli_interrupted) rc = cli_error(LRE_EXIT_INTERRUPTED, "interrupted reading the event logs");
     }
-    jsonl_close(&src[0].c), jsonl_close(&src[1].c);
+    for (int k = 0; k < 2; k++) jsonl_close(&src[k].c), event_resumes_free(&src[k].resumes);
     return rc;
 }
 

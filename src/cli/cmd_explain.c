@@ -28,7 +28,8 @@ static const cli_command explain_command = {
     "RUN is a schedule script, a training config, or a checkpoint (with --config). The schedules are\n"
     "replayed from step 0 with the run's metrics; a checkpoint's own state is used at its step, and for an\n"
     "earlier step its run's metrics and event log beside it (run.ckpt: run.jsonl, run.events.jsonl) when\n"
-    "not given.",
+    "not given. A log's lines before a resume with a step beyond the resume's are left out: the part of\n"
+    "the run it went back on.",
     explain_options, 1, 1, 0};
 
 typedef struct explain_opts {

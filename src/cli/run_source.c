@@ -177,26 +177,90 @@ static int push_event(run_events *e, const jsonl_obj *o)
     return 0;
 }
 
+#define EVENT_WHAT "an event (a flat JSON object with step and event)"
+
+static int not_an_event(const char *path, const jsonl_obj *o, long long lineno)
+{
+    if (!isnan(jsonl_num(o, "step")) && jsonl_get(o, "event")) return 0;
+    return cli_error(LRE_EXIT_FAIL, "%s:%lld: not an event (a flat JSON object with step and event)", path, lineno);
+}
+
+typedef struct resumes_reader {
+    event_resumes *r;
+    size_t cap;
+    const char *path;
+} resumes_reader;
+
+static int resume_line(void *ud, const jsonl_obj *o, long long lineno)
+{
+    resumes_reader *rr = ud;
+    event_resumes *r = rr->r;
+    const jsonl_field *kind = jsonl_get(o, "event");
+    int rc = not_an_event(rr->path, o, lineno);
+    if (rc) return rc;
+    if (!kind->is_str || strcmp(kind->str, "resume")) return 0;
+    if (r->n == rr->cap) {
+        size_t nc = rr->cap ? 2 * rr->cap : 8;
+        long long *line = realloc(r->line, nc * sizeof *line);
+        if (line) r->line = line;
+        long long *upto = line ? realloc(r->upto, nc * sizeof *upto) : NULL;
+        if (!upto) return cli_error(LRE_EXIT_FAIL, "out of memory");
+        r->upto = upto, rr->cap = nc;
+    }
+    double step = jsonl_num(o, "step");
+    r->line[r->n] = lineno;
+    r->upto[r->n++] = step >= 0x1p62 ? (long long)0x1p62 : step < 0 ? -1 : (long long)step;
+    return 0;
+}
+
+int event_resumes_read(const char *path, event_resumes *r)
+{
+    memset(r, 0, sizeof *r);
+    resumes_reader rr = {r, 0, path};
+    int rc = jsonl_read(path, EVENT_WHAT, resume_line, &rr);
+    for (size_t i = r->n; i-- > 1;) /* each resume's least step, from it to the last */
+        if (r->upto[i] < r->upto[i - 1]) r->upto[i - 1] = r->upto[i];
+    if (rc) event_resumes_free(r);
+    return rc;
+}
+
+int event_abandoned(event_resumes *r, long long lineno, double step)
+{
+    while (r->next < r->n && r->line[r->next] <= lineno) r->next++;
+    return r->next < r->n && step > (double)r->upto[r->next];
+}
+
+void event_resumes_free(event_resumes *r)
+{
+    free(r->line), free(r->upto);
+    memset(r, 0, sizeof *r);
+}
+
 typedef struct events_reader {
     run_events *e;
     long long upto;
     const char *path;
+    event_resumes resumes;
 } events_reader;
 
 static int event_line(void *ud, const jsonl_obj *o, long long lineno)
 {
     events_reader *r = ud;
     double step = jsonl_num(o, "step");
-    if (isnan(step) || !jsonl_get(o, "event"))
-        return cli_error(LRE_EXIT_FAIL, "%s:%lld: not an event (a flat JSON object with step and event)", r->path, lineno);
+    int rc = not_an_event(r->path, o, lineno);
+    if (rc) return rc;
+    if (event_abandoned(&r->resumes, lineno, step)) return 0;
     if ((r->upto < 0 || step <= (double)r->upto) && push_event(r->e, o)) return cli_error(LRE_EXIT_FAIL, "out of memory");
     return 0;
 }
 
 int run_events_read(const char *path, long long upto, run_events *e)
 {
-    events_reader r = {e, upto, path};
-    return jsonl_read(path, "an event (a flat JSON object with step and event)", event_line, &r);
+    events_reader r = {e, upto, path, {0}};
+    int rc = event_resumes_read(path, &r.resumes);
+    if (!rc) rc = jsonl_read(path, EVENT_WHAT, event_line, &r);
+    event_resumes_free(&r.resumes);
+    return rc;
 }
 
 void run_events_free(run_events *e)

@@ -69,8 +69,24 @@ typedef struct run_events {
     int failed; /* out of memory */
 } run_events;
 
-/* Reads an event log's events with step <= upto (every line when upto < 0).
- * Returns an exit code. */
+/* The resumes of an event log, for TensorBoard's rule on a restarted run: a
+ * resume at step K abandons the lines before it with a step beyond K (the
+ * part of the run after the checkpoint it went back to). The log keeps them,
+ * appended to and never rewritten; readers skip them. */
+typedef struct event_resumes {
+    long long *line;  /* each resume's line, increasing */
+    long long *upto;  /* the least step of the resumes from this one on */
+    size_t n, next;   /* next: the first resume after the line last asked about */
+} event_resumes;
+
+/* Reads the resumes of the log at path. Returns an exit code. */
+int event_resumes_read(const char *path, event_resumes *r);
+/* Whether the line lineno (asked in increasing order), of step step, is
+ * abandoned. */
+int event_abandoned(event_resumes *r, long long lineno, double step);
+void event_resumes_free(event_resumes *r);
+/* Reads an event log's events with step <= upto (every line when upto < 0),
+ * the abandoned ones left out (event_resumes). Returns an exit code. */
 int run_events_read(const char *path, long long upto, run_events *e);
 /* Replays the schedules from their current state over steps 0..upto,
  * applying the observations due, collecting their events into e (NULL:
