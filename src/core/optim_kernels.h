@@ -730,33 +730,28 @@ WIDEST_SIMD void FACTORED_FN(lre_group *g, lre_step_scalars *k, double *out)
     const T *restrict p = g->params, *restrict gr = g->grads;
     T *restrict row = g->state[1], *restrict col = g->state[2];
     double *restrict cs = g->scratch; /* column sums, then the column factors 1 / sqrt(c_j) (values of T) */
+    T *restrict ub = (T *)(cs + g->cols); /* a row's terms, then summed in lanes (lanes.h) */
     const size_t rows = g->rows, cols = g->cols;
     const T b2t = (T)k->a, b2c = (T)(1 - k->a), eps1 = (T)k->hp[HP_EPS], dec = (T)k->decay;
     const T gscale = (T)k->gscale, clipv = (T)k->clip_value; /* GRAD_RT: maximize's sign, clipping */
     const int scale = k->hp[HP_SCALE_PARAMETER] != 0;
     double px = 0;
     for (size_t j = 0; j < cols; j++) cs[j] = 0;
-    /* (each row's sums over LANES interleaved accumulators, as REDUCE_BLOCKS) */
-#define ROW_LANES(BODY)                                                   \
-    do {                                                                  \
-        size_t j = 0;                                                     \
-        for (; j + LANES <= cols; j += LANES)                             \
-            for (int l = 0; l < LANES; l++) BODY(j + (size_t)l, l);       \
-        for (; j < cols; j++) BODY(j, 0);                                 \
-    } while (0)
     for (size_t r = 0; r < rows; r++) { /* pass 1: update.mean(dim=-1), update.mean(dim=-2), RMS(p) */
-        const T *gi = gr + r * cols, *pr = p + r * cols;
+        const T *restrict gi = gr + r * cols, *restrict pr = p + r * cols;
         double rl[LANES] = {0}, xl[LANES] = {0};
-#define MEANS(j, l)                                                       \
-    {                                                                     \
-        T gj = (k->clamp ? CLAMPV(gi[j]) : gi[j]) * gscale;               \
-        T u = gj * gj + eps1;                                             \
-        rl[l] += (double)u;                                               \
-        cs[j] += (double)u;                                               \
-    }
-#define SQUARES(j, l) xl[l] += (double)(pr[j] * dec) * (double)(pr[j] * dec)
-        ROW_LANES(MEANS);
-        if (scale) ROW_LANES(SQUARES);
+        for (size_t j = 0; j < cols; j++) {
+            T gj = (k->clamp ? CLAMPV(gi[j]) : gi[j]) * gscale;
+            ub[j] = gj * gj + eps1;
+        }
+        for (size_t j = 0; j < cols; j++) cs[j] += (double)ub[j];
+        lanes_values(rl, ub, cols);
+        if (scale && dec == 1) {
+            lanes_squares(xl, pr, cols);
+        } else if (scale) {
+            for (size_t j = 0; j < cols; j++) ub[j] = pr[j] * dec;
+            lanes_squares(xl, ub, cols);
+        }
         /* exp_avg_sq_row.mul_(beta2t).add_(update.mean(dim=-1), alpha=1-beta2t) */
         row[r] = row[r] * b2t + b2c * (T)(lanes_sum(rl) / (double)cols);
         px += lanes_sum(xl);
@@ -772,20 +767,12 @@ WIDEST_SIMD void FACTORED_FN(lre_group *g, lre_step_scalars *k, double *out)
     double us = 0;
     for (size_t r = 0; r < rows; r++) { /* pass 2: RMS of u = r_factor c_factor g */
         const T rf = (T)1 / SQRT(row[r] / rmean); /* (row / row.mean()).rsqrt_() */
-        const T *gi = gr + r * cols;
+        const T *restrict gi = gr + r * cols;
         double ul[LANES] = {0};
-#define UPDATE_SQUARES(j, l)                                              \
-    {                                                                     \
-        T u = (rf * (T)cs[j]) * ((k->clamp ? CLAMPV(gi[j]) : gi[j]) * gscale); \
-        ul[l] += (double)u * (double)u;                                   \
-    }
-        ROW_LANES(UPDATE_SQUARES);
+        for (size_t j = 0; j < cols; j++) ub[j] = (rf * (T)cs[j]) * ((k->clamp ? CLAMPV(gi[j]) : gi[j]) * gscale);
+        lanes_squares(ul, ub, cols);
         us += lanes_sum(ul);
     }
-#undef ROW_LANES
-#undef MEANS
-#undef SQUARES
-#undef UPDATE_SQUARES
     out[0] += px;
     out[1] += us;
     k->d = (double)rmean;
