@@ -190,6 +190,25 @@ describe("lrengine find-lr --write-config", function()
     assert.are.near(d.suggested_lr, peak, d.suggested_lr * 1e-12)
   end)
 
+  it("runs with the config's clipping, and without its guard", function()
+    local function test(extra)
+      local cfg = sh.write(dir .. "/extra.lua", "return {" .. base .. ', optimizer = {"sgd", lr = 0.1}, ' .. extra .. "}\n")
+      local code, out, err = sh.lre("find-lr " .. cfg .. " --steps 60 --format json")
+      assert.are.equal(0, code, err)
+      return json.decode(out)
+    end
+    local plain_run, clipped, guarded = test("epochs = 2"), test("clip = 0.001"), test('guard = "zscore"')
+    -- clipped to a norm of 0.001 a step moves the weights by at most 0.001 lr: the loss hardly falls
+    assert.are.equal("norm", clipped.clip)
+    assert.is_true(clipped.lowest_loss > plain_run.lowest_loss + 0.2, clipped.lowest_loss .. " vs " .. plain_run.lowest_loss)
+    -- the guard would skip the steps that blow up, which the test looks for: the curve is the plain one
+    assert.are.equal("zscore", guarded.guard_left_out)
+    assert.are.same(plain_run.loss, guarded.loss)
+    local code, out, err = sh.lre("find-lr " .. dir .. "/extra.lua --steps 60 --output " .. dir .. "/g.csv")
+    assert.are.equal(0, code, err)
+    assert.matches("without the config's guard %(zscore%): it would skip the steps whose loss blows up", out)
+  end)
+
   it("is deterministic for a seed", function()
     local _, a = sh.lre("find-lr " .. plain .. " --steps 60 --format json")
     local _, b = sh.lre("find-lr " .. plain .. " --steps 60 --format json")

@@ -25,7 +25,8 @@ static const cli_command findlr_command = {
     "find-lr", "CONFIG.lua | --curve FILE",
     "The learning-rate range test: trains the config's model while the rate ramps exponentially from --min\n"
     "to --max, prints the suggested rate and its reasoning (stderr when stdout carries JSON; none with\n"
-    "--quiet) and draws the loss against the rate (ascii on a terminal).",
+    "--quiet) and draws the loss against the rate (ascii on a terminal). The config's gradient clipping\n"
+    "applies; its guard does not (it would skip the steps whose loss blows up, which the test looks for).",
     findlr_opts, 0, 1, 0};
 
 static const char *const rule_about[FINDLR_NRULES] = {
@@ -36,6 +37,9 @@ static void summary(FILE *f, const findlr_result *r, const findlr_options *o, in
 {
     if (o) fprintf(f, "lr range test: %lld steps from %.3g to %.3g%s\n", r->n, r->lrs[0], r->lrs[r->n - 1],
                    r->n < o->steps ? " (stopped: the loss diverged)" : "");
+    if (o && r->clip[0]) fprintf(f, "  with the config's clipping (%s)\n", r->clip);
+    if (o && r->guard[0])
+        fprintf(f, "  without the config's guard (%s): it would skip the steps whose loss blows up\n", r->guard);
     else fprintf(f, "lr range curve: %lld points from %.3g to %.3g\n", r->n, r->lrs[0], r->lrs[r->n - 1]);
     fprintf(f, "  lowest smoothed loss %.4f at lr %.3g\n", r->lowest_loss, r->lowest_lr);
     for (int k = 0; k < FINDLR_NRULES; k++) {
@@ -68,6 +72,12 @@ static int write_json(FILE *f, const findlr_result *r, int rule)
         fprintf(f, ",\"index\":%lld}", r->rules[k].index);
     }
     fputc('}', f);
+    for (int k = 0; k < 2; k++) { /* what the test ran with: the config's clipping, not its guard */
+        const char *v = k ? r->guard : r->clip;
+        fprintf(f, k ? ",\"guard_left_out\":" : ",\"clip\":");
+        if (v[0]) cli_json_string(f, v);
+        else fputs("null", f);
+    }
     fprintf(f, ",\"diverged\":%s,\"steps\":%lld,\"lr\":[", r->diverged ? "true" : "false", r->n);
     for (long long i = 0; i < r->n; i++) {
         if (i) fputc(',', f);

@@ -209,8 +209,15 @@ train_status train_find_lr(train_config *c, const findlr_options *o, findlr_resu
         failed(r, TRAIN_FAILED, "%s", err.msg);
         goto done;
     }
+    /* The config's clipping changes how far a rate moves the weights, so the
+     * test runs with it, as fastai's and Lightning's finders run the
+     * trainer's; its guard is left out: it would skip the very steps whose
+     * loss blows up, which the test looks for. */
+    snprintf(r->clip, sizeof r->clip, "%s", c->clip);
+    snprintf(r->guard, sizeof r->guard, "%s", c->guard);
     if (lre_optim_add_group(opt, LRE_F32, m.params, m.grads, m.nparams, NULL, 0, NULL) ||
-        lre_optim_schedule(opt, -1, "lr", ramp)) {
+        lre_optim_schedule(opt, -1, "lr", ramp) ||
+        (c->clip[0] && lre_optim_set_clip(opt, c->clip, c->clip_params, (size_t)c->nclip))) {
         failed(r, TRAIN_FAILED, "%s", lre_optim_errmsg(opt));
         goto done;
     }

@@ -248,6 +248,7 @@ typedef struct findlr_result {
     int chosen;                /* the default rule: valley, else the first rule with a suggestion */
     double suggestion;         /* its rate */
     long long steps_per_epoch; /* of the config's training run */
+    char clip[8], guard[16];   /* the config's clipping, applied; its guard, left out ("" for none) */
     char msg[TRAIN_MSG_SIZE];
 } findlr_result;
 
