@@ -3,7 +3,8 @@
  * Builds composed schedule trees (warmup + cosine, a plateau inside warmup,
  * a sequence with a plateau and a cyclic part, min/max/product of plateaus,
  * a custom node with its own saved state, a plateau the tree holds twice,
- * nodes allocating through a checking allocator), observes a few metrics,
+ * nodes allocating through a checking allocator, durations planned on a
+ * horizon), observes a few metrics,
  * previews them (which must change nothing), and feeds
  * the input to each: as given, and with its trailing CRC recomputed so that
  * the mutations reach the checks behind the checksum. Properties:
@@ -116,7 +117,7 @@ static lre_schedule *custom(void)
     return s;
 }
 
-enum { NTREE = 7 };
+enum { NTREE = 8 };
 
 static lre_schedule *tree_new(int k)
 {
@@ -146,6 +147,18 @@ static lre_schedule *tree_new(int k)
     case 5: {
         lre_schedule *parts[] = {custom(), plateau(custom(), 1, 3, 0)};
         return node("max", NULL, 0, parts, 2);
+    }
+    case 7: { /* durations, resolved when the tree is planned: the stream holds their text */
+        lre_param c[] = {P("lr", 0.1), {"t_max", 0, NULL, 0, "2 epochs", NULL}};
+        lre_param w[] = {{"steps", 0, NULL, 0, "10%", NULL}};
+        lre_schedule *inner = plateau(node("cosine", c, 2, NULL, 0), 1, 0, 0);
+        lre_schedule *s = node("warmup", w, 1, &inner, 1);
+        lre_horizon h = {10, 50, 0};
+        if (s && lre_schedule_plan(s, &h, NULL)) {
+            lre_schedule_release(s);
+            return NULL;
+        }
+        return s;
     }
     default: { /* one plateau under two combinators, through the checking allocator */
         lre_schedule *cos = NULL, *pl = NULL, *sc = NULL, *mx = NULL;
