@@ -35,12 +35,15 @@ static const char *const rule_about[FINDLR_NRULES] = {
 
 static void summary(FILE *f, const findlr_result *r, const findlr_options *o, int rule)
 {
-    if (o) fprintf(f, "lr range test: %lld steps from %.3g to %.3g%s\n", r->n, r->lrs[0], r->lrs[r->n - 1],
-                   r->n < o->steps ? " (stopped: the loss diverged)" : "");
-    if (o && r->clip[0]) fprintf(f, "  with the config's clipping (%s)\n", r->clip);
-    if (o && r->guard[0])
-        fprintf(f, "  without the config's guard (%s): it would skip the steps whose loss blows up\n", r->guard);
-    else fprintf(f, "lr range curve: %lld points from %.3g to %.3g\n", r->n, r->lrs[0], r->lrs[r->n - 1]);
+    if (o) {
+        fprintf(f, "lr range test: %lld steps from %.3g to %.3g%s\n", r->n, r->lrs[0], r->lrs[r->n - 1],
+                r->n < o->steps ? " (stopped: the loss diverged)" : "");
+        if (r->clip[0]) fprintf(f, "  with the config's clipping (%s)\n", r->clip);
+        if (r->guard[0])
+            fprintf(f, "  without the config's guard (%s): it would skip the steps whose loss blows up\n", r->guard);
+    } else {
+        fprintf(f, "lr range curve: %lld points from %.3g to %.3g\n", r->n, r->lrs[0], r->lrs[r->n - 1]);
+    }
     fprintf(f, "  lowest smoothed loss %.4f at lr %.3g\n", r->lowest_loss, r->lowest_lr);
     for (int k = 0; k < FINDLR_NRULES; k++) {
         if (r->rules[k].ok)
