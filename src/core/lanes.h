@@ -37,7 +37,8 @@ typedef float lanes_f32 __attribute__((vector_size(4 * sizeof(float))));
         memcpy(&v, x, sizeof v);                                                         \
         *out = __builtin_convertvector(v, lanes_f64);                                    \
     }                                                                                    \
-    LANES_INLINE void lanes_products_##S(double *acc, const T *x, const T *y, size_t n)   \
+    /* y NULL: the values of x; the test is on a constant once inlined */              \
+    LANES_INLINE void lanes_sum_into_##S(double *acc, const T *x, const T *y, size_t n)   \
     {                                                                                    \
         lanes_f64 lo, hi, a, b, c, d;                                                    \
         memcpy(&lo, acc, sizeof lo);                                                     \
@@ -46,30 +47,18 @@ typedef float lanes_f32 __attribute__((vector_size(4 * sizeof(float))));
         for (; q + LANES <= n; q += LANES) {                                             \
             lanes_load_##S(&a, x + q);                                                   \
             lanes_load_##S(&b, x + q + 4);                                               \
-            lanes_load_##S(&c, y + q);                                                   \
-            lanes_load_##S(&d, y + q + 4);                                               \
-            lo += a * c;                                                                 \
-            hi += b * d;                                                                 \
-        }                                                                                \
-        memcpy(acc, &lo, sizeof lo);                                                     \
-        memcpy(acc + 4, &hi, sizeof hi);                                                 \
-        for (; q < n; q++) acc[0] += (double)x[q] * (double)y[q];                        \
-    }                                                                                    \
-    LANES_INLINE void lanes_values_##S(double *acc, const T *x, size_t n)                 \
-    {                                                                                    \
-        lanes_f64 lo, hi, a, b;                                                          \
-        memcpy(&lo, acc, sizeof lo);                                                     \
-        memcpy(&hi, acc + 4, sizeof hi);                                                 \
-        size_t q = 0;                                                                    \
-        for (; q + LANES <= n; q += LANES) {                                             \
-            lanes_load_##S(&a, x + q);                                                   \
-            lanes_load_##S(&b, x + q + 4);                                               \
+            if (y) {                                                                     \
+                lanes_load_##S(&c, y + q);                                               \
+                lanes_load_##S(&d, y + q + 4);                                           \
+                a *= c;                                                                  \
+                b *= d;                                                                  \
+            }                                                                            \
             lo += a;                                                                     \
             hi += b;                                                                     \
         }                                                                                \
         memcpy(acc, &lo, sizeof lo);                                                     \
         memcpy(acc + 4, &hi, sizeof hi);                                                 \
-        for (; q < n; q++) acc[0] += (double)x[q];                                       \
+        for (; q < n; q++) acc[0] += y ? (double)x[q] * (double)y[q] : (double)x[q];     \
     }
 
 DEFINE_LANES(float, f32)
@@ -78,8 +67,8 @@ DEFINE_LANES(double, f64)
 
 #define LANES_OF(fn, x) _Generic((x), float *: fn##_f32, const float *: fn##_f32, double *: fn##_f64, const double *: fn##_f64)
 #define lanes_squares(acc, x, n) lanes_products(acc, x, x, n)
-#define lanes_products(acc, x, y, n) LANES_OF(lanes_products, x)(acc, x, y, n)
-#define lanes_values(acc, x, n) LANES_OF(lanes_values, x)(acc, x, n)
+#define lanes_products(acc, x, y, n) LANES_OF(lanes_sum_into, x)(acc, x, y, n)
+#define lanes_values(acc, x, n) LANES_OF(lanes_sum_into, x)(acc, x, NULL, n)
 
 static inline double lanes_sum(const double *s)
 {
