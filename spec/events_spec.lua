@@ -117,6 +117,29 @@ return {
     assert.are.same({0.05, 0.05, 0.025}, momentum) -- what each epoch's last step used: the cut at 40 in epoch 3
   end)
 
+  it("logs the clip's bound under clip.max_norm, its plateau observed as lr's would be", function()
+    -- the same rule as above (threshold 0.99: every epoch after the first is
+    -- a bad one) on the clip's max_norm: halved after epochs 2 and 3
+    local clip = sh.write(dir .. "/clip.lua", ([[
+local S = require "lrengine".schedule
+return {
+  data = {source = "fashion-mnist", dir = "%s", validation = 200, limit = 1000, test_limit = 200},
+  model = {kind = "softmax"},
+  optimizer = {"sgd", lr = 0.05},
+  clip = {max_norm = S.plateau{lr = 2, factor = 0.5, patience = 0, threshold = 0.99}},
+  observe = "val_loss",
+  epochs = 4, batch_size = 50, seed = 1,
+}]]):format(FASHION))
+    local code, _, err = sh.lre("train " .. clip .. " --quiet --metrics " .. dir .. "/clip.jsonl")
+    assert.are.equal(0, code, err)
+    local got = {}
+    for _, ev in ipairs(lines(dir .. "/clip.events.jsonl")) do
+      if ev.event == "plateau_reduce" then got[#got + 1] = {ev.step, ev.node, ev.lr_before, ev.lr_after} end
+    end
+    assert.are.same({{40, "clip.max_norm/plateau", 2, 1}, {60, "clip.max_norm/plateau", 1, 0.5},
+                     {80, "clip.max_norm/plateau", 0.5, 0.25}}, got)
+  end)
+
   it("goes where --events says, and a log that cannot be written fails the run", function()
     local code, _, err = sh.lre("train " .. cfg .. " --quiet --epochs 1 --events " .. dir .. "/e.jsonl")
     assert.are.equal(0, code, err)

@@ -126,4 +126,58 @@ describe("opt:on_event", function()
     assert.is_false(ok)
     assert.matches("bad field name 'hp'", err)
   end)
+
+  it("reports the clip's, the guard's and the average's trees under their names, and observes them", function()
+    -- plateau(1, patience 0, factor 0.5) as the clip's max_norm: fed 1 after
+    -- steps 0 and 1, it cuts at step 2 (as for lr above), so the gradient
+    -- (3, 4) of norm 5 is clipped to 1, then 0.5
+    local P = S.plateau{lr = 1, patience = 0, factor = 0.5}
+    local guard = function(ctx)
+      if ctx.step == 1 then ctx.event("looked", {norm = ctx.grad_norm}) end
+      return "keep"
+    end
+    local opt = sgd{grads = lre.tensor({3, 4}), lr = 0.1, clip = {max_norm = P}, guard = guard,
+                    average = {kind = "ema", decay = S.warmup{S.constant{lr = 0.9}, steps = 2}, use_step = false}}
+    local got = {}
+    opt:on_event(function(ev) got[#got + 1] = ev end)
+    opt:step(); opt:observe(1)
+    opt:step(); opt:observe(1)
+    opt:step()
+    assert.are.equal(0.5 / (5 + 1e-6), opt:clip_coef())
+    table.sort(got, function(a, b) return a.step < b.step end)
+    assert.are.same({{"looked", 1, "guard", "guard"}, {"plateau_reduce", 2, "plateau", "clip.max_norm"},
+                     {"warmup_end", 2, "warmup", "average.decay"}},
+                    {{got[1].name, got[1].step, got[1].path, got[1].hp},
+                     {got[2].name, got[2].step, got[2].path, got[2].hp},
+                     {got[3].name, got[3].step, got[3].path, got[3].hp}})
+    assert.are.equal(3, #got)
+    assert.are.equal(5, got[1].norm)
+    assert.are.same({1, 0.5}, {got[2].lr_before, got[2].lr_after})
+  end)
+
+  it("observes a tree shared by lr and the clip once, and reports its event under both", function()
+    local P = S.plateau{lr = 1, patience = 0, factor = 0.5}
+    local opt = sgd{grads = lre.tensor({3, 4}), lr = P, clip = {max_norm = P}}
+    local got = {}
+    opt:on_event(function(ev) got[#got + 1] = ev.hp end)
+    opt:step(); opt:observe(1)
+    assert.are.equal(0, #got) -- observed twice, it would have cut here
+    opt:step(); opt:observe(1)
+    assert.are.same({"lr", "clip.max_norm"}, got)
+    opt:step()
+    assert.are.same({0.5, 0.5 / (5 + 1e-6)}, {opt:get("lr"), opt:clip_coef()})
+  end)
+
+  it("stops reporting a side tree the optimizer no longer holds", function()
+    local P = S.plateau{lr = 1, patience = 0, factor = 0.5}
+    local opt = sgd{grads = lre.tensor({3, 4}), lr = 0.1, clip = {max_norm = P}}
+    local n = 0
+    opt:on_event(function() n = n + 1 end)
+    opt:step()
+    opt:set_clip(1.0)
+    P:observe(1, 0); P:observe(1, 1)
+    assert.are.equal(0.5, P:at(2))
+    opt:step() -- would hand on what the tree reported to it since
+    assert.are.equal(0, n)
+  end)
 end)

@@ -147,6 +147,7 @@ int lre_optim_set_average(lre_optim *o, const char *kind, const lre_param *param
     }
     for (int i = 0; i < o->ngroups; i++) o->groups[i].avg_n = 0;
     lre_schedule_retain(a.sched);
+    lre__optim_events_drop(o, o->average.sched);
     lre_schedule_release(o->average.sched);
     if (a.sched) lre_schedule_set_horizon(a.sched, o->steps_per_epoch, o->total_steps);
     o->average = a;
@@ -191,7 +192,9 @@ int lre__average_prepare(lre_optim *o)
         double d = ema_decay(a, o->step, &due);
         if (due) {
             lre_error e;
+            o->ev_tree = a->sched;
             int rc = lre_schedule_eval(a->sched, o->step, &d, &e);
+            o->ev_tree = NULL;
             if (rc) return fail(o, rc, "%s: schedule of the average's decay: %s", lre_optim_kind(o), e.msg);
             if (!(d >= 0 && d <= 1))
                 return fail(o, LRE_ERANGE, "%s: the average's decay from its schedule is %.17g at step %lld, not in [0, 1]",

@@ -596,6 +596,9 @@ void lre_optim_guard_info(const lre_optim *o, lre_guard_info *info);
  * and counts it; under LRE_NONFINITE_TRUST without clipping or a guard the
  * gradients are not read before the update. */
 int lre_optim_step(lre_optim *o);
+/* Reports a metric to every tree the optimizer holds (its groups', the
+ * clip's bound, the guard's script, the average's decay), each once however
+ * many uses it has. */
 int lre_optim_observe(lre_optim *o, double metric);
 
 /* The events of the optimizer's schedules (see struct lre_event), each
@@ -603,7 +606,10 @@ int lre_optim_observe(lre_optim *o, double metric);
  * onecycle object for lr and momentum), or one hyper-parameter in only some
  * groups, reports an event of its once for each hyper-parameter it drives,
  * with group -1 when it drives it in every group, else once per group that
- * uses it (0-based), all with the same ev. hparam is NULL (group -1) for an
+ * uses it (0-based), all with the same ev. The clip's bound, the guard's
+ * script and the average's decay report under "clip.max_norm" (or
+ * "clip.clip_value", "clip.clip_factor"), "guard" and "average.decay", group
+ * -1. hparam is NULL (group -1) for an
  * event of a tree evaluated outside lre_optim_step and lre_optim_observe (a
  * direct lre_schedule_eval of a tree the optimizer holds). Everything is
  * borrowed for the duration of the call; the function must not call back
@@ -611,7 +617,8 @@ int lre_optim_observe(lre_optim *o, double metric);
 typedef void (*lre_optim_event_fn)(void *ud, const lre_event *ev, const char *hparam, int group);
 
 /* Reports the events of every schedule the optimizer holds (group
- * schedules, the ones given later included) to fn; NULL stops. The
+ * schedules, the ones given later included, and the side trees above) to
+ * fn; NULL stops. The
  * optimizer takes over its trees' events (lre_schedule_set_events: a tree
  * reports to one receiver) and gives them up when it drops a tree and when
  * freed. Paths are allocated here and when a new tree is first stepped or

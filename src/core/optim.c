@@ -1319,10 +1319,13 @@ int lre_optim_observe(lre_optim *o, double metric)
             if (rc) return fail(o, rc, "%s: observe: %s", defs[o->kind].name, e.msg);
         }
     }
-    if (o->average.sched && !lre__average_sched_shared(o)) {
+    for (int x = 0; x < LRE_SIDE_TREES; x++) { /* the clip's bound, the guard's script, the average's decay */
+        if (!lre__optim_side_first(o, x)) continue;
         lre_error e;
-        int rc = lre_schedule_observe(o->average.sched, metric, o->step, &e);
-        if (rc) return fail(o, rc, "%s: observe: %s", defs[o->kind].name, e.msg);
+        o->ev_tree = lre__optim_side_tree(o, x);
+        int rc = lre_schedule_observe(lre__optim_side_tree(o, x), metric, o->step, &e);
+        o->ev_tree = NULL;
+        if (rc) return fail(o, rc, "%s: observe (%s): %s", defs[o->kind].name, lre__optim_side_name(o, x), e.msg);
     }
     return LRE_OK;
 }

@@ -46,6 +46,7 @@ void lre__clip_init(lre_optim *o)
 static void guard_free(lre_optim *o, lre_guard *g)
 {
     lre__free(&o->alloc, g->ring, (size_t)g->window * sizeof *g->ring);
+    lre__optim_events_drop(o, g->script); /* taken over again at the next step when still in use */
     lre_schedule_release(g->script);
 }
 
@@ -137,6 +138,7 @@ int lre_optim_set_clip(lre_optim *o, const char *kind, const lre_param *params, 
         if (k == CLIP_AGC) c.eps = v[1];
     }
     lre_schedule_retain(c.sched);
+    lre__optim_events_drop(o, o->clip.sched); /* taken over again at the next step when still in use */
     lre_schedule_release(o->clip.sched);
     o->clip = c;
     if (c.sched) lre_schedule_set_horizon(c.sched, o->steps_per_epoch, o->total_steps);
@@ -256,7 +258,9 @@ int lre__guard_judge(lre_optim *o, int *skip, double *scale)
     if (g->rule == GUARD_CUSTOM) {
         lre_error e;
         double v;
+        o->ev_tree = g->script;
         int rc = lre_schedule_eval(g->script, o->step, &v, &e);
+        o->ev_tree = NULL;
         if (rc) return fail(o, rc, "%s: guard: %s", name, e.msg);
         x.value = g->on_loss ? o->loss : o->grad_norm;
         *skip = v <= 0;
@@ -317,7 +321,9 @@ int lre__clip_prepare(lre_optim *o, double *bound)
     lre_error e;
     double v;
     const char *name = lre__optim_name(o->kind);
+    o->ev_tree = o->clip.sched;
     int rc = lre_schedule_eval(o->clip.sched, o->step, &v, &e);
+    o->ev_tree = NULL;
     if (rc) return fail(o, rc, "%s: schedule of the clip's %s: %s", name, o->clip.kind == CLIP_NORM ? "max_norm" : o->clip.kind == CLIP_VALUE ? "clip_value" : "clip_factor", e.msg);
     const lre_pspec *ps = o->clip.kind == CLIP_NORM ? &norm_spec[0] : o->clip.kind == CLIP_VALUE ? &value_spec[0] : &agc_spec[0];
     rc = lre__check_value("clip", ps, v, &e);

@@ -4,7 +4,10 @@
  * is that receiver for every tree it holds, and knows which tree speaks
  * because lre_optim_step and lre_optim_observe name it (o->ev_tree) around
  * each evaluation. A tree evaluated once for several uses (optim.c's
- * earlier_use) has its one event fanned out here to each use. */
+ * earlier_use) has its one event fanned out here to each use. Besides the
+ * groups' hyper-parameters, a tree may drive the clip's bound, judge for
+ * the guard or give the average's decay (the side trees): reported under
+ * "clip.max_norm" (or clip_value, clip_factor), "guard", "average.decay". */
 #include "optim_internal.h"
 #include "schedule_internal.h"
 
@@ -28,6 +31,39 @@ static void tree_event(void *ud, const lre_event *ev)
         for (int i = 0; i < o->ngroups; i++)
             if (o->groups[i].sched[h] == s) o->ev_fn(o->ev_ud, ev, name, i);
     }
+    for (int x = 0; x < LRE_SIDE_TREES; x++)
+        if (lre__optim_side_tree(o, x) == s) o->ev_fn(o->ev_ud, ev, lre__optim_side_name(o, x), -1);
+}
+
+lre_schedule *lre__optim_side_tree(const lre_optim *o, int x)
+{
+    switch (x) {
+    case LRE_SIDE_CLIP: return o->clip.sched;
+    case LRE_SIDE_GUARD: return o->guard.script;
+    default: return o->average.sched;
+    }
+}
+
+const char *lre__optim_side_name(const lre_optim *o, int x)
+{
+    switch (x) {
+    case LRE_SIDE_CLIP:
+        return o->clip.kind == CLIP_NORM ? "clip.max_norm" : o->clip.kind == CLIP_VALUE ? "clip.clip_value" : "clip.clip_factor";
+    case LRE_SIDE_GUARD: return "guard";
+    default: return "average.decay";
+    }
+}
+
+int lre__optim_side_first(const lre_optim *o, int x)
+{
+    const lre_schedule *s = lre__optim_side_tree(o, x);
+    if (!s) return 0;
+    for (int i = 0; i < o->ngroups; i++)
+        for (int k = 0; k < o->groups[i].nscheduled; k++)
+            if (o->groups[i].sched[o->groups[i].scheduled[k]] == s) return 0;
+    for (int y = 0; y < x; y++)
+        if (lre__optim_side_tree(o, y) == s) return 0;
+    return 1;
 }
 
 static int ours(const lre_optim *o, const lre_schedule *s) { return s && s->ev_fn == tree_event && s->ev_ud == o; }
@@ -37,18 +73,26 @@ void lre__optim_events_drop(lre_optim *o, lre_schedule *s)
     if (ours(o, s)) lre_schedule_set_events(s, NULL, NULL, NULL);
 }
 
+static int take_over(lre_optim *o, lre_schedule *s, const char *name)
+{
+    if (!s || ours(o, s)) return LRE_OK;
+    lre_error e;
+    int rc = lre_schedule_set_events(s, tree_event, o, &e);
+    return rc ? lre_error_set(&o->err, rc, "%s: events of %s: %s", lre_optim_kind(o), name, e.msg) : LRE_OK;
+}
+
 int lre__optim_events_sync(lre_optim *o)
 {
     if (!o->ev_fn) return LRE_OK;
     for (int i = 0; i < o->ngroups; i++)
         for (int h = 0; h < HP_COUNT; h++) {
-            lre_schedule *s = o->groups[i].sched[h];
-            if (!s || ours(o, s)) continue;
-            lre_error e;
-            int rc = lre_schedule_set_events(s, tree_event, o, &e);
-            if (rc) return lre_error_set(&o->err, rc, "%s: events of %s: %s", lre_optim_kind(o),
-                                         lre__optim_hp_name(o->kind, h), e.msg);
+            int rc = take_over(o, o->groups[i].sched[h], lre__optim_hp_name(o->kind, h));
+            if (rc) return rc;
         }
+    for (int x = 0; x < LRE_SIDE_TREES; x++) {
+        int rc = take_over(o, lre__optim_side_tree(o, x), lre__optim_side_name(o, x));
+        if (rc) return rc;
+    }
     return LRE_OK;
 }
 
@@ -59,6 +103,7 @@ static void drop_all(lre_optim *o)
     for (int i = 0; i < o->ngroups; i++)
         for (int h = 0; h < HP_COUNT; h++) lre__optim_events_drop(o, o->groups[i].sched[h]);
     for (int h = 0; h < HP_COUNT; h++) lre__optim_events_drop(o, o->default_sched[h]);
+    for (int x = 0; x < LRE_SIDE_TREES; x++) lre__optim_events_drop(o, lre__optim_side_tree(o, x));
 }
 
 int lre_optim_set_events(lre_optim *o, lre_optim_event_fn fn, void *ud)

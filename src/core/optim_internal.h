@@ -180,6 +180,14 @@ int lre__optim_events_sync(lre_optim *o);
 /* A tree the optimizer drops (NULL ok): it stops reporting to it. */
 void lre__optim_events_drop(lre_optim *o, lre_schedule *s);
 void lre__optim_events_free(lre_optim *o);
+/* The side trees: the clip's bound, the guard's script, the average's
+ * decay (NULL where there is none), and the names their events go under. */
+enum { LRE_SIDE_CLIP, LRE_SIDE_GUARD, LRE_SIDE_AVERAGE, LRE_SIDE_TREES };
+lre_schedule *lre__optim_side_tree(const lre_optim *o, int x);
+const char *lre__optim_side_name(const lre_optim *o, int x);
+/* Whether side tree x is set and is no group's tree nor an earlier side's:
+ * the one use that observes it. */
+int lre__optim_side_first(const lre_optim *o, int x);
 void lre__group_index_schedules(lre_group *g);
 
 /* One fused pass of the update over elements [lo, hi) of a group. */
