@@ -106,7 +106,8 @@ typedef struct lre_group {
     int nscheduled;
     void *state[LRE_MAX_STATE]; /* n elements of dtype each, or NULL */
     void *scratch;        /* Muon's Newton-Schulz matrices (lre__muon_scratch_elems), a factored
-                             Adafactor's column sums and row buffer, or NULL; not state */
+                             Adafactor's column sums, row buffer and column factors, or NULL;
+                             not state */
     size_t scratch_bytes;
     int64_t t;            /* updates applied to this group */
     double scalar[3];     /* per-group scalar state (NAdam's mu product, ASGD's eta and mu) */

@@ -729,8 +729,9 @@ WIDEST_SIMD void FACTORED_FN(lre_group *g, lre_step_scalars *k, double *out)
 {
     const T *restrict p = g->params, *restrict gr = g->grads;
     T *restrict row = g->state[1], *restrict col = g->state[2];
-    double *restrict cs = g->scratch; /* column sums, then the column factors 1 / sqrt(c_j) (values of T) */
+    double *restrict cs = g->scratch;     /* column sums */
     T *restrict ub = (T *)(cs + g->cols); /* a row's terms, then summed in lanes (lanes.h) */
+    T *restrict cf = ub + g->cols;        /* the column factors 1 / sqrt(c_j) */
     const size_t rows = g->rows, cols = g->cols;
     const T b2t = (T)k->a, b2c = (T)(1 - k->a), eps1 = (T)k->hp[HP_EPS], dec = (T)k->decay;
     const T gscale = (T)k->gscale, clipv = (T)k->clip_value; /* GRAD_RT: maximize's sign, clipping */
@@ -762,14 +763,14 @@ WIDEST_SIMD void FACTORED_FN(lre_group *g, lre_step_scalars *k, double *out)
     for (size_t j = 0; j < cols; j++) {
         T c = col[j] * b2t + b2c * (T)(cs[j] / (double)rows);
         col[j] = c;
-        cs[j] = (double)((T)1 / SQRT(c)); /* c_factor = col.rsqrt() */
+        cf[j] = (T)1 / SQRT(c); /* c_factor = col.rsqrt() */
     }
     double us = 0;
     for (size_t r = 0; r < rows; r++) { /* pass 2: RMS of u = r_factor c_factor g */
         const T rf = (T)1 / SQRT(row[r] / rmean); /* (row / row.mean()).rsqrt_() */
         const T *restrict gi = gr + r * cols;
         double ul[LANES] = {0};
-        for (size_t j = 0; j < cols; j++) ub[j] = (rf * (T)cs[j]) * ((k->clamp ? CLAMPV(gi[j]) : gi[j]) * gscale);
+        for (size_t j = 0; j < cols; j++) ub[j] = (rf * cf[j]) * ((k->clamp ? CLAMPV(gi[j]) : gi[j]) * gscale);
         lanes_squares(ul, ub, cols);
         us += lanes_sum(ul);
     }
@@ -778,13 +779,13 @@ WIDEST_SIMD void FACTORED_FN(lre_group *g, lre_step_scalars *k, double *out)
     k->d = (double)rmean;
 }
 
-enum { ADAF_FACTORED = 1, ADAF_MOMENTUM = 2, ADAF_DECAY = 4 };
+enum { ADAF_FACTORED = 1, ADAF_MOMENTUM = 2, ADAF_DECAY = 4, ADAF_CLIP = 8 };
 KERNEL adafactor_k(ARGS, const unsigned f)
 {
     COMMON;
     T *restrict m = g->state[0];
     const T *restrict v = g->state[1];
-    const double *restrict cf = g->scratch;
+    const T *restrict cf = (const T *)((const double *)g->scratch + g->cols) + g->cols; /* FACTORED_FN's */
     const T lr_eff = (T)k->a, div = (T)k->b, wdc = (T)k->c, rmean = (T)k->d;
     const T b1 = (T)k->hp[HP_BETA1], b1c = (T)(1 - k->hp[HP_BETA1]);
     const size_t cols = (f & ADAF_FACTORED) ? g->cols : hi - lo;
@@ -795,8 +796,8 @@ KERNEL adafactor_k(ARGS, const unsigned f)
         const T rf = (f & ADAF_FACTORED) ? (T)1 / SQRT(v[r] / rmean) : (T)0;
         for (size_t e = i; e < end; e++) {
             T x = p[e] * dec;
-            T u = (f & ADAF_FACTORED) ? (rf * (T)cf[j0 + (e - i)]) * GRAD(e) : ((T)1 / SQRT(v[e])) * GRAD(e);
-            u = u / div;    /* update.div_((rms(update) / clip_threshold).clamp_(min=1.0)) */
+            T u = (f & ADAF_FACTORED) ? (rf * cf[j0 + (e - i)]) * GRAD(e) : ((T)1 / SQRT(v[e])) * GRAD(e);
+            if (f & ADAF_CLIP) u = u / div; /* update.div_((rms(update) / clip_threshold).clamp_(min=1.0)) */
             u = u * lr_eff; /* update.mul_(lr) */
             if (f & ADAF_MOMENTUM) {
                 T mi = m[e] * b1 + b1c * u; /* exp_avg.mul_(beta1).add_(update, alpha=1-beta1) */
@@ -813,8 +814,8 @@ KERNEL adafactor_k(ARGS, const unsigned f)
 KERNEL adafactor(ARGS)
 {
     unsigned f = (g->ndim == 2 ? ADAF_FACTORED : 0) | (g->state[0] != NULL ? ADAF_MOMENTUM : 0) |
-                 (k->c != 0 ? ADAF_DECAY : 0);
-    SPECIALISE(adafactor_k, 3, f)
+                 (k->c != 0 ? ADAF_DECAY : 0) | (k->b != 1 ? ADAF_CLIP : 0); /* u / 1 is u, to the bit */
+    SPECIALISE(adafactor_k, 4, f)
 }
 
 WIDEST_SIMD void REDUCE_FN(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi, double *out)
