@@ -85,6 +85,13 @@ enum { F_WD = 1 };
 #define WD_FLAG (k->hp[HP_WEIGHT_DECAY] != 0 && k->hp[HP_DECOUPLED_WD] == 0 ? F_WD : 0)
 #define L2(gi, i) ((f & F_WD) ? (gi) + wd * p[i] : (gi)) /* grad.add(param, alpha=weight_decay) */
 
+/* A division by a bias correction (1 - beta^t, or its root), which is 1 in
+ * T late in a run (float32: 1 - 0.9^t from about step 160, sqrt(1 -
+ * 0.999^t) from about 16,600): x / 1 is x to the bit, so the kernel built
+ * with the flag leaves it out. ONE_FLAG(d, flag) sets the flag then. */
+#define BC_DIV(x, d, flag) ((f & (flag)) ? (x) : (x) / (d))
+#define ONE_FLAG(d, flag) ((T)(d) == 1 ? (flag) : 0)
+
 enum { SGD_MOMENTUM = 2, SGD_FIRST = 4, SGD_NESTEROV = 8 };
 KERNEL sgd_k(ARGS, const unsigned f)
 {
@@ -111,7 +118,10 @@ KERNEL sgd(ARGS)
     SPECIALISE(sgd_k, 4, f)
 }
 
-/* Adam and AdamW (Kingma & Ba 2015; Loshchilov & Hutter 2019). */
+/* Adam and AdamW (Kingma & Ba 2015; Loshchilov & Hutter 2019). ADAM_EPS_HAT:
+ * no division by sqrt(bias_correction2): epsilon_hat's form, and every
+ * step at which that divisor is 1 in T (float32 from about step 16,600 at
+ * beta2 0.999: v / 1 is v to the bit, so most of a long run skips it). */
 enum { ADAM_DECOUPLED = 2, ADAM_AMSGRAD = 4, ADAM_EPS_HAT = 8 };
 KERNEL adam_k(ARGS, const unsigned f)
 {
@@ -140,7 +150,7 @@ KERNEL adam(ARGS, int decoupled)
 {
     /* AdamW's decay multiplies the parameter; Adam's is L2 on the gradient */
     unsigned f = decoupled ? ADAM_DECOUPLED : WD_FLAG;
-    f |= (k->hp[HP_AMSGRAD] != 0 ? ADAM_AMSGRAD : 0) | (k->hp[HP_EPSILON_HAT] != 0 ? ADAM_EPS_HAT : 0);
+    f |= (k->hp[HP_AMSGRAD] != 0 ? ADAM_AMSGRAD : 0) | (k->hp[HP_EPSILON_HAT] != 0 ? ADAM_EPS_HAT : ONE_FLAG(k->b, ADAM_EPS_HAT));
     SPECIALISE(adam_k, 4, f)
 }
 
@@ -231,6 +241,7 @@ KERNEL adamax_k(ARGS, const unsigned f)
 
 KERNEL adamax(ARGS) { SPECIALISE(adamax_k, 1, WD_FLAG) }
 
+enum { NADAM_BC2_ONE = 2 };
 KERNEL nadam_k(ARGS, const unsigned f)
 {
     COMMON;
@@ -243,15 +254,15 @@ KERNEL nadam_k(ARGS, const unsigned f)
         T vi = v[i] * b2 + b2c * gi * gi;
         m[i] = mi;
         v[i] = vi;
-        T denom = SQRT(vi / bc2) + eps;
+        T denom = SQRT(BC_DIV(vi, bc2, NADAM_BC2_ONE)) + eps;
         T x = p[i] * dec - cg * (gi / denom);
         p[i] = x - cm * (mi / denom);
     }
 }
 
-KERNEL nadam(ARGS) { SPECIALISE(nadam_k, 1, WD_FLAG) }
+KERNEL nadam(ARGS) { SPECIALISE(nadam_k, 2, WD_FLAG | ONE_FLAG(k->c, NADAM_BC2_ONE)) }
 
-enum { RADAM_RECTIFIED = 2 };
+enum { RADAM_RECTIFIED = 2, RADAM_BC1_ONE = 4 };
 KERNEL radam_k(ARGS, const unsigned f)
 {
     COMMON;
@@ -264,14 +275,14 @@ KERNEL radam_k(ARGS, const unsigned f)
         T vi = v[i] * b2 + b2c * gi * gi;
         m[i] = mi;
         v[i] = vi;
-        T corrected = mi / bc1;
+        T corrected = BC_DIV(mi, bc1, RADAM_BC1_ONE);
         T x = p[i] * dec;
         if (f & RADAM_RECTIFIED) p[i] = x - corrected * lr * (bc2_sqrt / (SQRT(vi) + eps)) * rect;
         else p[i] = x - corrected * lr;
     }
 }
 
-KERNEL radam(ARGS) { SPECIALISE(radam_k, 2, WD_FLAG | (k->c > 0 ? RADAM_RECTIFIED : 0)) }
+KERNEL radam(ARGS) { SPECIALISE(radam_k, 3, WD_FLAG | (k->c > 0 ? RADAM_RECTIFIED : 0) | ONE_FLAG(k->a, RADAM_BC1_ONE)) }
 
 /* Riedmiller & Braun 1993, PyTorch's variant (no weight backtracking);
  * weight decay (PyTorch's Rprop has none) as on every optimizer. */
@@ -338,7 +349,7 @@ KERNEL lion(ARGS) { SPECIALISE(lion_k, 0, 0) }
  * weighted by alpha, as apple/ml-ademamix's pytorch/ademamix.py; one pass.
  * Weight decay is added to the update (update.add_(p, alpha=wd)), then
  * p.add_(-lr * update). */
-enum { ADEMAMIX_B1_ZERO = 2 };
+enum { ADEMAMIX_B1_ZERO = 2, ADEMAMIX_BC1_ONE = 4, ADEMAMIX_BC2_ONE = 8 };
 KERNEL ademamix_k(ARGS, const unsigned f)
 {
     COMMON;
@@ -354,14 +365,19 @@ KERNEL ademamix_k(ARGS, const unsigned f)
         m1[i] = a;
         m2[i] = s;
         nu[i] = v;
-        T denom = SQRT(v) / bc2_sqrt + eps;
-        T u = (a / bc1 + alpha * s) / denom;
+        T denom = BC_DIV(SQRT(v), bc2_sqrt, ADEMAMIX_BC2_ONE) + eps;
+        T u = (BC_DIV(a, bc1, ADEMAMIX_BC1_ONE) + alpha * s) / denom;
         if (f & F_WD) u = u + wd * p[i];
         p[i] = p[i] + -lr * u;
     }
 }
 
-KERNEL ademamix(ARGS) { SPECIALISE(ademamix_k, 2, WD_FLAG | (k->hp[HP_BETA1] == 0 ? ADEMAMIX_B1_ZERO : 0)) }
+KERNEL ademamix(ARGS)
+{
+    SPECIALISE(ademamix_k, 4,
+               WD_FLAG | (k->hp[HP_BETA1] == 0 ? ADEMAMIX_B1_ZERO : 0) | ONE_FLAG(k->a, ADEMAMIX_BC1_ONE) |
+                   ONE_FLAG(k->b, ADEMAMIX_BC2_ONE))
+}
 /* Schedule-free SGD and AdamW (Defazio et al. 2024, "The Road Less
  * Scheduled"), as facebookresearch/schedule_free's *_reference.py: the
  * parameters hold y, state[0] is z and state[1] x (both start as the
@@ -369,7 +385,7 @@ KERNEL ademamix(ARGS) { SPECIALISE(ademamix_k, 2, WD_FLAG | (k->hp[HP_BETA1] == 
  * state[2] AdamW's second moment. k->a is the step's rate lr_t (warm-up
  * included), k->b the averaging weight c_t, k->c AdamW's 1 - beta2^(t+1),
  * k->d lr_t * weight_decay. */
-enum { SF_FIRST = 2 };
+enum { SF_FIRST = 2, SF_BC2_ONE = 4 };
 KERNEL sgd_sf_k(ARGS, const unsigned f)
 {
     COMMON;
@@ -403,7 +419,7 @@ KERNEL adamw_sf_k(ARGS, const unsigned f)
         if (f & F_WD) zi = zi - lrwd * y;          /* z.sub_(y, alpha=lr*decay): decay at y */
         T vi = v[i] * b2 + b2c * gi * gi;          /* exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1-beta2) */
         v[i] = vi;
-        T denom = SQRT(vi / bc2) + eps;            /* exp_avg_sq.div(bias_correction2).sqrt_().add_(eps) */
+        T denom = SQRT(BC_DIV(vi, bc2, SF_BC2_ONE)) + eps; /* exp_avg_sq.div(bias_correction2).sqrt_().add_(eps) */
         zi = zi - lrt * (gi / denom);              /* z.addcdiv_(grad, denom, value=-lr) */
         xi = xi * omc + zi * c;
         z[i] = zi;
@@ -412,11 +428,12 @@ KERNEL adamw_sf_k(ARGS, const unsigned f)
     }
 }
 
-KERNEL adamw_sf(ARGS) { SPECIALISE(adamw_sf_k, 2, WD_FLAG | (k->first ? SF_FIRST : 0)) }
+KERNEL adamw_sf(ARGS) { SPECIALISE(adamw_sf_k, 3, WD_FLAG | (k->first ? SF_FIRST : 0) | ONE_FLAG(k->c, SF_BC2_ONE)) }
 /* Keras 3's Nadam (keras/src/optimizers/nadam.py): momentum schedule
  * u_t = beta1 (1 - 0.5 * 0.96^t), eps outside the bias-corrected root.
  * a = u_{t+1} / (1 - prod u_1..u_{t+1}), b = (1 - u_t) / (1 - prod u_1..u_t),
  * c = 1 - beta2^t (prepare()). */
+enum { NADAMK_BC2_ONE = 2 };
 KERNEL nadam_keras_k(ARGS, const unsigned f)
 {
     COMMON;
@@ -431,11 +448,11 @@ KERNEL nadam_keras_k(ARGS, const unsigned f)
         m[i] = mi;
         v[i] = vi;
         T mhat = cm * mi + cg * gi;
-        p[i] = x - mhat * lr / (SQRT(vi / bc2) + eps);
+        p[i] = x - mhat * lr / (SQRT(BC_DIV(vi, bc2, NADAMK_BC2_ONE)) + eps);
     }
 }
 
-KERNEL nadam_keras(ARGS) { SPECIALISE(nadam_keras_k, 1, WD_FLAG) }
+KERNEL nadam_keras(ARGS) { SPECIALISE(nadam_keras_k, 2, WD_FLAG | ONE_FLAG(k->c, NADAMK_BC2_ONE)) }
 
 /* Bernstein et al. 2018, signSGD and Signum (jxbz/signSGD's PyTorch code):
  * the step is lr times the sign of the gradient, or of its momentum
@@ -503,6 +520,7 @@ KERNEL adabelief(ARGS)
 
 /* Zaheer et al. 2018, Yogi, as torch-optimizer's yogi.py: both moments start
  * at initial_accumulator; v moves towards grad^2 by at most (1 - beta2) grad^2. */
+enum { YOGI_BC2_ONE = 2 };
 KERNEL yogi_k(ARGS, const unsigned f)
 {
     COMMON;
@@ -519,16 +537,17 @@ KERNEL yogi_k(ARGS, const unsigned f)
         T vi = v[i] + nb2c * sg * g2; /* exp_avg_sq.addcmul_(sign(v - g^2), g^2, value=-(1 - beta2)) */
         m[i] = mi;
         v[i] = vi;
-        p[i] = x - step_size * (mi / (SQRT(vi) / bc2_sqrt + eps));
+        p[i] = x - step_size * (mi / (BC_DIV(SQRT(vi), bc2_sqrt, YOGI_BC2_ONE) + eps));
     }
 }
 
-KERNEL yogi(ARGS) { SPECIALISE(yogi_k, 1, WD_FLAG) }
+KERNEL yogi(ARGS) { SPECIALISE(yogi_k, 2, WD_FLAG | ONE_FLAG(k->b, YOGI_BC2_ONE)) }
 
 /* Muon's AdamW rule for the groups that are not matrices (muon.py's
  * adam_update, then p.mul_(1 - lr * wd) and p.add_(update, alpha=-lr)); the
  * moments by PyTorch's lerp (start + w (end - start) for w < 0.5, else
  * end - (end - start)(1 - w)). One pass. */
+enum { MUON_BC1_ONE = 2, MUON_BC2_ONE = 4 };
 KERNEL muon_adam_k(ARGS, const unsigned f)
 {
     COMMON;
@@ -541,7 +560,7 @@ KERNEL muon_adam_k(ARGS, const unsigned f)
         T vi = w2 < (T)0.5 ? v[i] + w2 * (g2 - v[i]) : g2 - (g2 - v[i]) * w2c;
         m[i] = mi;
         v[i] = vi;
-        T u = (mi / bc1) / (SQRT(vi / bc2) + eps);
+        T u = BC_DIV(mi, bc1, MUON_BC1_ONE) / (SQRT(BC_DIV(vi, bc2, MUON_BC2_ONE)) + eps);
         p[i] = p[i] * decay + neg_lr * u;
     }
 }
@@ -575,8 +594,12 @@ KERNEL muon_adam_k(ARGS, const unsigned f)
  * when either is 0). Pass 1 moves the moments and sums p^2 and r^2; pass 2
  * recomputes r from the stored moments (the same arithmetic, the same bits)
  * and steps p -= lr * ratio * r (k->c). bc1 = k->a, bc2 = k->b. */
-#define LAMB_R(mi, vi, x) ((mi) / bc1 / (SQRT((vi) / bc2) + eps) + ((f & LAMB_WD) ? wd * (x) : (T)0))
-enum { LAMB_WD = 2 };
+#define LAMB_R(mi, vi, x) \
+    (BC_DIV(mi, bc1, LAMB_BC1_ONE) / (SQRT(BC_DIV(vi, bc2, LAMB_BC2_ONE)) + eps) + ((f & LAMB_WD) ? wd * (x) : (T)0))
+enum { LAMB_WD = 2, LAMB_BC1_ONE = 4, LAMB_BC2_ONE = 8 };
+#define LAMB_FLAGS                                                                  \
+    ((k->hp[HP_WEIGHT_DECAY] != 0 && k->hp[HP_DECOUPLED_WD] == 0 ? LAMB_WD : 0) | \
+     ONE_FLAG(k->a, LAMB_BC1_ONE) | ONE_FLAG(k->b, LAMB_BC2_ONE))
 KERNEL lamb_sums_k(ARGS, const unsigned f, double *out)
 {
     COMMON;
@@ -609,18 +632,22 @@ KERNEL lamb_k(ARGS, const unsigned f)
     }
 }
 
-#define LAMB_FLAGS (k->hp[HP_WEIGHT_DECAY] != 0 && k->hp[HP_DECOUPLED_WD] == 0 ? LAMB_WD : 0)
+#define LAMB_SUMS_CASE(m) \
+    case m: lamb_sums_k(g, k, lo, hi, m, out); return;
+#define LAMB_SUMS_CASES(m) LAMB_SUMS_CASE(m) LAMB_SUMS_CASE(m | LAMB_WD) LAMB_SUMS_CASE(m | LAMB_BC1_ONE) \
+    LAMB_SUMS_CASE(m | LAMB_WD | LAMB_BC1_ONE) LAMB_SUMS_CASE(m | LAMB_BC2_ONE) LAMB_SUMS_CASE(m | LAMB_WD | LAMB_BC2_ONE) \
+    LAMB_SUMS_CASE(m | LAMB_BC1_ONE | LAMB_BC2_ONE) LAMB_SUMS_CASE(m | LAMB_WD | LAMB_BC1_ONE | LAMB_BC2_ONE)
 KERNEL lamb_sums(ARGS, double *out)
 {
-    if (k->clamp) {
-        if (LAMB_FLAGS) lamb_sums_k(g, k, lo, hi, LAMB_WD | F_CLIPV, out);
-        else lamb_sums_k(g, k, lo, hi, F_CLIPV, out);
-    } else {
-        if (LAMB_FLAGS) lamb_sums_k(g, k, lo, hi, LAMB_WD, out);
-        else lamb_sums_k(g, k, lo, hi, 0, out);
+    switch (LAMB_FLAGS | (k->clamp ? F_CLIPV : 0)) {
+        LAMB_SUMS_CASES(0)
+        LAMB_SUMS_CASES(F_CLIPV)
+    default: return;
     }
 }
-KERNEL lamb(ARGS) { SPECIALISE(lamb_k, 2, LAMB_FLAGS) }
+#undef LAMB_SUMS_CASES
+#undef LAMB_SUMS_CASE
+KERNEL lamb(ARGS) { SPECIALISE(lamb_k, 4, LAMB_FLAGS) }
 
 /* LARS (You et al. 2017) as timm's Lars (with NVIDIA apex LARC's clipping):
  * when weight_decay != 0 or always_adapt, the gradient plus the L2 term is
@@ -829,7 +856,7 @@ WIDEST_SIMD void REDUCE_FN(int kind, lre_group *g, const lre_step_scalars *k, si
     }
 }
 
-KERNEL muon_adam(ARGS) { SPECIALISE(muon_adam_k, 0, 0) }
+KERNEL muon_adam(ARGS) { SPECIALISE(muon_adam_k, 3, ONE_FLAG(k->a, MUON_BC1_ONE) | ONE_FLAG(k->b, MUON_BC2_ONE)) }
 
 WIDEST_SIMD void UPDATE_FN(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi)
 {
