@@ -21,6 +21,10 @@
  * (the scan takes the norm), and the bound is the scan's read of g plus the
  * update's pass.
  *
+ * adam-late and lamb-late take the step at t = 40,000, where the bias
+ * corrections are 1 in float32 and the kernels leave their divisions out
+ * (optim_kernels.h, BC_DIV).
+ *
  * Prodigy's bound is its two passes (d is shared: the step needs a sum over
  * every group before it can write a parameter): the first moves p, g, p0,
  * s, m, v in and s, m, v out, the second p, m, v in and p out. Muon's matrix
