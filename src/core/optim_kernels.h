@@ -70,6 +70,7 @@ enum { F_CLIPV = 1 << 12 }; /* above every kernel's own flags */
 #define SPEC_CASES2(fn, m) SPEC_CASES1(fn, m) SPEC_CASES1(fn, m + 2)
 #define SPEC_CASES3(fn, m) SPEC_CASES2(fn, m) SPEC_CASES2(fn, m + 4)
 #define SPEC_CASES4(fn, m) SPEC_CASES3(fn, m) SPEC_CASES3(fn, m + 8)
+#define SPEC_CASES5(fn, m) SPEC_CASES4(fn, m) SPEC_CASES4(fn, m + 16)
 #define SPECIALISE(fn, bits, flags)                                               \
     if (k->clamp) {                                                               \
         switch ((flags) | F_CLIPV) { SPEC_CASES##bits(fn, F_CLIPV) default: return; } \
@@ -485,7 +486,7 @@ KERNEL signsgd(ARGS) { SPECIALISE(signsgd_k, 2, WD_FLAG | (g->state[0] != NULL ?
  * 1 rectified, a = step_size * lr over sqrt(var) + eps; 2 rectified towards
  * SGD, a = step_size * lr times m; 3 no parameter change (rectify without
  * degenerated_to_sgd while the variance is not yet tractable). */
-enum { BELIEF_AMSGRAD = 2, BELIEF_RECT = 4, BELIEF_SGD = 8 };
+enum { BELIEF_AMSGRAD = 2, BELIEF_RECT = 4, BELIEF_SGD = 8, BELIEF_BC2_ONE = 16 };
 KERNEL adabelief_k(ARGS, const unsigned f)
 {
     COMMON;
@@ -508,14 +509,15 @@ KERNEL adabelief_k(ARGS, const unsigned f)
         if ((f & BELIEF_RECT) && (f & BELIEF_SGD)) p[i] = x; /* mode 3 */
         else if (f & BELIEF_RECT) p[i] = x - step * (mi / (SQRT(s) + eps));
         else if (f & BELIEF_SGD) p[i] = x - step * mi;
-        else p[i] = x - step * (mi / (SQRT(sd) / bc2_sqrt + eps));
+        else p[i] = x - step * (mi / (BC_DIV(SQRT(sd), bc2_sqrt, BELIEF_BC2_ONE) + eps));
     }
 }
 
 KERNEL adabelief(ARGS)
 {
     unsigned mode = (unsigned)k->c;
-    SPECIALISE(adabelief_k, 4, WD_FLAG | (g->state[2] != NULL ? BELIEF_AMSGRAD : 0) | (mode & 3) << 2)
+    unsigned late = mode == 0 ? ONE_FLAG(k->b, BELIEF_BC2_ONE) : 0; /* mode 0 alone divides by it */
+    SPECIALISE(adabelief_k, 5, WD_FLAG | (g->state[2] != NULL ? BELIEF_AMSGRAD : 0) | (mode & 3) << 2 | late)
 }
 
 /* Zaheer et al. 2018, Yogi, as torch-optimizer's yogi.py: both moments start
