@@ -598,7 +598,8 @@ void lre_optim_guard_info(const lre_optim *o, lre_guard_info *info);
 int lre_optim_step(lre_optim *o);
 /* Reports a metric to every tree the optimizer holds (its groups', the
  * clip's bound, the guard's script, the average's decay), each once however
- * many uses it has. */
+ * many uses it has. LRE_OK, or the first tree's error (the trees before it
+ * have taken the metric). */
 int lre_optim_observe(lre_optim *o, double metric);
 
 /* The events of the optimizer's schedules (see struct lre_event), each
@@ -617,11 +618,10 @@ int lre_optim_observe(lre_optim *o, double metric);
 typedef void (*lre_optim_event_fn)(void *ud, const lre_event *ev, const char *hparam, int group);
 
 /* Reports the events of every schedule the optimizer holds (group
- * schedules, the ones given later included, and the side trees above) to
- * fn; NULL stops. The
- * optimizer takes over its trees' events (lre_schedule_set_events: a tree
- * reports to one receiver) and gives them up when it drops a tree and when
- * freed. Paths are allocated here and when a new tree is first stepped or
+ * schedules, the ones given later included, the clip's, the guard's and the
+ * average's) to fn; NULL stops. The optimizer takes over its trees' events
+ * (lre_schedule_set_events: a tree reports to one receiver) and gives them
+ * up when it drops a tree and when freed. Paths are allocated here and when a new tree is first stepped or
  * observed: LRE_ENOMEM (from here, or from that step, which then changes
  * nothing). */
 int lre_optim_set_events(lre_optim *o, lre_optim_event_fn fn, void *ud);
