@@ -70,7 +70,6 @@ enum { F_CLIPV = 1 << 12 }; /* above every kernel's own flags */
 #define SPEC_CASES2(fn, m) SPEC_CASES1(fn, m) SPEC_CASES1(fn, m + 2)
 #define SPEC_CASES3(fn, m) SPEC_CASES2(fn, m) SPEC_CASES2(fn, m + 4)
 #define SPEC_CASES4(fn, m) SPEC_CASES3(fn, m) SPEC_CASES3(fn, m + 8)
-#define SPEC_CASES5(fn, m) SPEC_CASES4(fn, m) SPEC_CASES4(fn, m + 16)
 #define SPECIALISE(fn, bits, flags)                                               \
     if (k->clamp) {                                                               \
         switch ((flags) | F_CLIPV) { SPEC_CASES##bits(fn, F_CLIPV) default: return; } \
@@ -242,7 +241,6 @@ KERNEL adamax_k(ARGS, const unsigned f)
 
 KERNEL adamax(ARGS) { SPECIALISE(adamax_k, 1, WD_FLAG) }
 
-enum { NADAM_BC2_ONE = 2 };
 KERNEL nadam_k(ARGS, const unsigned f)
 {
     COMMON;
@@ -255,15 +253,15 @@ KERNEL nadam_k(ARGS, const unsigned f)
         T vi = v[i] * b2 + b2c * gi * gi;
         m[i] = mi;
         v[i] = vi;
-        T denom = SQRT(BC_DIV(vi, bc2, NADAM_BC2_ONE)) + eps;
+        T denom = SQRT(vi / bc2) + eps;
         T x = p[i] * dec - cg * (gi / denom);
         p[i] = x - cm * (mi / denom);
     }
 }
 
-KERNEL nadam(ARGS) { SPECIALISE(nadam_k, 2, WD_FLAG | ONE_FLAG(k->c, NADAM_BC2_ONE)) }
+KERNEL nadam(ARGS) { SPECIALISE(nadam_k, 1, WD_FLAG) }
 
-enum { RADAM_RECTIFIED = 2, RADAM_BC1_ONE = 4 };
+enum { RADAM_RECTIFIED = 2 };
 KERNEL radam_k(ARGS, const unsigned f)
 {
     COMMON;
@@ -276,14 +274,14 @@ KERNEL radam_k(ARGS, const unsigned f)
         T vi = v[i] * b2 + b2c * gi * gi;
         m[i] = mi;
         v[i] = vi;
-        T corrected = BC_DIV(mi, bc1, RADAM_BC1_ONE);
+        T corrected = mi / bc1;
         T x = p[i] * dec;
         if (f & RADAM_RECTIFIED) p[i] = x - corrected * lr * (bc2_sqrt / (SQRT(vi) + eps)) * rect;
         else p[i] = x - corrected * lr;
     }
 }
 
-KERNEL radam(ARGS) { SPECIALISE(radam_k, 3, WD_FLAG | (k->c > 0 ? RADAM_RECTIFIED : 0) | ONE_FLAG(k->a, RADAM_BC1_ONE)) }
+KERNEL radam(ARGS) { SPECIALISE(radam_k, 2, WD_FLAG | (k->c > 0 ? RADAM_RECTIFIED : 0)) }
 
 /* Riedmiller & Braun 1993, PyTorch's variant (no weight backtracking);
  * weight decay (PyTorch's Rprop has none) as on every optimizer. */
@@ -350,7 +348,7 @@ KERNEL lion(ARGS) { SPECIALISE(lion_k, 0, 0) }
  * weighted by alpha, as apple/ml-ademamix's pytorch/ademamix.py; one pass.
  * Weight decay is added to the update (update.add_(p, alpha=wd)), then
  * p.add_(-lr * update). */
-enum { ADEMAMIX_B1_ZERO = 2, ADEMAMIX_BC1_ONE = 4, ADEMAMIX_BC2_ONE = 8 };
+enum { ADEMAMIX_B1_ZERO = 2 };
 KERNEL ademamix_k(ARGS, const unsigned f)
 {
     COMMON;
@@ -366,19 +364,14 @@ KERNEL ademamix_k(ARGS, const unsigned f)
         m1[i] = a;
         m2[i] = s;
         nu[i] = v;
-        T denom = BC_DIV(SQRT(v), bc2_sqrt, ADEMAMIX_BC2_ONE) + eps;
-        T u = (BC_DIV(a, bc1, ADEMAMIX_BC1_ONE) + alpha * s) / denom;
+        T denom = SQRT(v) / bc2_sqrt + eps;
+        T u = (a / bc1 + alpha * s) / denom;
         if (f & F_WD) u = u + wd * p[i];
         p[i] = p[i] + -lr * u;
     }
 }
 
-KERNEL ademamix(ARGS)
-{
-    SPECIALISE(ademamix_k, 4,
-               WD_FLAG | (k->hp[HP_BETA1] == 0 ? ADEMAMIX_B1_ZERO : 0) | ONE_FLAG(k->a, ADEMAMIX_BC1_ONE) |
-                   ONE_FLAG(k->b, ADEMAMIX_BC2_ONE))
-}
+KERNEL ademamix(ARGS) { SPECIALISE(ademamix_k, 2, WD_FLAG | (k->hp[HP_BETA1] == 0 ? ADEMAMIX_B1_ZERO : 0)) }
 /* Schedule-free SGD and AdamW (Defazio et al. 2024, "The Road Less
  * Scheduled"), as facebookresearch/schedule_free's *_reference.py: the
  * parameters hold y, state[0] is z and state[1] x (both start as the
@@ -386,7 +379,7 @@ KERNEL ademamix(ARGS)
  * state[2] AdamW's second moment. k->a is the step's rate lr_t (warm-up
  * included), k->b the averaging weight c_t, k->c AdamW's 1 - beta2^(t+1),
  * k->d lr_t * weight_decay. */
-enum { SF_FIRST = 2, SF_BC2_ONE = 4 };
+enum { SF_FIRST = 2 };
 KERNEL sgd_sf_k(ARGS, const unsigned f)
 {
     COMMON;
@@ -420,7 +413,7 @@ KERNEL adamw_sf_k(ARGS, const unsigned f)
         if (f & F_WD) zi = zi - lrwd * y;          /* z.sub_(y, alpha=lr*decay): decay at y */
         T vi = v[i] * b2 + b2c * gi * gi;          /* exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1-beta2) */
         v[i] = vi;
-        T denom = SQRT(BC_DIV(vi, bc2, SF_BC2_ONE)) + eps; /* exp_avg_sq.div(bias_correction2).sqrt_().add_(eps) */
+        T denom = SQRT(vi / bc2) + eps;            /* exp_avg_sq.div(bias_correction2).sqrt_().add_(eps) */
         zi = zi - lrt * (gi / denom);              /* z.addcdiv_(grad, denom, value=-lr) */
         xi = xi * omc + zi * c;
         z[i] = zi;
@@ -429,12 +422,11 @@ KERNEL adamw_sf_k(ARGS, const unsigned f)
     }
 }
 
-KERNEL adamw_sf(ARGS) { SPECIALISE(adamw_sf_k, 3, WD_FLAG | (k->first ? SF_FIRST : 0) | ONE_FLAG(k->c, SF_BC2_ONE)) }
+KERNEL adamw_sf(ARGS) { SPECIALISE(adamw_sf_k, 2, WD_FLAG | (k->first ? SF_FIRST : 0)) }
 /* Keras 3's Nadam (keras/src/optimizers/nadam.py): momentum schedule
  * u_t = beta1 (1 - 0.5 * 0.96^t), eps outside the bias-corrected root.
  * a = u_{t+1} / (1 - prod u_1..u_{t+1}), b = (1 - u_t) / (1 - prod u_1..u_t),
  * c = 1 - beta2^t (prepare()). */
-enum { NADAMK_BC2_ONE = 2 };
 KERNEL nadam_keras_k(ARGS, const unsigned f)
 {
     COMMON;
@@ -449,11 +441,11 @@ KERNEL nadam_keras_k(ARGS, const unsigned f)
         m[i] = mi;
         v[i] = vi;
         T mhat = cm * mi + cg * gi;
-        p[i] = x - mhat * lr / (SQRT(BC_DIV(vi, bc2, NADAMK_BC2_ONE)) + eps);
+        p[i] = x - mhat * lr / (SQRT(vi / bc2) + eps);
     }
 }
 
-KERNEL nadam_keras(ARGS) { SPECIALISE(nadam_keras_k, 2, WD_FLAG | ONE_FLAG(k->c, NADAMK_BC2_ONE)) }
+KERNEL nadam_keras(ARGS) { SPECIALISE(nadam_keras_k, 1, WD_FLAG) }
 
 /* Bernstein et al. 2018, signSGD and Signum (jxbz/signSGD's PyTorch code):
  * the step is lr times the sign of the gradient, or of its momentum
@@ -486,7 +478,7 @@ KERNEL signsgd(ARGS) { SPECIALISE(signsgd_k, 2, WD_FLAG | (g->state[0] != NULL ?
  * 1 rectified, a = step_size * lr over sqrt(var) + eps; 2 rectified towards
  * SGD, a = step_size * lr times m; 3 no parameter change (rectify without
  * degenerated_to_sgd while the variance is not yet tractable). */
-enum { BELIEF_AMSGRAD = 2, BELIEF_RECT = 4, BELIEF_SGD = 8, BELIEF_BC2_ONE = 16 };
+enum { BELIEF_AMSGRAD = 2, BELIEF_RECT = 4, BELIEF_SGD = 8 };
 KERNEL adabelief_k(ARGS, const unsigned f)
 {
     COMMON;
@@ -509,20 +501,18 @@ KERNEL adabelief_k(ARGS, const unsigned f)
         if ((f & BELIEF_RECT) && (f & BELIEF_SGD)) p[i] = x; /* mode 3 */
         else if (f & BELIEF_RECT) p[i] = x - step * (mi / (SQRT(s) + eps));
         else if (f & BELIEF_SGD) p[i] = x - step * mi;
-        else p[i] = x - step * (mi / (BC_DIV(SQRT(sd), bc2_sqrt, BELIEF_BC2_ONE) + eps));
+        else p[i] = x - step * (mi / (SQRT(sd) / bc2_sqrt + eps));
     }
 }
 
 KERNEL adabelief(ARGS)
 {
     unsigned mode = (unsigned)k->c;
-    unsigned late = mode == 0 ? ONE_FLAG(k->b, BELIEF_BC2_ONE) : 0; /* mode 0 alone divides by it */
-    SPECIALISE(adabelief_k, 5, WD_FLAG | (g->state[2] != NULL ? BELIEF_AMSGRAD : 0) | (mode & 3) << 2 | late)
+    SPECIALISE(adabelief_k, 4, WD_FLAG | (g->state[2] != NULL ? BELIEF_AMSGRAD : 0) | (mode & 3) << 2)
 }
 
 /* Zaheer et al. 2018, Yogi, as torch-optimizer's yogi.py: both moments start
  * at initial_accumulator; v moves towards grad^2 by at most (1 - beta2) grad^2. */
-enum { YOGI_BC2_ONE = 2 };
 KERNEL yogi_k(ARGS, const unsigned f)
 {
     COMMON;
@@ -539,17 +529,16 @@ KERNEL yogi_k(ARGS, const unsigned f)
         T vi = v[i] + nb2c * sg * g2; /* exp_avg_sq.addcmul_(sign(v - g^2), g^2, value=-(1 - beta2)) */
         m[i] = mi;
         v[i] = vi;
-        p[i] = x - step_size * (mi / (BC_DIV(SQRT(vi), bc2_sqrt, YOGI_BC2_ONE) + eps));
+        p[i] = x - step_size * (mi / (SQRT(vi) / bc2_sqrt + eps));
     }
 }
 
-KERNEL yogi(ARGS) { SPECIALISE(yogi_k, 2, WD_FLAG | ONE_FLAG(k->b, YOGI_BC2_ONE)) }
+KERNEL yogi(ARGS) { SPECIALISE(yogi_k, 1, WD_FLAG) }
 
 /* Muon's AdamW rule for the groups that are not matrices (muon.py's
  * adam_update, then p.mul_(1 - lr * wd) and p.add_(update, alpha=-lr)); the
  * moments by PyTorch's lerp (start + w (end - start) for w < 0.5, else
  * end - (end - start)(1 - w)). One pass. */
-enum { MUON_BC1_ONE = 2, MUON_BC2_ONE = 4 };
 KERNEL muon_adam_k(ARGS, const unsigned f)
 {
     COMMON;
@@ -562,7 +551,7 @@ KERNEL muon_adam_k(ARGS, const unsigned f)
         T vi = w2 < (T)0.5 ? v[i] + w2 * (g2 - v[i]) : g2 - (g2 - v[i]) * w2c;
         m[i] = mi;
         v[i] = vi;
-        T u = BC_DIV(mi, bc1, MUON_BC1_ONE) / (SQRT(BC_DIV(vi, bc2, MUON_BC2_ONE)) + eps);
+        T u = (mi / bc1) / (SQRT(vi / bc2) + eps);
         p[i] = p[i] * decay + neg_lr * u;
     }
 }
@@ -598,7 +587,7 @@ KERNEL muon_adam_k(ARGS, const unsigned f)
  * and steps p -= lr * ratio * r (k->c). bc1 = k->a, bc2 = k->b. */
 #define LAMB_R(mi, vi, x) \
     (BC_DIV(mi, bc1, LAMB_BC1_ONE) / (SQRT(BC_DIV(vi, bc2, LAMB_BC2_ONE)) + eps) + ((f & LAMB_WD) ? wd * (x) : (T)0))
-enum { LAMB_WD = 2, LAMB_BC1_ONE = 4, LAMB_BC2_ONE = 8 };
+enum { LAMB_WD = 1, LAMB_BC1_ONE = 2, LAMB_BC2_ONE = 4 }; /* LAMB_WD: the decay in r, bit 0 (no L2) */
 #define LAMB_FLAGS                                                                  \
     ((k->hp[HP_WEIGHT_DECAY] != 0 && k->hp[HP_DECOUPLED_WD] == 0 ? LAMB_WD : 0) | \
      ONE_FLAG(k->a, LAMB_BC1_ONE) | ONE_FLAG(k->b, LAMB_BC2_ONE))
@@ -649,7 +638,7 @@ KERNEL lamb_sums(ARGS, double *out)
 }
 #undef LAMB_SUMS_CASES
 #undef LAMB_SUMS_CASE
-KERNEL lamb(ARGS) { SPECIALISE(lamb_k, 4, LAMB_FLAGS) }
+KERNEL lamb(ARGS) { SPECIALISE(lamb_k, 3, LAMB_FLAGS) }
 
 /* LARS (You et al. 2017) as timm's Lars (with NVIDIA apex LARC's clipping):
  * when weight_decay != 0 or always_adapt, the gradient plus the L2 term is
@@ -858,7 +847,7 @@ WIDEST_SIMD void REDUCE_FN(int kind, lre_group *g, const lre_step_scalars *k, si
     }
 }
 
-KERNEL muon_adam(ARGS) { SPECIALISE(muon_adam_k, 3, ONE_FLAG(k->a, MUON_BC1_ONE) | ONE_FLAG(k->b, MUON_BC2_ONE)) }
+KERNEL muon_adam(ARGS) { SPECIALISE(muon_adam_k, 0, 0) }
 
 WIDEST_SIMD void UPDATE_FN(int kind, lre_group *g, const lre_step_scalars *k, size_t lo, size_t hi)
 {
