@@ -803,7 +803,8 @@ KERNEL adafactor_k(ARGS, const unsigned f)
     COMMON;
     T *restrict m = g->state[0];
     const T *restrict v = g->state[1];
-    const T *restrict cf = (const T *)((const double *)g->scratch + g->cols) + g->cols; /* FACTORED_FN's */
+    const T *restrict cf = NULL; /* FACTORED_FN's column factors (a vector has no scratch) */
+    if (f & ADAF_FACTORED) cf = (const T *)((const double *)g->scratch + g->cols) + g->cols;
     const T lr_eff = (T)k->a, div = (T)k->b, wdc = (T)k->c, rmean = (T)k->d;
     const T b1 = (T)k->hp[HP_BETA1], b1c = (T)(1 - k->hp[HP_BETA1]);
     const size_t cols = (f & ADAF_FACTORED) ? g->cols : hi - lo;
