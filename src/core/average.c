@@ -333,10 +333,4 @@ uint64_t lre__average_fingerprint(const lre_optim *o)
     return h;
 }
 
-int lre__average_sched_shared(const lre_optim *o)
-{
-    for (int i = 0; o->average.sched && i < o->ngroups; i++)
-        for (int x = 0; x < o->groups[i].nscheduled; x++)
-            if (o->groups[i].sched[o->groups[i].scheduled[x]] == o->average.sched) return 1;
-    return 0;
-}
+int lre__average_sched_shared(const lre_optim *o) { return lre__optim_groups_hold(o, o->average.sched); }

@@ -54,13 +54,18 @@ const char *lre__optim_side_name(const lre_optim *o, int x)
     }
 }
 
+int lre__optim_groups_hold(const lre_optim *o, const lre_schedule *s)
+{
+    for (int i = 0; s && i < o->ngroups; i++)
+        for (int k = 0; k < o->groups[i].nscheduled; k++)
+            if (o->groups[i].sched[o->groups[i].scheduled[k]] == s) return 1;
+    return 0;
+}
+
 int lre__optim_side_first(const lre_optim *o, int x)
 {
     const lre_schedule *s = lre__optim_side_tree(o, x);
-    if (!s) return 0;
-    for (int i = 0; i < o->ngroups; i++)
-        for (int k = 0; k < o->groups[i].nscheduled; k++)
-            if (o->groups[i].sched[o->groups[i].scheduled[k]] == s) return 0;
+    if (!s || lre__optim_groups_hold(o, s)) return 0;
     for (int y = 0; y < x; y++)
         if (lre__optim_side_tree(o, y) == s) return 0;
     return 1;

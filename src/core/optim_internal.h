@@ -186,6 +186,8 @@ void lre__optim_events_free(lre_optim *o);
 enum { LRE_SIDE_CLIP, LRE_SIDE_GUARD, LRE_SIDE_AVERAGE, LRE_SIDE_TREES };
 lre_schedule *lre__optim_side_tree(const lre_optim *o, int x);
 const char *lre__optim_side_name(const lre_optim *o, int x);
+/* Whether some group's hyper-parameter is driven by s (NULL: no). */
+int lre__optim_groups_hold(const lre_optim *o, const lre_schedule *s);
 /* Whether side tree x is set and is no group's tree nor an earlier side's:
  * the one use that observes it. */
 int lre__optim_side_first(const lre_optim *o, int x);

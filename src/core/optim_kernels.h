@@ -743,13 +743,18 @@ KERNEL adafactor_sums(ARGS, double *out)
 #undef ADAF_SUMS
 }
 
+/* A factored group's scratch (optim.c sizes it): cols column sums in double,
+ * then a row's terms and the column factors, cols values of T each. */
+#define ADAF_ROW_BUF(g) ((T *)((double *)(g)->scratch + (g)->cols))
+#define ADAF_FACTORS(g) (ADAF_ROW_BUF(g) + (g)->cols)
+
 WIDEST_SIMD void FACTORED_FN(lre_group *g, lre_step_scalars *k, double *out)
 {
     const T *restrict p = g->params, *restrict gr = g->grads;
     T *restrict row = g->state[1], *restrict col = g->state[2];
     double *restrict cs = g->scratch;     /* column sums */
-    T *restrict ub = (T *)(cs + g->cols); /* a row's terms, then summed in lanes (lanes.h) */
-    T *restrict cf = ub + g->cols;        /* the column factors 1 / sqrt(c_j) */
+    T *restrict ub = ADAF_ROW_BUF(g);     /* a row's terms, then summed in lanes (lanes.h) */
+    T *restrict cf = ADAF_FACTORS(g);     /* the column factors 1 / sqrt(c_j) */
     const size_t rows = g->rows, cols = g->cols;
     const T b2t = (T)k->a, b2c = (T)(1 - k->a), eps1 = (T)k->hp[HP_EPS], dec = (T)k->decay;
     const T gscale = (T)k->gscale, clipv = (T)k->clip_value; /* GRAD_RT: maximize's sign, clipping */
@@ -804,7 +809,7 @@ KERNEL adafactor_k(ARGS, const unsigned f)
     T *restrict m = g->state[0];
     const T *restrict v = g->state[1];
     const T *restrict cf = NULL; /* FACTORED_FN's column factors (a vector has no scratch) */
-    if (f & ADAF_FACTORED) cf = (const T *)((const double *)g->scratch + g->cols) + g->cols;
+    if (f & ADAF_FACTORED) cf = ADAF_FACTORS(g);
     const T lr_eff = (T)k->a, div = (T)k->b, wdc = (T)k->c, rmean = (T)k->d;
     const T b1 = (T)k->hp[HP_BETA1], b1c = (T)(1 - k->hp[HP_BETA1]);
     const size_t cols = (f & ADAF_FACTORED) ? g->cols : hi - lo;
