@@ -4,7 +4,7 @@
  *   bench_core [N [THREADS]]        every optimizer on N float32 parameters
  *   bench_core N 1 order            A/B of the chunk order of the one-thread update
  *   bench_core N T only a,b,...     only the named rows (muon: its matrix row)
- *   bench_core N 1 warm             no flush: with N small enough for the caches
+ *   bench_core N 1 warm [a,b,...]   no flush: with N small enough for the caches
  *                                   (100000), each update's arithmetic alone, the
  *                                   ceiling it has whatever the memory
  *
@@ -452,7 +452,7 @@ int main(int argc, char **argv)
         order_ab(arr, n, 2 * reps);
         return 0;
     }
-    const char *only = argc > 4 && !strcmp(argv[3], "only") ? argv[4] : NULL;
+    const char *only = argc > 4 && (warm || !strcmp(argv[3], "only")) ? argv[4] : NULL;
     if (warm)
         printf("optimizer step on %zu float32 parameters, %d thread(s), best of %d, warm caches (no flush)\n", n, threads,
                reps);

@@ -407,10 +407,10 @@ static int ensure_state(lre_optim *o, lre_group *g, const double *hp)
         if (!g->scratch) return fail(o, LRE_ENOMEM, "muon: out of memory for Newton-Schulz scratch");
         g->scratch_bytes = bytes ? bytes : 1;
     }
-    if (lre__adafactor_factored(o->kind, g) && !g->scratch) { /* the column sums, a row's terms, the column factors */
+    if (lre__adafactor_factored(o->kind, g) && !g->scratch) { /* the column sums, two rows' terms, the column factors */
         size_t cols = g->cols ? g->cols : 1;
-        if (cols > SIZE_MAX / 24) return fail(o, LRE_ENOMEM, "adafactor: out of memory for the column sums");
-        size_t bytes = cols * (sizeof(double) + 2 * lre__dtype_size(g->dtype));
+        if (cols > SIZE_MAX / 32) return fail(o, LRE_ENOMEM, "adafactor: out of memory for the column sums");
+        size_t bytes = cols * (sizeof(double) + 3 * lre__dtype_size(g->dtype));
         g->scratch = lre__alloc_zero(&o->alloc, bytes, 1);
         if (!g->scratch) return fail(o, LRE_ENOMEM, "adafactor: out of memory for the column sums");
         g->scratch_bytes = bytes;

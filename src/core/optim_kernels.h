@@ -571,8 +571,8 @@ KERNEL muon_adam_k(ARGS, const unsigned f)
         for (size_t blk = lo; blk < hi; blk += BLOCK) {                                    \
             size_t len = hi - blk < BLOCK ? hi - blk : BLOCK;                              \
             for (size_t e = 0; e < len; e++) ELEM(blk + e, e);                             \
-            lanes_squares(s0, a + 0, len);                                                 \
-            if (TWO) lanes_squares(s1, b + 0, len);                                        \
+            if (TWO) lanes_squares2(s0, a + 0, s1, b + 0, len);                           \
+            else lanes_squares(s0, a + 0, len);                                            \
         }                                                                                  \
         out[0] += lanes_sum(s0);                                                           \
         if (TWO) out[1] += lanes_sum(s1);                                                  \
@@ -744,16 +744,22 @@ KERNEL adafactor_sums(ARGS, double *out)
 }
 
 /* A factored group's scratch (optim.c sizes it): cols column sums in double,
- * then a row's terms and the column factors, cols values of T each. */
+ * then two rows' terms and the column factors, cols values of T each. */
 #define ADAF_ROW_BUF(g) ((T *)((double *)(g)->scratch + (g)->cols))
-#define ADAF_FACTORS(g) (ADAF_ROW_BUF(g) + (g)->cols)
+#define ADAF_ROW_BUF2(g) (ADAF_ROW_BUF(g) + (g)->cols)
+#define ADAF_FACTORS(g) (ADAF_ROW_BUF2(g) + (g)->cols)
 
+/* Each row's sums are in lanes of their own (lanes.h), and the passes take
+ * two at a time in one loop (pass 1 a row's means and its RMS(p) terms,
+ * pass 2 two rows' RMS(u) terms): the same sums, in the same order, without
+ * waiting on one chain of additions. */
 WIDEST_SIMD void FACTORED_FN(lre_group *g, lre_step_scalars *k, double *out)
 {
     const T *restrict p = g->params, *restrict gr = g->grads;
     T *restrict row = g->state[1], *restrict col = g->state[2];
     double *restrict cs = g->scratch;     /* column sums */
-    T *restrict ub = ADAF_ROW_BUF(g);     /* a row's terms, then summed in lanes (lanes.h) */
+    T *restrict ub = ADAF_ROW_BUF(g);     /* a row's terms */
+    T *restrict ub2 = ADAF_ROW_BUF2(g);   /* its p * decay (pass 1), the next row's terms (pass 2) */
     T *restrict cf = ADAF_FACTORS(g);     /* the column factors 1 / sqrt(c_j) */
     const size_t rows = g->rows, cols = g->cols;
     const T b2t = (T)k->a, b2c = (T)(1 - k->a), eps1 = (T)k->hp[HP_EPS], dec = (T)k->decay;
@@ -767,14 +773,15 @@ WIDEST_SIMD void FACTORED_FN(lre_group *g, lre_step_scalars *k, double *out)
         for (size_t j = 0; j < cols; j++) {
             T gj = (k->clamp ? CLAMPV(gi[j]) : gi[j]) * gscale;
             ub[j] = gj * gj + eps1;
+            cs[j] += (double)ub[j];
         }
-        for (size_t j = 0; j < cols; j++) cs[j] += (double)ub[j];
-        lanes_values(rl, ub, cols);
         if (scale && dec == 1) {
-            lanes_squares(xl, pr, cols);
+            lanes_values_squares(rl, ub, xl, pr, cols);
         } else if (scale) {
-            for (size_t j = 0; j < cols; j++) ub[j] = pr[j] * dec;
-            lanes_squares(xl, ub, cols);
+            for (size_t j = 0; j < cols; j++) ub2[j] = pr[j] * dec;
+            lanes_values_squares(rl, ub, xl, ub2, cols);
+        } else {
+            lanes_values(rl, ub, cols);
         }
         /* exp_avg_sq_row.mul_(beta2t).add_(update.mean(dim=-1), alpha=1-beta2t) */
         row[r] = row[r] * b2t + b2c * (T)(lanes_sum(rl) / (double)cols);
@@ -789,8 +796,21 @@ WIDEST_SIMD void FACTORED_FN(lre_group *g, lre_step_scalars *k, double *out)
         cf[j] = (T)1 / SQRT(c); /* c_factor = col.rsqrt() */
     }
     double us = 0;
-    for (size_t r = 0; r < rows; r++) { /* pass 2: RMS of u = r_factor c_factor g */
-        const T rf = (T)1 / SQRT(row[r] / rmean); /* (row / row.mean()).rsqrt_() */
+    size_t r = 0;
+    for (; r + 2 <= rows; r += 2) { /* pass 2: RMS of u = r_factor c_factor g */
+        const T rf = (T)1 / SQRT(row[r] / rmean), rf2 = (T)1 / SQRT(row[r + 1] / rmean); /* (row / row.mean()).rsqrt_() */
+        const T *restrict gi = gr + r * cols, *restrict gi2 = gi + cols;
+        double ul[LANES] = {0}, ul2[LANES] = {0};
+        for (size_t j = 0; j < cols; j++) {
+            ub[j] = (rf * cf[j]) * ((k->clamp ? CLAMPV(gi[j]) : gi[j]) * gscale);
+            ub2[j] = (rf2 * cf[j]) * ((k->clamp ? CLAMPV(gi2[j]) : gi2[j]) * gscale);
+        }
+        lanes_squares2(ul, ub, ul2, ub2, cols);
+        us += lanes_sum(ul);
+        us += lanes_sum(ul2);
+    }
+    if (r < rows) {
+        const T rf = (T)1 / SQRT(row[r] / rmean);
         const T *restrict gi = gr + r * cols;
         double ul[LANES] = {0};
         for (size_t j = 0; j < cols; j++) ub[j] = (rf * cf[j]) * ((k->clamp ? CLAMPV(gi[j]) : gi[j]) * gscale);

@@ -86,8 +86,7 @@ typedef struct pass1_scalars {
             size_t len = g->n - blk < BLOCK ? g->n - blk : BLOCK;                                                  \
             pass1_block_##S(len, p + blk, gr + blk, p0 + blk, s + blk, m + blk, v + blk, ga, gd, sa, k, clamp,     \
                             decay);                                                                                \
-            lanes_products(dl, ga + 0, gd + 0, len);                                                               \
-            lanes_values(al, sa + 0, len);                                                                         \
+            lanes_products_values(dl, ga + 0, gd + 0, al, sa + 0, len);                                            \
         }                                                                                                          \
         *dot = lanes_sum(dl);                                                                                      \
         *abs_s = lanes_sum(al);                                                                                    \
