@@ -63,7 +63,8 @@ enum shape {
     R5W4,  /* ademamix: p, g, m1, m2, nu -> p, m1, m2, nu */
     R6W3,  /* prodigy's first pass: p, g, p0, s, m, v -> s, m, v */
     R3W1,  /* prodigy's second pass: p, m, v -> p; lamb's; adafactor's two on a vector (p, g, v -> v; -> p) */
-    R4W2,  /* lamb's first pass: p, g, m, v -> m, v */
+    R4W2,  /* lamb's first pass: p, g, m, v -> m, v (lamb's bound is its minimum traffic: the kernel
+            * keeps r between the passes, 4 bytes more with the read for ownership, for less arithmetic) */
     R2W0,  /* a sum over two arrays: lars' norms of p and g; adafactor's row/column means and RMS(p) */
     R1W0   /* a sum over one: novograd's gradient norm; adafactor's RMS of the update (a matrix) */
 };

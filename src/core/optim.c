@@ -407,6 +407,12 @@ static int ensure_state(lre_optim *o, lre_group *g, const double *hp)
         if (!g->scratch) return fail(o, LRE_ENOMEM, "muon: out of memory for Newton-Schulz scratch");
         g->scratch_bytes = bytes ? bytes : 1;
     }
+    if (o->kind == O_LAMB && !g->scratch) { /* r between the passes (optim_kernels.h) */
+        size_t bytes = g->n ? g->n * lre__dtype_size(g->dtype) : 1;
+        g->scratch = lre__alloc_zero(&o->alloc, bytes, 1);
+        if (!g->scratch) return fail(o, LRE_ENOMEM, "lamb: out of memory for the update direction");
+        g->scratch_bytes = bytes;
+    }
     if (lre__adafactor_factored(o->kind, g) && !g->scratch) { /* the column sums, two rows' terms, the column factors */
         size_t cols = g->cols ? g->cols : 1;
         if (cols > SIZE_MAX / 32) return fail(o, LRE_ENOMEM, "adafactor: out of memory for the column sums");

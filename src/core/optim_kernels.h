@@ -582,9 +582,13 @@ KERNEL muon_adam_k(ARGS, const unsigned f)
 /* LAMB (You et al. 2020) as optax.lamb and keras.optimizers.Lamb: Adam's
  * bias-corrected direction r = m_hat / (sqrt(v_hat) + eps) (+ weight_decay * p
  * unless decoupled), scaled per group by the trust ratio ||p|| / ||r|| (1
- * when either is 0). Pass 1 moves the moments and sums p^2 and r^2; pass 2
- * recomputes r from the stored moments (the same arithmetic, the same bits)
- * and steps p -= lr * ratio * r (k->c). bc1 = k->a, bc2 = k->b. */
+ * when either is 0). Pass 1 moves the moments, sums p^2 and r^2 and keeps r
+ * in the group's scratch (optim.c sizes it: n values of T); pass 2 steps
+ * p -= lr * ratio * r (k->c). Recomputing r in pass 2 from p, m and v moved
+ * 40 bytes a float32 parameter; keeping it moves 44 (r written, its lines
+ * first read for ownership; then read instead of m and v), and takes the
+ * square root and divisions once: with AVX2 they, not memory, bound the
+ * step. bc1 = k->a, bc2 = k->b. */
 #define LAMB_R(mi, vi, x) \
     (BC_DIV(mi, bc1, LAMB_BC1_ONE) / (SQRT(BC_DIV(vi, bc2, LAMB_BC2_ONE)) + eps) + ((f & LAMB_WD) ? wd * (x) : (T)0))
 enum { LAMB_WD = 1, LAMB_BC1_ONE = 2, LAMB_BC2_ONE = 4 }; /* LAMB_WD: the decay in r, bit 0 (no L2) */
@@ -594,7 +598,7 @@ enum { LAMB_WD = 1, LAMB_BC1_ONE = 2, LAMB_BC2_ONE = 4 }; /* LAMB_WD: the decay 
 KERNEL lamb_sums_k(ARGS, const unsigned f, double *out)
 {
     COMMON;
-    T *restrict m = g->state[0], *restrict v = g->state[1];
+    T *restrict m = g->state[0], *restrict v = g->state[1], *restrict r = g->scratch;
     const T b1c = (T)(1 - k->hp[HP_BETA1]), b2c = (T)(1 - k->hp[HP_BETA2]), eps = (T)k->hp[HP_EPS];
     const T bc1 = (T)k->a, bc2 = (T)k->b;
 #define LAMB_SUMS(i, e)                                                                   \
@@ -602,25 +606,24 @@ KERNEL lamb_sums_k(ARGS, const unsigned f, double *out)
         T x = p[i] * dec, gi = GRAD(i);                                                   \
         T mi = m[i] + (gi - m[i]) * b1c;      /* m.assign_add((g - m) * (1 - beta_1)) */  \
         T vi = v[i] + (gi * gi - v[i]) * b2c; /* v.assign_add((g^2 - v) * (1 - beta_2)) */ \
+        T ri = LAMB_R(mi, vi, x);                                                         \
         m[i] = mi;                                                                        \
         v[i] = vi;                                                                        \
+        r[i] = ri;                                                                        \
         a[e] = x;                                                                         \
-        b[e] = LAMB_R(mi, vi, x);                                                         \
+        b[e] = ri;                                                                        \
     }
     REDUCE_BLOCKS(LAMB_SUMS, 1);
 #undef LAMB_SUMS
 }
 
-KERNEL lamb_k(ARGS, const unsigned f)
+KERNEL lamb(ARGS)
 {
     COMMON;
     (void)gr, (void)sign;
-    const T *restrict m = g->state[0], *restrict v = g->state[1];
-    const T eps = (T)k->hp[HP_EPS], bc1 = (T)k->a, bc2 = (T)k->b, step = (T)k->c;
-    for (size_t i = lo; i < hi; i++) {
-        T x = p[i] * dec;
-        p[i] = x - step * LAMB_R(m[i], v[i], x); /* variable.assign_sub(ratio * lr * update) */
-    }
+    const T *restrict r = g->scratch;
+    const T step = (T)k->c;
+    for (size_t i = lo; i < hi; i++) p[i] = p[i] * dec - step * r[i]; /* variable.assign_sub(ratio * lr * update) */
 }
 
 #define LAMB_SUMS_CASE(m) \
@@ -638,7 +641,6 @@ KERNEL lamb_sums(ARGS, double *out)
 }
 #undef LAMB_SUMS_CASES
 #undef LAMB_SUMS_CASE
-KERNEL lamb(ARGS) { SPECIALISE(lamb_k, 3, LAMB_FLAGS) }
 
 /* LARS (You et al. 2017) as timm's Lars (with NVIDIA apex LARC's clipping):
  * when weight_decay != 0 or always_adapt, the gradient plus the L2 term is
