@@ -799,26 +799,28 @@ WIDEST_SIMD void FACTORED_FN(lre_group *g, lre_step_scalars *k, double *out)
     }
     double us = 0;
     size_t r = 0;
-    for (; r + 2 <= rows; r += 2) { /* pass 2: RMS of u = r_factor c_factor g */
-        const T rf = (T)1 / SQRT(row[r] / rmean), rf2 = (T)1 / SQRT(row[r + 1] / rmean); /* (row / row.mean()).rsqrt_() */
-        const T *restrict gi = gr + r * cols, *restrict gi2 = gi + cols;
+    /* pass 2: RMS of u = r_factor c_factor g, u's terms of row i into buf */
+#define ROW_U(buf, i)                                                                               \
+    do {                                                                                            \
+        const T rf = (T)1 / SQRT(row[i] / rmean); /* (row / row.mean()).rsqrt_() */                \
+        const T *restrict gi = gr + (i) * cols;                                                     \
+        for (size_t j = 0; j < cols; j++) buf[j] = (rf * cf[j]) * ((k->clamp ? CLAMPV(gi[j]) : gi[j]) * gscale); \
+    } while (0)
+    for (; r + 2 <= rows; r += 2) {
         double ul[LANES] = {0}, ul2[LANES] = {0};
-        for (size_t j = 0; j < cols; j++) {
-            ub[j] = (rf * cf[j]) * ((k->clamp ? CLAMPV(gi[j]) : gi[j]) * gscale);
-            ub2[j] = (rf2 * cf[j]) * ((k->clamp ? CLAMPV(gi2[j]) : gi2[j]) * gscale);
-        }
+        ROW_U(ub, r);
+        ROW_U(ub2, r + 1);
         lanes_squares2(ul, ub, ul2, ub2, cols);
         us += lanes_sum(ul);
         us += lanes_sum(ul2);
     }
     if (r < rows) {
-        const T rf = (T)1 / SQRT(row[r] / rmean);
-        const T *restrict gi = gr + r * cols;
         double ul[LANES] = {0};
-        for (size_t j = 0; j < cols; j++) ub[j] = (rf * cf[j]) * ((k->clamp ? CLAMPV(gi[j]) : gi[j]) * gscale);
+        ROW_U(ub, r);
         lanes_squares(ul, ub, cols);
         us += lanes_sum(ul);
     }
+#undef ROW_U
     out[0] += px;
     out[1] += us;
     k->d = (double)rmean;
