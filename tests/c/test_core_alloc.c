@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Counts what is out, checks the sizes it is given back, refuses to go
  * beyond cap bytes. Each block carries its size in a header. */
@@ -232,6 +233,36 @@ static void null_means_malloc(void)
     lre_optim_free(o);
 }
 
+/* The buffers an optimizer allocates beside its state (LAMB's direction,
+ * kept between its passes): out of memory there, the add fails cleanly
+ * too, with the buffer named. */
+static void an_optimizers_scratch_out_of_memory_fails_cleanly(void)
+{
+    float x[100] = {0}, gr[100] = {0};
+    int named = 0;
+    for (size_t cap = 0;; cap += 8) {
+        counting c = {0, cap, 0, 0, 0};
+        lre_allocator a = counting_alloc(&c);
+        lre_optim *o = NULL;
+        int rc = lre_optim_new_with(&o, "lamb", (lre_param[]){P("lr", 0.1)}, 1, &a, NULL);
+        if (rc == LRE_OK) {
+            rc = lre_optim_add_group(o, LRE_F32, x, gr, 100, NULL, 0, NULL);
+            if (rc) {
+                ASSERT_EQ(rc, LRE_ENOMEM);
+                ASSERT_EQ(lre_optim_ngroups(o), 0);
+                if (strstr(lre_optim_errmsg(o), "lamb: out of memory for the update direction")) named = 1;
+            }
+            lre_optim_free(o);
+        }
+        ASSERT_EQ(c.out, 0);
+        ASSERT_EQ(c.blocks, 0);
+        ASSERT_EQ(c.bad_size, 0);
+        if (rc == LRE_OK) break;
+        ASSERT(cap < 100000);
+    }
+    ASSERT(named);
+}
+
 int main(void)
 {
     static const test_case tests[] = {
@@ -239,6 +270,7 @@ int main(void)
         {"a capped allocator makes every call fail cleanly", a_capped_allocator_makes_every_call_fail_cleanly},
         {"a curve out of memory changes nothing", a_curve_out_of_memory_changes_nothing},
         {"a NULL allocator means malloc", null_means_malloc},
+        {"an optimizer's scratch out of memory fails cleanly", an_optimizers_scratch_out_of_memory_fails_cleanly},
         {NULL, NULL}};
     return run_tests(tests);
 }
