@@ -207,6 +207,20 @@ describe("lrengine explain reads hostile logs", function()
     assert.are.equal(1, code)
     assert.matches("h%.jsonl:2: val_loss 0%.4 at step %-3: expected a finite metric at a whole step", err)
   end)
+
+  it("keeps the events of a long replay within a bound, and says at which step it stopped", function()
+    -- a restart every step: a million events, about 100 bytes each packed,
+    -- pass the 64 MiB kept in memory (run_source.h) before step 1,000,000
+    local f = script("every.lua", [[
+return require "lrengine".schedule.cosine_restarts{lr = 0.1, t_0 = 1}]])
+    local code, _, err = sh.lre("explain " .. f .. " --step 1000000")
+    assert.are.equal(1, code, err)
+    local at = tonumber(err:match("replayed to step (%d+): the events up to here pass 64 MiB, the most kept in memory"))
+    assert.is_truthy(at and at > 100000 and at < 1000000, err)
+    -- and below the bound every event is listed
+    local doc = explain(f .. " --step 5000")
+    assert.are.equal(5000, #events_of(doc, "restart"))
+  end)
 end)
 
 describe("lrengine explain after a continuation", function()

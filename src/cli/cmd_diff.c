@@ -336,7 +336,7 @@ static int next_event(event_source *s, jsonl_obj *o)
 {
     if (s->replay) {
         if (s->i == s->replay->n) return 0;
-        *o = s->replay->v[s->i++].o;
+        run_event_get(s->replay, s->i++, o);
         return 1;
     }
     for (;;) {

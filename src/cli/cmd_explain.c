@@ -93,9 +93,9 @@ static int print_node(void *ud, const lre_node_info *n)
 /* ---- events ---- */
 
 /* Whether an event concerns schedule `name` (its node "name/...", or the run's own). */
-static int concerns(const run_event *ev, const char *name)
+static int concerns(const jsonl_obj *ev, const char *name)
 {
-    const jsonl_field *node = jsonl_get(&ev->o, "node");
+    const jsonl_field *node = jsonl_get(ev, "node");
     if (!node || !node->is_str) return 1;
     size_t n = strlen(name);
     return !strcmp(node->str, "run") || !strcmp(node->str, name) || (!strncmp(node->str, name, n) && node->str[n] == '/');
@@ -244,11 +244,13 @@ int cmd_explain(int argc, char **argv)
     /* a run whose plan changed (a continuation, a resume under another
      * config) is not the plan of its config: say so, and where */
     long long changed = -1;
+    jsonl_obj eo;
     for (size_t i = 0; !rc && r.kind != SRC_CHECKPOINT && i < ev.n; i++) {
-        const jsonl_field *kind = jsonl_get(&ev.v[i].o, "event"), *op = jsonl_get(&ev.v[i].o, "op");
+        run_event_get(&ev, i, &eo);
+        const jsonl_field *kind = jsonl_get(&eo, "event"), *op = jsonl_get(&eo, "op");
         if (kind && kind->is_str &&
             (!strcmp(kind->str, "continue") || (!strcmp(kind->str, "resume") && op && op->is_str && strcmp(op->str, "exact"))))
-            changed = (long long)jsonl_num(&ev.v[i].o, "step");
+            changed = (long long)jsonl_num(&eo, "step");
     }
     if (!rc) {
         print_header(&o, &r, k, from, log);
@@ -298,17 +300,23 @@ int cmd_explain(int argc, char **argv)
             fputs("],\"events\":[", stdout);
             for (size_t i = 0; i < ev.n; i++) {
                 if (i) fputc(',', stdout);
-                run_event_print(stdout, &ev.v[i].o, 1);
+                run_event_get(&ev, i, &eo);
+                run_event_print(stdout, &eo, 1);
             }
             fputs("]}\n", stdout);
         } else if (!rc) {
             for (int i = 0; i < r.set.n; i++) {
                 size_t n = 0;
-                for (size_t j = 0; j < ev.n; j++) n += concerns(&ev.v[j], r.set.name[i]);
+                for (size_t j = 0; j < ev.n; j++) {
+                    run_event_get(&ev, j, &eo);
+                    n += concerns(&eo, r.set.name[i]);
+                }
                 printf("\nevents that shaped %s up to step %lld: %zu%s%s%s\n", r.set.name[i], k, n,
                        log ? " (from " : n ? " (replayed)" : "", log ? log : "", log ? ")" : "");
-                for (size_t j = 0; j < ev.n; j++)
-                    if (concerns(&ev.v[j], r.set.name[i])) run_event_print(stdout, &ev.v[j].o, 0);
+                for (size_t j = 0; j < ev.n; j++) {
+                    run_event_get(&ev, j, &eo);
+                    if (concerns(&eo, r.set.name[i])) run_event_print(stdout, &eo, 0);
+                }
             }
         }
     }

@@ -165,16 +165,71 @@ void observations_free(observations *o)
 
 /* ---- events ---- */
 
+/* An event packed: its number of fields, then each field's key and a NUL,
+ * and either 's', the string and a NUL, or 'n' and the number's 8 bytes. */
+static size_t packed_size(const jsonl_obj *o)
+{
+    size_t n = 1;
+    for (int i = 0; i < o->n; i++)
+        n += strlen(o->f[i].key) + 2 + (o->f[i].is_str ? strlen(o->f[i].str) + 1 : sizeof(double));
+    return n;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t unit)
+{
+    if (need <= *cap) return 0;
+    size_t nc = *cap ? *cap : 64;
+    while (nc < need) nc *= 2;
+    void *q = realloc(*p, nc * unit);
+    if (!q) return -1;
+    *p = q, *cap = nc;
+    return 0;
+}
+
 static int push_event(run_events *e, const jsonl_obj *o)
 {
-    if (e->n == e->cap) {
-        size_t nc = e->cap ? 2 * e->cap : 16;
-        run_event *v = realloc(e->v, nc * sizeof *v);
-        if (!v) return e->failed = 1, -1;
-        e->v = v, e->cap = nc;
+    size_t size = packed_size(o);
+    if (e->failed) return -1;
+    if (size > RUN_EVENTS_MAX_BYTES - e->len) return e->failed = RUN_EVENTS_FULL, -1;
+    if (grow((void **)&e->bytes, &e->cap, e->len + size, 1) || grow((void **)&e->at, &e->ncap, e->n + 1, sizeof *e->at))
+        return e->failed = RUN_EVENTS_NOMEM, -1;
+    unsigned char *b = e->bytes + e->len;
+    e->at[e->n++] = e->len;
+    e->len += size;
+    *b++ = (unsigned char)o->n;
+    for (int i = 0; i < o->n; i++) {
+        const jsonl_field *f = &o->f[i];
+        size_t k = strlen(f->key) + 1;
+        memcpy(b, f->key, k), b += k;
+        *b++ = f->is_str ? 's' : 'n';
+        if (f->is_str) k = strlen(f->str) + 1, memcpy(b, f->str, k), b += k;
+        else memcpy(b, &f->num, sizeof f->num), b += sizeof f->num;
     }
-    e->v[e->n++].o = *o;
     return 0;
+}
+
+void run_event_get(const run_events *e, size_t i, jsonl_obj *o)
+{
+    const unsigned char *b = e->bytes + e->at[i];
+    o->n = *b++;
+    for (int j = 0; j < o->n; j++) {
+        jsonl_field *f = &o->f[j];
+        size_t k = strlen((const char *)b) + 1;
+        memcpy(f->key, b, k), b += k;
+        f->is_str = *b++ == 's';
+        f->num = 0, f->str[0] = 0;
+        if (f->is_str) k = strlen((const char *)b) + 1, memcpy(f->str, b, k), b += k;
+        else memcpy(&f->num, b, sizeof f->num), b += sizeof f->num;
+    }
+}
+
+/* What a failed e says: at a log's line (path, line) or a replay's step
+ * (path NULL). */
+static int events_failed(const run_events *e, const char *path, long long at)
+{
+    if (e->failed == RUN_EVENTS_NOMEM) return cli_error(LRE_EXIT_FAIL, "out of memory for the events");
+    return cli_error(LRE_EXIT_FAIL, "%s%s%lld: the events up to here pass %zu MiB, the most kept in memory: ask for an earlier step",
+                     path ? path : "replayed to step ", path ? ":" : "", at, RUN_EVENTS_MAX_BYTES >> 20);
 }
 
 #define EVENT_WHAT "an event (a flat JSON object with step and event)"
@@ -250,7 +305,7 @@ static int event_line(void *ud, const jsonl_obj *o, long long lineno)
     int rc = not_an_event(r->path, o, lineno);
     if (rc) return rc;
     if (event_abandoned(&r->resumes, lineno, step)) return 0;
-    if ((r->upto < 0 || step <= (double)r->upto) && push_event(r->e, o)) return cli_error(LRE_EXIT_FAIL, "out of memory");
+    if ((r->upto < 0 || step <= (double)r->upto) && push_event(r->e, o)) return events_failed(r->e, r->path, lineno);
     return 0;
 }
 
@@ -265,7 +320,7 @@ int run_events_read(const char *path, long long upto, run_events *e)
 
 void run_events_free(run_events *e)
 {
-    free(e->v);
+    free(e->bytes), free(e->at);
     memset(e, 0, sizeof *e);
 }
 
@@ -333,9 +388,9 @@ int run_replay_at(run_source *r, const observations *obs, long long upto, run_ev
         }
         if (at && sample < nat && at[sample] == t) sample++;
         if (!rc && cli_interrupted) rc = cli_error(LRE_EXIT_INTERRUPTED, "interrupted at step %lld", t);
+        if (!rc && e && e->failed) rc = events_failed(e, NULL, t);
     }
     for (int k = 0; k < r->set.n && e; k++) lre_schedule_set_events(r->set.s[k], NULL, NULL, NULL);
-    if (!rc && e && e->failed) rc = cli_error(LRE_EXIT_FAIL, "out of memory for the events");
     return rc;
 }
 

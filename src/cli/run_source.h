@@ -58,16 +58,25 @@ typedef struct observations {
 int observations_read(const char *path, observe_kind observe, observations *o);
 void observations_free(observations *o);
 
-/* An event, copied: what a replay collects or a log holds. */
-typedef struct run_event {
-    jsonl_obj o; /* step, epoch?, event, node, then the fields */
-} run_event;
+/* The events a replay collects or a log holds, packed: a jsonl_obj takes
+ * 10 KB whatever it holds, a packed event about the size of its line. They
+ * are kept up to RUN_EVENTS_MAX_BYTES, so that a schedule that restarts every
+ * step, replayed over millions of steps, or a hostile log is refused when it
+ * passes the bound rather than taking the machine's memory. */
+#define RUN_EVENTS_MAX_BYTES ((size_t)64 << 20)
 
 typedef struct run_events {
-    run_event *v;
-    size_t n, cap;
-    int failed; /* out of memory */
+    unsigned char *bytes; /* event i from at[i] (run_source.c: pack) */
+    size_t len, cap;
+    size_t *at;
+    size_t n, ncap;
+    int failed; /* an event was not kept: RUN_EVENTS_NOMEM or RUN_EVENTS_FULL */
 } run_events;
+
+enum { RUN_EVENTS_NOMEM = 1, RUN_EVENTS_FULL = 2 };
+
+/* Event i, unpacked into o. */
+void run_event_get(const run_events *e, size_t i, jsonl_obj *o);
 
 /* The resumes of an event log, for TensorBoard's rule on a restarted run: a
  * resume at step K abandons the lines before it with a step beyond K (the
