@@ -129,6 +129,26 @@ describe("lrengine find-lr's suggestion rules", function()
     assert.are.equal(lrs[32], doc.suggestions.steepest.lr)
   end)
 
+  it("names the line of a saved curve it can not read, a long line or a NUL byte included", function()
+    local head = "lr,loss\n1e-3,2.5\n"
+    for _, case in ipairs{
+      {head .. "1e-2,2.4" .. string.rep(" ", 300) .. "\n1e-1,2.6\n", ":3: a line longer than 254 bytes"},
+      {head .. "1e-2,2.4\0junk\n1e-1,2.6\n", ":3: a NUL byte"},
+      {head .. "1e-2,nan\n", ":3: expected 'lr,loss' with a positive rate and a finite loss"},
+    } do
+      local path = sh.write(dir .. "/bad.csv", case[1])
+      local c, _, e = sh.lre("find-lr --curve " .. path)
+      assert.are.equal(1, c, e)
+      assert.is_truthy(e:find("bad.csv" .. case[2], 1, true), e)
+    end
+    -- a line of exactly 254 bytes is whole: the fixed curve with its second point padded
+    local text = io.open(curve):read("a")
+    local padded = text:gsub("\n([^\n]+)\n", function(row) return "\n" .. row .. string.rep(" ", 254 - #row) .. "\n" end, 1)
+    local c, o, e = sh.lre("find-lr --curve " .. sh.write(dir .. "/long.csv", padded) .. " --steps 60 --format json")
+    assert.are.equal(0, c, e)
+    assert.are.equal(doc.suggested_lr, json.decode(o).suggested_lr)
+  end)
+
   it("leaves out a rule the curve is too short for, and says so", function()
     local short = write_curve(dir .. "/short.csv", slice(lrs, 20, 34), slice(loss, 20, 34))
     local c, o = sh.lre("find-lr --curve " .. short .. " --format json")
