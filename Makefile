@@ -227,15 +227,19 @@ test:
 
 # Fuzz harnesses: tests/fuzz/fuzz_NAME.c, one libFuzzer entry point each,
 # seeds in tests/fuzz/corpus/NAME/. Built with clang in build-fuzz/ (every
-# floor but the command line, instrumented); tools/fuzz.sh runs them.
+# floor instrumented, the command line's readers of files with them: the
+# binary's objects but main, as a library); tools/fuzz.sh runs them.
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+CLI_LIB = $(B)/liblrengine-cli.a
 fuzz:
 	@$(MAKE) --no-print-directory B=build-fuzz CC=clang CFLAGS="-O1 -g $(FUZZ_FLAGS)" fuzz-harnesses
 fuzz-harnesses: $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(TRAIN_LIB) $(SCRIPT_LIB) $(LIB)
+$(CLI_LIB): $(filter-out $(B)/src/cli/main.o,$(CLI_OBJ))
+	ar rcs $@ $^
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CLI_LIB) $(TRAIN_LIB) $(SCRIPT_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CLI_INC) -fsanitize=fuzzer,address,undefined -o $@ $< $(TRAIN_LIB) $(SCRIPT_LIB) $(LIB) $(LUA_LIBS) $(CORE_LIBS)
+	$(CC) $(BASE_CFLAGS) $(CLI_INC) -fsanitize=fuzzer,address,undefined -o $@ $< $(CLI_LIB) $(TRAIN_LIB) $(SCRIPT_LIB) $(LIB) $(LUA_LIBS) $(CORE_LIBS)
 
 bench: all $(BENCH)
 	@bash bench/run.sh
