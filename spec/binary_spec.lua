@@ -116,4 +116,22 @@ describe("the lrengine binary", function()
     assert.are.equal(1, code)
     assert.matches("cannot open metrics file .*none.txt: No such file or directory", err)
   end)
+
+  it("reads a metrics file a bounded line at a time, and names the line it refuses", function()
+    local plateau = "examples/schedules/plateau_cooldown.lua --steps 5 --format csv --metrics "
+    -- /dev/zero is one endless line of NUL bytes: refused at once, not read into memory
+    for _, case in ipairs{
+      {"/dev/zero", "/dev/zero:1: a NUL byte: not a number"},
+      {sh.write(dir .. "/nul.txt", "1\n0.5\0junk\n"), "nul.txt:2: a NUL byte: not a number"},
+      {sh.write(dir .. "/long.txt", "1\n" .. string.rep(" ", 5000) .. "0.5\n"), "long.txt:2: a line longer than 4096 bytes"},
+      {sh.write(dir .. "/word.txt", "1\n# a comment\n\nhalf\n"), "word.txt:4: not a finite number: 'half'"},
+    } do
+      local code, _, err = sh.lre("plot " .. plateau .. case[1])
+      assert.are.equal(1, code, err)
+      assert.is_truthy(err:find(case[2], 1, true), err)
+    end
+    local code, out, err = sh.lre("plot " .. plateau .. sh.write(dir .. "/ok.txt", "# fine\n1\n\n  0.5\r\n0.25\n"))
+    assert.are.equal(0, code, err)
+    assert.matches("^step,lr", out)
+  end)
 end)

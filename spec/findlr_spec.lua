@@ -132,7 +132,7 @@ describe("lrengine find-lr's suggestion rules", function()
   it("names the line of a saved curve it can not read, a long line or a NUL byte included", function()
     local head = "lr,loss\n1e-3,2.5\n"
     for _, case in ipairs{
-      {head .. "1e-2,2.4" .. string.rep(" ", 300) .. "\n1e-1,2.6\n", ":3: a line longer than 254 bytes"},
+      {head .. "1e-2,2.4" .. string.rep(" ", 300) .. "\n1e-1,2.6\n", ":3: a line longer than 255 bytes"},
       {head .. "1e-2,2.4\0junk\n1e-1,2.6\n", ":3: a NUL byte"},
       {head .. "1e-2,nan\n", ":3: expected 'lr,loss' with a positive rate and a finite loss"},
     } do
@@ -141,9 +141,9 @@ describe("lrengine find-lr's suggestion rules", function()
       assert.are.equal(1, c, e)
       assert.is_truthy(e:find("bad.csv" .. case[2], 1, true), e)
     end
-    -- a line of exactly 254 bytes is whole: the fixed curve with its second point padded
+    -- a line of exactly 255 bytes is whole: the fixed curve with its second point padded
     local text = io.open(curve):read("a")
-    local padded = text:gsub("\n([^\n]+)\n", function(row) return "\n" .. row .. string.rep(" ", 254 - #row) .. "\n" end, 1)
+    local padded = text:gsub("\n([^\n]+)\n", function(row) return "\n" .. row .. string.rep(" ", 255 - #row) .. "\n" end, 1)
     local c, o, e = sh.lre("find-lr --curve " .. sh.write(dir .. "/long.csv", padded) .. " --steps 60 --format json")
     assert.are.equal(0, c, e)
     assert.are.equal(doc.suggested_lr, json.decode(o).suggested_lr)

@@ -2,6 +2,7 @@
  * driven ones fed a metric trace; and the evaluation it shares with
  * `lrengine check` (cmd_check.c). */
 #include "cmd_plot.h"
+#include "fileio.h"
 #include "lint.h"
 #include "run_source.h"
 
@@ -70,23 +71,37 @@ int plot_parse(int argc, char **argv, plot_opts *o, const cli_command *cmd)
     return -1;
 }
 
-/* Reads one number per line (blank lines and # comments skipped), lines
- * of any length; "-" is stdin. */
+/* Reads one number per line (blank lines and # comments skipped); "-" is
+ * stdin. A line is read whole into a bounded buffer (fileio_getline): a
+ * longer one, or a NUL byte, is refused with its line. */
+#define METRIC_LINE_MAX 4096
+
 int plot_read_metrics(const char *path, double **out, size_t *n)
 {
     int from_stdin = !strcmp(path, "-");
     FILE *f = from_stdin ? stdin : fopen(path, "r");
     if (!f) return cli_error(LRE_EXIT_FAIL, "cannot open metrics file %s: %s", path, strerror(errno));
     if (from_stdin) path = "stdin";
-    size_t cap = 256, len = 0, linecap = 0;
+    size_t cap = 256, len = 0, linelen;
     double *v = malloc(cap * sizeof *v);
-    char *line = NULL;
+    char *line = malloc(METRIC_LINE_MAX + 1);
     long long lineno = 0;
-    int rc = v ? 0 : cli_error(LRE_EXIT_FAIL, "out of memory");
-    while (!rc && getline(&line, &linecap, f) >= 0) {
+    int rc = v && line ? 0 : cli_error(LRE_EXIT_FAIL, "out of memory"), got;
+    while (!rc && (got = fileio_getline(f, line, METRIC_LINE_MAX + 1, &linelen)) != 0) {
         lineno++;
+        if (got == FILEIO_LINE_ERROR) {
+            rc = cli_error(LRE_EXIT_FAIL, "cannot read %s: %s", path, strerror(errno));
+            break;
+        }
+        if (got < 0) {
+            rc = got == FILEIO_LINE_NUL
+                     ? cli_error(LRE_EXIT_FAIL, "%s:%lld: a NUL byte: not a number", path, lineno)
+                     : cli_error(LRE_EXIT_FAIL, "%s:%lld: a line longer than %d bytes: not a number", path, lineno,
+                                 METRIC_LINE_MAX);
+            break;
+        }
         char *s = line + strspn(line, " \t");
-        s[strcspn(s, "\r\n")] = 0;
+        s[strcspn(s, "\r")] = 0;
         if (!*s || *s == '#') continue;
         double x;
         if (cli_parse_number(s, &x)) {
@@ -98,7 +113,6 @@ int plot_read_metrics(const char *path, double **out, size_t *n)
         }
         if (!rc) v[len++] = x;
     }
-    if (!rc && ferror(f)) rc = cli_error(LRE_EXIT_FAIL, "cannot read %s: %s", path, strerror(errno));
     free(line);
     if (!from_stdin) fclose(f);
     if (rc) {

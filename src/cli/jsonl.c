@@ -1,6 +1,7 @@
 /* jsonl.c -- see jsonl.h. */
 #include "jsonl.h"
 #include "cli.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <math.h>
@@ -106,27 +107,20 @@ int jsonl_open(jsonl_cursor *c, const char *path, const char *what)
     return 0;
 }
 
-/* The next line into c->line (its newline dropped): 1, 0 at the end, or a
- * negative exit code. A line is read into a bounded buffer: a file of one
- * endless line (or a binary one) is refused at its first JSONL_MAX_LINE
- * bytes, and a NUL byte, which would hide the rest of its line, at once. */
+/* The next line into c->line (fileio_getline: a file of one endless line,
+ * or a binary one, is refused at its first JSONL_MAX_LINE bytes, and a NUL
+ * byte at once): 1, 0 at the end, or a negative exit code. */
 static int next_line(jsonl_cursor *c)
 {
-    size_t n = 0;
-    int ch = EOF;
-    while ((ch = getc_unlocked(c->f)) != EOF && ch != '\n') {
-        if (!ch || n == JSONL_MAX_LINE) {
-            c->lineno++;
-            return !ch ? -cli_error(LRE_EXIT_FAIL, "%s:%lld: a NUL byte: not %s", c->path, c->lineno, c->what)
-                       : -cli_error(LRE_EXIT_FAIL, "%s:%lld: a line longer than %d bytes: not %s", c->path, c->lineno,
-                                    JSONL_MAX_LINE, c->what);
-        }
-        c->line[n++] = (char)ch;
-    }
-    if (ch == EOF && ferror(c->f)) return -cli_error(LRE_EXIT_FAIL, "cannot read %s: %s", c->path, strerror(errno));
-    if (ch == EOF && !n) return 0;
-    c->line[n] = 0;
+    size_t n;
+    int got = fileio_getline(c->f, c->line, JSONL_MAX_LINE + 1, &n);
+    if (got == FILEIO_LINE_ERROR) return -cli_error(LRE_EXIT_FAIL, "cannot read %s: %s", c->path, strerror(errno));
+    if (got == 0) return 0;
     c->lineno++;
+    if (got == FILEIO_LINE_NUL) return -cli_error(LRE_EXIT_FAIL, "%s:%lld: a NUL byte: not %s", c->path, c->lineno, c->what);
+    if (got == FILEIO_LINE_LONG)
+        return -cli_error(LRE_EXIT_FAIL, "%s:%lld: a line longer than %d bytes: not %s", c->path, c->lineno,
+                          JSONL_MAX_LINE, c->what);
     return 1;
 }
 

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Opens path read-only, refusing anything but a regular file (the open does
  * not block on a FIFO). *fd and *size (its fstat size) are set on success.
@@ -55,5 +56,14 @@ void fileio_lines_init(fileio_lines *r, int fd, uint64_t limit);
  * error or ENOMEM. */
 int fileio_lines_next(fileio_lines *r, char **line, size_t *len);
 void fileio_lines_free(fileio_lines *r);
+
+/* The next line of a text stream (stdin included) into buf, its newline
+ * dropped, in a buffer of size bytes: a line of more than size - 1 bytes is
+ * refused rather than read in parts (which would pass the rest off as the
+ * next line) or grown without end (/dev/zero, a binary file), and so is a NUL
+ * byte, which would hide the rest of its line. 1 and *len, 0 at end of file,
+ * or one of: */
+enum { FILEIO_LINE_ERROR = -1 /* a read error, errno set */, FILEIO_LINE_LONG = -2, FILEIO_LINE_NUL = -3 };
+int fileio_getline(FILE *f, char *buf, size_t size, size_t *len);
 
 #endif

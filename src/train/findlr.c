@@ -12,6 +12,7 @@
  *     does (torch.gradient with coordinates: second-order central differences
  *     inside, one-sided at the ends).
  * The result is the curve and every rule's pick; the command line shows them. */
+#include "fileio.h"
 #include "rng.h"
 #include "train.h"
 
@@ -269,24 +270,6 @@ done:
 
 /* ---- a saved curve ---- */
 
-/* The next line of f into buf, its newline kept: 1, 0 at the end, -1 for a
- * line longer than size - 2 bytes, -2 for a NUL byte (either would make the
- * rest of its line pass for the next one, or hide it). */
-static int curve_line(FILE *f, char *buf, size_t size)
-{
-    size_t n = 0;
-    int ch;
-    while ((ch = getc(f)) != EOF && ch != '\n') {
-        if (!ch) return -2;
-        if (n == size - 2) return -1;
-        buf[n++] = (char)ch;
-    }
-    if (ch == EOF && n == 0) return 0;
-    if (ch == '\n') buf[n++] = '\n';
-    buf[n] = 0;
-    return 1;
-}
-
 train_status findlr_read_curve(const char *path, long long planned, findlr_result *r)
 {
     memset(r, 0, sizeof *r);
@@ -294,13 +277,14 @@ train_status findlr_read_curve(const char *path, long long planned, findlr_resul
     if (!f) return failed(r, TRAIN_FAILED, "cannot read %s: %s", path, strerror(errno));
     char line[256];
     long long cap = 0, lineno = 0;
+    size_t len;
     int got;
-    while ((got = curve_line(f, line, sizeof line)) != 0) {
+    while ((got = fileio_getline(f, line, sizeof line, &len)) != 0 && got != FILEIO_LINE_ERROR) { /* (ferror below) */
         lineno++;
         if (got < 0) {
             fclose(f);
             return failed(r, TRAIN_FAILED, "%s:%lld: %s: expected 'lr,loss'", path, lineno,
-                          got == -1 ? "a line longer than 254 bytes" : "a NUL byte");
+                          got == FILEIO_LINE_LONG ? "a line longer than 255 bytes" : "a NUL byte");
         }
         if (lineno == 1 && !strncmp(line, "lr,", 3)) continue; /* the header */
         char *end;
