@@ -86,6 +86,10 @@ describe("the lrengine command line", function()
     code, _, err = with_stdin("return 1", "plot - --metrics -")
     assert.are.equal(2, code)
     assert.matches("can not both be read from stdin", err)
+    -- a script is read from stdin up to the memory limit (64 MiB), as from a file, and no further
+    code, _, err = with_stdin("return 0.1 --" .. string.rep(" ", 64 * 2 ^ 20), "plot - --steps 2 --format csv")
+    assert.are.equal(1, code)
+    assert.matches("stdin: a script of more than 67108864 bytes is larger than the memory limit", err)
   end)
 
   it("says what check found as one JSON document with --format json, and nothing with --quiet", function()

@@ -131,9 +131,9 @@ lre_script_limits cli_limits(int unsandboxed);
 int cli_parse_count(const char *s, long long *out);
 int cli_parse_number(const char *s, double *out);
 
-/* Reads all of stdin (for "-" where a file is read): the bytes (free them)
- * and their count, or NULL with errno set. */
-char *cli_read_stdin(size_t *len);
+/* Reads all of stdin (for "-" where a file is read), at most max bytes: the
+ * bytes (free them) and their count, or NULL with errno set (EFBIG past max). */
+char *cli_read_stdin(size_t max, size_t *len);
 
 /* A chart's format from its file's name: "svg", "csv", "json" or "ascii"
  * (.txt), or NULL for any other name. */

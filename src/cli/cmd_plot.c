@@ -129,8 +129,10 @@ int plot_load_schedules(const char *script, lre_schedule_set *set, lre_error *er
 {
     lre_script_limits limits = cli_limits(0);
     if (strcmp(script, "-")) return lre_script_load_schedules(script, &limits, set, err);
-    size_t len;
-    char *text = cli_read_stdin(&len);
+    size_t len, max = limits.memory_bytes ? limits.memory_bytes : LRE_SCRIPT_DEFAULT_MEMORY;
+    char *text = cli_read_stdin(max, &len);
+    if (!text && errno == EFBIG)
+        return lre_error_set(err, LRE_EINVAL, "stdin: a script of more than %zu bytes is larger than the memory limit", max);
     if (!text) return lre_error_set(err, LRE_EIO, "cannot read the script from stdin: %s", strerror(errno));
     lre_host *h = lre_host_new("stdin", &limits);
     int rc = h ? lre_host_dostring(h, text, len, "stdin", err) : lre_error_set(err, LRE_ENOMEM, "stdin: out of memory");

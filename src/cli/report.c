@@ -50,23 +50,28 @@ int cli_parse_number(const char *s, double *out)
     return 0;
 }
 
-char *cli_read_stdin(size_t *len)
+char *cli_read_stdin(size_t max, size_t *len)
 {
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
     while (buf) {
         n += fread(buf + n, 1, cap - n, stdin);
         if (ferror(stdin)) break;
+        if (n > max) {
+            errno = EFBIG;
+            break;
+        }
         if (n < cap) {
             *len = n;
             return buf;
         }
-        char *more = cap < ((size_t)1 << 30) ? realloc(buf, 2 * cap) : NULL;
+        size_t grown = cap < max / 2 ? 2 * cap : max + 1; /* room for one byte past max, to see it */
+        char *more = realloc(buf, grown);
         if (!more) {
             errno = ENOMEM;
             break;
         }
-        buf = more, cap *= 2;
+        buf = more, cap = grown;
     }
     free(buf);
     return NULL;

@@ -20,7 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_MEMORY ((size_t)64 << 20)
 #define DEFAULT_INSTRUCTIONS 10000000u
 #define DEFAULT_SECONDS 5.0
 #define HOOK_EVERY 1000
@@ -238,7 +237,7 @@ lre_host *lre_host_new(const char *name, const lre_script_limits *limits)
     h->sandboxed = !(limits && limits->unsandboxed);
     h->stop = limits ? limits->stop : NULL;
     if (h->sandboxed) {
-        h->cap = limits && limits->memory_bytes ? limits->memory_bytes : DEFAULT_MEMORY;
+        h->cap = limits && limits->memory_bytes ? limits->memory_bytes : LRE_SCRIPT_DEFAULT_MEMORY;
         h->budget = limits && limits->instructions_per_call ? limits->instructions_per_call : DEFAULT_INSTRUCTIONS;
         h->seconds = limits && limits->seconds_per_call > 0 ? limits->seconds_per_call : DEFAULT_SECONDS;
     }

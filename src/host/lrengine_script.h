@@ -29,8 +29,10 @@
 extern "C" {
 #endif
 
+#define LRE_SCRIPT_DEFAULT_MEMORY ((size_t)64 << 20) /* a state's memory when its limits give none */
+
 typedef struct lre_script_limits {
-    size_t memory_bytes;            /* cap on the state's memory; 0 = default (64 MiB) */
+    size_t memory_bytes;            /* cap on the state's memory; 0 = default (LRE_SCRIPT_DEFAULT_MEMORY) */
     uint64_t instructions_per_call; /* budget per call into the script; 0 = default (10M) */
     int unsandboxed;                /* 1: the full standard library, no limits (trusted code only) */
     double seconds_per_call;        /* wall-clock deadline per call; 0 = default (5 s) */
