@@ -413,6 +413,23 @@ return {data = {source = "csv", train = "]] .. csv .. '", test = "' .. csv .. [[
     code, _, err = sh.lre("report " .. dir .. "/none.jsonl")
     assert.are.equal(1, code)
     assert.matches("none%.jsonl: No such file", err)
+    -- a line is read whole into 64 KiB at most: /dev/zero, a NUL byte or a longer line is refused at its line
+    local first = '{"step":1,"epoch":1,"loss":0.5,"lr":0.1}\n'
+    for _, case in ipairs{
+      {"/dev/zero", "/dev/zero:1: a NUL byte"},
+      {sh.write(dir .. "/nul.jsonl", first .. '{"step":2,"loss":0.4}\0\n'), "nul.jsonl:2: a NUL byte"},
+      {sh.write(dir .. "/long.jsonl", first .. first .. string.rep(" ", 70000) .. "\n"), "long.jsonl:3: a line longer than 65536 bytes"},
+      {sh.write(dir .. "/endless.jsonl", first .. string.rep(" ", 200000)), "endless.jsonl:2: a line longer than 65536 bytes"},
+    } do
+      code, _, err = sh.lre("report " .. case[1] .. " --output " .. dir .. "/bad.svg")
+      assert.are.equal(1, code, err)
+      assert.is_truthy(err:find(case[2], 1, true), err)
+      assert.is_nil(io.open(dir .. "/bad.svg"))
+    end
+    -- the same lines without their faults draw, a last line without its newline included
+    local ok = sh.write(dir .. "/ok.jsonl", first .. '{"step":2,"loss":0.4}\n\n{"step":3,"loss":0.3}')
+    code, _, err = sh.lre("report " .. ok .. " --output " .. dir .. "/ok.svg")
+    assert.are.equal(0, code, err)
   end)
 end)
 

@@ -44,11 +44,16 @@ static int protected_report(lua_State *L)
     return 1;
 }
 
+/* The helper state's memory: a metrics file's step lines take about 400
+ * bytes each in it (a million lines, 0.4 GB), a hostile file no more. */
+#define REPORT_MEMORY ((size_t)2 << 30)
+
 /* Draws the run, then writes the chart to `output` (stdout when NULL): a
  * metrics file that cannot be read leaves no output file behind. */
 static int draw(const report_opts *o, const char *output)
 {
     lre_script_limits limits = cli_limits(1);
+    limits.memory_bytes = REPORT_MEMORY;
     lre_host *h = lre_host_new("report", &limits);
     if (!h) return cli_error(LRE_EXIT_FAIL, "out of memory");
     lua_State *L = lre_host_state(h);
@@ -58,7 +63,9 @@ static int draw(const report_opts *o, const char *output)
     int rc = LRE_EXIT_OK;
     FILE *out = stdout;
     if (lre_host_pcall(h, 1, 1, 0, &err)) {
-        rc = cli_error(cli_interrupted ? LRE_EXIT_INTERRUPTED : LRE_EXIT_FAIL, "%s", err.msg);
+        rc = cli_error(cli_interrupted ? LRE_EXIT_INTERRUPTED : LRE_EXIT_FAIL, "%s%s", err.msg,
+                       strstr(err.msg, "memory limit") ? " reading the metrics file (a run logged that often is drawn "
+                                                         "from fewer lines: train with a larger log_every)" : "");
     } else if (output && !(out = fopen(output, "w"))) {
         rc = cli_error(LRE_EXIT_FAIL, "cannot write %s: %s", output, strerror(errno));
     } else {

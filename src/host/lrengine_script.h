@@ -32,9 +32,11 @@ extern "C" {
 #define LRE_SCRIPT_DEFAULT_MEMORY ((size_t)64 << 20) /* a state's memory when its limits give none */
 
 typedef struct lre_script_limits {
-    size_t memory_bytes;            /* cap on the state's memory; 0 = default (LRE_SCRIPT_DEFAULT_MEMORY) */
+    size_t memory_bytes;            /* cap on the state's memory; 0 = default (LRE_SCRIPT_DEFAULT_MEMORY),
+                                       or none when unsandboxed */
     uint64_t instructions_per_call; /* budget per call into the script; 0 = default (10M) */
-    int unsandboxed;                /* 1: the full standard library, no limits (trusted code only) */
+    int unsandboxed;                /* 1: the full standard library, no limits but memory_bytes when given
+                                       (trusted code only) */
     double seconds_per_call;        /* wall-clock deadline per call; 0 = default (5 s) */
     volatile int *stop;             /* when set and *stop becomes non-zero, running Lua code
                                        raises "interrupted!" (for SIGINT); may be NULL */
