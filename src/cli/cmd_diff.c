@@ -89,7 +89,7 @@ static int parse(int argc, char **argv, diff_opts *o, cli_parser *p)
     while (!rc && (c = cli_next(p)) != CLI_END) {
         switch (c) {
         case CLI_EXIT: return p->exit;
-        case 's': rc = cli_count_value(p, c, 1, 100000000, &o->steps); break;
+        case 's': rc = cli_count_value(p, c, 1, RUN_REPLAY_MAX_STEPS, &o->steps); break;
         case 'm': o->metrics = p->value; break;
         case 't':
             if (cli_parse_number(p->value, &o->tol) || o->tol < 0)
@@ -282,7 +282,7 @@ static int replay_at_run(const diff_opts *o, side *s, const side *run)
     int rc = run_source_load(&s->src, s->operand, NULL);
     if (rc) return rc;
     long long last = run->m.step[run->m.n - 1];
-    if (last >= 100000000)
+    if (last >= RUN_REPLAY_MAX_STEPS)
         return cli_error(LRE_EXIT_FAIL, "%s logs step %lld: a schedule is replayed over at most 1e8 steps; give --steps N",
                          run->path, last + 1);
     if ((rc = observations_read(o->metrics ? o->metrics : run->path, s->src.observe, &s->obs))) return rc;

@@ -231,6 +231,9 @@ int cmd_explain(int argc, char **argv)
                  : k < r.where.step ? " (its plan's closed forms: no node holds a state)"
                                     : "");
         if (!rc && log) rc = run_events_read(log, k, &ev);
+    } else if (k >= RUN_REPLAY_MAX_STEPS) {
+        rc = cli_error(LRE_EXIT_FAIL, "step %lld (%s) is past the 1e8 steps a replay from step 0 covers: give an earlier --step",
+                       k, o.step >= 0 ? "--step" : r.kind == SRC_CHECKPOINT ? "the checkpoint's" : "the metrics' last");
     } else {
         if (r.kind == SRC_CHECKPOINT) {
             /* replayed from the start: the checkpoint gave the horizon; its state is set aside */

@@ -362,6 +362,9 @@ int run_replay(run_source *r, const observations *obs, long long upto, run_event
 int run_replay_at(run_source *r, const observations *obs, long long upto, run_events *e, double *const *curves,
                   const long long *at, size_t nat)
 {
+    if (upto >= RUN_REPLAY_MAX_STEPS)
+        return cli_error(LRE_EXIT_FAIL, "a replay to step %lld: a schedule is replayed over at most %lld steps", upto,
+                         RUN_REPLAY_MAX_STEPS);
     size_t sample = 0;
     replay_hook hooks[LRE_SCHEDULE_SET_MAX];
     lre_error err;

@@ -97,6 +97,10 @@ void event_resumes_free(event_resumes *r);
 /* Reads an event log's events with step <= upto (every line when upto < 0),
  * the abandoned ones left out (event_resumes). Returns an exit code. */
 int run_events_read(const char *path, long long upto, run_events *e);
+/* The most steps a replay covers (steps 0..upto, upto below this): a step
+ * read from a file or asked for is checked against it before a replay. */
+#define RUN_REPLAY_MAX_STEPS 100000000LL
+
 /* Replays the schedules from their current state over steps 0..upto,
  * applying the observations due, collecting their events into e (NULL:
  * none) and, when curves is not NULL, schedule k's value at step t into
