@@ -200,10 +200,17 @@ static int push_event(run_events *e, const jsonl_obj *o)
     for (int i = 0; i < o->n; i++) {
         const jsonl_field *f = &o->f[i];
         size_t k = strlen(f->key) + 1;
-        memcpy(b, f->key, k), b += k;
+        memcpy(b, f->key, k);
+        b += k;
         *b++ = f->is_str ? 's' : 'n';
-        if (f->is_str) k = strlen(f->str) + 1, memcpy(b, f->str, k), b += k;
-        else memcpy(b, &f->num, sizeof f->num), b += sizeof f->num;
+        if (f->is_str) {
+            k = strlen(f->str) + 1;
+            memcpy(b, f->str, k);
+            b += k;
+        } else {
+            memcpy(b, &f->num, sizeof f->num);
+            b += sizeof f->num;
+        }
     }
     return 0;
 }
@@ -215,11 +222,19 @@ void run_event_get(const run_events *e, size_t i, jsonl_obj *o)
     for (int j = 0; j < o->n; j++) {
         jsonl_field *f = &o->f[j];
         size_t k = strlen((const char *)b) + 1;
-        memcpy(f->key, b, k), b += k;
+        memcpy(f->key, b, k);
+        b += k;
         f->is_str = *b++ == 's';
-        f->num = 0, f->str[0] = 0;
-        if (f->is_str) k = strlen((const char *)b) + 1, memcpy(f->str, b, k), b += k;
-        else memcpy(&f->num, b, sizeof f->num), b += sizeof f->num;
+        f->num = 0;
+        f->str[0] = 0;
+        if (f->is_str) {
+            k = strlen((const char *)b) + 1;
+            memcpy(f->str, b, k);
+            b += k;
+        } else {
+            memcpy(&f->num, b, sizeof f->num);
+            b += sizeof f->num;
+        }
     }
 }
 
