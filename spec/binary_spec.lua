@@ -117,6 +117,31 @@ describe("the lrengine binary", function()
     assert.matches("cannot open metrics file .*none.txt: No such file or directory", err)
   end)
 
+  it("writes an output file whole or not at all: a failed write leaves the file that was there", function()
+    local keep = dir .. "/keep.svg"
+    local run = sh.write(dir .. "/run.jsonl", '{"step":5,"epoch":1,"loss":2.3,"lr":0.04}\n{"step":10,"epoch":1,"loss":2.1,"lr":0.05}\n')
+    local curve = {"lr,loss"}
+    for i = 0, 29 do curve[#curve + 1] = string.format("%.17g,%.17g", 10 ^ (-7 + i * 0.25), 2 + math.sin(i)) end
+    curve = sh.write(dir .. "/curve.csv", table.concat(curve, "\n") .. "\n")
+    local s = "examples/schedules/warmup_cosine.lua"
+    for _, args in ipairs{
+      "plot -s 2000 -f svg -o " .. keep .. " " .. s,
+      "plot -s 100000 -f csv -o " .. keep .. " " .. s,
+      "report -o " .. keep .. " " .. run,
+      "find-lr -q --curve " .. curve .. " -o " .. keep,
+      "diff -s 2000 " .. s .. " examples/schedules/one_cycle.lua -o " .. keep,
+    } do
+      sh.write(keep, "<svg>the one before</svg>\n")
+      -- a file size limit of 2 KiB: the write fails part way (XFSZ ignored, so write returns EFBIG)
+      local code, _, err = sh.run("sh -c " .. string.format("%q", "trap '' XFSZ; ulimit -f 2; " .. sh.bin .. " " .. args))
+      assert.are.equal(1, code, args .. ": " .. err)
+      assert.matches("File too large", err)
+      assert.are.equal("<svg>the one before</svg>\n", sh.slurp(keep), args)
+      local _, left = sh.run("ls " .. dir .. " | grep -c 'keep.svg.'")
+      assert.are.equal("0\n", left, args .. ": a temporary file left")
+    end
+  end)
+
   it("reads a metrics file a bounded line at a time, and names the line it refuses", function()
     local plateau = "examples/schedules/plateau_cooldown.lua --steps 5 --format csv --metrics "
     -- /dev/zero is one endless line of NUL bytes: refused at once, not read into memory

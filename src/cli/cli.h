@@ -165,6 +165,22 @@ typedef struct cli_marks {
  * points (x = 0..n-1 unless x is given), series of different scales in
  * panels of their own; marks may be NULL. Returns an exit code, having said
  * what failed. */
+/* An output file written whole or not at all: cli_output_open makes a
+ * temporary beside path (PATH.XXXXXX, with the mode fopen would give the
+ * file) and o->f writes to it; cli_output_close(o, ok) renames it over path
+ * when ok and every write and the close succeeded, else removes it, so a
+ * failure leaves no file and an existing one as it was. path NULL: o->f is
+ * stdout and close only flushes it. Both return 0, or -1 with errno set
+ * (having said nothing). */
+typedef struct cli_output {
+    FILE *f;
+    const char *path;
+    char *tmp;
+} cli_output;
+
+int cli_output_open(cli_output *o, const char *path);
+int cli_output_close(cli_output *o, int ok);
+
 int cli_render(FILE *out, const char *format, const char *title, const char *xlabel, const double *x, size_t n,
                int nseries, const char *const *names, const double *const *values, int logx, int logy,
                const cli_marks *marks);

@@ -155,13 +155,13 @@ static void report(const diff_opts *o, const char *name, const double *a, const 
 static int draw(const diff_opts *o, const char *title, char names[][64], const double *const *curves,
                 const char *const *panel, int nseries, size_t n, const double *x)
 {
-    FILE *out = fopen(o->output, "w");
-    if (!out) return cli_error(LRE_EXIT_FAIL, "cannot write %s: %s", o->output, strerror(errno));
+    cli_output out;
+    if (cli_output_open(&out, o->output)) return cli_error(LRE_EXIT_FAIL, "cannot write %s: %s", o->output, strerror(errno));
     const char *nm[2 * RUN_METRICS_MAX_COLS];
     for (int i = 0; i < nseries; i++) nm[i] = names[i];
     cli_marks one_panel = {0, NULL, NULL, 0, panel}; /* A and B of a hyper-parameter on the same axes */
-    int rc = cli_render(out, o->format, title, "step", x, n, nseries, nm, curves, 0, 0, &one_panel);
-    if (fclose(out) && !rc) rc = cli_error(LRE_EXIT_FAIL, "cannot write %s: %s", o->output, strerror(errno));
+    int rc = cli_render(out.f, o->format, title, "step", x, n, nseries, nm, curves, 0, 0, &one_panel);
+    if (cli_output_close(&out, !rc) && !rc) rc = cli_error(LRE_EXIT_FAIL, "cannot write %s: %s", o->output, strerror(errno));
     return rc;
 }
 

@@ -387,12 +387,12 @@ static int draw(const plot_opts *o, const lre_schedule_set *set, double *const *
 {
     const char *names[LRE_SCHEDULE_SET_MAX];
     for (int k = 0; k < set->n; k++) names[k] = set->name[k];
-    FILE *out = stdout;
-    if (o->output && !(out = fopen(o->output, "w")))
-        return cli_error(LRE_EXIT_FAIL, "cannot write %s: %s", o->output, strerror(errno));
-    int rc = cli_render(out, o->format, strcmp(o->script, "-") ? o->script : "stdin", "step", NULL, n, set->n, names,
+    cli_output out;
+    if (cli_output_open(&out, o->output)) return cli_error(LRE_EXIT_FAIL, "cannot write %s: %s", o->output, strerror(errno));
+    int rc = cli_render(out.f, o->format, strcmp(o->script, "-") ? o->script : "stdin", "step", NULL, n, set->n, names,
                         (const double *const *)curves, 0, o->logy, NULL);
-    if (out != stdout && fclose(out) && !rc) rc = cli_error(LRE_EXIT_FAIL, "cannot write %s: %s", o->output, strerror(errno));
+    if (cli_output_close(&out, !rc) && !rc)
+        rc = cli_error(LRE_EXIT_FAIL, "cannot write %s: %s", o->output ? o->output : "the chart", strerror(errno));
     return rc;
 }
 
@@ -407,25 +407,10 @@ static int stream(const plot_opts *o, const char *script, lre_schedule_set *set,
     static sink sk; /* (64 KB of buffer) */
     memset(&sk, 0, offsetof(sink, buf));
     sk.n = set->n, sk.out = stdout, sk.step[0] = '0', sk.step_len = 1, sk.len = 0;
-    char *tmp = NULL;
     int json = !strcmp(o->format, "json");
-    if (o->output) {
-        size_t len = strlen(o->output);
-        int fd = -1;
-        if ((tmp = malloc(len + 8))) {
-            memcpy(tmp, o->output, len);
-            memcpy(tmp + len, ".XXXXXX", 8);
-            fd = mkstemp(tmp);
-        }
-        if (fd < 0 || !(sk.out = fdopen(fd, "w"))) {
-            if (fd >= 0) close(fd), unlink(tmp);
-            free(tmp);
-            return found(pb, LRE_EXIT_FAIL, -1, "cannot write %s: %s", o->output, strerror(errno));
-        }
-        mode_t mask = umask(0); /* the mode fopen would have given it */
-        umask(mask);
-        fchmod(fd, 0666 & ~mask);
-    }
+    cli_output out;
+    if (cli_output_open(&out, o->output)) return found(pb, LRE_EXIT_FAIL, -1, "cannot write %s: %s", o->output, strerror(errno));
+    sk.out = out.f;
     static char buf[1 << 16];
     setvbuf(sk.out, buf, _IOFBF, sizeof buf);
     for (int k = 1; json && k < set->n && !pb->code; k++)
@@ -448,17 +433,9 @@ static int stream(const plot_opts *o, const char *script, lre_schedule_set *set,
     }
     for (int k = 1; k < set->n; k++)
         if (sk.rest[k]) fclose(sk.rest[k]);
-    int failed = fflush(sk.out) != 0 || ferror(sk.out);
-    if (!pb->code && failed) found(pb, LRE_EXIT_FAIL, -1, "writing the result: %s", strerror(errno));
-    if (tmp) {
-        if (fclose(sk.out) && !pb->code) found(pb, LRE_EXIT_FAIL, -1, "cannot write %s: %s", o->output, strerror(errno));
-        if (!pb->code && rename(tmp, o->output))
-            found(pb, LRE_EXIT_FAIL, -1, "cannot write %s: %s", o->output, strerror(errno));
-        if (pb->code) unlink(tmp);
-        free(tmp);
-    } else {
-        setvbuf(stdout, NULL, _IOFBF, BUFSIZ); /* buf is no longer stdout's after this */
-    }
+    if (cli_output_close(&out, !pb->code) && !pb->code)
+        found(pb, LRE_EXIT_FAIL, -1, "cannot write %s: %s", o->output ? o->output : "the result", strerror(errno));
+    if (!o->output) setvbuf(stdout, NULL, _IOFBF, BUFSIZ); /* buf is no longer stdout's after this */
     return pb->code;
 }
 

@@ -61,20 +61,20 @@ static int draw(const report_opts *o, const char *output)
     lua_pushlightuserdata(L, (void *)o);
     lre_error err;
     int rc = LRE_EXIT_OK;
-    FILE *out = stdout;
+    cli_output out;
     if (lre_host_pcall(h, 1, 1, 0, &err)) {
         rc = cli_error(cli_interrupted ? LRE_EXIT_INTERRUPTED : LRE_EXIT_FAIL, "%s%s", err.msg,
                        strstr(err.msg, "memory limit") ? " reading the metrics file (a run logged that often is drawn "
                                                          "from fewer lines: train with a larger log_every)" : "");
-    } else if (output && !(out = fopen(output, "w"))) {
+    } else if (cli_output_open(&out, output)) {
         rc = cli_error(LRE_EXIT_FAIL, "cannot write %s: %s", output, strerror(errno));
     } else {
         size_t len;
         const char *text = lua_tolstring(L, -1, &len);
-        if (fwrite(text, 1, len, out) != len || fflush(out))
-            rc = cli_error(LRE_EXIT_FAIL, "writing the chart: %s", strerror(errno));
-        if (out != stdout && fclose(out) && !rc)
-            rc = cli_error(LRE_EXIT_FAIL, "cannot write %s: %s", output, strerror(errno));
+        int written = fwrite(text, 1, len, out.f) == len;
+        if (cli_output_close(&out, written) || !written)
+            rc = cli_error(LRE_EXIT_FAIL, "writing the chart%s%s: %s", output ? " to " : "", output ? output : "",
+                           strerror(errno));
     }
     lre_host_release(h);
     return rc;

@@ -7,6 +7,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 volatile int cli_interrupted;
 
@@ -75,6 +77,40 @@ char *cli_read_stdin(size_t max, size_t *len)
     }
     free(buf);
     return NULL;
+}
+
+int cli_output_open(cli_output *o, const char *path)
+{
+    o->f = stdout, o->path = path, o->tmp = NULL;
+    if (!path) return 0;
+    size_t len = strlen(path);
+    int fd = -1;
+    if (!(o->tmp = malloc(len + 8))) return errno = ENOMEM, -1;
+    memcpy(o->tmp, path, len);
+    memcpy(o->tmp + len, ".XXXXXX", 8);
+    if ((fd = mkstemp(o->tmp)) < 0 || !(o->f = fdopen(fd, "w"))) {
+        int e = errno;
+        if (fd >= 0) close(fd), unlink(o->tmp);
+        free(o->tmp);
+        o->tmp = NULL, o->f = NULL;
+        return errno = e, -1;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    return 0;
+}
+
+int cli_output_close(cli_output *o, int ok)
+{
+    int failed = fflush(o->f) != 0 || ferror(o->f), e = errno;
+    if (!o->tmp) return failed ? (errno = e, -1) : 0;
+    if (fclose(o->f) && !failed) failed = 1, e = errno;
+    if (ok && !failed && rename(o->tmp, o->path)) failed = 1, e = errno;
+    if (!ok || failed) unlink(o->tmp);
+    free(o->tmp);
+    o->tmp = NULL, o->f = NULL;
+    return failed ? (errno = e, -1) : 0;
 }
 
 const char *cli_format_of(const char *path)
