@@ -135,12 +135,17 @@ describe("lrengine find-lr's suggestion rules", function()
       {head .. "1e-2,2.4" .. string.rep(" ", 300) .. "\n1e-1,2.6\n", ":3: a line longer than 255 bytes"},
       {head .. "1e-2,2.4\0junk\n1e-1,2.6\n", ":3: a NUL byte"},
       {head .. "1e-2,nan\n", ":3: expected 'lr,loss' with a positive rate and a finite loss"},
+      {head .. "1e-2,2.4\n1e-2,2.3\n", ":4: the rate 0.01 does not rise (the line before: 0.01)"},
+      {head .. "1e-4,2.4\n", ":3: the rate 0.0001 does not rise (the line before: 0.001)"},
     } do
       local path = sh.write(dir .. "/bad.csv", case[1])
       local c, _, e = sh.lre("find-lr --curve " .. path)
       assert.are.equal(1, c, e)
       assert.is_truthy(e:find("bad.csv" .. case[2], 1, true), e)
     end
+    local c, _, e = sh.lre("find-lr --curve " .. dir)
+    assert.are.equal(1, c, e)
+    assert.matches("reading .*: Is a directory", e)
     -- a line of exactly 255 bytes is whole: the fixed curve with its second point padded
     local text = io.open(curve):read("a")
     local padded = text:gsub("\n([^\n]+)\n", function(row) return "\n" .. row .. string.rep(" ", 255 - #row) .. "\n" end, 1)
@@ -231,6 +236,14 @@ describe("lrengine find-lr --write-config", function()
     code, out, err = sh.lre("find-lr " .. dir .. "/extra.lua --steps 60 --output " .. dir .. "/c.csv")
     assert.are.equal(0, code, err)
     assert.matches("^lr range test: 60 steps from 1e%-07 to 10\n  with the config's clipping %(norm%)\n  lowest", out)
+    -- a csv on stdout is the curve alone (the reasoning on stderr), and reads back with --curve
+    code, out, err = sh.lre("find-lr " .. dir .. "/extra.lua --steps 60 --format csv")
+    assert.are.equal(0, code, err)
+    assert.matches("^lr,loss\n", out)
+    assert.matches("^lr range test: 60 steps", err)
+    local back = sh.write(dir .. "/back.csv", out)
+    code, _, err = sh.lre("find-lr --curve " .. back .. " --quiet")
+    assert.are.equal(0, code, err)
   end)
 
   it("is deterministic for a seed", function()

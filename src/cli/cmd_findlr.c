@@ -24,7 +24,7 @@ static const cli_option findlr_opts[] = {
 static const cli_command findlr_command = {
     "find-lr", "CONFIG.lua | --curve FILE",
     "The learning-rate range test: trains the config's model while the rate ramps exponentially from --min\n"
-    "to --max, prints the suggested rate and its reasoning (stderr when stdout carries JSON; none with\n"
+    "to --max, prints the suggested rate and its reasoning (stderr when stdout carries csv, json or svg; none with\n"
     "--quiet) and draws the loss against the rate (ascii on a terminal). The config's gradient clipping\n"
     "applies; its guard does not (it would skip the steps whose loss blows up, which the test looks for).",
     findlr_opts, 0, 1, 0};
@@ -109,7 +109,7 @@ int cmd_find_lr(int argc, char **argv)
         case CLI_EXIT: return p.exit;
         case 256: rc = cli_positive_value(&p, key, &o.lr_min); break;
         case 257: rc = cli_positive_value(&p, key, &o.lr_max); break;
-        case 's': rc = cli_count_value(&p, key, 10, 1000000, &o.steps); planned = o.steps; break;
+        case 's': rc = cli_count_value(&p, key, 10, FINDLR_MAX_POINTS, &o.steps); planned = o.steps; break;
         case 'f': rc = cli_choice_value(&p, key, formats, &format); break;
         case 'o': output = p.value; break;
         case 258: rc = cli_choice_value(&p, key, findlr_rule_names, &rule_name); break;
@@ -165,17 +165,19 @@ int cmd_find_lr(int argc, char **argv)
         }
     }
     train_config_free(&c);
-    int json_stdout = format && !strcmp(format, "json") && !output;
+    /* csv, json and svg on stdout are for programs (a csv is read back by --curve): the reasoning goes to stderr */
+    int data_stdout = format && strcmp(format, "ascii") && !output;
     /* the summary goes to stdout unless stdout carries the JSON */
-    if (!p.quiet) summary(json_stdout ? stderr : stdout, &r, curve ? NULL : &o, rule);
+    if (!p.quiet) summary(data_stdout ? stderr : stdout, &r, curve ? NULL : &o, rule);
     if (!p.quiet && write_config)
-        fprintf(json_stdout ? stderr : stdout, "wrote %s: %s at lr=%.3g\n", write_config, config, r.rules[rule].lr);
+        fprintf(data_stdout ? stderr : stdout, "wrote %s: %s at lr=%.3g\n", write_config, config, r.rules[rule].lr);
     fflush(stdout);
     if (format) {
-        FILE *out = stdout;
-        if (output && !(out = fopen(output, "w"))) {
+        cli_output co;
+        if (cli_output_open(&co, output)) {
             rc = cli_error(LRE_EXIT_FAIL, "cannot write %s: %s", output, strerror(errno));
         } else {
+            FILE *out = co.f;
             if (!strcmp(format, "json")) {
                 rc = write_json(out, &r, rule);
             } else {
@@ -190,8 +192,8 @@ int cmd_find_lr(int argc, char **argv)
                 rc = cli_render(out, format, "lr range test: smoothed loss by learning rate", "lr", r.lrs, (size_t)r.n,
                                 1, names, vals, 1, 0, &marks);
             }
-            if (out != stdout && fclose(out) && !rc)
-                rc = cli_error(LRE_EXIT_FAIL, "cannot write %s: %s", output, strerror(errno));
+            if (cli_output_close(&co, !rc) && !rc)
+                rc = cli_error(LRE_EXIT_FAIL, "cannot write %s: %s", output ? output : "the result", strerror(errno));
         }
     }
     findlr_result_free(&r);

@@ -279,7 +279,7 @@ train_status findlr_read_curve(const char *path, long long planned, findlr_resul
     long long cap = 0, lineno = 0;
     size_t len;
     int got;
-    while ((got = fileio_getline(f, line, sizeof line, &len)) != 0 && got != FILEIO_LINE_ERROR) { /* (ferror below) */
+    while ((got = fileio_getline(f, line, sizeof line, &len)) != 0 && got != FILEIO_LINE_ERROR) { /* (its errno below) */
         lineno++;
         if (got < 0) {
             fclose(f);
@@ -296,6 +296,16 @@ train_status findlr_read_curve(const char *path, long long planned, findlr_resul
             return failed(r, TRAIN_FAILED, "%s:%lld: expected 'lr,loss' with a positive rate and a finite loss", path,
                           lineno);
         }
+        if (r->n && !(lr > r->lrs[r->n - 1])) { /* the rules read slopes per decade of a rising ramp */
+            fclose(f);
+            return failed(r, TRAIN_FAILED, "%s:%lld: the rate %g does not rise (the line before: %g): a range test's rates increase",
+                          path, lineno, lr, r->lrs[r->n - 1]);
+        }
+        if (r->n == FINDLR_MAX_POINTS) {
+            fclose(f);
+            return failed(r, TRAIN_FAILED, "%s:%lld: more than %d points (a range test takes at most --steps 1e6)", path,
+                          lineno, FINDLR_MAX_POINTS);
+        }
         if (r->n == cap) {
             cap = cap ? 2 * cap : 256;
             double *a = realloc(r->lrs, (size_t)cap * sizeof *a), *b = a ? realloc(r->losses, (size_t)cap * sizeof *b) : NULL;
@@ -309,9 +319,9 @@ train_status findlr_read_curve(const char *path, long long planned, findlr_resul
         r->lrs[r->n] = lr;
         r->losses[r->n++] = loss;
     }
-    int bad = ferror(f);
+    int e = errno;
     fclose(f);
-    if (bad) return failed(r, TRAIN_FAILED, "reading %s: %s", path, strerror(EIO));
+    if (got == FILEIO_LINE_ERROR) return failed(r, TRAIN_FAILED, "reading %s: %s", path, strerror(e));
     if (r->n < 2) return failed(r, TRAIN_FAILED, "%s: a curve needs at least 2 points, it has %lld", path, r->n);
     summarise(r, planned > 0 ? planned : r->n);
     return r->status = TRAIN_OK;
@@ -348,10 +358,12 @@ int findlr_write_config(const train_config *c, const char *config_path, double l
         if (!msg[0]) snprintf(msg, size, "the config's lr schedule has no positive rate to scale");
         return -1;
     }
+    char tmp[4200];
+    int len = snprintf(tmp, sizeof tmp, "%s.tmp", out_path);
+    if (len < 0 || (size_t)len >= sizeof tmp) /* a cut name would be another file's */
+        return snprintf(msg, size, "%.60s...: a path of more than %zu bytes", out_path, sizeof tmp - 5), -1;
     FILE *in = fopen(config_path, "rb");
     if (!in) return snprintf(msg, size, "cannot read %s: %s", config_path, strerror(errno)), -1;
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", out_path);
     FILE *out = fopen(tmp, "w");
     if (!out) {
         snprintf(msg, size, "cannot write %s: %s", tmp, strerror(errno));

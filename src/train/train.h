@@ -257,6 +257,7 @@ train_status train_find_lr(train_config *c, const findlr_options *o, findlr_resu
  * applies the rules as if the test had been planned for `planned` steps
  * (<= 0: as many as the curve has). */
 train_status findlr_read_curve(const char *path, long long planned, findlr_result *r);
+#define FINDLR_MAX_POINTS 1000000 /* a curve's points: find-lr's --steps at most */
 void findlr_result_free(findlr_result *r);
 
 /* Writes to out_path the config at config_path (already loaded into c)
