@@ -32,6 +32,36 @@ describe("tune spaces", function()
     assert.is_true(seen.cosine and seen.constant and seen.one_cycle)
   end)
 
+  it("draws whole numbers over the widest range it takes, and refuses a wider one", function()
+    local sp = T.space{k = T.integer(0, 2 ^ 52 - 1), m = T.integer(-2 ^ 51, 2 ^ 51 - 1)}
+    for seed = 1, 20 do
+      local p = sp:sample(seed, 1)
+      assert.are.equal("integer", math.type(p.k))
+      assert.is_true(p.k >= 0 and p.k <= 2 ^ 52 - 1 and p.m >= -2 ^ 51 and p.m < 2 ^ 51)
+    end
+    -- past 2^52 numbers its draw would never end (Rng:int draws below a multiple of the count in 53 bits)
+    for _, b in ipairs{{0, 2 ^ 52}, {0, 2 ^ 60}, {-2 ^ 62, 2 ^ 62}, {0, 1e300}} do
+      local ok, err = pcall(T.integer, b[1], b[2])
+      assert.is_false(ok)
+      assert.matches("tune.integer: a range of at most 2%^52 numbers", err)
+    end
+  end)
+
+  it("refuses a grid or ASHA's rungs too large to hold, naming them", function()
+    local ok, err = pcall(T.grid, {points = 1e9, max_epochs = 1})
+    assert.is_false(ok)
+    assert.matches("tune.grid: points must be at most 100000, got 1000000000", err)
+    local sp = T.space{a = T.uniform(0, 1), b = T.uniform(0, 1), c = T.uniform(0, 1), d = T.uniform(0, 1)}
+    ok, err = pcall(sp.grid, sp, 1000)
+    assert.is_false(ok)
+    assert.matches("tune.grid: more than 100000 combinations %(with [bcd]%): fewer points or parameters", err)
+    assert.are.equal(10000, #sp:grid(10))
+    ok, err = pcall(T.asha, {min_epochs = 1, max_epochs = 1e12, reduction = 1.0000001})
+    assert.is_false(ok)
+    assert.matches("tune.asha: 2.76e%+08 rungs from min_epochs 1 to max_epochs 1000000000000 at reduction 1.0000001 %(at most 100%)", err)
+    assert.is_table(T.asha{min_epochs = 1, max_epochs = 81, reduction = 3})
+  end)
+
   it("gives a parameter only where its condition holds", function()
     for i = 1, 300 do
       local p = sp:sample(1, i)

@@ -35,6 +35,8 @@ local space = require "lrengine.tune_space"
 
 local M = {_VERSION = "lrengine.tune 1"}
 
+local MAX_RUNGS = 100 -- ASHA's rungs in a bracket: min_epochs * reduction^k up to max_epochs
+
 M.loguniform, M.uniform, M.integer, M.choice = space.loguniform, space.uniform, space.integer, space.choice
 M.when, M.code, M.around_findlr, M.space, M.rng, M.stream = space.when, space.code, space.around_findlr,
   space.space, space.rng, space.stream
@@ -67,11 +69,15 @@ function M.random(opts)
 end
 
 -- Grid search: every combination (ranges at `points` values each), each
--- trained to max_epochs.
+-- trained to max_epochs; at most space.MAX_GRID combinations.
 function M.grid(opts)
   opts = opts or {}
-  return {kind = "grid", max_epochs = positive_int(opts, "max_epochs", nil, "grid"),
+  local m = {kind = "grid", max_epochs = positive_int(opts, "max_epochs", nil, "grid"),
     points = positive_int(opts, "points", 3, "grid"), sampler = "grid", budget = budget(opts, "grid")}
+  if m.points > space.MAX_GRID then
+    error(string.format("tune.grid: points must be at most %d, got %s", space.MAX_GRID, tostring(m.points)), 2)
+  end
+  return m
 end
 
 -- ASHA: rungs at min_epochs * reduction^k below max_epochs; a trial at rung
@@ -88,6 +94,11 @@ function M.asha(opts)
   if not (type(m.reduction) == "number" and m.reduction > 1) then error("tune.asha: reduction must be > 1", 2) end
   if not m.max_epochs then error("tune.asha: max_epochs is required", 2) end
   if m.min_epochs > m.max_epochs then error("tune.asha: min_epochs must be <= max_epochs", 2) end
+  local rungs = math.log(m.max_epochs / m.min_epochs) / math.log(m.reduction) + 1
+  if rungs > MAX_RUNGS then
+    error(string.format("tune.asha: %.3g rungs from min_epochs %d to max_epochs %d at reduction %s (at most %d): "
+      .. "a larger reduction", rungs, m.min_epochs, m.max_epochs, tostring(m.reduction), MAX_RUNGS), 2)
+  end
   if not m.budget.trials and not m.budget.epochs then m.budget.trials = 20 end
   return m
 end

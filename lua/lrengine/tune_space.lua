@@ -42,7 +42,7 @@ function Rng:uniform() return (self:next() >> 11) * 0x1p-53 end
 -- a whole number in [lo, hi], without modulo bias
 function Rng:int(lo, hi)
   local n = hi - lo + 1
-  if n <= 0 then error("empty range", 2) end
+  if n <= 0 or n >= 1 << 53 then error("Rng:int: a range of 1 to 2^53 - 1 numbers", 2) end
   local limit = (-1 >> 11) // n * n -- draw 53-bit numbers below a multiple of n
   while true do
     local v = self:next() >> 11
@@ -198,6 +198,10 @@ function M.integer(lo, hi, opts)
     error("tune.integer: bounds must be whole numbers", 2)
   end
   check_range("integer", lo, hi, opts and opts.log)
+  -- Rng:int draws below a multiple of the count within 53 bits: a wider range would never draw
+  if (hi + 0.0) - (lo + 0.0) >= 2 ^ 52 then
+    error(string.format("tune.integer: a range of at most 2^52 numbers, got %s to %s", tostring(lo), tostring(hi)), 2)
+  end
   return dist("integer", {lo = floor(lo), hi = floor(hi), log = opts and opts.log or false})
 end
 
@@ -419,6 +423,9 @@ function Space:sample(seed, trial, choose)
   return p
 end
 
+-- A grid search's combinations at most: each is a trial.
+M.MAX_GRID = 100000
+
 -- Every combination of grid values (choices enumerated, ranges at `points`
 -- values), conditional parameters only where active; in a fixed order.
 function Space:grid(points)
@@ -433,6 +440,10 @@ function Space:grid(points)
         next_out[#next_out + 1] = p
       else
         for _, v in ipairs(d and d:grid(points) or {fixed}) do
+          if #next_out == M.MAX_GRID then
+            error(string.format("tune.grid: more than %d combinations (with %s): fewer points or parameters",
+              M.MAX_GRID, name), 0)
+          end
           local q = {}
           for k, x in pairs(p) do q[k] = x end
           q[name] = v
