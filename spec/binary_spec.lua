@@ -117,6 +117,24 @@ describe("the lrengine binary", function()
     assert.matches("cannot open metrics file .*none.txt: No such file or directory", err)
   end)
 
+  it("does not wait on a FIFO that nobody writes: a script, config or run is refused, a stream reads as empty", function()
+    local fifo = dir .. "/fifo"
+    assert.are.equal(0, (sh.run("mkfifo " .. fifo)))
+    local s = "examples/schedules/cyclic.lua"
+    for _, case in ipairs{
+      {"plot " .. fifo, 1, "fifo: not a regular file"}, {"check " .. fifo, 1, "fifo: not a regular file"},
+      {"train " .. fifo, 1, "fifo: not a regular file"}, {"find-lr " .. fifo, 1, "fifo: not a regular file"},
+      {"explain " .. fifo, 1, "fifo: not a regular file"}, {"diff " .. fifo .. " " .. s, 1, "fifo: not a regular file"},
+      {"tune " .. fifo, 1, "fifo: not a regular file"}, {"report " .. fifo, 1, "a pipe: give it on standard input"},
+      {"find-lr --curve " .. fifo, 1, "a curve needs at least 2 points, it has 0"},
+      {"explain " .. s .. " -m " .. fifo, 0, ""}, {"plot -m " .. fifo .. " " .. s, 0, ""},
+    } do
+      local code, _, err = sh.run("timeout 20 " .. sh.bin .. " " .. case[1])
+      assert.are.equal(case[2], code, case[1] .. ": " .. err)
+      assert.is_truthy(err:find(case[3], 1, true), case[1] .. ": " .. err)
+    end
+  end)
+
   it("writes an output file whole or not at all: a failed write leaves the file that was there", function()
     local keep = dir .. "/keep.svg"
     local run = sh.write(dir .. "/run.jsonl", '{"step":5,"epoch":1,"loss":2.3,"lr":0.04}\n{"step":10,"epoch":1,"loss":2.1,"lr":0.05}\n')

@@ -79,7 +79,7 @@ int plot_parse(int argc, char **argv, plot_opts *o, const cli_command *cmd)
 int plot_read_metrics(const char *path, double **out, size_t *n)
 {
     int from_stdin = !strcmp(path, "-");
-    FILE *f = from_stdin ? stdin : fopen(path, "r");
+    FILE *f = from_stdin ? stdin : fileio_fopen_read(path);
     if (!f) return cli_error(LRE_EXIT_FAIL, "cannot open metrics file %s: %s", path, strerror(errno));
     if (from_stdin) path = "stdin";
     size_t cap = 256, len = 0, linelen;
@@ -442,7 +442,7 @@ static int stream(const plot_opts *o, const char *script, lre_schedule_set *set,
 /* The script's text, for its lint comments (NULL for stdin or on failure; free it). */
 static char *script_text(const char *path)
 {
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : NULL;
+    FILE *f = strcmp(path, "-") ? fileio_fopen_read(path) : NULL;
     if (!f) return NULL;
     char *text = calloc(1, 1 << 20);
     if (text && fread(text, 1, (1 << 20) - 1, f) == 0 && ferror(f)) free(text), text = NULL;

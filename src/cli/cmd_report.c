@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const cli_option report_options[] = {
@@ -98,6 +99,9 @@ int cmd_report(int argc, char **argv)
     }
     if (rc) return rc;
     o.metrics = p.operands[0];
+    struct stat st; /* lrengine.runlog's io.open would wait for a FIFO's writer */
+    if (strcmp(o.metrics, "-") && !stat(o.metrics, &st) && S_ISFIFO(st.st_mode))
+        return cli_error(LRE_EXIT_FAIL, "%s: a pipe: give it on standard input (report -)", o.metrics);
     if (!o.format && output) {
         const char *dot = strrchr(output, '.');
         if (dot && !strcmp(dot, ".svg")) o.format = "svg";

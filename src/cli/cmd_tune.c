@@ -256,6 +256,8 @@ int cmd_tune(int argc, char **argv)
     if (rc) return rc;
     a.tune = p.operands[0];
     a.quiet = p.quiet;
+    struct stat st; /* as every script's loader: Lua's loadfile would wait for a FIFO's writer */
+    if (!stat(a.tune, &st) && !S_ISREG(st.st_mode)) return cli_error(LRE_EXIT_FAIL, "%s: not a regular file", a.tune);
     if (!a.threads) a.threads = cores / a.jobs > 1 ? cores / a.jobs : 1;
     ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
     if (n > 0) self_exe[n] = 0;

@@ -102,7 +102,7 @@ int jsonl_open(jsonl_cursor *c, const char *path, const char *what)
 {
     memset(c, 0, sizeof *c);
     c->path = path, c->what = what;
-    if (!(c->f = fopen(path, "r"))) return cli_error(LRE_EXIT_FAIL, "cannot open %s: %s", path, strerror(errno));
+    if (!(c->f = fileio_fopen_read(path))) return cli_error(LRE_EXIT_FAIL, "cannot open %s: %s", path, strerror(errno));
     if (!(c->line = malloc(JSONL_MAX_LINE + 1))) return jsonl_close(c), cli_error(LRE_EXIT_FAIL, "out of memory");
     return 0;
 }

@@ -2,6 +2,7 @@
 #include "run_source.h"
 #include "cmd_plot.h"
 #include "eventlog.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <math.h>
@@ -10,7 +11,7 @@
 
 int run_source_is_checkpoint(const char *path)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = fileio_fopen_read(path);
     char sig[8] = {0};
     int yes = f && fread(sig, 1, 7, f) == 7 && !memcmp(sig, "LRECKPT", 7);
     if (f) fclose(f);
@@ -27,7 +28,7 @@ int run_source_metrics_beside(const char *ckpt, char *out, size_t size)
 
 int run_source_exists(const char *path)
 {
-    FILE *f = fopen(path, "r");
+    FILE *f = fileio_fopen_read(path);
     if (f) fclose(f);
     return f != NULL;
 }

@@ -395,7 +395,7 @@ static int run_loaded(lre_host *h, int status, lre_error *err)
 
 int lre_host_dofile(lre_host *h, const char *path, lre_error *err)
 {
-    int fd = open(path, O_RDONLY);
+    int fd = open(path, O_RDONLY | O_NONBLOCK); /* a FIFO is refused below, not waited on */
     if (fd < 0) return lre_error_set(err, LRE_EIO, "cannot open %s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {

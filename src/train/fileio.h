@@ -57,6 +57,11 @@ void fileio_lines_init(fileio_lines *r, int fd, uint64_t limit);
 int fileio_lines_next(fileio_lines *r, char **line, size_t *len);
 void fileio_lines_free(fileio_lines *r);
 
+/* fopen(path, "r") for a text file read as a stream, which may be a pipe:
+ * opened without blocking, so a FIFO that no process writes to reads as
+ * empty at once instead of waiting for a writer. NULL with errno set. */
+FILE *fileio_fopen_read(const char *path);
+
 /* The next line of a text stream (stdin included) into buf, its newline
  * dropped, in a buffer of size bytes: a line of more than size - 1 bytes is
  * refused rather than read in parts (which would pass the rest off as the

@@ -273,7 +273,7 @@ done:
 train_status findlr_read_curve(const char *path, long long planned, findlr_result *r)
 {
     memset(r, 0, sizeof *r);
-    FILE *f = fopen(path, "r");
+    FILE *f = fileio_fopen_read(path);
     if (!f) return failed(r, TRAIN_FAILED, "cannot read %s: %s", path, strerror(errno));
     char line[256];
     long long cap = 0, lineno = 0;
