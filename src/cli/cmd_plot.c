@@ -106,6 +106,8 @@ int plot_read_metrics(const char *path, double **out, size_t *n)
         double x;
         if (cli_parse_number(s, &x)) {
             rc = cli_error(LRE_EXIT_FAIL, "%s:%lld: not a finite number: '%.40s'", path, lineno, s);
+        } else if (len == PLOT_METRICS_MAX) {
+            rc = cli_error(LRE_EXIT_FAIL, "%s:%lld: more than %d metrics", path, lineno, PLOT_METRICS_MAX);
         } else if (len == cap) {
             double *w = cap < SIZE_MAX / 2 / sizeof *v ? realloc(v, 2 * cap * sizeof *v) : NULL;
             if (!w) rc = cli_error(LRE_EXIT_FAIL, "%s:%lld: out of memory", path, lineno);

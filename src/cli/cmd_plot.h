@@ -31,6 +31,7 @@ int plot_run(plot_opts *o, int plot);
 /* A metric per line into *out (free it), n of them; "-" is stdin. Returns an
  * exit code, having said what failed. */
 int plot_read_metrics(const char *path, double **out, size_t *n);
+#define PLOT_METRICS_MAX 10000000 /* values of such a file at most (80 MB): a metric per step of 1e7 steps */
 /* The schedule script's schedules ("-": stdin), sandboxed, Ctrl-C stopping. */
 int plot_load_schedules(const char *script, lre_schedule_set *set, lre_error *err);
 
