@@ -135,6 +135,17 @@ describe("the lrengine binary", function()
     end
   end)
 
+  it("refuses at once a chart or a diff larger than the memory it keeps for them, saying what would fit", function()
+    local s = "examples/schedules/one_cycle.lua"
+    local code, _, err = sh.lre("plot -s 100000000 -f svg -o " .. dir .. "/big.svg " .. s)
+    assert.are.equal(1, code, err)
+    assert.matches("a chart of 100000000 steps of 2 schedules: at most 2e%+07 points", err)
+    assert.is_nil(io.open(dir .. "/big.svg"))
+    code, _, err = sh.lre("diff -s 100000000 " .. s .. " " .. s)
+    assert.are.equal(1, code, err)
+    assert.matches("100000000 steps of 4 schedules take 3.2 GB %(at most 2%): compare fewer with %-%-steps N", err)
+  end)
+
   it("writes an output file whole or not at all: a failed write leaves the file that was there", function()
     local keep = dir .. "/keep.svg"
     local run = sh.write(dir .. "/run.jsonl", '{"step":5,"epoch":1,"loss":2.3,"lr":0.04}\n{"step":10,"epoch":1,"loss":2.1,"lr":0.05}\n')

@@ -181,6 +181,9 @@ typedef struct cli_output {
 int cli_output_open(cli_output *o, const char *path);
 int cli_output_close(cli_output *o, int ok);
 
+/* The memory of the Lua state that draws a chart (cli_render, report). */
+#define CLI_CHART_MEMORY ((size_t)2 << 30)
+
 int cli_render(FILE *out, const char *format, const char *title, const char *xlabel, const double *x, size_t n,
                int nseries, const char *const *names, const double *const *values, int logx, int logy,
                const cli_marks *marks);

@@ -165,6 +165,9 @@ static int draw(const diff_opts *o, const char *title, char names[][64], const d
     return rc;
 }
 
+/* The values diff keeps of its schedules, every step of each. */
+#define DIFF_MEMORY 2e9
+
 /* Two schedule scripts or configs, replayed over steps 0..N-1. */
 static int diff_schedules(diff_opts o, cli_parser p)
 {
@@ -187,7 +190,11 @@ static int diff_schedules(diff_opts o, cli_parser p)
         for (int j = 0; j < src[1].set.n; j++)
             if (!strcmp(src[0].set.name[i], src[1].set.name[j])) pairs[npairs][0] = i, pairs[npairs++][1] = j;
     if (!rc && !npairs) rc = cli_error(LRE_EXIT_FAIL, "%s and %s schedule no hyper-parameter in common", src[0].path, src[1].path);
-    if (!rc && !(buf = malloc((size_t)n * (size_t)(src[0].set.n + src[1].set.n) * sizeof *buf)))
+    size_t ncurves = (size_t)(src[0].set.n + src[1].set.n);
+    if (!rc && (double)n * (double)ncurves * sizeof *buf > DIFF_MEMORY)
+        rc = cli_error(LRE_EXIT_FAIL, "%lld steps of %zu schedules take %.1f GB (at most %.0f): compare fewer with --steps N", n,
+                       ncurves, (double)n * (double)ncurves * sizeof *buf / 1e9, DIFF_MEMORY / 1e9);
+    if (!rc && !(buf = malloc((size_t)n * ncurves * sizeof *buf)))
         rc = cli_error(LRE_EXIT_FAIL, "out of memory for %lld steps", n);
     double *curves[2][LRE_SCHEDULE_SET_MAX] = {{NULL}};
     for (int i = 0; i < 2 && !rc; i++) {

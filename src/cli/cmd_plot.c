@@ -71,6 +71,10 @@ int plot_parse(int argc, char **argv, plot_opts *o, const cli_command *cmd)
     return -1;
 }
 
+/* The points an svg or ascii chart takes (schedules times steps): about 30
+ * bytes each in the drawing's Lua state, within its CLI_CHART_MEMORY. */
+#define PLOT_CHART_POINTS 2e7
+
 /* Reads one number per line (blank lines and # comments skipped); "-" is
  * stdin. A line is read whole into a bounded buffer (fileio_getline): a
  * longer one, or a NUL byte, is refused with its line. */
@@ -509,6 +513,10 @@ int plot_run(plot_opts *o, int plot)
     if (!loaded) {
     } else if (streamed) {
         stream(o, script, &set, n, metrics, nmetrics, &pb);
+    } else if (plot && (double)set.n * (double)n > PLOT_CHART_POINTS) {
+        found(&pb, LRE_EXIT_FAIL, -1, "a chart of %zu steps of %d schedules: at most %.0e points (the chart holds each "
+              "in Lua before it reduces them): draw fewer --steps, or write csv or json, which stream", n, set.n,
+              PLOT_CHART_POINTS);
     } else if (plot && !(buf = malloc((size_t)set.n * n * sizeof *buf))) {
         found(&pb, LRE_EXIT_FAIL, -1, "out of memory for %zu steps", n);
     } else {

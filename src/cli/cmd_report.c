@@ -45,16 +45,12 @@ static int protected_report(lua_State *L)
     return 1;
 }
 
-/* The helper state's memory: a metrics file's step lines take about 400
- * bytes each in it (a million lines, 0.4 GB), a hostile file no more. */
-#define REPORT_MEMORY ((size_t)2 << 30)
-
 /* Draws the run, then writes the chart to `output` (stdout when NULL): a
  * metrics file that cannot be read leaves no output file behind. */
 static int draw(const report_opts *o, const char *output)
 {
     lre_script_limits limits = cli_limits(1);
-    limits.memory_bytes = REPORT_MEMORY;
+    limits.memory_bytes = CLI_CHART_MEMORY; /* a step line takes about 400 bytes in it: 5M lines */
     lre_host *h = lre_host_new("report", &limits);
     if (!h) return cli_error(LRE_EXIT_FAIL, "out of memory");
     lua_State *L = lre_host_state(h);

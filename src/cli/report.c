@@ -261,6 +261,7 @@ int cli_render(FILE *out, const char *format, const char *title, const char *xla
 {
     chart c = {format, title, xlabel, x, n, nseries, names, values, logx, logy, marks};
     lre_script_limits limits = cli_limits(1);
+    limits.memory_bytes = CLI_CHART_MEMORY;
     lre_host *h = lre_host_new("plot", &limits);
     if (!h) return cli_error(LRE_EXIT_FAIL, "out of memory");
     lua_State *L = lre_host_state(h);
@@ -269,7 +270,9 @@ int cli_render(FILE *out, const char *format, const char *title, const char *xla
     lre_error err;
     int rc = LRE_EXIT_OK;
     if (lre_host_pcall(h, 1, 1, 0, &err)) {
-        rc = cli_error(LRE_EXIT_FAIL, "drawing the chart: %s", err.msg);
+        rc = cli_error(LRE_EXIT_FAIL, "drawing the chart: %s%s", err.msg,
+                       strstr(err.msg, "memory limit") ? " (its points are held as Lua numbers, about 30 bytes each: "
+                                                         "draw fewer steps, or write csv, which streams)" : "");
     } else {
         size_t len;
         const char *text = lua_tolstring(L, -1, &len);
