@@ -399,6 +399,10 @@ return {data = {source = "csv", train = "]] .. csv .. '", test = "' .. csv .. [[
     assert.are.equal(0, code, err)
     assert.matches("validation accuracy", out)
     assert.matches("\n +0%.01 |", out) -- the rate's decades
+    -- only the operand makes plot a report: a .jsonl given to an option is that option's
+    code, _, err = sh.lre("plot -s 10 -f csv -m " .. metrics .. " examples/schedules/plateau_cooldown.lua")
+    assert.are.equal(1, code, err)
+    assert.matches("run%.jsonl:1: not a finite number", err)
     code, out, err = sh.run("sh -c 'cat " .. metrics .. " | " .. sh.bin .. " report - --format svg'")
     assert.are.equal(0, code, err)
     assert.matches("^<svg.-stdin: 100 steps", out)

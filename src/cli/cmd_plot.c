@@ -549,13 +549,11 @@ int plot_run(plot_opts *o, int plot)
 
 int cmd_plot(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) { /* a training run's metrics file: lrengine report */
-        size_t len = strlen(argv[i]);
-        if (argv[i][0] != '-' && len > 6 && !strcmp(argv[i] + len - 6, ".jsonl")) return cmd_report(argc, argv);
-    }
     plot_opts o = {.steps = 100};
     int rc = plot_parse(argc, argv, &o, &plot_command);
     if (rc >= 0) return rc;
+    size_t len = strlen(o.script); /* the operand (not an option's value) a training run's metrics file: report */
+    if (len > 6 && !strcmp(o.script + len - 6, ".jsonl")) return cmd_report(argc, argv);
     if (!o.format && o.output) {
         /* the format from the file's extension; one it cannot write is refused,
          * never silently written as CSV */
