@@ -67,13 +67,20 @@ static int parse_continue(const char *arg, train_continuation *k, char *why, siz
                  best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
         return -1;
     }
-    const char *p = arg[n] ? arg + n + 1 : arg + n;
+    const char *p = arg[n] ? arg + n + 1 : arg + n, *seen[8];
+    int nseen = 0;
     while (*p) {
         size_t len = strcspn(p, ","), klen = strcspn(p, "=");
         if (klen >= len) {
             snprintf(why, size, "--continue %s: '%.*s' is not key=value", ops[k->op - 1], (int)len, p);
             return -1;
         }
+        for (int i = 0; i < nseen; i++)
+            if (!strncmp(seen[i], p, klen) && seen[i][klen] == '=') {
+                snprintf(why, size, "--continue %s: %.*s given twice", ops[k->op - 1], (int)klen, p);
+                return -1;
+            }
+        if (nseen < 8) seen[nseen++] = p;
         static char vals[8][64]; /* one per key: steps and hp are kept */
         static int nv;
         char *v = vals[nv++ % 8];
@@ -103,7 +110,7 @@ static int parse_continue(const char *arg, train_continuation *k, char *why, siz
         }
         if (!ok) {
             snprintf(why, size, "--continue %s: %.*s=%s: not a %s", ops[k->op - 1], (int)klen, p, v,
-                     p[0] == 's' ? "shape (linear, cosine, sqrt)" : "number >= 0");
+                     p[0] == 's' ? "shape (linear, cosine, sqrt)" : p[0] == 't' ? "number > 0" : "number >= 0");
             return -1;
         }
         p += len;
