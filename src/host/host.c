@@ -236,8 +236,9 @@ lre_host *lre_host_new(const char *name, const lre_script_limits *limits)
     h->refs = 1;
     h->sandboxed = !(limits && limits->unsandboxed);
     h->stop = limits ? limits->stop : NULL;
-    if (!h->sandboxed) h->cap = limits->memory_bytes; /* 0: none */
-    if (h->sandboxed) {
+    if (!h->sandboxed) {
+        h->cap = limits->memory_bytes; /* 0: none */
+    } else {
         h->cap = limits && limits->memory_bytes ? limits->memory_bytes : LRE_SCRIPT_DEFAULT_MEMORY;
         h->budget = limits && limits->instructions_per_call ? limits->instructions_per_call : DEFAULT_INSTRUCTIONS;
         h->seconds = limits && limits->seconds_per_call > 0 ? limits->seconds_per_call : DEFAULT_SECONDS;

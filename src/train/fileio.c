@@ -218,7 +218,7 @@ int fileio_getline(FILE *f, char *buf, size_t size, size_t *len)
 {
     size_t n = 0;
     int ch, got = 1;
-    flockfile(f); /* once, for getc_unlocked: a lock a byte halves the speed */
+    flockfile(f); /* once, for getc_unlocked, rather than a lock a byte */
     while ((ch = getc_unlocked(f)) != EOF && ch != '\n') {
         if (!ch || n == size - 1) {
             got = !ch ? FILEIO_LINE_NUL : FILEIO_LINE_LONG;
