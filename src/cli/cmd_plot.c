@@ -71,10 +71,6 @@ int plot_parse(int argc, char **argv, plot_opts *o, const cli_command *cmd)
     return -1;
 }
 
-/* The points an svg or ascii chart takes (schedules times steps): about 30
- * bytes each in the drawing's Lua state, within its CLI_CHART_MEMORY. */
-#define PLOT_CHART_POINTS 2e7
-
 /* Reads one number per line (blank lines and # comments skipped); "-" is
  * stdin. A line is read whole into a bounded buffer (fileio_getline): a
  * longer one, or a NUL byte, is refused with its line. */
@@ -481,6 +477,10 @@ static int check_config(plot_opts *o, lre_schedule_set *set, size_t *n, long lon
     return 0;
 }
 
+/* The points an svg or ascii chart takes (schedules times steps): about 30
+ * bytes each in the drawing's Lua state, within its CLI_CHART_MEMORY. */
+#define PLOT_CHART_POINTS 2e7
+
 int plot_run(plot_opts *o, int plot)
 {
     long long nobserved = -1;
@@ -552,7 +552,7 @@ int cmd_plot(int argc, char **argv)
     plot_opts o = {.steps = 100};
     int rc = plot_parse(argc, argv, &o, &plot_command);
     if (rc >= 0) return rc;
-    size_t len = strlen(o.script); /* the operand (not an option's value) a training run's metrics file: report */
+    size_t len = strlen(o.script); /* the operand a training run's metrics file (RUN.jsonl): report draws it */
     if (len > 6 && !strcmp(o.script + len - 6, ".jsonl")) return cmd_report(argc, argv);
     if (!o.format && o.output) {
         /* the format from the file's extension; one it cannot write is refused,
