@@ -76,6 +76,12 @@ describe("lrengine check's lints", function()
     end)
   end
 
+  it("sees no decay in a rise of subnormal values (0.9 * 5e-324 rounds to 5e-324)", function()
+    local code, doc = check("return function(s) return 5e-324 * s end", "--steps 100")
+    assert.are.same({}, names(doc))
+    assert.are.equal(0, code)
+  end)
+
   it("sees a cosine past its period, climbing back up", function()
     -- cosine(t_max = 300) without hold in 1000 steps: at its floor at step 300, then rising
     local code, doc = check(S .. "return S.cosine{lr = 0.1, t_max = 300}", "--steps 1000 --allow rises-again")

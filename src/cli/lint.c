@@ -167,7 +167,8 @@ static void curve_row(lint_curve *c, double max_jump, size_t t, double prev, dou
         c->jump_at = (long long)t, c->jump_from = prev, c->jump_to = v;
     if (c->rise_at >= 0) return;
     if (!c->decayed) {
-        if (c->peak > 0 && v <= 0.9 * c->peak) c->decayed = 1, c->low = v, c->decay_peak = c->peak;
+        /* (v < peak too: 0.9 * peak rounds up to peak for the smallest subnormals) */
+        if (c->peak > 0 && v < c->peak && v <= 0.9 * c->peak) c->decayed = 1, c->low = v, c->decay_peak = c->peak;
     } else if (v > c->low * 1.05 && v - c->low > 1e-12 * c->decay_peak) {
         c->rise_at = (long long)t, c->rise_to = v, c->rise_from = c->low;
     } else {
