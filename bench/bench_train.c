@@ -104,8 +104,9 @@ int main(int argc, char **argv)
         return 1;
     }
     size_t widths[MLP_MAX_LAYERS + 1];
-    if (train_model_widths(&c, &tr, widths) != 3) {
-        fprintf(stderr, "bench_train: the floor is written for one hidden layer\n");
+    int nw = train_model_widths(&c, &tr, widths, msg, sizeof msg);
+    if (nw != 3) {
+        fprintf(stderr, "bench_train: %s\n", nw < 0 ? msg : "the floor is written for one hidden layer");
         return 1;
     }
     size_t ntrain = tr.n, batch = (size_t)c.batch_size;

@@ -137,6 +137,14 @@ describe("lrengine train refuses bad input", function()
     local train = sh.write(dir .. "/bad.csv", "label,a,b\n0,1,2\n1,3\n")
     fails('return {data = {source = "csv", train = "' .. train .. '", test = "' .. train .. '"}}', "bad.csv:3: 1 features")
   end)
+  it("refuses a model too large to build before building it: a data file's width is its input", function()
+    -- 400,000 features and 300 hidden units: (400,000 + 1) * 300 + 301 * 2 = 1.2e8 parameters
+    local row = table.concat({"%d", string.rep("1,", 399999) .. "1"}, ",")
+    local wide = sh.write(dir .. "/wide.csv", row:format(0) .. "\n" .. row:format(1) .. "\n" .. row:format(0) .. "\n")
+    fails('return {data = {source = "csv", train = "' .. wide .. '", test = "' .. wide .. '", validation = 1}, '
+      .. 'model = {kind = "mlp", hidden = {300}}}',
+      "bad.lua: the model would have 1.2e%+08 parameters %(the data's 400000 inputs, 1 hidden layer, 2 classes%), more than 100000000")
+  end)
   it("names an unknown key and a wrong type", function()
     fails("return {epochz = 3}", "unknown key 'epochz'")
     fails("return {model = {kind = 'mlp', hiden = {3}}}", "unknown key 'model.hiden'")

@@ -180,7 +180,11 @@ train_status train_find_lr(train_config *c, const findlr_options *o, findlr_resu
     dataset train, val, test;
     if (train_load_data(c, &train, &val, &test, msg, sizeof msg)) return failed(r, TRAIN_FAILED, "%s", msg);
     size_t widths[MLP_MAX_LAYERS + 1];
-    int nw = train_model_widths(c, &train, widths);
+    int nw = train_model_widths(c, &train, widths, msg, sizeof msg);
+    if (nw < 0) {
+        data_free(&train), data_free(&val), data_free(&test);
+        return failed(r, TRAIN_FAILED, "%s", msg);
+    }
     size_t batch = (size_t)c->batch_size, steps = (size_t)o->steps;
     mlp m;
     memset(&m, 0, sizeof m);

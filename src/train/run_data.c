@@ -60,11 +60,19 @@ int train_load_data(const train_config *c, dataset *train, dataset *val, dataset
     return 0;
 }
 
-int train_model_widths(const train_config *c, const dataset *d, size_t *widths)
+int train_model_widths(const train_config *c, const dataset *d, size_t *widths, char *msg, size_t size)
 {
     int nw = 0;
     widths[nw++] = d->dim;
     for (int i = 0; i < c->nhidden; i++) widths[nw++] = c->hidden[i];
     widths[nw++] = d->classes;
+    double nparams = 0; /* (in double: no width product can wrap) */
+    for (int l = 0; l + 1 < nw; l++) nparams += ((double)widths[l] + 1) * (double)widths[l + 1];
+    if (nparams > TRAIN_MAX_PARAMS) {
+        snprintf(msg, size, "%s: the model would have %.3g parameters (the data's %zu inputs, %d hidden layer%s, %zu "
+                 "classes), more than %d", c->name, nparams, widths[0], c->nhidden, c->nhidden == 1 ? "" : "s",
+                 widths[nw - 1], TRAIN_MAX_PARAMS);
+        return -1;
+    }
     return nw;
 }

@@ -187,8 +187,11 @@ int train_config_schedules(const char *source, size_t len, const char *name, con
  * (run_data.c). */
 int train_load_data(const train_config *c, dataset *train, dataset *val, dataset *test, char *msg, size_t size);
 /* The layer widths of the config's model on data d (input, hidden...,
- * classes); returns their count. */
-int train_model_widths(const train_config *c, const dataset *d, size_t *widths);
+ * classes); returns their count, or -1 with a message naming the widths when
+ * the model would have more than TRAIN_MAX_PARAMS parameters (a data file's
+ * width is its input: a hostile CSV is refused before anything is built). */
+#define TRAIN_MAX_PARAMS 100000000
+int train_model_widths(const train_config *c, const dataset *d, size_t *widths, char *msg, size_t size);
 
 /* `lrengine train` (trainer.c). */
 train_status train_run(train_config *c, const train_options *o, train_result *r);

@@ -388,7 +388,11 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
     dataset train, val, test;
     if (train_load_data(c, &train, &val, &test, msg, sizeof msg)) return failed(r, TRAIN_FAILED, "%s", msg);
     size_t widths[MLP_MAX_LAYERS + 1];
-    int nw = train_model_widths(c, &train, widths);
+    int nw = train_model_widths(c, &train, widths, msg, sizeof msg);
+    if (nw < 0) {
+        data_free(&train), data_free(&val), data_free(&test);
+        return failed(r, TRAIN_FAILED, "%s", msg);
+    }
     mlp m;
     memset(&m, 0, sizeof m);
     size_t batch = (size_t)c->batch_size;
@@ -595,7 +599,8 @@ int train_where_is(train_config *c, const char *ckpt, train_where *w, char *msg,
     dataset train, val, test;
     if (train_load_data(c, &train, &val, &test, msg, size)) return -1;
     size_t widths[MLP_MAX_LAYERS + 1];
-    int nw = train_model_widths(c, &train, widths);
+    int nw = train_model_widths(c, &train, widths, msg, size);
+    if (nw < 0) return data_free(&train), data_free(&val), data_free(&test), -1;
     size_t batch = (size_t)c->batch_size, nbatches = (train.n + batch - 1) / batch;
     w->steps_per_epoch = (long long)nbatches;
     w->total_steps = (long long)nbatches * c->epochs;
