@@ -202,6 +202,11 @@ describe("lrengine find-lr --write-config", function()
     assert.are.equal(0, c2, e2)
     assert.matches("final test_acc", o2)
     for _, lr in ipairs(epoch_lrs(dir .. "/found.jsonl")) do assert.are.equal(d.suggestions.minimum.lr, lr) end
+    -- a path whose temporary name ("PATH.tmp") would not fit is refused, not cut to another file's name
+    local long = dir .. "/" .. string.rep("d", 4300) .. ".lua"
+    local c3, _, e3 = sh.lre("find-lr " .. plain .. " --steps 10 --quiet --write-config " .. long)
+    assert.are.equal(1, c3, e3)
+    assert.matches("a path of more than 4195 bytes", e3)
   end)
 
   it("scales a scheduled rate so that its peak is the suggestion", function()
