@@ -952,19 +952,31 @@ WIDEST_SIMD int FINITE_FN(const T *x, size_t n)
 }
 
 /* The sum of squares, accumulated in double in 16 independent partial sums
- * (lane j takes elements j, j + 16, ...) added up in a fixed order: the
- * compiler vectorises the lanes without reassociating anything, so the
- * result is the same at every vector width. */
+ * (lane j takes elements j, j + 16, ...) added up in a fixed order, so the
+ * result is the same at every vector width. The lanes are four vectors of
+ * four, each loaded from four values: as a loop over a double[16], GCC 12
+ * converted every eight floats with one vcvtps2pd from memory and one
+ * through a vextractf128, and the scan took 0.118 ns an element in cache
+ * against 0.088 now (lanes.h says why; same sums, bit for bit). */
 #define SUMSQ_LANES 16
 WIDEST_SIMD double SUMSQ_FN(const T *x, size_t n)
 {
-    double acc[SUMSQ_LANES] = {0};
+    lanes_f64 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
     size_t i = 0;
-    for (; i + SUMSQ_LANES <= n; i += SUMSQ_LANES)
-        for (size_t j = 0; j < SUMSQ_LANES; j++) {
-            double v = (double)x[i + j];
-            acc[j] += v * v;
-        }
+    for (; i + SUMSQ_LANES <= n; i += SUMSQ_LANES) {
+        const T *q = x + i;
+        lanes_f64 b0 = {q[0], q[1], q[2], q[3]}, b1 = {q[4], q[5], q[6], q[7]};
+        lanes_f64 b2 = {q[8], q[9], q[10], q[11]}, b3 = {q[12], q[13], q[14], q[15]};
+        a0 += b0 * b0;
+        a1 += b1 * b1;
+        a2 += b2 * b2;
+        a3 += b3 * b3;
+    }
+    double acc[SUMSQ_LANES];
+    memcpy(acc, &a0, sizeof a0);
+    memcpy(acc + 4, &a1, sizeof a1);
+    memcpy(acc + 8, &a2, sizeof a2);
+    memcpy(acc + 12, &a3, sizeof a3);
     for (size_t j = 0; i < n; i++, j++) {
         double v = (double)x[i];
         acc[j] += v * v;
