@@ -89,7 +89,42 @@ static const char lua_calls_src[] =
     "local function steps(n) for _ = 1, n do opt:step() end end\n"
     "local function ats(n) local s = 0 for i = 1, n do s = s + sched:at(i % 100000) end return s end\n"
     "local function bare(n) local s = 0 for i = 1, n do s = s + fn(i % 100000, ctx) end return s end\n"
-    "return steps, ats, bare\n";
+    "local nop = select(2, ...)\n"
+    "local function nops(n) for _ = 1, n do nop:ret_true() end end\n"
+    "local function calls(n) local s = 0 for i = 1, n do s = s + nop:call(fn, i % 100000, ctx) end return s end\n"
+    "return steps, ats, bare, nops, calls\n";
+
+/* The Lua VM's own part of a method call into C: a userdata whose metatable's
+ * __index holds C functions that do nothing else: ret_true returns true;
+ * call(fn, t, ctx) returns fn(t, ctx), called with lua_pcall. */
+static int ret_true(lua_State *L)
+{
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int call(lua_State *L)
+{
+    lua_settop(L, 4);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 3);
+    lua_pushvalue(L, 4);
+    if (lua_pcall(L, 2, 1, 0)) return lua_error(L);
+    return 1;
+}
+
+static void push_nop_object(lua_State *L)
+{
+    lua_newuserdatauv(L, 64, 0);
+    lua_newtable(L); /* its metatable */
+    lua_newtable(L); /* __index */
+    lua_pushcfunction(L, ret_true);
+    lua_setfield(L, -2, "ret_true");
+    lua_pushcfunction(L, call);
+    lua_setfield(L, -2, "call");
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+}
 
 static double run_lua(lua_State *L, int fn)
 {
@@ -121,7 +156,7 @@ static int lua_calls(void)
     lua_pushcfunction(L, luaopen_lrengine_core);
     lua_setfield(L, -2, "lrengine.core");
     lua_pop(L, 1);
-    if (luaL_loadstring(L, lua_calls_src) || (lua_pushstring(L, script), lua_pcall(L, 1, 3, 0))) {
+    if (luaL_loadstring(L, lua_calls_src) || (lua_pushstring(L, script), push_nop_object(L), lua_pcall(L, 2, 5, 0))) {
         fprintf(stderr, "bench_script: %s\n", lua_tostring(L, -1));
         return 1;
     }
@@ -133,8 +168,10 @@ static int lua_calls(void)
         fprintf(stderr, "bench_script: cannot make the C optimizer\n");
         return 1;
     }
-    double lua_step = 1e30, c_step = 1e30, at = 1e30, bare = 1e30;
+    double lua_step = 1e30, c_step = 1e30, at = 1e30, bare = 1e30, nop = 1e30, pcalled = 1e30;
     for (int r = 0; r < RUNS; r++) {
+        keep_best(&nop, run_lua(L, 4));
+        keep_best(&pcalled, run_lua(L, 5));
         keep_best(&lua_step, run_lua(L, 1));
         keep_best(&c_step, run_c_step(o));
         keep_best(&at, run_lua(L, 2));
@@ -144,8 +181,12 @@ static int lua_calls(void)
     printf("  opt:step() from Lua (sgd, 1 parameter):               %6.1f   C call + %.1f\n", lua_step,
            lua_step - c_step);
     printf("    peer: lre_optim_step from C, same kind and size:    %6.1f\n", c_step);
+    printf("    floor: obj:ret_true() from Lua, a C method doing nothing: %6.1f   (the binding adds %.1f)\n", nop,
+           lua_step - c_step - nop);
     printf("  S.custom(fn):at(t) from Lua (%s): %6.1f   %.2f x bare\n", "warmup_cosine_function", at, at / bare);
     printf("    peer: fn(t, ctx) called from Lua:                   %6.1f\n", bare);
+    printf("    floor: obj:call(fn, t, ctx), a C method that lua_pcalls fn: %6.1f   %.2f x bare\n", pcalled,
+           pcalled / bare);
     lre_optim_free(o);
     lua_close(L);
     return 0;
