@@ -8,6 +8,8 @@
 -- "lr", ..., "seconds"}; a line with an "event" string is marked as that
 -- event. The reader takes JSON objects of strings, numbers, true, false and
 -- null, plus nan, inf and -inf (what C's printf writes for a non-finite loss).
+local textfile = require "lrengine.textfile"
+
 local M = {}
 
 local byte, sub, find, char = string.byte, string.sub, string.find, utf8.char
@@ -155,34 +157,10 @@ function M.read_lines(lines, name)
   return {steps = steps, epochs = epochs, events = events, hps = hps, name = name}
 end
 
--- The lines of file f, each read whole into at most MAX_LINE bytes (as the
--- binary's reader of these files, jsonl.c): a longer one (a binary file,
--- /dev/zero) or a NUL byte is refused with its line number, not read into
--- memory as file:lines() would.
-local MAX_LINE = 65536
-
-local function bounded_lines(f, name)
-  local buf, pos, n, eof = "", 1, 0, false
-  local function refuse(what) error(string.format("%s:%d: %s", name, n + 1, what), 0) end
-  return function()
-    while true do
-      local nl = find(buf, "\n", pos, true)
-      if nl or (eof and pos <= #buf) then
-        local line = sub(buf, pos, (nl or #buf + 1) - 1)
-        if #line > MAX_LINE then refuse("a line longer than " .. MAX_LINE .. " bytes") end
-        if find(line, "\0", 1, true) then refuse("a NUL byte") end
-        pos, n = (nl or #buf) + 1, n + 1
-        return line
-      end
-      if eof then return nil end
-      if find(buf, "\0", pos, true) then refuse("a NUL byte") end
-      if #buf - pos + 1 > MAX_LINE then refuse("a line longer than " .. MAX_LINE .. " bytes") end
-      local more, err = f:read(65536)
-      if err then error(string.format("cannot read %s: %s", name, err), 0) end
-      if more then buf, pos = sub(buf, pos) .. more, 1 else eof = true end
-    end
-  end
-end
+-- Lines are read whole into at most 64 KiB (as the binary's reader of these
+-- files, jsonl.c): a longer one (a binary file, /dev/zero) or a NUL byte is
+-- refused with its line number, not read into memory as file:lines() would.
+local bounded_lines = textfile.lines
 
 -- Reads the metrics file at `path` ("-": stdin).
 function M.read(path)

@@ -23,16 +23,25 @@ local T = require "lrengine.tune"
 local space = require "lrengine.tune_space"
 local json = require "lrengine.tune_json"
 local report = require "lrengine.tune_report"
+local textfile = require "lrengine.textfile"
 
 local M = {}
 
 local function fail(fmt, ...) error({msg = string.format(fmt, ...)}, 0) end
 
+-- The most of a file read whole: a script (the search's, its config), a
+-- generated config, find-lr's JSON answer. A script this large could not be
+-- loaded within a script's memory limit anyway.
+local READ_MAX = 64 * 1024 * 1024
+-- The most of a job's output read back (its last lines give the final
+-- accuracy and the last error); all of it is copied to the trial's log.
+local OUTPUT_TAIL = 65536
+
+-- The file at path whole, or nil when it cannot be read; a file of more
+-- than READ_MAX bytes is an error naming it.
 local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
+  local s, err = textfile.read(path, READ_MAX)
+  if not s and err and err:find("bytes", 1, true) then fail("%s", err) end
   return s
 end
 
@@ -48,6 +57,18 @@ local function write_file(path, text)
   if not rok then os.remove(tmp) fail("cannot rename %s: %s", tmp, rerr) end
 end
 M.write_file = write_file
+
+-- Copies a file a piece at a time, through a temporary and a rename.
+local function copy_file(from, to)
+  local tmp = to .. ".tmp"
+  local f, err = io.open(tmp, "wb")
+  if not f then fail("cannot write %s: %s", tmp, err) end
+  local ok, cerr = textfile.copy(from, f)
+  local cok, closeerr = f:close()
+  if not ok or not cok then os.remove(tmp) fail("cannot copy %s to %s: %s", from, tmp, tostring(cerr or closeerr)) end
+  local rok, rerr = os.rename(tmp, to)
+  if not rok then os.remove(tmp) fail("cannot rename %s: %s", tmp, rerr) end
+end
 
 local function exists(path)
   local f = io.open(path, "rb")
@@ -282,7 +303,7 @@ local function read_metrics(path)
   local byepoch = {}
   local f = io.open(path, "r")
   if not f then return byepoch end
-  for line in f:lines() do
+  for line in textfile.lines(f, path, nil, true) do
     if line:sub(1, 9) == '{"epoch":' then
       local ok, v = pcall(json.decode, line)
       if ok and type(v) == "table" and math.type(v.epoch) == "integer" then byepoch[v.epoch] = v end
@@ -328,12 +349,17 @@ function Run:collect(pid, code)
   local p = self.procs[pid]
   self.procs[pid] = nil
   local job, id = p.job, p.job.trial
-  local out, err = slurp(p.dir .. "/job.out") or "", slurp(p.dir .. "/job.err") or ""
+  -- what the job printed goes to the log a piece at a time; its last lines
+  -- (the final accuracy, the last error) are all that is read
   local log = io.open(p.dir .. "/log.txt", "a")
   if log then
-    log:write(string.format("== epochs %d-%d: exit %d\n", job.from, job.to, code), out, err)
+    log:write(string.format("== epochs %d-%d: exit %d\n", job.from, job.to, code))
+    textfile.copy(p.dir .. "/job.out", log)
+    textfile.copy(p.dir .. "/job.err", log)
     log:close()
   end
+  local out = textfile.tail(p.dir .. "/job.out", OUTPUT_TAIL) or ""
+  local err = textfile.tail(p.dir .. "/job.err", OUTPUT_TAIL) or ""
   if code == 130 and self.sys.interrupted() then
     self:journal{event = "interrupted", trial = id}
     return
@@ -365,10 +391,11 @@ end
 -- PBT's exploit: the parent's checkpoint becomes the trial's fork.ckpt.
 function Run:fork(job)
   local parent = trial_dir(self, job.fork.parent) .. "/ckpt"
-  local data = slurp(parent)
-  if not data then fail("PBT: the checkpoint %s of trial %d is missing", parent, job.fork.parent) end
+  local probe = io.open(parent, "rb")
+  if not probe then fail("PBT: the checkpoint %s of trial %d is missing", parent, job.fork.parent) end
+  probe:close()
   self.sys.mkdir(trial_dir(self, job.trial))
-  write_file(trial_dir(self, job.trial) .. "/fork.ckpt", data)
+  copy_file(parent, trial_dir(self, job.trial) .. "/fork.ckpt")
   self.sched:forked(job)
 end
 
@@ -438,7 +465,7 @@ function Run:findlr(events)
   until code
   if code ~= 0 then
     if self.sys.interrupted() then error({msg = "interrupted", code = 130}, 0) end
-    fail("find-lr failed: %s", last_error_line(slurp(self.dir .. "/findlr.err")) or "exit " .. code)
+    fail("find-lr failed: %s", last_error_line(textfile.tail(self.dir .. "/findlr.err", OUTPUT_TAIL)) or "exit " .. code)
   end
   local doc = json.decode(slurp(out) or "")
   local sug = {}
@@ -467,16 +494,25 @@ local function open_run(opts, sys)
     live_lines = 0}, Run)
   run.journal_path = dir .. "/journal.jsonl"
   local events = {}
-  local old = slurp(run.journal_path)
   local fingerprint = string.format("%016x", space.fnv(spec.text .. "\0" .. spec.config_source .. "\0" .. tostring(spec.seed)))
-  if old and #old > 0 then
-    local lines = {}
-    for line in old:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  local jf = io.open(run.journal_path, "rb")
+  local lines = {}
+  if jf then
+    local ok, err = pcall(function()
+      for line in textfile.lines(jf, run.journal_path) do
+        if line ~= "" then lines[#lines + 1] = line end
+      end
+    end)
+    jf:close()
+    if not ok then fail("%s", err) end
+  end
+  if #lines > 0 then
+    local torn = textfile.tail(run.journal_path, 1) ~= "\n"
     for n, line in ipairs(lines) do
       local ok, ev = pcall(json.decode, line)
       if not ok then
         -- a line a kill cut short can only be the last, unterminated one: dropped
-        if n == #lines and old:sub(-1) ~= "\n" then break end
+        if n == #lines and torn then break end
         fail("%s line %d: %s", run.journal_path, n, tostring(ev))
       end
       events[#events + 1] = ev

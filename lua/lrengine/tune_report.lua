@@ -12,6 +12,7 @@
 --                              script that replays it (best.lua uses it)
 local space = require "lrengine.tune_space"
 local json = require "lrengine.tune_json"
+local textfile = require "lrengine.textfile"
 
 local M = {}
 
@@ -81,7 +82,7 @@ local function progress(run)
   if not f then return out end
   local last = {}
   local better = run.sched.better
-  for line in f:lines() do
+  for line in textfile.lines(f, run.journal_path, nil, true) do
     local ok, ev = pcall(json.decode, line)
     if ok and type(ev) == "table" then
       if ev.event == "forked" then last[ev.trial] = ev.epoch end

@@ -1,0 +1,103 @@
+-- lrengine.textfile: reading files whose size nobody promised, in bounded
+-- pieces. file:lines() and file:read("a") hold whatever the file holds (a
+-- line of /dev/zero, a trial that printed a gigabyte); these read 64 KiB at a
+-- time and keep at most what the caller asked for.
+local M = {}
+
+local find, sub = string.find, string.sub
+
+local CHUNK = 65536
+M.MAX_LINE = 65536
+
+-- An iterator over the lines of the open file f (named `name` in messages),
+-- each at most max bytes (M.MAX_LINE by default). A longer line or a NUL
+-- byte is an error naming the line, unless skip is set: then the line is
+-- passed over (a longer one read and dropped piece by piece) and the next
+-- one returned.
+function M.lines(f, name, max, skip)
+  max = max or M.MAX_LINE
+  local buf, pos, n, eof, dropping = "", 1, 0, false, false
+  local function refuse(what) error(string.format("%s:%d: %s", name, n + 1, what), 0) end
+  return function()
+    while true do
+      local nl = find(buf, "\n", pos, true)
+      if nl or (eof and pos <= #buf) then
+        local line = sub(buf, pos, (nl or #buf + 1) - 1)
+        local bad = dropping and "a line longer than " .. max .. " bytes" or
+          #line > max and "a line longer than " .. max .. " bytes" or
+          find(line, "\0", 1, true) and "a NUL byte"
+        if bad and not skip then refuse(bad) end
+        pos, n, dropping = (nl or #buf) + 1, n + 1, false
+        if not bad then return line end
+      else
+        if eof then return nil end
+        local bad = find(buf, "\0", pos, true) and "a NUL byte" or
+          #buf - pos + 1 > max and "a line longer than " .. max .. " bytes"
+        if bad then
+          if not skip then refuse(bad) end
+          buf, pos, dropping = "", 1, true
+        end
+        local more, err = f:read(CHUNK)
+        if err then error(string.format("cannot read %s: %s", name, err), 0) end
+        if more then buf, pos = sub(buf, pos) .. more, 1 else eof = true end
+      end
+    end
+  end
+end
+
+-- The last at most `bytes` bytes of the file at path, or nil when it cannot
+-- be opened.
+function M.tail(path, bytes)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local size = f:seek("end")
+  if not size then
+    f:close()
+    return nil
+  end
+  f:seek("set", size > bytes and size - bytes or 0)
+  local s = f:read(bytes) or ""
+  f:close()
+  return s
+end
+
+-- Copies the file at path to the open file out, a piece at a time. true, or
+-- nil and a message.
+function M.copy(path, out)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, err end
+  while true do
+    local s, rerr = f:read(CHUNK)
+    if rerr then
+      f:close()
+      return nil, string.format("cannot read %s: %s", path, rerr)
+    end
+    if not s then break end
+    local ok, werr = out:write(s)
+    if not ok then
+      f:close()
+      return nil, werr
+    end
+  end
+  f:close()
+  return true
+end
+
+-- The whole file at path when it holds at most max bytes; nil and a message
+-- when it cannot be opened or holds more.
+function M.read(path, max)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, err end
+  local size = f:seek("end")
+  if size and size > max then
+    f:close()
+    return nil, string.format("%s holds %d bytes, more than the %d it may", path, size, max)
+  end
+  f:seek("set", 0)
+  local s = f:read(max + 1) or ""
+  f:close()
+  if #s > max then return nil, string.format("%s holds more than the %d bytes it may", path, max) end
+  return s
+end
+
+return M
