@@ -264,6 +264,27 @@ end]])
     assert.is_true(blue, "no curve drawn at the spike")
   end)
 
+  -- a chart of more steps than 16384 is reduced as they come (src/cli/plot_reduce.c)
+  it("keeps, reducing a chart as its steps come, the breaks a log scale makes and the curve's range", function()
+    local script = sh.write(dir .. "/gap.lua", [[
+return function(step)
+  if step >= 40000 and step < 60000 then return 0 end
+  return 1e-3 * (1 + step / 1e4)
+end]])
+    local svg = dir .. "/gap.svg"
+    assert.are.equal(0, (sh.lre("plot " .. script .. " --steps 100000 --logy --output " .. svg)))
+    local text = sh.slurp(svg)
+    local _, runs = text:gsub('<path class="series" data%-name="lr"', "")
+    assert.are.equal(2, runs) -- the zeros a log scale cannot show split the curve
+    local labels = ticks(text, "ytick")[1]
+    assert.are.equal("0.001", labels[1])
+    assert.are.equal("0.01", labels[#labels]) -- the decades the values span, 0.001 to 0.011
+    -- the same curve drawn whole (16384 steps or fewer are not reduced before the drawing) shows its one run
+    assert.are.equal(0, (sh.lre("plot " .. script .. " --steps 16000 --logy --output " .. svg)))
+    _, runs = sh.slurp(svg):gsub('<path class="series" data%-name="lr"', "")
+    assert.are.equal(1, runs)
+  end)
+
   -- csv and json are written as the steps are evaluated (src/cli/cmd_plot.c)
   -- with numbers formatted in C (src/cli/plot_number.c): the expected text
   -- of each is lrengine.plot.shortest of the same schedule's :at(t), built

@@ -161,10 +161,6 @@ typedef struct cli_marks {
     const char *const *panel;
 } cli_marks;
 
-/* Renders a chart with lrengine.plot in a helper state: nseries series of n
- * points (x = 0..n-1 unless x is given), series of different scales in
- * panels of their own; marks may be NULL. Returns an exit code, having said
- * what failed. */
 /* An output file written whole or not at all: cli_output_open makes a
  * temporary beside path (PATH.XXXXXX, with the mode fopen would give the
  * file) and o->f writes to it; cli_output_close(o, ok) renames it over path
@@ -184,8 +180,16 @@ int cli_output_close(cli_output *o, int ok);
 /* The memory of the Lua state that draws a chart (cli_render, report). */
 #define CLI_CHART_MEMORY ((size_t)2 << 30)
 
+/* Renders a chart with lrengine.plot in a helper state: nseries series of n
+ * points (x = 0..n-1 unless x is given), series of different scales in
+ * panels of their own; marks may be NULL. Returns an exit code, having said
+ * what failed. */
 int cli_render(FILE *out, const char *format, const char *title, const char *xlabel, const double *x, size_t n,
                int nseries, const char *const *names, const double *const *values, int logx, int logy,
                const cli_marks *marks);
+/* The same for curves over steps: x NULL for steps 0..n-1, else the steps
+ * (whole numbers) each value is at, in order. */
+int cli_render_steps(FILE *out, const char *format, const char *title, const double *steps, size_t n, int nseries,
+                     const char *const *names, const double *const *values, int logy);
 
 #endif

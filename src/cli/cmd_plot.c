@@ -4,6 +4,7 @@
 #include "cmd_plot.h"
 #include "fileio.h"
 #include "lint.h"
+#include "plot_reduce.h"
 #include "run_source.h"
 
 #include <errno.h>
@@ -176,6 +177,7 @@ typedef struct sink {
     char prev_text[LRE_SCHEDULE_SET_MAX][32]; /* values (a constant tail, a step), so a repeat is a copy */
     size_t prev_len[LRE_SCHEDULE_SET_MAX];
     lint_stream *lint;                        /* check: the curve's lints (lint.h) */
+    plot_reducer *reducer;                    /* a chart of many steps, reduced as they come */
     char step[24];  /* the step in decimal, counted up as the rows go (csv) */
     size_t step_len;
     char buf[1 << 16]; /* csv's rows, written out a buffer at a time */
@@ -234,6 +236,12 @@ static int evaluate(const char *script, lre_schedule_set *set, sink *sk, size_t 
 static int store_row(sink *k, size_t t, const double *v)
 {
     for (int i = 0; i < k->n; i++) k->curves[i][t] = v[i];
+    return 0;
+}
+
+static int reduce_row(sink *k, size_t t, const double *v)
+{
+    plot_reducer_add(k->reducer, t, v);
     return 0;
 }
 
@@ -385,18 +393,25 @@ static void check_text(const plot_opts *o, const lre_schedule_set *set, const si
     printf("\n");
 }
 
-static int draw(const plot_opts *o, const lre_schedule_set *set, double *const *curves, size_t n)
+/* The chart: of every step (steps NULL), or of the n steps a reduction kept. */
+static int draw(const plot_opts *o, const lre_schedule_set *set, const double *steps, double *const *curves, size_t n)
 {
     const char *names[LRE_SCHEDULE_SET_MAX];
     for (int k = 0; k < set->n; k++) names[k] = set->name[k];
     cli_output out;
     if (cli_output_open(&out, o->output)) return cli_error(LRE_EXIT_FAIL, "cannot write %s: %s", o->output, strerror(errno));
-    int rc = cli_render(out.f, o->format, strcmp(o->script, "-") ? o->script : "stdin", "step", NULL, n, set->n, names,
-                        (const double *const *)curves, 0, o->logy, NULL);
+    int rc = cli_render_steps(out.f, o->format, strcmp(o->script, "-") ? o->script : "stdin", steps, n, set->n, names,
+                              (const double *const *)curves, o->logy);
     if (cli_output_close(&out, !rc) && !rc)
         rc = cli_error(LRE_EXIT_FAIL, "cannot write %s: %s", o->output ? o->output : "the chart", strerror(errno));
     return rc;
 }
+
+/* A chart of more steps than this is reduced while they are evaluated
+ * (plot_reduce.h): its memory and the drawing's time stay the same whatever
+ * the steps. Below, every step goes to the drawing, which reduces them
+ * per pixel column itself. */
+#define PLOT_REDUCE_FROM (4 * PLOT_REDUCE_BUCKETS)
 
 /* csv and json, written while the steps are evaluated: memory stays the
  * same whatever the number of steps. With --output the text goes to a
@@ -477,10 +492,6 @@ static int check_config(plot_opts *o, lre_schedule_set *set, size_t *n, long lon
     return 0;
 }
 
-/* The points an svg or ascii chart takes (schedules times steps): about 30
- * bytes each in the drawing's Lua state, within its CLI_CHART_MEMORY. */
-#define PLOT_CHART_POINTS 2e7
-
 int plot_run(plot_opts *o, int plot)
 {
     long long nobserved = -1;
@@ -491,7 +502,7 @@ int plot_run(plot_opts *o, int plot)
     size_t n = (size_t)o->steps;
     const char *script = strcmp(o->script, "-") ? o->script : "stdin";
     problem pb = {"", -1, 0};
-    double *metrics = NULL, *buf = NULL;
+    double *metrics = NULL, *buf = NULL, *steps = NULL;
     size_t nmetrics = 0;
     if (o->metrics) {
         int rc = plot_read_metrics(o->metrics, &metrics, &nmetrics);
@@ -513,10 +524,16 @@ int plot_run(plot_opts *o, int plot)
     if (!loaded) {
     } else if (streamed) {
         stream(o, script, &set, n, metrics, nmetrics, &pb);
-    } else if (plot && (double)set.n * (double)n > PLOT_CHART_POINTS) {
-        found(&pb, LRE_EXIT_FAIL, -1, "a chart of %zu steps of %d schedules: at most %.0e points (the chart holds each "
-              "in Lua before it reduces them): draw fewer --steps, or write csv or json, which stream", n, set.n,
-              PLOT_CHART_POINTS);
+    } else if (plot && n > PLOT_REDUCE_FROM) {
+        if (!(sk.reducer = plot_reducer_new(n, set.n, o->logy))) {
+            found(&pb, LRE_EXIT_FAIL, -1, "out of memory for the chart");
+        } else {
+            sk.n = set.n;
+            sk.row = reduce_row;
+            if (!evaluate(script, &set, &sk, n, metrics, nmetrics, &pb) &&
+                !(n = plot_reducer_points(sk.reducer, &steps, sk.curves)))
+                found(&pb, LRE_EXIT_FAIL, -1, "out of memory for the chart");
+        }
     } else if (plot && !(buf = malloc((size_t)set.n * n * sizeof *buf))) {
         found(&pb, LRE_EXIT_FAIL, -1, "out of memory for %zu steps", n);
     } else {
@@ -538,10 +555,14 @@ int plot_run(plot_opts *o, int plot)
         cli_error(0, "%s: step %lld: %s: %s: %s; suggestion: %s (silence: --allow %s)", script, lints[i].step,
                   lints[i].hparam, lints[i].name, lints[i].msg, lints[i].suggestion, lints[i].name);
     if (pb.code) cli_error(rc, "%s", pb.msg);
-    else if (plot && !streamed) rc = draw(o, &set, sk.curves, n);
+    else if (plot && !streamed) rc = draw(o, &set, steps, sk.curves, n);
     else if (!plot && !json && !o->quiet && !rc) check_text(o, &set, &sk, n);
     if (!rc && fflush(stdout)) rc = cli_error(LRE_EXIT_FAIL, "writing the result: %s", strerror(errno));
     free(buf);
+    if (steps)
+        for (int k = 0; k < set.n; k++) free(sk.curves[k]);
+    free(steps);
+    plot_reducer_free(sk.reducer);
     free(metrics);
     lre_schedule_set_free(&set);
     return rc;

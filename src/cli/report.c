@@ -158,13 +158,16 @@ typedef struct chart {
     const double *const *values;
     int logx, logy;
     const cli_marks *marks;
+    int x_steps; /* x holds whole steps (or is NULL: 0..n-1), given to Lua as integers */
 } chart;
 
+/* v as a Lua list; v NULL: 0..n-1. integers: as integers. */
 static void push_list(lua_State *L, const double *v, size_t n, int integers)
 {
     lua_createtable(L, n < (size_t)1 << 30 ? (int)n : 0, 0);
     for (size_t i = 0; i < n; i++) {
-        if (integers) lua_pushinteger(L, (lua_Integer)i);
+        if (!v) lua_pushinteger(L, (lua_Integer)i);
+        else if (integers) lua_pushinteger(L, (lua_Integer)v[i]);
         else lua_pushnumber(L, v[i]);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
@@ -198,7 +201,7 @@ static int protected_render(lua_State *L)
     lua_getfield(L, -1, "render");
     lua_pushstring(L, c->format);
     lua_createtable(L, 0, 6);
-    push_list(L, c->x, c->n, c->x == NULL);
+    push_list(L, c->x, c->n, c->x_steps);
     lua_setfield(L, -2, "x");
     lua_createtable(L, c->nseries, 0);
     for (int i = 0; i < c->nseries; i++) {
@@ -255,11 +258,8 @@ static int protected_render(lua_State *L)
     return 1;
 }
 
-int cli_render(FILE *out, const char *format, const char *title, const char *xlabel, const double *x, size_t n,
-               int nseries, const char *const *names, const double *const *values, int logx, int logy,
-               const cli_marks *marks)
+static int render(FILE *out, chart c)
 {
-    chart c = {format, title, xlabel, x, n, nseries, names, values, logx, logy, marks};
     lre_script_limits limits = cli_limits(1);
     limits.memory_bytes = CLI_CHART_MEMORY;
     lre_host *h = lre_host_new("plot", &limits);
@@ -281,4 +281,17 @@ int cli_render(FILE *out, const char *format, const char *title, const char *xla
     }
     lre_host_release(h);
     return rc;
+}
+
+int cli_render(FILE *out, const char *format, const char *title, const char *xlabel, const double *x, size_t n,
+               int nseries, const char *const *names, const double *const *values, int logx, int logy,
+               const cli_marks *marks)
+{
+    return render(out, (chart){format, title, xlabel, x, n, nseries, names, values, logx, logy, marks, x == NULL});
+}
+
+int cli_render_steps(FILE *out, const char *format, const char *title, const double *steps, size_t n, int nseries,
+                     const char *const *names, const double *const *values, int logy)
+{
+    return render(out, (chart){format, title, "step", steps, n, nseries, names, values, 0, logy, NULL, 1});
 }
