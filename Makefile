@@ -76,7 +76,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 CORE_INC = -Isrc/core $(BLAS_CFLAGS)
 LUA_INC = -Isrc/core -Isrc/lua $(LUA_CFLAGS)
 HOST_INC = -Isrc/core -Isrc/lua -Isrc/host $(LUA_CFLAGS)
-TRAIN_INC = -Isrc/core -Isrc/host -Isrc/train
+TRAIN_INC = -Isrc/core -Isrc/host -Isrc/train $(BLAS_CFLAGS)
 CLI_INC = -Isrc/core -Isrc/lua -Isrc/host -Isrc/train -Isrc/cli $(LUA_CFLAGS)
 
 $(B)/src/core/%.o: BASE_CFLAGS += $(CORE_INC)
@@ -91,8 +91,11 @@ $(B)/src/train/%.o: BASE_CFLAGS += $(TRAIN_INC)
 $(B)/src/cli/%.o: BASE_CFLAGS += $(CLI_INC)
 $(B)/src/cli/report.o: BASE_CFLAGS += -DLRE_PROGNAME='"lrengine"'
 
-# OpenBLAS (CBLAS) for Muon's Newton-Schulz GEMMs in the core, and the training job's MLP
-CORE_LIBS = $(ZLIB_FLAGS) $(BLAS_LIBS) -lz -lm -fopenmp
+# OpenBLAS (CBLAS) for Muon's Newton-Schulz GEMMs in the core, and the training job's MLP:
+# loaded when first needed (src/core/blas.h), so only its headers at build time; the
+# benchmarks that call it themselves link it (BENCH_LIBS)
+CORE_LIBS = $(ZLIB_FLAGS) -lz -lm -ldl -lpthread -fopenmp
+BENCH_LIBS = $(BLAS_LIBS)
 BIN_LIBS = $(BIN_LUA_LIBS) $(CORE_LIBS)
 
 LIB = $(B)/liblrengine.a
@@ -199,10 +202,10 @@ $(CTRAINER): examples/c/trainer.c $(SCRIPT_LIB) $(LIB)
 
 $(B)/bench/bench_core: bench/bench_core.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -O3 $(CORE_INC) $(LDFLAGS) -o $@ $< $(LIB) $(CORE_LIBS)
+	$(CC) $(BASE_CFLAGS) -O3 $(CORE_INC) $(LDFLAGS) -o $@ $< $(LIB) $(CORE_LIBS) $(BENCH_LIBS)
 $(B)/bench/bench_train: bench/bench_train.c $(TRAIN_LIB) $(SCRIPT_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(TRAIN_INC) $(LDFLAGS) -o $@ $< $(TRAIN_LIB) $(SCRIPT_LIB) $(LIB) $(BIN_LIBS)
+	$(CC) $(BASE_CFLAGS) $(TRAIN_INC) $(LDFLAGS) -o $@ $< $(TRAIN_LIB) $(SCRIPT_LIB) $(LIB) $(BIN_LIBS) $(BENCH_LIBS)
 $(B)/bench/count_script: bench/count_script.c $(SCRIPT_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -O2 $(HOST_INC) $(LDFLAGS) -o $@ $< $(SCRIPT_LIB) $(LIB) $(BIN_LUA_LIBS) $(CORE_LIBS)

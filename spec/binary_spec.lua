@@ -151,6 +151,27 @@ describe("the lrengine binary", function()
     assert.matches("100000000 steps of 4 schedules take 3.2 GB %(at most 2%): compare fewer with %-%-steps N", err)
   end)
 
+  -- OpenBLAS, linked, started its threads as a program loaded, and under an
+  -- address-space limit too small for their buffers retried without end
+  it("runs under an address-space limit, and a GEMM that would not fit says so instead of hanging", function()
+    if sh.build:match("san") then return end -- (a sanitizer's shadow memory takes more than the limit)
+    local limited = "ulimit -v 150000; timeout 30 "
+    local code, out, err = sh.run(string.format("sh -c %q", limited .. sh.bin .. " --help"))
+    assert.are.equal(0, code, err)
+    assert.matches("usage", out:lower())
+    local lua = string.format("package.path = %q; package.cpath = %q; local lre = require 'lrengine'; "
+      .. "print(lre.schedule.cosine{lr = 1, t_max = 10}:at(5))", package.path, package.cpath)
+    code, out, err = sh.run(string.format("sh -c %q", limited .. "lua5.4 -e " .. string.format("%q", lua)))
+    assert.are.equal(0, code, err)
+    assert.are.equal("0.5\n", out)
+    local cfg = sh.write(dir .. "/tiny.lua", "return {data = {source = 'fashion-mnist', validation = 5000}, "
+      .. "model = {kind = 'mlp', hidden = {8}}, optimizer = {'sgd', lr = 0.1}, epochs = 1, batch_size = 128}\n")
+    code, _, err = sh.run(string.format("sh -c %q", limited .. "env OPENBLAS_NUM_THREADS=4 " .. sh.bin .. " train -q " .. cfg))
+    assert.are.equal(1, code, err)
+    assert.matches("OpenBLAS needs 576 MB of address space for 4 threads, and the process's limit %(ulimit %-v: %d+ MB%) "
+      .. "leaves less", err)
+  end)
+
   it("writes an output file whole or not at all: a failed write leaves the file that was there", function()
     local keep = dir .. "/keep.svg"
     local run = sh.write(dir .. "/run.jsonl", '{"step":5,"epoch":1,"loss":2.3,"lr":0.04}\n{"step":10,"epoch":1,"loss":2.1,"lr":0.05}\n')

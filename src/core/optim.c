@@ -3,6 +3,7 @@
  * hyper-parameters driven by schedules, and the step. The per-element math is
  * in optim_kernels.h; the per-step scalars (bias corrections and the like) are
  * computed here once, in double. */
+#include "blas.h"
 #include "optim_internal.h"
 
 #include <limits.h>
@@ -463,6 +464,8 @@ static int muon_rule(lre_optim *o, lre_group *g)
                                    "this group is a vector of %zu", g->n);
     if (g->rows > INT32_MAX || g->cols > INT32_MAX)
         return fail(o, LRE_EINVAL, "muon: a %zu x %zu matrix is beyond BLAS's int sizes", g->rows, g->cols);
+    char why[LRE_ERRMSG_SIZE];
+    if (lre__blas_ready(0, why, sizeof why)) return fail(o, LRE_ENOMEM, "muon: %s", why);
     return LRE_OK;
 }
 

@@ -5,7 +5,7 @@
  * here it runs in the group's own type (the float64 traces of modern.json
  * are the rule in float64).
  *
- * The matrix products are GEMMs through CBLAS (OpenBLAS). A Newton-Schulz
+ * The matrix products are GEMMs through CBLAS (OpenBLAS, blas.h). A Newton-Schulz
  * iteration on an R x C matrix X (k = min(R, C)) is three of them:
  *   A = X X^T (k x k), B = b A + c A A, X = a X + B X
  * done without transposing X: for a tall X (R > C) the reference works on
@@ -19,9 +19,9 @@
  * the result read, the parameters read and written. Three passes where the
  * element-wise optimizers need one: the norm must be known before the first
  * product, and the parameters can change only after the last. */
+#include "blas.h"
 #include "optim_internal.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -108,8 +108,8 @@ size_t lre__muon_scratch_elems(size_t rows, size_t cols)
             p[i] = p[i] * decay + neg_lr * (u[i] * scale);                                                           \
     }
 
-DEFINE_MUON(float, f32, cblas_sgemm, sqrtf)
-DEFINE_MUON(double, f64, cblas_dgemm, sqrt)
+DEFINE_MUON(float, f32, lre__sgemm, sqrtf)
+DEFINE_MUON(double, f64, lre__dgemm, sqrt)
 
 void lre__muon_update(lre_group *g, const lre_step_scalars *k)
 {

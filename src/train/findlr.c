@@ -12,11 +12,11 @@
  *     does (torch.gradient with coordinates: second-order central differences
  *     inside, one-sided at the ends).
  * The result is the curve and every rule's pick; the command line shows them. */
+#include "blas.h"
 #include "fileio.h"
 #include "rng.h"
 #include "train.h"
 
-#include <cblas.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -176,7 +176,7 @@ train_status train_find_lr(train_config *c, const findlr_options *o, findlr_resu
 {
     memset(r, 0, sizeof *r);
     char msg[TRAIN_MSG_SIZE];
-    openblas_set_num_threads((int)c->threads);
+    if (lre__blas_ready((int)c->threads, msg, sizeof msg)) return failed(r, TRAIN_FAILED, "%s", msg);
     dataset train, val, test;
     if (train_load_data(c, &train, &val, &test, msg, sizeof msg)) return failed(r, TRAIN_FAILED, "%s", msg);
     size_t widths[MLP_MAX_LAYERS + 1];

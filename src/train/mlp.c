@@ -3,8 +3,8 @@
  * cross-entropy, whose gradient with respect to the logits is
  * (softmax - onehot) / batch. */
 #include "mlp.h"
+#include "blas.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,7 +93,7 @@ static void forward(mlp *m, const float *x, size_t batch)
         size_t in = m->size[l], out = m->size[l + 1];
         float *z = m->act[l + 1];
         for (size_t r = 0; r < batch; r++) memcpy(z + r * out, m->b[l], out * sizeof(float));
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)batch, (int)out, (int)in, 1.0f, m->act[l], (int)in,
+        lre__sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)batch, (int)out, (int)in, 1.0f, m->act[l], (int)in,
                     m->w[l], (int)in, 1.0f, z, (int)out);
         if (l + 1 < m->nlayers) relu(z, batch * out);
     }
@@ -139,12 +139,12 @@ double mlp_forward_backward(mlp *m, const float *x, const int32_t *y, size_t bat
     for (int l = L - 1; l >= 0; l--) {
         size_t in = m->size[l], out = m->size[l + 1];
         /* dW = delta^T A, db = column sums of delta */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)batch, 1.0f, delta, (int)out,
+        lre__sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)batch, 1.0f, delta, (int)out,
                     m->act[l], (int)in, 0.0f, m->gw[l], (int)in);
         column_sums(m->gb[l], delta, batch, out);
         if (l == 0) break; /* no gradient for the input */
         /* dA = delta W, then through the ReLU */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)batch, (int)in, (int)out, 1.0f, delta, (int)out,
+        lre__sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)batch, (int)in, (int)out, 1.0f, delta, (int)out,
                     m->w[l], (int)in, 0.0f, next, (int)in);
         relu_mask(next, m->act[l], batch * in);
         float *t = delta;

@@ -2,13 +2,13 @@
  * epoch) alone, so a run resumed from a checkpoint, even mid-epoch, sees the
  * same batches as one that never stopped. The loop reports through the
  * options' events and prints nothing. */
+#include "blas.h"
 #include "checkpoint.h"
 #include "eventlog.h"
 #include "continue.h"
 #include "rng.h"
 #include "train.h"
 
-#include <cblas.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -384,7 +384,7 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
     if (o->epochs >= 0) c->epochs = o->epochs;
     if (o->seed >= 0) c->seed = o->seed;
     if (o->threads >= 0) c->threads = o->threads;
-    openblas_set_num_threads((int)c->threads);
+    if (lre__blas_ready((int)c->threads, msg, sizeof msg)) return failed(r, TRAIN_FAILED, "%s", msg);
     dataset train, val, test;
     if (train_load_data(c, &train, &val, &test, msg, sizeof msg)) return failed(r, TRAIN_FAILED, "%s", msg);
     size_t widths[MLP_MAX_LAYERS + 1];
