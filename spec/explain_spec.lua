@@ -167,6 +167,13 @@ return {
     code, _, err = sh.lre("explain " .. ck)
     assert.are.equal(2, code)
     assert.matches("is a checkpoint: give %-%-config", err)
+    -- a config of another model is refused on the checkpoint's header, before its model (74M
+    -- parameters, 600 MB with their gradients) is built: under a 400 MB limit, not for memory
+    local wide = sh.write(dir .. "/wide.lua", (sh.slurp(cfg):gsub("hidden = {16}", "hidden = {8192, 8192}")))
+    local limit = sh.build:match("san") and "" or "ulimit -v 400000; "
+    code, _, err = sh.run(string.format("sh -c %q", limit .. sh.bin .. " explain " .. ck .. " --config " .. wide))
+    assert.are.equal(1, code, err)
+    assert.matches("run%.ckpt: offset 24: belongs to another configuration", err)
   end)
 end)
 

@@ -364,6 +364,20 @@ done:
     return rc;
 }
 
+int ckpt_check(const char *path, const ckpt_counters *want, size_t nparams, char *msg, size_t size)
+{
+    int fd;
+    uint64_t fsize;
+    if (fileio_open_regular(path, "checkpoint", &fd, &fsize, msg, size)) return -1;
+    unsigned char h[CKPT_HEADER];
+    size_t got;
+    layout l;
+    int rc = fileio_read(fd, h, sizeof h, &got) ? fail(msg, size, path, "read failed: %s", strerror(errno))
+                                                : check_header(h, got, fsize, want, nparams, &l, path, msg, size);
+    close(fd);
+    return rc ? -1 : 0;
+}
+
 int ckpt_read_plan(const char *path, const ckpt_counters *want, size_t nparams, train_plan *plan, char *msg,
                    size_t size)
 {

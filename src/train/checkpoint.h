@@ -37,6 +37,10 @@ int ckpt_write(const char *path, const ckpt_counters *c, const float *params, si
  * the recorded plan. 0, or -1 with a message. */
 int ckpt_read(const char *path, ckpt_counters *c, float *params, size_t nparams, lre_optim *opt, train_plan *plan,
               char *msg, size_t size);
+/* Its header alone against want->fingerprint and nparams, and its size
+ * against what the header declares: a checkpoint of another configuration
+ * refused before a model is built for it. 0, or -1 with a message. */
+int ckpt_check(const char *path, const ckpt_counters *want, size_t nparams, char *msg, size_t size);
 /* The plan alone, from a checkpoint checked as ckpt_read checks it (the
  * header against want->fingerprint and nparams, sizes, checksum, the plan
  * decoded as hostile): the history a resume rebuilds its schedules from

@@ -150,11 +150,11 @@ static void plan_reported(void *ud, const train_plan_event *e) { report_plan(ud,
 
 /* What a checkpoint must match: the data's size, the model's shape, the
  * batch size, the seed and the optimizer (two CRCs make 64 bits). */
-static uint64_t fingerprint(const train_config *c, const mlp *m, size_t ntrain)
+static uint64_t fingerprint(const train_config *c, const size_t *widths, int nw, size_t ntrain)
 {
     uint64_t parts[4 + MLP_MAX_LAYERS + 1] = {(uint64_t)c->batch_size, (uint64_t)c->seed, (uint64_t)ntrain,
-                                              (uint64_t)m->nlayers};
-    for (int l = 0; l <= m->nlayers; l++) parts[4 + l] = m->size[l];
+                                              (uint64_t)(nw - 1)};
+    for (int l = 0; l < nw; l++) parts[4 + l] = widths[l];
     uint32_t lo = lre_crc32(0, parts, sizeof parts);
     uint32_t hi = lre_crc32(lre_crc32(lo, c->optimizer, strlen(c->optimizer)), parts, sizeof parts);
     return (uint64_t)hi << 32 | lo;
@@ -416,7 +416,7 @@ train_status train_run(train_config *c, const train_options *o, train_result *r)
         goto done;
     }
     size_t nbatches = (train.n + batch - 1) / batch;
-    ckpt_counters cc = {fingerprint(c, &m, train.n), 0, 0, 0, 0};
+    ckpt_counters cc = {fingerprint(c, widths, nw, train.n), 0, 0, 0, 0};
     s.steps_per_epoch = (long long)nbatches;
     if (o->event_log || o->metrics) {
         if (o->event_log) snprintf(s.log_path, sizeof s.log_path, "%s", o->event_log);
@@ -617,12 +617,16 @@ int train_where_is(train_config *c, const char *ckpt, train_where *w, char *msg,
         run_state s;
         memset(&s, 0, sizeof s);
         s.c = c, s.o = &o, s.r = &r;
-        ckpt_counters cc = {0, 0, 0, 0, 0};
-        if (mlp_init(&m, widths, nw, 1, (uint64_t)c->seed)) {
+        ckpt_counters cc = {fingerprint(c, widths, nw, train.n), 0, 0, 0, 0};
+        size_t nparams = 0;
+        for (int l = 0; l + 1 < nw; l++) nparams += (widths[l] + 1) * widths[l + 1];
+        /* a checkpoint of another configuration is refused before its model is built */
+        if (ckpt_check(ckpt, &cc, nparams, msg, size)) {
+            rc = -1;
+        } else if (mlp_init(&m, widths, nw, 1, (uint64_t)c->seed)) {
             snprintf(msg, size, "out of memory for the model of %s", c->name);
             rc = -1;
         } else {
-            cc.fingerprint = fingerprint(c, &m, train.n);
             /* the tree the checkpoint's plan describes (continuations included), whatever the config's is now */
             plan_resume pr;
             memset(&pr, 0, sizeof pr);
