@@ -65,6 +65,14 @@ describe("muon", function()
         else assert.is_true(math.abs(s) < 0.35, "off " .. s) end
       end
     end
+    -- first thing in a fresh process, before any optimizer has loaded OpenBLAS (src/core/blas.h)
+    local lua = string.format("package.path = %q; package.cpath = %q; local lre = require 'lrengine'; "
+      .. "local o = lre.newton_schulz(lre.tensor{{2, 0.1, 0}, {0.3, 0.5, 0}, {0, 0.2, 0.01}}); print(%q, o[1] == %.17g)",
+      package.path, package.cpath, "fresh", o[1])
+    local p = assert(io.popen("lua5.4 -e " .. string.format("%q", lua) .. " 2>&1"))
+    local out = p:read("a")
+    p:close()
+    assert.are.equal("fresh\ttrue\n", out)
   end)
 
   it("refuses rule 'muon' on a vector and unknown rules", function()

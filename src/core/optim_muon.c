@@ -124,6 +124,8 @@ int lre_newton_schulz(lre_dtype dtype, void *x, size_t rows, size_t cols, int st
     if (steps < 0) return lre_error_set(err, LRE_EINVAL, "newton_schulz: steps must be >= 0, got %d", steps);
     if (rows > INT32_MAX || cols > INT32_MAX)
         return lre_error_set(err, LRE_EINVAL, "newton_schulz: a %zu x %zu matrix is beyond BLAS's int sizes", rows, cols);
+    char why[LRE_ERRMSG_SIZE];
+    if (lre__blas_ready(0, why, sizeof why)) return lre_error_set(err, LRE_ENOMEM, "newton_schulz: %s", why);
     size_t n = rows * cols, es = lre__dtype_size(dtype), elems = lre__muon_scratch_elems(rows, cols), bytes;
     if (!lre__mul_size(elems ? elems : 1, es, &bytes))
         return lre_error_set(err, LRE_EINVAL, "newton_schulz: a %zu x %zu matrix is larger than memory", rows, cols);

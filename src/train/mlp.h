@@ -28,6 +28,8 @@ typedef struct mlp {
 int mlp_init(mlp *m, const size_t *widths, int nwidths, size_t max_batch, uint64_t seed);
 void mlp_free(mlp *m);
 
+/* Both run GEMMs through src/core/blas.h: their caller has made it ready
+ * (lre__blas_ready), as train_run and train_find_lr do first. */
 /* Mean cross-entropy of a batch; with grads, fills m->grads (overwritten). */
 double mlp_forward_backward(mlp *m, const float *x, const int32_t *y, size_t batch, int with_grads);
 /* Loss sum and number correct over n rows, in batches. */
