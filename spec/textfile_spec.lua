@@ -43,6 +43,15 @@ describe("lrengine.textfile", function()
     local path = sh.write(dir .. "/mixed.txt",
       "a\n" .. string.rep("y", 300000) .. "\nb\nc\0d\n" .. string.rep("z", 70000) .. "\n" .. "e\n" .. string.rep("w", 100000))
     assert.are.same({"a", "b", "e"}, assert(collect(path, nil, true)))
+    local skipped = {}
+    assert.are.same({"a", "b", "e"}, assert(collect(path, nil, function(n, why) skipped[#skipped + 1] = n .. ": " .. why end)))
+    assert.are.same({"2: a line longer than 65536 bytes", "4: a NUL byte", "5: a line longer than 65536 bytes",
+                     "7: a line longer than 65536 bytes"}, skipped)
+    -- a last line of zeros, without its newline (what a crash can leave), is passed over and said
+    skipped = {}
+    path = sh.write(dir .. "/zeros.txt", "a\nb\n" .. string.rep("\0", 4096))
+    assert.are.same({"a", "b"}, assert(collect(path, nil, function(n, why) skipped[#skipped + 1] = n .. ": " .. why end)))
+    assert.are.same({"3: a NUL byte"}, skipped)
     -- /dev/zero: one endless line of NUL bytes, read and dropped piece by piece (a bounded read of it)
     local f = assert(io.open("/dev/zero", "rb"))
     local reads = 0

@@ -13,29 +13,30 @@ M.MAX_LINE = 65536
 -- each at most max bytes (M.MAX_LINE by default). A longer line or a NUL
 -- byte is an error naming the line, unless skip is set: then the line is
 -- passed over (a longer one read and dropped piece by piece) and the next
--- one returned.
+-- one returned; skip may be a function, called with the line's number and
+-- what is wrong with it.
 function M.lines(f, name, max, skip)
   max = max or M.MAX_LINE
+  local long = "a line longer than " .. max .. " bytes"
+  -- dropping: what is wrong with the line being passed over, piece by piece
   local buf, pos, n, eof, dropping = "", 1, 0, false, false
   local function refuse(what) error(string.format("%s:%d: %s", name, n + 1, what), 0) end
   return function()
     while true do
       local nl = find(buf, "\n", pos, true)
-      if nl or (eof and pos <= #buf) then
+      if nl or (eof and (pos <= #buf or dropping)) then
         local line = sub(buf, pos, (nl or #buf + 1) - 1)
-        local bad = dropping and "a line longer than " .. max .. " bytes" or
-          #line > max and "a line longer than " .. max .. " bytes" or
-          find(line, "\0", 1, true) and "a NUL byte"
+        local bad = dropping or #line > max and long or find(line, "\0", 1, true) and "a NUL byte"
         if bad and not skip then refuse(bad) end
+        if bad and type(skip) == "function" then skip(n + 1, bad) end
         pos, n, dropping = (nl or #buf) + 1, n + 1, false
         if not bad then return line end
       else
         if eof then return nil end
-        local bad = find(buf, "\0", pos, true) and "a NUL byte" or
-          #buf - pos + 1 > max and "a line longer than " .. max .. " bytes"
+        local bad = find(buf, "\0", pos, true) and "a NUL byte" or #buf - pos + 1 > max and long
         if bad then
           if not skip then refuse(bad) end
-          buf, pos, dropping = "", 1, true
+          buf, pos, dropping = "", 1, dropping or bad
         end
         local more, err = f:read(CHUNK)
         if err then error(string.format("cannot read %s: %s", name, err), 0) end

@@ -495,11 +495,17 @@ local function open_run(opts, sys)
   run.journal_path = dir .. "/journal.jsonl"
   local events = {}
   local fingerprint = string.format("%016x", space.fnv(spec.text .. "\0" .. spec.config_source .. "\0" .. tostring(spec.seed)))
+  -- its lines, each within textfile's bound; one that is not (too long, a
+  -- NUL byte: the zeros a crash can leave at a file's end) is kept as false,
+  -- to be dropped as a torn last line or refused with its number
   local jf = io.open(run.journal_path, "rb")
-  local lines = {}
+  local lines, why = {}, {}
   if jf then
     local ok, err = pcall(function()
-      for line in textfile.lines(jf, run.journal_path) do
+      for line in textfile.lines(jf, run.journal_path, nil, function(_, bad)
+        local k = #lines + 1
+        lines[k], why[k] = false, bad
+      end) do
         if line ~= "" then lines[#lines + 1] = line end
       end
     end)
@@ -509,6 +515,10 @@ local function open_run(opts, sys)
   if #lines > 0 then
     local torn = textfile.tail(run.journal_path, 1) ~= "\n"
     for n, line in ipairs(lines) do
+      if not line then
+        if n == #lines and torn then break end
+        fail("%s line %d: %s", run.journal_path, n, why[n])
+      end
       local ok, ev = pcall(json.decode, line)
       if not ok then
         -- a line a kill cut short can only be the last, unterminated one: dropped
