@@ -84,20 +84,20 @@ function M.copy(path, out)
   return true
 end
 
--- The whole file at path when it holds at most max bytes; nil and a message
--- when it cannot be opened or holds more.
+-- The whole file at path when it holds at most max bytes; else nil, a
+-- message, and "large" when it holds more (nil when it cannot be opened).
 function M.read(path, max)
   local f, err = io.open(path, "rb")
   if not f then return nil, err end
   local size = f:seek("end")
   if size and size > max then
     f:close()
-    return nil, string.format("%s holds %d bytes, more than the %d it may", path, size, max)
+    return nil, string.format("%s holds %d bytes, more than the %d it may", path, size, max), "large"
   end
   f:seek("set", 0)
   local s = f:read(max + 1) or ""
   f:close()
-  if #s > max then return nil, string.format("%s holds more than the %d bytes it may", path, max) end
+  if #s > max then return nil, string.format("%s holds more than the %d bytes it may", path, max), "large" end
   return s
 end
 

@@ -40,8 +40,8 @@ local OUTPUT_TAIL = 65536
 -- The file at path whole, or nil when it cannot be read; a file of more
 -- than READ_MAX bytes is an error naming it.
 local function slurp(path)
-  local s, err = textfile.read(path, READ_MAX)
-  if not s and err and err:find("bytes", 1, true) then fail("%s", err) end
+  local s, err, large = textfile.read(path, READ_MAX)
+  if large then fail("%s", err) end
   return s
 end
 

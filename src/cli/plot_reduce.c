@@ -63,6 +63,15 @@ static void put(const plot_reducer *r, double *s, const double *row_slot)
 
 static int empty(const double *s) { return s[0] < 0; }
 
+/* Curve k's value v at the last row: kept in the bucket's slots `low` and
+ * `high` of curve k when below or above what they hold. */
+static void keep_extremes(plot_reducer *r, size_t b, int k, double v, int low, int high)
+{
+    double *lo = curve_slot(r, b, k, low), *hi = curve_slot(r, b, k, high);
+    if (empty(lo) || v < lo[1 + k]) put(r, lo, r->last);
+    if (empty(hi) || v > hi[1 + k]) put(r, hi, r->last);
+}
+
 void plot_reducer_add(plot_reducer *r, size_t t, const double *row)
 {
     size_t b = (size_t)((unsigned long long)t * r->buckets / r->steps);
@@ -74,19 +83,9 @@ void plot_reducer_add(plot_reducer *r, size_t t, const double *row)
     if (empty(slot(r, b, FIRST))) put(r, slot(r, b, FIRST), r->last);
     for (int k = 0; k < r->n; k++) {
         double v = row[k];
-        int shown = isfinite(v) && (!r->logy || v > 0);
-        double *low = curve_slot(r, b, k, shown ? LOW : HIDDEN), *high = curve_slot(r, b, k, HIGH);
-        if (!shown) {
-            if (empty(low)) put(r, low, r->last);
-        } else {
-            if (empty(low) || v < low[1 + k]) put(r, low, r->last);
-            if (empty(high) || v > high[1 + k]) put(r, high, r->last);
-        }
-        if (r->logy && isfinite(v)) {
-            low = curve_slot(r, b, k, LOW_ANY), high = curve_slot(r, b, k, HIGH_ANY);
-            if (empty(low) || v < low[1 + k]) put(r, low, r->last);
-            if (empty(high) || v > high[1 + k]) put(r, high, r->last);
-        }
+        if (isfinite(v) && (!r->logy || v > 0)) keep_extremes(r, b, k, v, LOW, HIGH);
+        else if (empty(curve_slot(r, b, k, HIDDEN))) put(r, curve_slot(r, b, k, HIDDEN), r->last);
+        if (r->logy && isfinite(v)) keep_extremes(r, b, k, v, LOW_ANY, HIGH_ANY);
     }
 }
 
